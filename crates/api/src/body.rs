@@ -1,0 +1,65 @@
+//! Reading JSON request bodies with a size limit, turning every failure into
+//! a [`CommonError`] that names what was wrong.
+
+use std::marker::PhantomData;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::response::IntoResponse;
+use serde::de::DeserializeOwned;
+
+use crate::CommonError;
+
+/// The raw body of a request, read within the configured limit. The rejection
+/// is the service's own error type `E`, so it renders in that service's format.
+pub struct JsonBody<E> {
+    pub bytes: Bytes,
+    _e: PhantomData<E>,
+}
+
+impl<E> JsonBody<E> {
+    /// Parse the body as `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, CommonError> {
+        parse_json(&self.bytes)
+    }
+
+    /// Parse the body as a JSON value that must be an object.
+    pub fn object(&self) -> Result<serde_json::Map<String, serde_json::Value>, CommonError> {
+        match parse_json::<serde_json::Value>(&self.bytes)? {
+            serde_json::Value::Object(map) => Ok(map),
+            _ => Err(CommonError::bad_request(
+                "The request body must be a JSON object.",
+            )),
+        }
+    }
+}
+
+impl<S, E> FromRequest<S> for JsonBody<E>
+where
+    S: Send + Sync,
+    E: From<CommonError> + IntoResponse + Send + Sync + 'static,
+{
+    type Rejection = E;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(JsonBody {
+                bytes,
+                _e: PhantomData,
+            }),
+            Err(rej) if rej.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(CommonError::PayloadTooLarge.into())
+            }
+            Err(rej) => Err(CommonError::bad_request(rej.body_text()).into()),
+        }
+    }
+}
+
+/// Parse `bytes` as JSON into `T`, with a message that says where it failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CommonError> {
+    if bytes.is_empty() {
+        return Err(CommonError::bad_request("The request body is empty."));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| CommonError::bad_request(format!("Invalid JSON in request body: {e}")))
+}

@@ -1,0 +1,15 @@
+//! Shared HTTP plumbing for every Ferrostack service: request ids, per-service
+//! error rendering, JSON body parsing with limits, pagination helpers and the
+//! authentication context that the identity service hands to the others.
+
+pub mod base_url;
+pub mod body;
+pub mod context;
+pub mod error;
+pub mod request_id;
+pub mod time;
+
+pub use base_url::{BaseUrl, Prefix};
+pub use body::{parse_json, JsonBody};
+pub use context::{AuthContext, TokenValidator};
+pub use error::{CommonError, ErrorFormat};

@@ -1,0 +1,161 @@
+//! Configuration: defaults, then the TOML file, then `FERROSTACK_*`
+//! variables and flags (clap merges those two).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::{CommonArgs, ServeArgs};
+
+/// Everything `serve` needs, after merging all sources.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub admin_password: Option<String>,
+    pub database_url: Option<String>,
+    pub region: String,
+    /// Largest JSON request body accepted, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    pub classic_ports: bool,
+    pub ports: ClassicPorts,
+    pub identity: IdentitySection,
+    /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
+    pub log: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassicPorts {
+    pub identity: u16,
+    pub compute: u16,
+    pub network: u16,
+    pub image: u16,
+    pub block_storage: u16,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentitySection {
+    /// Token lifetime in seconds.
+    pub token_expiration: i64,
+    /// bcrypt cost for passwords (upstream default 12).
+    pub password_hash_rounds: u32,
+    /// Fernet keys kept after rotation.
+    pub max_active_keys: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./ferrostack-data"),
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            admin_password: None,
+            database_url: None,
+            region: "RegionOne".into(),
+            max_body_bytes: 1024 * 1024,
+            classic_ports: false,
+            ports: ClassicPorts::default(),
+            identity: IdentitySection::default(),
+            log: "info".into(),
+        }
+    }
+}
+
+impl Default for ClassicPorts {
+    fn default() -> Self {
+        ClassicPorts {
+            identity: 5000,
+            compute: 8774,
+            network: 9696,
+            image: 9292,
+            block_storage: 8776,
+        }
+    }
+}
+
+impl Default for IdentitySection {
+    fn default() -> Self {
+        IdentitySection {
+            token_expiration: 3600,
+            password_hash_rounds: 12,
+            max_active_keys: 3,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then the file named by `--config`.
+    pub fn from_common(common: &CommonArgs) -> anyhow::Result<Config> {
+        let mut cfg = match &common.config {
+            Some(path) => Self::read(path)?,
+            None => Config::default(),
+        };
+        if let Some(d) = &common.data_dir {
+            cfg.data_dir = d.clone();
+        }
+        if let Ok(rounds) = std::env::var("FERROSTACK_PASSWORD_HASH_ROUNDS") {
+            cfg.identity.password_hash_rounds = rounds
+                .parse()
+                .context("FERROSTACK_PASSWORD_HASH_ROUNDS must be a number")?;
+        }
+        Ok(cfg)
+    }
+
+    /// Defaults, the file, then flags and environment.
+    pub fn from_serve(args: &ServeArgs) -> anyhow::Result<Config> {
+        let mut cfg = Self::from_common(&args.common)?;
+        if let Some(v) = &args.listen {
+            cfg.listen = v.clone();
+        }
+        if args.public_url.is_some() {
+            cfg.public_url = args.public_url.clone();
+        }
+        if args.admin_password.is_some() {
+            cfg.admin_password = args.admin_password.clone();
+        }
+        if args.database_url.is_some() {
+            cfg.database_url = args.database_url.clone();
+        }
+        cfg.classic_ports |= args.classic_ports;
+        if !(4..=31).contains(&cfg.identity.password_hash_rounds) {
+            anyhow::bail!("identity.password_hash_rounds must be between 4 and 31");
+        }
+        Ok(cfg)
+    }
+
+    fn read(path: &Path) -> anyhow::Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// The database URL, defaulting to SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("ferrostack.db").display())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_file_parses_and_rejects_unknown_keys() {
+        let cfg: Config = toml::from_str(
+            "listen = \"0.0.0.0:9000\"\n[identity]\ntoken_expiration = 60\n[ports]\nidentity = 15000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.listen, "0.0.0.0:9000");
+        assert_eq!(cfg.identity.token_expiration, 60);
+        assert_eq!(cfg.identity.password_hash_rounds, 12);
+        assert_eq!(cfg.ports.identity, 15000);
+        assert!(toml::from_str::<Config>("bogus = 1").is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! `serve`: bind, open the database, migrate, bootstrap, write the user
+//! files, then answer until SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Router};
+use ferro_api::Prefix;
+use ferro_identity::{Bootstrap, Identity, IdentityConfig};
+use ferro_store::Db;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::{files, CommonArgs, ServeArgs};
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let cfg = Config::from_serve(&args)?;
+    init_logging(&cfg.log);
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data dir {}", cfg.data_dir.display()))?;
+    let listener = TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("binding {}", cfg.listen))?;
+    let bound = listener.local_addr()?;
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| default_public_url(bound));
+    let public_url = public_url.trim_end_matches('/').to_owned();
+
+    let db = Db::connect(&cfg.database_url())
+        .await
+        .context("opening the database")?;
+    ferro_store::migrate(&db, ferro_identity::MIGRATIONS).await?;
+    let identity = Identity::new(db.clone(), identity_config(&cfg))?;
+    let (password, generated) = match &cfg.admin_password {
+        Some(p) => (p.clone(), false),
+        None => files::stored_admin_password(&cfg.data_dir)?,
+    };
+    let admin = identity
+        .bootstrap(&Bootstrap {
+            admin_password: password.clone(),
+            public_url: public_url.clone(),
+            region: cfg.region.clone(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    {
+        let identity = identity.clone();
+        let password = password.clone();
+        tokio::spawn(async move {
+            if let Err(e) = identity.ensure_admin_password(&admin, &password).await {
+                tracing::error!(error = %e, "could not apply the configured admin password");
+            }
+        });
+    }
+
+    let auth_url = format!("{public_url}/identity");
+    write_user_files(&cfg.data_dir, &auth_url, &password, &cfg.region)?;
+    let app = app(&cfg, identity.clone(), db.clone());
+    let mut servers = tokio::task::JoinSet::new();
+    if cfg.classic_ports {
+        for (port, router) in classic_routers(&cfg, &identity) {
+            let l = TcpListener::bind((bound.ip(), port))
+                .await
+                .with_context(|| format!("binding classic port {port}"))?;
+            servers.spawn(run(l, router));
+        }
+    }
+    files::write_private(
+        &cfg.data_dir.join("listen-address"),
+        &format!("{bound}\n"),
+        0o644,
+    )?;
+    print_banner(&public_url, &cfg.data_dir, &password, generated, started);
+    servers.spawn(run(listener, app));
+    while let Some(res) = servers.join_next().await {
+        res??;
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn run(listener: TcpListener, app: Router) -> anyhow::Result<()> {
+    let app = tower::ServiceExt::<axum::extract::Request>::map_request(
+        app,
+        ferro_api::request_id::strip_trailing_slash,
+    );
+    axum::serve(listener, axum::ServiceExt::into_make_service(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+fn identity_config(cfg: &Config) -> IdentityConfig {
+    let mut ic = IdentityConfig::new(cfg.data_dir.join("fernet-keys"));
+    ic.token_expiration = cfg.identity.token_expiration;
+    ic.password_hash_rounds = cfg.identity.password_hash_rounds;
+    ic.max_active_keys = cfg.identity.max_active_keys;
+    ic
+}
+
+fn default_public_url(bound: SocketAddr) -> String {
+    let host = if bound.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if bound.is_ipv6() {
+        format!("[{}]", bound.ip())
+    } else {
+        bound.ip().to_string()
+    };
+    format!("http://{host}:{}", bound.port())
+}
+
+/// The single-port application: every service under its path prefix.
+fn app(cfg: &Config, identity: Identity, db: Db) -> Router {
+    let identity_routes = identity.router().layer(Extension(Prefix("/identity")));
+    let health = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(db);
+    Router::new()
+        .merge(health)
+        .nest("/identity", identity_routes)
+        .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(axum::middleware::from_fn(ferro_api::request_id::request_id))
+}
+
+/// Each API at the root of its classic port (only identity so far).
+fn classic_routers(cfg: &Config, identity: &Identity) -> Vec<(u16, Router)> {
+    let identity = identity
+        .router()
+        .layer(Extension(Prefix("")))
+        .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(axum::middleware::from_fn(ferro_api::request_id::request_id));
+    vec![(cfg.ports.identity, identity)]
+}
+
+async fn readyz(State(db): State<Db>) -> impl IntoResponse {
+    if db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+fn write_user_files(
+    dir: &Path,
+    auth_url: &str,
+    password: &str,
+    region: &str,
+) -> anyhow::Result<()> {
+    files::write_private(
+        &dir.join("clouds.yaml"),
+        &files::clouds_yaml(auth_url, password, region),
+        0o600,
+    )?;
+    files::write_private(
+        &dir.join("openrc"),
+        &files::openrc(auth_url, password, region),
+        0o600,
+    )
+}
+
+fn print_banner(url: &str, dir: &Path, password: &str, generated: bool, started: Instant) {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let clouds = dir.join("clouds.yaml");
+    println!(
+        "Ferrostack is up at {url} (started in {} ms)",
+        started.elapsed().as_millis()
+    );
+    println!("  identity:     {url}/identity/v3");
+    println!("  clouds.yaml:  {}", clouds.display());
+    println!("  openrc:       {}", dir.join("openrc").display());
+    if generated {
+        println!(
+            "  admin password (generated, stored in {}): {password}",
+            dir.join("admin-password").display()
+        );
+    }
+    println!("Try:");
+    println!(
+        "  OS_CLIENT_CONFIG_FILE={} OS_CLOUD=ferrostack openstack token issue",
+        clouds.display()
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// `rotate-keys`: Keystone's fernet rotation on the data dir's key repository.
+pub fn rotate_keys(args: CommonArgs) -> anyhow::Result<()> {
+    let cfg = Config::from_common(&args)?;
+    let dir = cfg.data_dir.join("fernet-keys");
+    ferro_identity::token::KeyRing::load_or_create(&dir)?;
+    ferro_identity::token::rotate(&dir, cfg.identity.max_active_keys)?;
+    println!("rotated the keys in {}", dir.display());
+    Ok(())
+}

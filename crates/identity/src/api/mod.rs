@@ -1,0 +1,165 @@
+//! The identity HTTP API: one module per resource, routes listed here.
+
+mod app_creds;
+mod assignments;
+mod auth;
+mod common;
+mod credentials;
+mod discovery;
+mod domains;
+mod endpoints;
+mod groups;
+mod projects;
+mod regions;
+mod roles;
+mod services;
+mod users;
+mod v2;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::error::KeystoneFormat;
+use crate::Identity;
+
+pub use common::Ctx;
+
+/// Every identity route, relative to the identity root.
+pub fn router(identity: Identity) -> Router {
+    Router::new()
+        .route("/", get(discovery::versions))
+        .route("/v3", get(discovery::v3))
+        .route("/v3/", get(discovery::v3))
+        .route("/v2.0", get(discovery::v2))
+        .route("/v2.0/", get(discovery::v2))
+        .route("/v2.0/tokens", post(v2::issue))
+        .merge(auth_routes())
+        .merge(resource_routes())
+        .merge(assignments::routes())
+        .layer(axum::middleware::map_response(|r| {
+            ferro_api::error::format_router_errors(KeystoneFormat, r)
+        }))
+        .with_state(identity)
+}
+
+fn auth_routes() -> Router<Identity> {
+    Router::new()
+        .route(
+            "/v3/auth/tokens",
+            post(auth::issue).get(auth::validate).delete(auth::revoke),
+        )
+        .route("/v3/auth/catalog", get(auth::catalog))
+        .route("/v3/auth/projects", get(auth::projects))
+        .route("/v3/auth/domains", get(auth::domains))
+        .route("/v3/auth/system", get(auth::system))
+}
+
+fn resource_routes() -> Router<Identity> {
+    Router::new()
+        .route("/v3/domains", get(domains::list).post(domains::create))
+        .route(
+            "/v3/domains/{domain_id}",
+            get(domains::show)
+                .patch(domains::update)
+                .delete(domains::delete),
+        )
+        .route("/v3/projects", get(projects::list).post(projects::create))
+        .route(
+            "/v3/projects/{project_id}",
+            get(projects::show)
+                .patch(projects::update)
+                .delete(projects::delete),
+        )
+        .route(
+            "/v3/projects/{project_id}/tags",
+            get(projects::list_tags)
+                .put(projects::replace_tags)
+                .delete(projects::clear_tags),
+        )
+        .route(
+            "/v3/projects/{project_id}/tags/{tag}",
+            get(projects::check_tag)
+                .put(projects::add_tag)
+                .delete(projects::delete_tag),
+        )
+        .route("/v3/users", get(users::list).post(users::create))
+        .route(
+            "/v3/users/{user_id}",
+            get(users::show).patch(users::update).delete(users::delete),
+        )
+        .route("/v3/users/{user_id}/password", post(users::change_password))
+        .route("/v3/users/{user_id}/groups", get(users::groups))
+        .route("/v3/users/{user_id}/projects", get(users::projects))
+        .route(
+            "/v3/users/{user_id}/application_credentials",
+            get(app_creds::list).post(app_creds::create),
+        )
+        .route(
+            "/v3/users/{user_id}/application_credentials/{app_cred_id}",
+            get(app_creds::show).delete(app_creds::delete),
+        )
+        .route("/v3/groups", get(groups::list).post(groups::create))
+        .route(
+            "/v3/groups/{group_id}",
+            get(groups::show)
+                .patch(groups::update)
+                .delete(groups::delete),
+        )
+        .route("/v3/groups/{group_id}/users", get(groups::members))
+        .route(
+            "/v3/groups/{group_id}/users/{user_id}",
+            put(groups::add_member)
+                .head(groups::check_member)
+                .get(groups::check_member)
+                .delete(groups::remove_member),
+        )
+        .route("/v3/roles", get(roles::list).post(roles::create))
+        .route(
+            "/v3/roles/{role_id}",
+            get(roles::show).patch(roles::update).delete(roles::delete),
+        )
+        .route("/v3/roles/{prior_id}/implies", get(roles::list_implied))
+        .route(
+            "/v3/roles/{prior_id}/implies/{implied_id}",
+            put(roles::add_implied)
+                .get(roles::show_implied)
+                .head(roles::check_implied)
+                .delete(roles::delete_implied),
+        )
+        .route("/v3/role_inferences", get(roles::inferences))
+        .route("/v3/regions", get(regions::list).post(regions::create))
+        .route(
+            "/v3/regions/{region_id}",
+            get(regions::show)
+                .put(regions::create_with_id)
+                .patch(regions::update)
+                .delete(regions::delete),
+        )
+        .route("/v3/services", get(services::list).post(services::create))
+        .route(
+            "/v3/services/{service_id}",
+            get(services::show)
+                .patch(services::update)
+                .delete(services::delete),
+        )
+        .route(
+            "/v3/endpoints",
+            get(endpoints::list).post(endpoints::create),
+        )
+        .route(
+            "/v3/endpoints/{endpoint_id}",
+            get(endpoints::show)
+                .patch(endpoints::update)
+                .delete(endpoints::delete),
+        )
+        .route(
+            "/v3/credentials",
+            get(credentials::list).post(credentials::create),
+        )
+        .route(
+            "/v3/credentials/{credential_id}",
+            get(credentials::show)
+                .patch(credentials::update)
+                .delete(credentials::delete),
+        )
+}

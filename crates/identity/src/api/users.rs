@@ -1,0 +1,265 @@
+//! `/v3/users`, password changes, a user's groups and projects.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use ferro_api::time::now_micros;
+use ferro_api::BaseUrl;
+use serde_json::{json, Value};
+
+use super::common::{
+    caller_domain, collection, created, no_content, ok, with_extra, Body, Ctx, Filters, QueryParams,
+};
+use crate::error::{Error, Result};
+use crate::service::{hashing, roles};
+use crate::store::users::{self, User};
+use crate::store::{groups, new_id, projects};
+use crate::validate::{self as v};
+use crate::{policy, Identity};
+
+const KNOWN: &[&str] = &[
+    "id",
+    "name",
+    "domain_id",
+    "enabled",
+    "default_project_id",
+    "password",
+    "options",
+    "links",
+    "password_expires_at",
+];
+
+pub fn render(u: &User, base: &BaseUrl) -> Value {
+    let mut out = json!({
+        "id": u.id,
+        "name": u.name,
+        "domain_id": u.domain_id,
+        "enabled": u.enabled,
+        "password_expires_at": null,
+        "options": u.options,
+        "links": {"self": base.join(&format!("/v3/users/{}", u.id))},
+    });
+    if let Some(p) = &u.default_project_id {
+        out["default_project_id"] = json!(p);
+    }
+    with_extra(out, &u.extra)
+}
+
+pub(super) async fn load(id: &Identity, user_id: &str) -> Result<User> {
+    users::get(id.db(), user_id)
+        .await?
+        .ok_or_else(|| Error::no_such("user", user_id))
+}
+
+pub async fn list(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    q: QueryParams,
+) -> Result<Response> {
+    let f = Filters::new(&q);
+    policy::domain_reader(&ctx, "identity:list_users", f.get("domain_id"))?;
+    let items = users::list(id.db())
+        .await?
+        .iter()
+        .map(|u| render(u, &base))
+        .collect();
+    let items = f.apply(
+        items,
+        &["name", "domain_id", "enabled", "id", "default_project_id"],
+    );
+    Ok(collection("users", items, &base.join("/v3/users")))
+}
+
+pub async fn show(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+) -> Result<Response> {
+    policy::reader_or_self(&ctx, "identity:get_user", &uid)?;
+    let u = load(&id, &uid).await?;
+    Ok(ok(json!({"user": render(&u, &base)})))
+}
+
+pub async fn create(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    body: Body,
+) -> Result<Response> {
+    policy::admin(&ctx, "identity:create_user")?;
+    let req = v::wrapped(&body.object()?, "user")?;
+    let name = v::req_str(&req, "name", 255)?;
+    let domain_id =
+        v::opt_nonempty_str(&req, "domain_id", 64)?.unwrap_or_else(|| caller_domain(&ctx));
+    super::domains::load(&id, &domain_id).await?;
+    let password = v::opt_str(&req, "password", 4096)?;
+    let hash = match password {
+        Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
+        None => None,
+    };
+    let now = now_micros();
+    let u = User {
+        id: new_id(),
+        name,
+        domain_id,
+        enabled: v::opt_bool(&req, "enabled")?.unwrap_or(true),
+        default_project_id: v::opt_nonempty_str(&req, "default_project_id", 64)?,
+        password_created_at: hash.as_ref().map(|_| now),
+        password_hash: hash,
+        description: None,
+        extra: v::extras(&req, KNOWN),
+        options: v::opt_object(&req, "options")?.unwrap_or_default(),
+    };
+    if users::get_by_name(id.db(), &u.domain_id, &u.name)
+        .await?
+        .is_some()
+    {
+        return Err(Error::conflict(format!(
+            "Duplicate entry found with name {} in domain {}",
+            u.name, u.domain_id
+        )));
+    }
+    users::create(id.db(), &u, now).await?;
+    Ok(created(json!({"user": render(&u, &base)})))
+}
+
+pub async fn update(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+    body: Body,
+) -> Result<Response> {
+    policy::admin(&ctx, "identity:update_user")?;
+    let req = v::wrapped(&body.object()?, "user")?;
+    let mut u = load(&id, &uid).await?;
+    for (field, current) in [("id", &u.id), ("domain_id", &u.domain_id)] {
+        if let Some(val) = req.get(field) {
+            if val.as_str() != Some(current.as_str()) {
+                return Err(Error::bad_request(format!(
+                    "Invalid input for field '{field}': cannot be updated"
+                )));
+            }
+        }
+    }
+    let mut revoke = false;
+    if req.contains_key("name") {
+        let name = v::req_str(&req, "name", 255)?;
+        if let Some(other) = users::get_by_name(id.db(), &u.domain_id, &name).await? {
+            if other.id != u.id {
+                return Err(Error::conflict(format!(
+                    "Duplicate entry found with name {name}"
+                )));
+            }
+        }
+        u.name = name;
+    }
+    if let Some(e) = v::opt_bool(&req, "enabled")? {
+        revoke |= u.enabled && !e;
+        u.enabled = e;
+    }
+    if let Some(p) = v::patch_str(&req, "default_project_id", 64)? {
+        u.default_project_id = p;
+    }
+    if let Some(p) = v::patch_str(&req, "password", 4096)? {
+        u.password_hash = match p {
+            Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
+            None => None,
+        };
+        u.password_created_at = Some(now_micros());
+        revoke = true;
+    }
+    if let Some(o) = v::opt_object(&req, "options")? {
+        u.options.extend(o);
+    }
+    u.extra.extend(v::extras(&req, KNOWN));
+    users::update(id.db(), &u).await?;
+    if revoke {
+        id.revoke_user(&u.id).await?;
+    }
+    Ok(ok(json!({"user": render(&u, &base)})))
+}
+
+pub async fn delete(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    Path(uid): Path<String>,
+) -> Result<Response> {
+    policy::admin(&ctx, "identity:delete_user")?;
+    load(&id, &uid).await?;
+    users::delete(id.db(), &uid).await?;
+    id.revoke_user(&uid).await?;
+    Ok(no_content())
+}
+
+/// `POST /v3/users/{id}/password`: proven by the original password, so (as
+/// upstream) no token is needed; every token of the user is revoked.
+pub async fn change_password(
+    State(id): State<Identity>,
+    Path(uid): Path<String>,
+    body: Body,
+) -> Result<Response> {
+    let req = v::wrapped(&body.object()?, "user")?;
+    let original = v::req_str(&req, "original_password", 4096)?;
+    let password = v::req_str(&req, "password", 4096)?;
+    let mut u = load(&id, &uid).await?;
+    let hash = u.password_hash.clone().unwrap_or_default();
+    if !hashing::verify(original, hash).await {
+        return Err(Error::unauthorized(
+            "The request you have made requires authentication.",
+        ));
+    }
+    u.password_hash = Some(hashing::hash(password, id.config().password_hash_rounds).await?);
+    u.password_created_at = Some(now_micros());
+    users::update(id.db(), &u).await?;
+    id.revoke_user(&u.id).await?;
+    Ok(no_content())
+}
+
+pub async fn groups(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+) -> Result<Response> {
+    policy::reader_or_self(&ctx, "identity:list_groups_for_user", &uid)?;
+    load(&id, &uid).await?;
+    let items = groups::list_for_user(id.db(), &uid)
+        .await?
+        .iter()
+        .map(|g| {
+            let mut v = super::groups::render(g, &base);
+            v["membership_expires_at"] = Value::Null;
+            v
+        })
+        .collect();
+    Ok(collection(
+        "groups",
+        items,
+        &base.join(&format!("/v3/users/{uid}/groups")),
+    ))
+}
+
+pub async fn projects(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+    q: QueryParams,
+) -> Result<Response> {
+    policy::reader_or_self(&ctx, "identity:list_user_projects", &uid)?;
+    load(&id, &uid).await?;
+    let ids = roles::projects_of_user(id.db(), &uid).await?;
+    let items = projects::list_by_ids(id.db(), &ids)
+        .await?
+        .iter()
+        .map(|p| super::projects::render(p, &base))
+        .collect();
+    let items = Filters::new(&q).apply(items, &["name", "domain_id", "enabled"]);
+    Ok(collection(
+        "projects",
+        items,
+        &base.join(&format!("/v3/users/{uid}/projects")),
+    ))
+}

@@ -1,0 +1,124 @@
+//! Identity: Keystone v3 (and the v2.0 token call) for Ferrostack.
+//!
+//! - `api/`: HTTP handlers, one module per resource.
+//! - `service/`: the rules: authentication, token validation, effective
+//!   roles, the catalog, bootstrap.
+//! - `policy.rs`: upstream Keystone's default RBAC.
+//! - `store/`: the identity tables.
+//! - `token/`: Fernet-sealed, self-contained tokens and their keys.
+
+pub mod api;
+pub mod error;
+pub mod policy;
+pub mod service;
+pub mod store;
+pub mod token;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use ferro_api::context::BoxFuture;
+use ferro_api::{AuthContext, TokenValidator};
+use ferro_store::Db;
+
+pub use error::{Error, Result};
+pub use service::bootstrap::Bootstrap;
+pub use store::MIGRATIONS;
+
+/// Settings of the identity service.
+#[derive(Clone, Debug)]
+pub struct IdentityConfig {
+    /// Token lifetime in seconds (upstream default: 3600).
+    pub token_expiration: i64,
+    /// bcrypt cost for passwords and application credential secrets.
+    pub password_hash_rounds: u32,
+    /// How long past expiry `allow_expired=1` still validates (seconds).
+    pub allow_expired_window: i64,
+    /// Where the Fernet key repository lives.
+    pub key_dir: PathBuf,
+    /// How many Fernet keys to keep on rotation.
+    pub max_active_keys: usize,
+}
+
+impl IdentityConfig {
+    pub fn new(key_dir: PathBuf) -> Self {
+        IdentityConfig {
+            token_expiration: 3600,
+            password_hash_rounds: 12,
+            allow_expired_window: 2 * 24 * 3600,
+            key_dir,
+            max_active_keys: 3,
+        }
+    }
+}
+
+/// The identity service: cheap to clone, shared by all handlers.
+#[derive(Clone)]
+pub struct Identity {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    config: IdentityConfig,
+    keys: RwLock<Arc<token::KeyRing>>,
+}
+
+impl Identity {
+    /// Open the service on a migrated database, loading (or creating) keys.
+    pub fn new(db: Db, config: IdentityConfig) -> std::io::Result<Identity> {
+        let keys = token::KeyRing::load_or_create(&config.key_dir)?;
+        Ok(Identity {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                keys: RwLock::new(Arc::new(keys)),
+            }),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn config(&self) -> &IdentityConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn keys(&self) -> Arc<token::KeyRing> {
+        match self.inner.keys.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rotate the Fernet keys (Keystone's `fernet_rotate`) and reload them.
+    pub fn rotate_keys(&self) -> std::io::Result<()> {
+        token::rotate(
+            &self.inner.config.key_dir,
+            self.inner.config.max_active_keys,
+        )?;
+        let ring = token::KeyRing::load_or_create(&self.inner.config.key_dir)?;
+        match self.inner.keys.write() {
+            Ok(mut k) => *k = Arc::new(ring),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(ring),
+        }
+        Ok(())
+    }
+
+    /// The HTTP routes of the identity API (`/v3`, `/v2.0`, discovery),
+    /// to be mounted under `/identity` or at the root of port 5000.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.clone())
+    }
+}
+
+impl TokenValidator for Identity {
+    fn validate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Option<AuthContext>> {
+        Box::pin(async move {
+            let v = self.validate_token(token, false).await.ok()?;
+            Some(v.context(token))
+        })
+    }
+}

@@ -1,0 +1,392 @@
+//! `POST /v3/auth/tokens`: authenticate by password, token or application
+//! credential, pick the scope, and seal a new token.
+
+use ferro_api::time::now_micros;
+use serde_json::Value;
+
+use super::hashing;
+use crate::error::{Error, Result};
+use crate::store::app_creds::{self, AppCred};
+use crate::store::domains::{self, Domain};
+use crate::store::projects;
+use crate::store::users::{self, User};
+use crate::token::{new_audit_id, Payload, Scope};
+use crate::validate::Object;
+use crate::Identity;
+
+use super::tokens::Validated;
+
+fn unauthorized() -> Error {
+    Error::unauthorized("The request you have made requires authentication.")
+}
+
+/// Where an auth request asked to be scoped.
+enum Requested {
+    None,
+    Unscoped,
+    Project(Object),
+    Domain(Object),
+    System,
+}
+
+/// Who the identity methods proved the caller to be.
+struct Proven {
+    user: User,
+    methods: Vec<String>,
+    /// Set when rescoping: the original token keeps its expiry and chain.
+    parent: Option<Payload>,
+    app_cred: Option<AppCred>,
+}
+
+impl Identity {
+    /// Authenticate a v3 auth body (`{"auth": {...}}`) and return the new,
+    /// validated token and its string.
+    pub async fn authenticate(&self, body: &Object) -> Result<(String, Validated)> {
+        let auth = obj(body.get("auth"), "auth")?;
+        let identity = obj(auth.get("identity"), "auth.identity")?;
+        let methods = method_list(&identity)?;
+        let requested = requested_scope(auth.get("scope"))?;
+        let proven = self.prove(&identity, &methods).await?;
+        let scope = self.pick_scope(&proven, requested).await?;
+        let now = now_micros();
+        let expires_at = match &proven.parent {
+            Some(p) => p.expires_at,
+            None => now + self.config().token_expiration * 1_000_000,
+        };
+        let mut payload = Payload::new(
+            proven.user.id.clone(),
+            &proven.methods,
+            scope,
+            now,
+            expires_at,
+        );
+        if let Some(parent) = &proven.parent {
+            let chain = parent.audit_ids.last().cloned().unwrap_or_default();
+            payload.audit_ids = vec![new_audit_id(), chain];
+            payload.app_cred_id = parent.app_cred_id.clone();
+        }
+        if let Some(ac) = &proven.app_cred {
+            payload.app_cred_id = Some(ac.id.clone());
+            if let Some(exp) = ac.expires_at {
+                payload.expires_at = payload.expires_at.min(exp);
+            }
+        }
+        let token = payload.seal(&self.keys());
+        let validated = self
+            .resolve(payload)
+            .await
+            .map_err(|e| match e.status().as_u16() {
+                404 => unauthorized(),
+                _ => e,
+            })?;
+        Ok((token, validated))
+    }
+
+    async fn prove(&self, identity: &Object, methods: &[String]) -> Result<Proven> {
+        let mut proven: Option<Proven> = None;
+        for m in methods {
+            let p = match m.as_str() {
+                "password" => {
+                    self.prove_password(obj(identity.get("password"), "password")?)
+                        .await?
+                }
+                "token" => {
+                    self.prove_token(obj(identity.get("token"), "token")?)
+                        .await?
+                }
+                "application_credential" => {
+                    self.prove_app_cred(obj(
+                        identity.get("application_credential"),
+                        "application_credential",
+                    )?)
+                    .await?
+                }
+                other => {
+                    return Err(Error::unauthorized(format!(
+                        "Attempted to authenticate with an unsupported method: {other}"
+                    )))
+                }
+            };
+            proven = Some(match proven {
+                None => p,
+                Some(mut prev) if prev.user.id == p.user.id => {
+                    prev.methods.extend(p.methods);
+                    prev.parent = prev.parent.or(p.parent);
+                    prev.app_cred = prev.app_cred.or(p.app_cred);
+                    prev
+                }
+                Some(_) => return Err(unauthorized()),
+            });
+        }
+        proven.ok_or_else(unauthorized)
+    }
+
+    async fn prove_password(&self, pw: Object) -> Result<Proven> {
+        let user_ref = obj(pw.get("user"), "password.user")?;
+        let password = user_ref
+            .get("password")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::bad_request(
+                    "Invalid input for field 'password.user.password': a string is required",
+                )
+            })?
+            .to_owned();
+        let user = self.find_user(&user_ref).await?.ok_or_else(unauthorized)?;
+        let hash = user.password_hash.clone().ok_or_else(unauthorized)?;
+        if !hashing::verify(password, hash).await {
+            return Err(unauthorized());
+        }
+        self.check_user_usable(&user).await?;
+        Ok(Proven {
+            user,
+            methods: vec!["password".into()],
+            parent: None,
+            app_cred: None,
+        })
+    }
+
+    async fn prove_token(&self, tok: Object) -> Result<Proven> {
+        let id = tok.get("id").and_then(Value::as_str).ok_or_else(|| {
+            Error::bad_request("Invalid input for field 'token.id': a string is required")
+        })?;
+        let v = self
+            .validate_token(id, false)
+            .await
+            .map_err(|_| unauthorized())?;
+        if v.payload.app_cred_id.is_some() {
+            return Err(Error::forbidden(
+                "A token created with an application credential cannot be rescoped.",
+            ));
+        }
+        let mut methods = v.payload.method_names();
+        if !methods.iter().any(|m| m == "token") {
+            methods.insert(0, "token".into());
+        }
+        Ok(Proven {
+            user: v.user,
+            methods,
+            parent: Some(v.payload),
+            app_cred: None,
+        })
+    }
+
+    async fn prove_app_cred(&self, ac: Object) -> Result<Proven> {
+        let secret = ac
+            .get("secret")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::bad_request(
+                    "Invalid input for field 'application_credential.secret': a string is required",
+                )
+            })?
+            .to_owned();
+        let cred = if let Some(id) = ac.get("id").and_then(Value::as_str) {
+            app_creds::get(self.db(), id).await?
+        } else {
+            let name = ac.get("name").and_then(Value::as_str).ok_or_else(|| {
+                Error::bad_request(
+                    "Invalid input for field 'application_credential': 'id' or 'name' is required",
+                )
+            })?;
+            let user_ref = obj(ac.get("user"), "application_credential.user")?;
+            let user = self.find_user(&user_ref).await?.ok_or_else(unauthorized)?;
+            app_creds::get_by_name(self.db(), &user.id, name).await?
+        };
+        let cred = cred.ok_or_else(unauthorized)?;
+        if cred.expires_at.is_some_and(|e| e <= now_micros()) {
+            return Err(unauthorized());
+        }
+        if !hashing::verify(secret, cred.secret_hash.clone()).await {
+            return Err(unauthorized());
+        }
+        let user = users::get(self.db(), &cred.user_id)
+            .await?
+            .ok_or_else(unauthorized)?;
+        self.check_user_usable(&user).await?;
+        Ok(Proven {
+            user,
+            methods: vec!["application_credential".into()],
+            parent: None,
+            app_cred: Some(cred),
+        })
+    }
+
+    async fn check_user_usable(&self, user: &User) -> Result<()> {
+        let domain = domains::get(self.db(), &user.domain_id).await?;
+        if !user.enabled || !domain.is_some_and(|d| d.enabled) {
+            return Err(unauthorized());
+        }
+        Ok(())
+    }
+
+    /// A user reference `{"id"}` or `{"name", "domain": {"id"|"name"}}`.
+    pub(crate) async fn find_user(&self, r: &Object) -> Result<Option<User>> {
+        if let Some(id) = r.get("id") {
+            let id = id.as_str().ok_or_else(|| {
+                Error::bad_request("Invalid input for field 'user.id': not a string")
+            })?;
+            return Ok(users::get(self.db(), id).await?);
+        }
+        let name = r.get("name").and_then(Value::as_str).ok_or_else(|| {
+            Error::bad_request("Invalid input for field 'user': 'id' or 'name' is required")
+        })?;
+        let Some(domain) = self.find_domain(r.get("domain"), "user.domain").await? else {
+            return Ok(None);
+        };
+        Ok(users::get_by_name(self.db(), &domain.id, name).await?)
+    }
+
+    /// A domain reference `{"id"}` or `{"name"}`; `None` if it does not exist.
+    pub(crate) async fn find_domain(
+        &self,
+        v: Option<&Value>,
+        field: &str,
+    ) -> Result<Option<Domain>> {
+        let d = obj(v, field)?;
+        if let Some(id) = d.get("id").and_then(Value::as_str) {
+            return Ok(domains::get(self.db(), id).await?);
+        }
+        if let Some(name) = d.get("name").and_then(Value::as_str) {
+            return Ok(domains::get_by_name(self.db(), name).await?);
+        }
+        Err(Error::bad_request(format!(
+            "Invalid input for field '{field}': 'id' or 'name' is required"
+        )))
+    }
+
+    async fn pick_scope(&self, proven: &Proven, requested: Requested) -> Result<Scope> {
+        if let Some(ac) = &proven.app_cred {
+            if !matches!(requested, Requested::None) {
+                return Err(Error::unauthorized(
+                    "Application credentials cannot request a scope.",
+                ));
+            }
+            return Ok(Scope::Project(ac.project_id.clone()));
+        }
+        match requested {
+            Requested::System => Ok(Scope::System),
+            Requested::Unscoped => Ok(Scope::Unscoped),
+            Requested::Domain(d) => {
+                let dom = self
+                    .find_domain(Some(&Value::Object(d)), "scope.domain")
+                    .await?
+                    .ok_or_else(unauthorized)?;
+                Ok(Scope::Domain(dom.id))
+            }
+            Requested::Project(p) => {
+                let project = if let Some(id) = p.get("id").and_then(Value::as_str) {
+                    projects::get(self.db(), id).await?
+                } else {
+                    let name = p.get("name").and_then(Value::as_str).ok_or_else(|| {
+                        Error::bad_request(
+                            "Invalid input for field 'scope.project': 'id' or 'name' is required",
+                        )
+                    })?;
+                    match self
+                        .find_domain(p.get("domain"), "scope.project.domain")
+                        .await?
+                    {
+                        Some(d) => projects::get_by_name(self.db(), &d.id, name).await?,
+                        None => None,
+                    }
+                };
+                let project = project.ok_or_else(unauthorized)?;
+                Ok(Scope::Project(project.id))
+            }
+            Requested::None => self.default_scope(proven).await,
+        }
+    }
+
+    /// No scope asked for: a rescoped token is unscoped; a login goes to the
+    /// user's default project when the user has a role there (as upstream).
+    async fn default_scope(&self, proven: &Proven) -> Result<Scope> {
+        if proven.parent.is_some() {
+            return Ok(Scope::Unscoped);
+        }
+        let Some(pid) = &proven.user.default_project_id else {
+            return Ok(Scope::Unscoped);
+        };
+        let scope = Scope::Project(pid.clone());
+        let enabled = projects::get(self.db(), pid)
+            .await?
+            .is_some_and(|p| p.enabled);
+        if enabled
+            && !super::roles::direct_role_ids(self.db(), &proven.user.id, &scope)
+                .await?
+                .is_empty()
+        {
+            return Ok(scope);
+        }
+        Ok(Scope::Unscoped)
+    }
+}
+
+fn obj(v: Option<&Value>, field: &str) -> Result<Object> {
+    match v {
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(Error::bad_request(format!(
+            "Invalid input for field '{field}': must be an object"
+        ))),
+        None => Err(Error::bad_request(format!(
+            "Invalid input for field '{field}': is a required property"
+        ))),
+    }
+}
+
+fn method_list(identity: &Object) -> Result<Vec<String>> {
+    let list = identity
+        .get("methods")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            Error::bad_request("Invalid input for field 'identity.methods': a list is required")
+        })?;
+    let mut out = Vec::new();
+    for m in list {
+        let m = m.as_str().ok_or_else(|| {
+            Error::bad_request("Invalid input for field 'identity.methods': strings only")
+        })?;
+        if !out.iter().any(|x| x == m) {
+            out.push(m.to_owned());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::bad_request(
+            "Invalid input for field 'identity.methods': empty",
+        ));
+    }
+    Ok(out)
+}
+
+fn requested_scope(v: Option<&Value>) -> Result<Requested> {
+    let scope = match v {
+        None | Some(Value::Null) => return Ok(Requested::None),
+        Some(Value::String(s)) if s == "unscoped" => return Ok(Requested::Unscoped),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "Invalid input for field 'scope': must be an object",
+            ))
+        }
+    };
+    if let Some(p) = scope.get("project") {
+        return Ok(Requested::Project(obj(Some(p), "scope.project")?));
+    }
+    if let Some(d) = scope.get("domain") {
+        return Ok(Requested::Domain(obj(Some(d), "scope.domain")?));
+    }
+    if let Some(s) = scope.get("system") {
+        return match s.get("all") {
+            Some(Value::Bool(true)) => Ok(Requested::System),
+            _ => Err(Error::bad_request(
+                "Invalid input for field 'scope.system': only {\"all\": true} is supported",
+            )),
+        };
+    }
+    if scope.contains_key("OS-TRUST:trust") {
+        return Err(Error::forbidden("Trusts are not supported."));
+    }
+    Err(Error::bad_request(
+        "Invalid input for field 'scope': project, domain or system is required",
+    ))
+}

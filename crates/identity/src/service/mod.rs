@@ -1,0 +1,9 @@
+//! The identity rules, above the store and below the HTTP handlers.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod catalog;
+pub mod hashing;
+pub mod revoke;
+pub mod roles;
+pub mod tokens;

@@ -1,0 +1,212 @@
+//! Token validation and rendering.
+
+use ferro_api::time::{iso_micros, now_micros};
+use ferro_api::AuthContext;
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::store::app_creds::AppCred;
+use crate::store::domains::{self, Domain};
+use crate::store::projects::{self, Project};
+use crate::store::revocations::{self, TokenFacts};
+use crate::store::roles::Role;
+use crate::store::users::{self, User};
+use crate::store::{app_creds, Db};
+use crate::token::{Payload, Scope};
+use crate::Identity;
+
+/// A token that passed every check, with what it refers to resolved.
+#[derive(Clone, Debug)]
+pub struct Validated {
+    pub payload: Payload,
+    pub user: User,
+    pub user_domain: Domain,
+    pub project: Option<(Project, Domain)>,
+    pub domain: Option<Domain>,
+    pub roles: Vec<Role>,
+    pub app_cred: Option<AppCred>,
+}
+
+fn invalid() -> Error {
+    Error::not_found("Could not find token.")
+}
+
+impl Identity {
+    /// Check a token string; `allow_expired` accepts tokens expired within
+    /// the configured window (Keystone's `allow_expired`).
+    pub async fn validate_token(&self, token: &str, allow_expired: bool) -> Result<Validated> {
+        let payload = Payload::open(token.trim(), &self.keys()).ok_or_else(invalid)?;
+        let now = now_micros();
+        let window = if allow_expired {
+            self.config().allow_expired_window * 1_000_000
+        } else {
+            0
+        };
+        if payload.expires_at + window <= now {
+            return Err(invalid());
+        }
+        self.resolve(payload).await
+    }
+
+    /// Resolve a payload's user, scope and roles, checking each is still
+    /// valid (enabled, not deleted, not revoked).
+    pub(crate) async fn resolve(&self, payload: Payload) -> Result<Validated> {
+        let db = self.db();
+        let user = users::get(db, &payload.user_id)
+            .await?
+            .ok_or_else(invalid)?;
+        let user_domain = enabled_domain(db, &user.domain_id).await?;
+        if !user.enabled {
+            return Err(invalid());
+        }
+        let mut project = None;
+        let mut domain = None;
+        match &payload.scope {
+            Scope::Project(pid) => {
+                let p = projects::get(db, pid).await?.ok_or_else(invalid)?;
+                let d = enabled_domain(db, &p.domain_id).await?;
+                if !p.enabled {
+                    return Err(invalid());
+                }
+                project = Some((p, d));
+            }
+            Scope::Domain(did) => domain = Some(enabled_domain(db, did).await?),
+            Scope::System | Scope::Unscoped => {}
+        }
+        let facts = TokenFacts {
+            user_id: &payload.user_id,
+            project_id: payload.project_id(),
+            domain_ids: [
+                payload.domain_id(),
+                Some(user.domain_id.as_str()),
+                project.as_ref().map(|(p, _)| p.domain_id.as_str()),
+            ],
+            audit_ids: &payload.audit_ids,
+            issued_at: payload.issued_at,
+        };
+        if revocations::is_revoked(db, &facts).await? {
+            return Err(invalid());
+        }
+        let mut roles = super::roles::effective(db, &user.id, &payload.scope).await?;
+        let app_cred = match &payload.app_cred_id {
+            Some(id) => {
+                let ac = app_creds::get(db, id).await?.ok_or_else(invalid)?;
+                if ac.expires_at.is_some_and(|e| e <= now_micros()) {
+                    return Err(invalid());
+                }
+                let allowed: Vec<String> = ac
+                    .roles
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|r| r["id"].as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                roles.retain(|r| allowed.contains(&r.id));
+                Some(ac)
+            }
+            None => None,
+        };
+        if payload.scope != Scope::Unscoped && roles.is_empty() {
+            return Err(invalid());
+        }
+        Ok(Validated {
+            payload,
+            user,
+            user_domain,
+            project,
+            domain,
+            roles,
+            app_cred,
+        })
+    }
+}
+
+async fn enabled_domain(db: &Db, id: &str) -> Result<Domain> {
+    match domains::get(db, id).await? {
+        Some(d) if d.enabled => Ok(d),
+        _ => Err(invalid()),
+    }
+}
+
+impl Validated {
+    /// The request context other services and the policy checks use.
+    pub fn context(&self, token: &str) -> AuthContext {
+        AuthContext {
+            token: token.to_owned(),
+            user_id: self.user.id.clone(),
+            user_name: self.user.name.clone(),
+            user_domain_id: self.user_domain.id.clone(),
+            user_domain_name: self.user_domain.name.clone(),
+            project_id: self.project.as_ref().map(|(p, _)| p.id.clone()),
+            project_name: self.project.as_ref().map(|(p, _)| p.name.clone()),
+            project_domain_id: self.project.as_ref().map(|(_, d)| d.id.clone()),
+            project_domain_name: self.project.as_ref().map(|(_, d)| d.name.clone()),
+            domain_id: self.domain.as_ref().map(|d| d.id.clone()),
+            domain_name: self.domain.as_ref().map(|d| d.name.clone()),
+            system: self.payload.scope == Scope::System,
+            roles: self.roles.iter().map(|r| r.name.clone()).collect(),
+            role_ids: self.roles.iter().map(|r| r.id.clone()).collect(),
+            audit_ids: self.payload.audit_ids.clone(),
+            methods: self.payload.method_names(),
+            issued_at: self.payload.issued_at,
+            expires_at: self.payload.expires_at,
+            application_credential_id: self.payload.app_cred_id.clone(),
+        }
+    }
+
+    /// The v3 token body (`{"token": {...}}`), with `catalog` when given.
+    pub fn body(&self, catalog: Option<Vec<Value>>) -> Value {
+        let p = &self.payload;
+        let mut t = json!({
+            "methods": p.method_names(),
+            "user": {
+                "id": self.user.id,
+                "name": self.user.name,
+                "domain": {"id": self.user_domain.id, "name": self.user_domain.name},
+                "password_expires_at": null,
+            },
+            "audit_ids": p.audit_ids,
+            "expires_at": iso_micros(p.expires_at),
+            "issued_at": iso_micros(p.issued_at),
+        });
+        let roles: Vec<Value> = self
+            .roles
+            .iter()
+            .map(|r| json!({"id": r.id, "name": r.name}))
+            .collect();
+        match &p.scope {
+            Scope::Project(_) => {
+                if let Some((proj, dom)) = &self.project {
+                    t["project"] = json!({
+                        "id": proj.id, "name": proj.name,
+                        "domain": {"id": dom.id, "name": dom.name},
+                    });
+                }
+                t["is_domain"] = json!(false);
+                t["roles"] = json!(roles);
+            }
+            Scope::Domain(_) => {
+                if let Some(d) = &self.domain {
+                    t["domain"] = json!({"id": d.id, "name": d.name});
+                }
+                t["roles"] = json!(roles);
+            }
+            Scope::System => {
+                t["system"] = json!({"all": true});
+                t["roles"] = json!(roles);
+            }
+            Scope::Unscoped => {}
+        }
+        if let Some(ac) = &self.app_cred {
+            t["application_credential"] = json!({
+                "id": ac.id, "name": ac.name, "restricted": !ac.unrestricted,
+            });
+        }
+        if let Some(c) = catalog {
+            t["catalog"] = json!(c);
+        }
+        json!({ "token": t })
+    }
+}

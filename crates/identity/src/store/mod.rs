@@ -1,0 +1,65 @@
+//! The identity tables: one module per aggregate, plain functions over
+//! [`Db`]. No other crate reads or writes these tables.
+
+pub mod app_creds;
+pub mod assignments;
+pub mod catalog;
+pub mod credentials;
+pub mod domains;
+pub mod groups;
+pub mod projects;
+pub mod revocations;
+pub mod roles;
+pub mod users;
+
+use ferro_store::sqlx::any::AnyRow;
+use ferro_store::sqlx::Row;
+use ferro_store::Migration;
+
+use crate::validate::{json_column, Object};
+
+pub use ferro_store::Db;
+
+/// The identity schema migrations.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1000,
+    name: "identity_0001",
+    sql: include_str!("../../migrations/0001_identity.sql"),
+}];
+
+/// A new resource id: a UUID4 as 32 hex digits, as Keystone makes them.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+pub(crate) fn text(row: &AnyRow, col: &str) -> String {
+    row.try_get::<String, _>(col).unwrap_or_default()
+}
+
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Option<String> {
+    row.try_get::<Option<String>, _>(col).ok().flatten()
+}
+
+pub(crate) fn int(row: &AnyRow, col: &str) -> i64 {
+    row.try_get::<i64, _>(col).unwrap_or_default()
+}
+
+pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Option<i64> {
+    row.try_get::<Option<i64>, _>(col).ok().flatten()
+}
+
+pub(crate) fn boolean(row: &AnyRow, col: &str) -> bool {
+    int(row, col) != 0
+}
+
+pub(crate) fn object(row: &AnyRow, col: &str) -> Object {
+    json_column(&text(row, col))
+}
+
+pub(crate) fn to_json(obj: &Object) -> String {
+    serde_json::to_string(obj).unwrap_or_else(|_| "{}".to_owned())
+}

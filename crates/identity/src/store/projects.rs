@@ -1,0 +1,178 @@
+use ferro_store::sqlx::{self, any::AnyRow};
+
+use super::{boolean, flag, object, opt_text, text, to_json, Db};
+use crate::validate::Object;
+
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+    /// The parent project; for a top-level project, its domain's id (as upstream).
+    pub parent_id: Option<String>,
+    pub description: String,
+    pub enabled: bool,
+    pub extra: Object,
+    pub options: Object,
+    pub tags: Vec<String>,
+}
+
+fn from_row(r: &AnyRow) -> Project {
+    Project {
+        id: text(r, "id"),
+        name: text(r, "name"),
+        domain_id: text(r, "domain_id"),
+        parent_id: opt_text(r, "parent_id"),
+        description: text(r, "description"),
+        enabled: boolean(r, "enabled"),
+        extra: object(r, "extra"),
+        options: object(r, "options"),
+        tags: Vec::new(),
+    }
+}
+
+pub async fn create(db: &Db, p: &Project, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write().begin().await?;
+    sqlx::query(
+        "INSERT INTO identity_project (id, name, domain_id, parent_id, description, enabled, \
+         extra, options, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(&p.domain_id)
+    .bind(&p.parent_id)
+    .bind(&p.description)
+    .bind(flag(p.enabled))
+    .bind(to_json(&p.extra))
+    .bind(to_json(&p.options))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for tag in &p.tags {
+        sqlx::query("INSERT INTO identity_project_tag (project_id, name) VALUES ($1, $2)")
+            .bind(&p.id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn update(db: &Db, p: &Project) -> sqlx::Result<()> {
+    let mut tx = db.write().begin().await?;
+    sqlx::query(
+        "UPDATE identity_project SET name=$2, description=$3, enabled=$4, extra=$5, options=$6 \
+         WHERE id=$1",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(flag(p.enabled))
+    .bind(to_json(&p.extra))
+    .bind(to_json(&p.options))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM identity_project_tag WHERE project_id=$1")
+        .bind(&p.id)
+        .execute(&mut *tx)
+        .await?;
+    for tag in &p.tags {
+        sqlx::query("INSERT INTO identity_project_tag (project_id, name) VALUES ($1, $2)")
+            .bind(&p.id)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+async fn with_tags(db: &Db, mut projects: Vec<Project>) -> sqlx::Result<Vec<Project>> {
+    if projects.is_empty() {
+        return Ok(projects);
+    }
+    let rows = sqlx::query("SELECT project_id, name FROM identity_project_tag ORDER BY name")
+        .fetch_all(db.read())
+        .await?;
+    let mut by_project: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for r in &rows {
+        by_project
+            .entry(text(r, "project_id"))
+            .or_default()
+            .push(text(r, "name"));
+    }
+    for p in &mut projects {
+        p.tags = by_project.remove(&p.id).unwrap_or_default();
+    }
+    Ok(projects)
+}
+
+pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Project>> {
+    let row = sqlx::query("SELECT * FROM identity_project WHERE id=$1")
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    let Some(mut p) = row.as_ref().map(from_row) else {
+        return Ok(None);
+    };
+    let tags =
+        sqlx::query("SELECT name FROM identity_project_tag WHERE project_id=$1 ORDER BY name")
+            .bind(id)
+            .fetch_all(db.read())
+            .await?;
+    p.tags = tags.iter().map(|r| text(r, "name")).collect();
+    Ok(Some(p))
+}
+
+pub async fn get_by_name(db: &Db, domain_id: &str, name: &str) -> sqlx::Result<Option<Project>> {
+    let row = sqlx::query("SELECT id FROM identity_project WHERE domain_id=$1 AND name=$2")
+        .bind(domain_id)
+        .bind(name)
+        .fetch_optional(db.read())
+        .await?;
+    match row {
+        Some(r) => get(db, &text(&r, "id")).await,
+        None => Ok(None),
+    }
+}
+
+pub async fn list(db: &Db) -> sqlx::Result<Vec<Project>> {
+    let rows = sqlx::query("SELECT * FROM identity_project ORDER BY name")
+        .fetch_all(db.read())
+        .await?;
+    with_tags(db, rows.iter().map(from_row).collect()).await
+}
+
+pub async fn list_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Project>> {
+    let all = list(db).await?;
+    Ok(all.into_iter().filter(|p| ids.contains(&p.id)).collect())
+}
+
+pub async fn has_children(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let row = sqlx::query("SELECT id FROM identity_project WHERE parent_id=$1 LIMIT 1")
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let mut tx = db.write().begin().await?;
+    sqlx::query("DELETE FROM identity_assignment WHERE target_type='project' AND target_id=$1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM identity_application_credential WHERE project_id=$1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM identity_project_tag WHERE project_id=$1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query("DELETE FROM identity_project WHERE id=$1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() > 0)
+}

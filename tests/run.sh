@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The project's test command. From anywhere: bash tests/run.sh [extra pytest args]
+#   1. cargo build (debug, whole workspace)
+#   2. cargo test --workspace
+#   3. create/refresh .venv (tests/setup-venv.sh; pip only when pins changed)
+#   4. black-box suite: .venv/bin/python -m pytest tests -q -rfEs
+# Stops at the first failing step and exits non-zero. pytest's summary line is
+# the last line printed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo build --workspace"
+cargo build --workspace
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "test virtualenv"
+bash tests/setup-venv.sh
+
+step "pytest (black-box suite)"
+export PATH="$ROOT/.venv/bin:$PATH"
+export FERROSTACK_BIN="${FERROSTACK_BIN:-$ROOT/target/debug/ferrostack}"
+export PYTHONDONTWRITEBYTECODE=1
+exec "$ROOT/.venv/bin/python" -m pytest tests -q -rfEs "$@"
