@@ -197,7 +197,10 @@ def test_cli_identity_workflow(server, tmp_path):
     g = admin.json("group", "create", "--domain", dom, "--description", "g", grp)
     assert g["name"] == grp and g["domain_id"] == d["id"]
     admin.run("group", "add", "user", "--group-domain", dom, "--user-domain", dom, grp, user)
-    members = admin.json("user", "list", "--group", grp, "--domain", dom)
+    # By id: python-openstackclient 10.5 passes the --domain *name* as the
+    # group's domain_id when looking a group up by name, which no Keystone
+    # matches.
+    members = admin.json("user", "list", "--group", g["id"])
     assert [m["Name"] for m in members] == [user]
 
     # roles and assignments
@@ -256,7 +259,7 @@ def test_cli_identity_workflow(server, tmp_path):
     admin.run("role", "remove", "--project", proj, "--project-domain", dom,
               "--user", user, "--user-domain", dom, "member")
     admin.run("group", "remove", "user", "--group-domain", dom, "--user-domain", dom, grp, user)
-    assert admin.json("user", "list", "--group", grp, "--domain", dom) == []
+    assert admin.json("user", "list", "--group", g["id"]) == []
     admin.run("user", "delete", "--domain", dom, user)
     admin.run("group", "delete", "--domain", dom, grp)
     admin.run("project", "delete", "--domain", dom, proj)

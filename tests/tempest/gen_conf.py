@@ -35,7 +35,7 @@ VENV_BIN = Path(os.environ.get("FERROSTACK_VENV_BIN", REPO / ".venv" / "bin"))
 # classes look at it: OS-INHERIT (InheritsV3TestJSON, 6 tests) and OS-EC2
 # (EC2CredentialsTest, 4 tests).  Add "OS-EC2" once /v3/users/{id}/credentials/OS-EC2
 # exists.
-DEFAULT_IDENTITY_EXTENSIONS = ["OS-INHERIT"]
+DEFAULT_IDENTITY_EXTENSIONS = ["OS-INHERIT", "OS-EC2"]
 
 # [identity-feature-enabled] booleans.  False = the gated tests are skipped.
 IDENTITY_FEATURES = {

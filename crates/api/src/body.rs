@@ -42,7 +42,17 @@ where
     type Rejection = E;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let json_type = content_type.as_deref().is_none_or(is_json);
         match Bytes::from_request(req, state).await {
+            Ok(bytes) if !bytes.is_empty() && !json_type => Err(CommonError::bad_request(
+                "Expecting to find application/json in Content-Type header.",
+            )
+            .into()),
             Ok(bytes) => Ok(JsonBody {
                 bytes,
                 _e: PhantomData,
@@ -53,6 +63,13 @@ where
             Err(rej) => Err(CommonError::bad_request(rej.body_text()).into()),
         }
     }
+}
+
+/// `application/json`, `application/*+json` (and their parameters).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parse `bytes` as JSON into `T`, with a message that says where it failed.

@@ -46,6 +46,14 @@ pub fn opt_nonempty_str(obj: &Object, field: &str, max: usize) -> Result<Option<
     }
 }
 
+/// An optional non-empty string that may not be null when present.
+pub fn opt_strict_str(obj: &Object, field: &str, max: usize) -> Result<Option<String>> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(v) => str_value(v, field, max, false).map(Some),
+    }
+}
+
 /// Present-or-not: `Some(None)` when the field is an explicit null.
 pub fn patch_str(obj: &Object, field: &str, max: usize) -> Result<Option<Option<String>>> {
     match obj.get(field) {

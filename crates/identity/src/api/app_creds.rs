@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use base64::Engine;
 use ferro_api::time::{iso_naive_micros, now_micros, parse_iso};
-use ferro_api::BaseUrl;
+use ferro_api::{AuthContext, BaseUrl};
 use rand::RngCore;
 use serde_json::{json, Value};
 
@@ -129,7 +129,7 @@ pub async fn create(
             "Invalid input for field 'expires_at': it is in the past",
         ));
     }
-    let granted = granted_roles(&id, &ctx.user_id, &project_id, req.get("roles")).await?;
+    let granted = granted_roles(&id, &ctx, &project_id, req.get("roles")).await?;
     if app_creds::get_by_name(id.db(), &uid, &name)
         .await?
         .is_some()
@@ -177,15 +177,26 @@ pub async fn create(
 /// user must hold on the project now; by default all the user holds there.
 async fn granted_roles(
     id: &Identity,
-    user_id: &str,
+    ctx: &AuthContext,
     project_id: &str,
     requested: Option<&Value>,
 ) -> Result<Vec<Value>> {
-    let held = roles::effective(id.db(), user_id, &Scope::Project(project_id.to_owned())).await?;
+    let held = roles::effective(
+        id.db(),
+        &ctx.user_id,
+        &Scope::Project(project_id.to_owned()),
+    )
+    .await?;
     let as_json = |r: &crate::store::roles::Role| json!({"id": r.id, "name": r.name, "domain_id": r.domain_id});
     let list = match requested {
-        None | Some(Value::Null) => return Ok(held.iter().map(as_json).collect()),
-        Some(Value::Array(l)) => l,
+        Some(Value::Array(l)) if !l.is_empty() => l,
+        None | Some(Value::Null) | Some(Value::Array(_)) => {
+            return Ok(held
+                .iter()
+                .filter(|r| ctx.role_ids.contains(&r.id))
+                .map(as_json)
+                .collect());
+        }
         Some(_) => {
             return Err(Error::bad_request(
                 "Invalid input for field 'roles': must be a list",

@@ -230,6 +230,16 @@ async fn list_assignments(
         "identity:list_role_assignments",
         f.get("scope.domain.id"),
     )?;
+    if f.flag("effective") && f.get("group.id").is_some() {
+        return Err(Error::bad_request(
+            "Invalid input: 'effective' cannot be combined with 'group.id' (groups are expanded).",
+        ));
+    }
+    if f.flag("include_subtree") && f.get("scope.project.id").is_none() {
+        return Err(Error::bad_request(
+            "Invalid input for field 'include_subtree': requires 'scope.project.id'.",
+        ));
+    }
     let all_roles = roles::list(id.db()).await?;
     let mut rows: Vec<Row> = assignments::list(id.db())
         .await?

@@ -170,3 +170,101 @@ pub async fn delete(
     credentials::delete(id.db(), &cid).await?;
     Ok(no_content())
 }
+
+/// The OS-EC2 view of an `ec2` credential.
+fn render_ec2(c: &Credential, base: &BaseUrl) -> Value {
+    let blob: Value = serde_json::from_str(&c.blob).unwrap_or_default();
+    let access = blob["access"].as_str().unwrap_or_default().to_owned();
+    json!({
+        "user_id": c.user_id,
+        "tenant_id": c.project_id,
+        "access": access,
+        "secret": blob["secret"],
+        "trust_id": blob.get("trust_id").cloned().unwrap_or(Value::Null),
+        "links": {"self": base.join(&format!("/v3/users/{}/credentials/OS-EC2/{access}", c.user_id))},
+    })
+}
+
+async fn ec2_of_user(id: &Identity, uid: &str) -> Result<Vec<Credential>> {
+    Ok(credentials::list(id.db())
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == "ec2" && c.user_id == uid)
+        .collect())
+}
+
+pub async fn ec2_list(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+) -> Result<Response> {
+    policy::reader_or_self(&ctx, "identity:ec2_list_credentials", &uid)?;
+    super::users::load(&id, &uid).await?;
+    let items = ec2_of_user(&id, &uid)
+        .await?
+        .iter()
+        .map(|c| render_ec2(c, &base))
+        .collect();
+    Ok(collection(
+        "credentials",
+        items,
+        &base.join(&format!("/v3/users/{uid}/credentials/OS-EC2")),
+    ))
+}
+
+pub async fn ec2_create(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path(uid): Path<String>,
+    body: Body,
+) -> Result<Response> {
+    policy::admin_or_self(&ctx, "identity:ec2_create_credential", &uid)?;
+    let req = body.object()?;
+    let tenant = v::req_str(&req, "tenant_id", 64)?;
+    super::users::load(&id, &uid).await?;
+    super::projects::load(&id, &tenant).await?;
+    let access = new_id();
+    let blob = json!({"access": access, "secret": new_id(), "trust_id": null}).to_string();
+    let c = Credential {
+        id: credential_id("ec2", &blob)?,
+        user_id: uid,
+        project_id: Some(tenant),
+        kind: "ec2".into(),
+        blob,
+        extra: Default::default(),
+    };
+    credentials::create(id.db(), &c, now_micros()).await?;
+    Ok(created(json!({"credential": render_ec2(&c, &base)})))
+}
+
+async fn ec2_load(id: &Identity, uid: &str, access: &str) -> Result<Credential> {
+    let cid = hex(&Sha256::digest(access.as_bytes()));
+    match credentials::get(id.db(), &cid).await? {
+        Some(c) if c.kind == "ec2" && c.user_id == uid => Ok(c),
+        _ => Err(Error::no_such("credential", access)),
+    }
+}
+
+pub async fn ec2_show(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    base: BaseUrl,
+    Path((uid, access)): Path<(String, String)>,
+) -> Result<Response> {
+    policy::reader_or_self(&ctx, "identity:ec2_get_credential", &uid)?;
+    let c = ec2_load(&id, &uid, &access).await?;
+    Ok(ok(json!({"credential": render_ec2(&c, &base)})))
+}
+
+pub async fn ec2_delete(
+    State(id): State<Identity>,
+    Ctx(ctx): Ctx,
+    Path((uid, access)): Path<(String, String)>,
+) -> Result<Response> {
+    policy::admin_or_self(&ctx, "identity:ec2_delete_credential", &uid)?;
+    let c = ec2_load(&id, &uid, &access).await?;
+    credentials::delete(id.db(), &c.id).await?;
+    Ok(no_content())
+}

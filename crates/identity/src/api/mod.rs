@@ -6,6 +6,7 @@ mod auth;
 mod common;
 mod credentials;
 mod discovery;
+mod documents;
 mod domains;
 mod endpoints;
 mod groups;
@@ -36,6 +37,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(auth_routes())
         .merge(resource_routes())
         .merge(assignments::routes())
+        .merge(documents::routes())
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
         }))
@@ -151,6 +153,14 @@ fn resource_routes() -> Router<Identity> {
             get(endpoints::show)
                 .patch(endpoints::update)
                 .delete(endpoints::delete),
+        )
+        .route(
+            "/v3/users/{user_id}/credentials/OS-EC2",
+            get(credentials::ec2_list).post(credentials::ec2_create),
+        )
+        .route(
+            "/v3/users/{user_id}/credentials/OS-EC2/{access}",
+            get(credentials::ec2_show).delete(credentials::ec2_delete),
         )
         .route(
             "/v3/credentials",

@@ -2,7 +2,7 @@
 //! is a domain, reachable through both collections as upstream.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use ferro_api::time::now_micros;
 use ferro_api::BaseUrl;
 use serde_json::{json, Value};
@@ -415,7 +415,8 @@ pub async fn add_tag(
         p.tags.sort();
         projects::update(id.db(), &p).await?;
     }
-    let mut resp = created(json!({"tags": p.tags}));
+    // Upstream answers 201 with an empty body (tempest relies on it).
+    let mut resp = (http::StatusCode::CREATED, "").into_response();
     if let Ok(loc) = base.join(&format!("/v3/projects/{pid}/tags/{tag}")).parse() {
         resp.headers_mut().insert(http::header::LOCATION, loc);
     }

@@ -94,6 +94,7 @@ pub async fn create_with_id(
 
 async fn insert(id: &Identity, rid: String, req: &Object, base: &BaseUrl) -> Result<Response> {
     let parent = v::opt_nonempty_str(req, "parent_region_id", 255)?;
+    let description = v::opt_str(req, "description", 255)?.unwrap_or_default();
     if let Some(p) = &parent {
         load(id, p).await.map_err(|_| {
             Error::bad_request(format!(
@@ -106,7 +107,7 @@ async fn insert(id: &Identity, rid: String, req: &Object, base: &BaseUrl) -> Res
     }
     let r = Region {
         id: rid,
-        description: v::opt_str(req, "description", 255)?.unwrap_or_default(),
+        description,
         parent_region_id: parent,
         extra: v::extras(req, KNOWN),
     };

@@ -70,7 +70,7 @@ pub async fn create(
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_service")?;
     let req = v::wrapped(&body.object()?, "service")?;
-    v::opt_str(&req, "name", 255)?;
+    v::opt_strict_str(&req, "name", 255)?;
     v::opt_str(&req, "description", 65535)?;
     let s = Service {
         id: new_id(),
@@ -100,7 +100,7 @@ pub async fn update(
             "Invalid input for field 'id': cannot be updated",
         ));
     }
-    v::opt_str(&req, "name", 255)?;
+    v::opt_strict_str(&req, "name", 255)?;
     v::opt_str(&req, "description", 65535)?;
     if req.contains_key("type") {
         s.kind = v::req_str(&req, "type", 255)?;

@@ -90,6 +90,7 @@ pub async fn create(
     policy::admin(&ctx, "identity:create_user")?;
     let req = v::wrapped(&body.object()?, "user")?;
     let name = v::req_str(&req, "name", 255)?;
+    v::opt_str(&req, "description", 65535)?;
     let domain_id =
         v::opt_nonempty_str(&req, "domain_id", 64)?.unwrap_or_else(|| caller_domain(&ctx));
     super::domains::load(&id, &domain_id).await?;
@@ -143,6 +144,7 @@ pub async fn update(
             }
         }
     }
+    v::opt_str(&req, "description", 65535)?;
     let mut revoke = false;
     if req.contains_key("name") {
         let name = v::req_str(&req, "name", 255)?;

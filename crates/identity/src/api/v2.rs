@@ -57,9 +57,18 @@ fn translate(auth: &Map<String, Value>) -> Result<Map<String, Value>> {
             "Invalid input for field 'auth': passwordCredentials or token is required",
         ));
     };
-    let scope = if let Some(tid) = auth.get("tenantId").and_then(Value::as_str) {
+    let field = |key: &str| -> Result<Option<&str>> {
+        match auth.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(_) => Err(Error::bad_request(format!(
+                "Invalid input for field '{key}': a non-empty string is required"
+            ))),
+        }
+    };
+    let scope = if let Some(tid) = field("tenantId")? {
         json!({"project": {"id": tid}})
-    } else if let Some(name) = auth.get("tenantName").and_then(Value::as_str) {
+    } else if let Some(name) = field("tenantName")? {
         json!({"project": {"name": name, "domain": {"id": "default"}}})
     } else {
         Value::String("unscoped".into())

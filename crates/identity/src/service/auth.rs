@@ -369,11 +369,24 @@ fn requested_scope(v: Option<&Value>) -> Result<Requested> {
             ))
         }
     };
+    if scope.contains_key("project") && scope.contains_key("domain") {
+        return Err(Error::bad_request(
+            "Invalid input for field 'scope': only one of project and domain",
+        ));
+    }
     if let Some(p) = scope.get("project") {
-        return Ok(Requested::Project(obj(Some(p), "scope.project")?));
+        let p = obj(Some(p), "scope.project")?;
+        check_ref(&p, "scope.project")?;
+        if !p.contains_key("id") {
+            let d = obj(p.get("domain"), "scope.project.domain")?;
+            check_ref(&d, "scope.project.domain")?;
+        }
+        return Ok(Requested::Project(p));
     }
     if let Some(d) = scope.get("domain") {
-        return Ok(Requested::Domain(obj(Some(d), "scope.domain")?));
+        let d = obj(Some(d), "scope.domain")?;
+        check_ref(&d, "scope.domain")?;
+        return Ok(Requested::Domain(d));
     }
     if let Some(s) = scope.get("system") {
         return match s.get("all") {
@@ -389,4 +402,23 @@ fn requested_scope(v: Option<&Value>) -> Result<Requested> {
     Err(Error::bad_request(
         "Invalid input for field 'scope': project, domain or system is required",
     ))
+}
+
+/// A reference needs a string `id` or a string `name`.
+fn check_ref(r: &Object, field: &str) -> Result<()> {
+    for key in ["id", "name"] {
+        if let Some(v) = r.get(key) {
+            if !v.is_string() || v.as_str().is_some_and(str::is_empty) {
+                return Err(Error::bad_request(format!(
+                    "Invalid input for field '{field}.{key}': a string is required"
+                )));
+            }
+        }
+    }
+    if !r.contains_key("id") && !r.contains_key("name") {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field '{field}': 'id' or 'name' is required"
+        )));
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@ pub mod app_creds;
 pub mod assignments;
 pub mod catalog;
 pub mod credentials;
+pub mod documents;
 pub mod domains;
 pub mod groups;
 pub mod projects;
@@ -21,11 +22,18 @@ use crate::validate::{json_column, Object};
 pub use ferro_store::Db;
 
 /// The identity schema migrations.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1000,
-    name: "identity_0001",
-    sql: include_str!("../../migrations/0001_identity.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1000,
+        name: "identity_0001",
+        sql: include_str!("../../migrations/0001_identity.sql"),
+    },
+    Migration {
+        version: 1001,
+        name: "identity_0002_documents",
+        sql: include_str!("../../migrations/0002_documents.sql"),
+    },
+];
 
 /// A new resource id: a UUID4 as 32 hex digits, as Keystone makes them.
 pub fn new_id() -> String {
