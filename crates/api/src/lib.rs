@@ -2,13 +2,16 @@
 //! error rendering, JSON body parsing with limits, pagination helpers and the
 //! authentication context that the identity service hands to the others.
 
+pub mod auth;
 pub mod base_url;
 pub mod body;
 pub mod context;
 pub mod error;
 pub mod request_id;
+pub mod services;
 pub mod time;
 
+pub use auth::{Caller, HasValidator};
 pub use base_url::{BaseUrl, Prefix};
 pub use body::{parse_json, JsonBody};
 pub use context::{AuthContext, TokenValidator};

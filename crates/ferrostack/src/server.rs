@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Router};
-use ferro_api::Prefix;
+use ferro_api::{Prefix, TokenValidator};
 use ferro_identity::{Bootstrap, Identity, IdentityConfig};
 use ferro_store::Db;
 use tokio::net::TcpListener;
@@ -38,8 +39,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = Db::connect(&cfg.database_url())
         .await
         .context("opening the database")?;
-    ferro_store::migrate(&db, ferro_identity::MIGRATIONS).await?;
-    let identity = Identity::new(db.clone(), identity_config(&cfg))?;
+    let services = Services::open(&cfg, &db).await?;
+    let identity = services.identity.clone();
     let (password, generated) = match &cfg.admin_password {
         Some(p) => (p.clone(), false),
         None => files::stored_admin_password(&cfg.data_dir)?,
@@ -64,10 +65,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let auth_url = format!("{public_url}/identity");
     write_user_files(&cfg.data_dir, &auth_url, &password, &cfg.region)?;
-    let app = app(&cfg, identity.clone(), db.clone());
+    let app = app(&cfg, &services, db.clone());
     let mut servers = tokio::task::JoinSet::new();
     if cfg.classic_ports {
-        for (port, router) in classic_routers(&cfg, &identity) {
+        for (port, router) in classic_routers(&cfg, &services) {
             let l = TcpListener::bind((bound.ip(), port))
                 .await
                 .with_context(|| format!("binding classic port {port}"))?;
@@ -119,28 +120,109 @@ fn default_public_url(bound: SocketAddr) -> String {
     format!("http://{host}:{}", bound.port())
 }
 
+/// Every service, opened on one database.
+struct Services {
+    identity: Identity,
+    image: ferro_image::ImageService,
+    network: ferro_network::NetworkService,
+    volume: ferro_volume::VolumeService,
+}
+
+impl Services {
+    async fn open(cfg: &Config, db: &Db) -> anyhow::Result<Services> {
+        for migrations in [
+            ferro_identity::MIGRATIONS,
+            ferro_image::MIGRATIONS,
+            ferro_network::MIGRATIONS,
+            ferro_volume::MIGRATIONS,
+        ] {
+            ferro_store::migrate(db, migrations).await?;
+        }
+        let identity = Identity::new(db.clone(), identity_config(cfg))?;
+        let validator: Arc<dyn TokenValidator> = Arc::new(identity.clone());
+        let dir = |name: &str| cfg.data_dir.join(name);
+        let image = ferro_image::ImageService::new(
+            db.clone(),
+            validator.clone(),
+            ferro_image::Config {
+                data_dir: dir("images"),
+            },
+        );
+        let network = ferro_network::NetworkService::new(
+            db.clone(),
+            validator.clone(),
+            ferro_network::Config {
+                data_dir: dir("networks"),
+            },
+        );
+        let volume = ferro_volume::VolumeService::new(
+            db.clone(),
+            validator,
+            ferro_volume::Config {
+                data_dir: dir("volumes"),
+            },
+        );
+        image.recover().await?;
+        network.recover().await?;
+        volume.recover().await?;
+        Ok(Services {
+            identity,
+            image,
+            network,
+            volume,
+        })
+    }
+
+    /// (path prefix, router) for each service; network answers on two.
+    fn mounts(&self, on_prefix: bool) -> Vec<(&'static str, Router)> {
+        let tag =
+            |r: Router, p: &'static str| r.layer(Extension(Prefix(if on_prefix { p } else { "" })));
+        vec![
+            ("/identity", tag(self.identity.router(), "/identity")),
+            ("/image", tag(self.image.router(), "/image")),
+            ("/networking", tag(self.network.router(), "/networking")),
+            ("/network", tag(self.network.router(), "/network")),
+            ("/volume", tag(self.volume.router(), "/volume")),
+        ]
+    }
+}
+
+/// Body limit and request ids, around any router.
+fn common_layers(cfg: &Config, r: Router) -> Router {
+    r.layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(axum::middleware::from_fn(ferro_api::request_id::request_id))
+}
+
 /// The single-port application: every service under its path prefix.
-fn app(cfg: &Config, identity: Identity, db: Db) -> Router {
-    let identity_routes = identity.router().layer(Extension(Prefix("/identity")));
+fn app(cfg: &Config, services: &Services, db: Db) -> Router {
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(db);
-    Router::new()
-        .merge(health)
-        .nest("/identity", identity_routes)
-        .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
-        .layer(axum::middleware::from_fn(ferro_api::request_id::request_id))
+    let mut app = Router::new().merge(health);
+    for (prefix, router) in services.mounts(true) {
+        app = app.nest(prefix, router);
+    }
+    common_layers(cfg, app)
 }
 
-/// Each API at the root of its classic port (only identity so far).
-fn classic_routers(cfg: &Config, identity: &Identity) -> Vec<(u16, Router)> {
-    let identity = identity
-        .router()
-        .layer(Extension(Prefix("")))
-        .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
-        .layer(axum::middleware::from_fn(ferro_api::request_id::request_id));
-    vec![(cfg.ports.identity, identity)]
+/// Each API at the root of its classic port.
+fn classic_routers(cfg: &Config, services: &Services) -> Vec<(u16, Router)> {
+    let p = &cfg.ports;
+    let ports = [
+        ("/identity", p.identity),
+        ("/image", p.image),
+        ("/networking", p.network),
+        ("/volume", p.block_storage),
+    ];
+    services
+        .mounts(false)
+        .into_iter()
+        .filter_map(|(prefix, router)| {
+            let port = ports.iter().find(|(x, _)| *x == prefix)?.1;
+            Some((port, common_layers(cfg, router)))
+        })
+        .collect()
 }
 
 async fn readyz(State(db): State<Db>) -> impl IntoResponse {

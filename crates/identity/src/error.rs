@@ -81,6 +81,9 @@ impl From<sqlx::Error> for Error {
                 "Conflict occurred attempting to store the resource: a duplicate entry exists.",
             );
         }
+        if ferro_store::is_data_exception(&e) {
+            return Error::bad_request("Invalid input: a value contains characters or a range the database cannot store (such as a NUL byte).");
+        }
         tracing::error!(error = %e, "database error");
         Error::internal(e.to_string())
     }

@@ -150,6 +150,15 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether the database refused a value itself (PostgreSQL class 22: a NUL
+/// byte in text, a number out of range, ...): the client's input is at fault.
+pub fn is_data_exception(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("22")),
+        _ => false,
+    }
+}
+
 /// Whether an error is a foreign-key violation.
 pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
     match err {

@@ -99,7 +99,7 @@ impl Filters {
                 Some(Value::Bool(b)) => parse_bool(want) == Some(*b),
                 Some(Value::String(s)) => string_match(s, want, op),
                 Some(Value::Null) | None => want.is_empty() || want == "None" || want == "null",
-                Some(other) => other.to_string() == *want,
+                Some(other) => *other == serde_json::from_str::<Value>(want).unwrap_or(Value::Null),
             }
         })
     }

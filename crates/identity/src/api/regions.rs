@@ -68,7 +68,7 @@ pub async fn create(
     policy::admin(&ctx, "identity:create_region")?;
     let req = v::wrapped(&body.object()?, "region")?;
     let rid =
-        v::opt_nonempty_str(&req, "id", 255)?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        v::opt_strict_str(&req, "id", 255)?.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     insert(&id, rid, &req, &base).await
 }
 

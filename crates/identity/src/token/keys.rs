@@ -29,7 +29,7 @@ impl KeyRing {
     fn load(dir: &Path) -> io::Result<KeyRing> {
         let mut keys = numbered_keys(dir)?;
         // Primary (highest number) first: MultiFernet encrypts with the first.
-        keys.sort_by(|a, b| b.0.cmp(&a.0));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.0));
         let mut fernets = Vec::new();
         for (_, path) in keys {
             let text = fs::read_to_string(&path)?;

@@ -1,0 +1,184 @@
+//! What services ask of each other, in process. Compute asks the image
+//! service for images, the network service for ports, the volume service for
+//! attachments; each service crate implements its trait and the binary wires
+//! the implementations together. No service reads another's tables.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+
+use crate::{AuthContext, CommonError};
+
+pub type ServiceResult<T> = Result<T, CommonError>;
+
+/// An image as compute needs to see it.
+#[derive(Clone, Debug, Default)]
+pub struct ImageInfo {
+    pub id: String,
+    pub name: Option<String>,
+    /// `queued`, `saving`, `active`, `killed`, `deleted`, `deactivated`.
+    pub status: String,
+    pub disk_format: Option<String>,
+    pub container_format: Option<String>,
+    pub size: Option<i64>,
+    pub min_disk: i64,
+    pub min_ram: i64,
+    pub owner: Option<String>,
+    pub visibility: String,
+    /// Where the image data lives on this host, when it has data.
+    pub data_path: Option<PathBuf>,
+    /// Extra properties (`hw_*`, `os_*`, user keys).
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A new image made by compute (`createImage`, snapshots).
+#[derive(Clone, Debug, Default)]
+pub struct NewImage {
+    pub name: String,
+    pub disk_format: String,
+    pub container_format: String,
+    pub min_disk: i64,
+    pub min_ram: i64,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+#[async_trait]
+pub trait ImageApi: Send + Sync + 'static {
+    /// The image if the caller may see it (404 semantics: `None`).
+    async fn get_image(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<ImageInfo>>;
+    /// Images by id, those the caller may see.
+    async fn list_images(
+        &self,
+        ctx: &AuthContext,
+        ids: Option<&[String]>,
+    ) -> ServiceResult<Vec<ImageInfo>>;
+    /// Register an image in `queued` state owned by the caller's project.
+    async fn create_image(&self, ctx: &AuthContext, image: NewImage) -> ServiceResult<ImageInfo>;
+    /// Upload data for a queued image from a file on this host (copied).
+    async fn upload_image_file(
+        &self,
+        ctx: &AuthContext,
+        id: &str,
+        path: PathBuf,
+    ) -> ServiceResult<ImageInfo>;
+    /// Delete an image the caller owns.
+    async fn delete_image(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
+}
+
+/// A port as compute needs to see it.
+#[derive(Clone, Debug, Default)]
+pub struct PortInfo {
+    pub id: String,
+    pub network_id: String,
+    pub network_name: String,
+    pub mac_address: String,
+    /// `(subnet_id, ip_address, ip_version)`.
+    pub fixed_ips: Vec<(String, String, u8)>,
+    pub device_id: String,
+    pub device_owner: String,
+    pub security_group_ids: Vec<String>,
+    /// Floating IPs associated to this port.
+    pub floating_ips: Vec<String>,
+    pub status: String,
+}
+
+/// What compute asks for when a server needs a NIC.
+#[derive(Clone, Debug, Default)]
+pub struct PortRequest {
+    /// Use this existing port (must be unbound) ...
+    pub port_id: Option<String>,
+    /// ... or create one on this network ...
+    pub network_id: Option<String>,
+    /// ... with this fixed IP if given.
+    pub fixed_ip: Option<String>,
+    /// Security group names or ids (default: the project's `default`).
+    pub security_groups: Vec<String>,
+}
+
+#[async_trait]
+pub trait NetworkApi: Send + Sync + 'static {
+    /// Networks the caller may boot on when no network is named (`auto`):
+    /// the project's own and shared ones.
+    async fn bootable_networks(&self, ctx: &AuthContext) -> ServiceResult<Vec<String>>;
+    /// Create (or claim) a port and bind it to `device_id` with
+    /// `device_owner` (`compute:nova`). Errors: 404 unknown network/port,
+    /// 409 port in use / IP taken / no free IP, 400 bad fixed IP.
+    async fn allocate_port(
+        &self,
+        ctx: &AuthContext,
+        req: &PortRequest,
+        device_id: &str,
+        device_owner: &str,
+    ) -> ServiceResult<PortInfo>;
+    /// Ports bound to a device.
+    async fn ports_of_device(
+        &self,
+        ctx: &AuthContext,
+        device_id: &str,
+    ) -> ServiceResult<Vec<PortInfo>>;
+    /// Release a device's ports: delete those compute created, unbind the
+    /// ones the user passed in, and disassociate their floating IPs.
+    async fn release_ports(&self, ctx: &AuthContext, device_id: &str) -> ServiceResult<()>;
+    /// Detach one port (`os-interface` DELETE).
+    async fn release_port(
+        &self,
+        ctx: &AuthContext,
+        device_id: &str,
+        port_id: &str,
+    ) -> ServiceResult<()>;
+}
+
+/// A volume as compute needs to see it.
+#[derive(Clone, Debug, Default)]
+pub struct VolumeInfo {
+    pub id: String,
+    pub status: String,
+    pub size_gb: i64,
+    pub bootable: bool,
+    pub data_path: Option<PathBuf>,
+    /// `(server_id, attachment_id, device)`.
+    pub attachments: Vec<(String, String, String)>,
+}
+
+#[async_trait]
+pub trait VolumeApi: Send + Sync + 'static {
+    async fn get_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<VolumeInfo>>;
+    /// `available → attaching`; 409 unless available. Returns an attachment id.
+    async fn reserve(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        server_id: &str,
+    ) -> ServiceResult<String>;
+    /// `attaching → in-use` with the attachment recorded at `device`.
+    async fn attach(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        attachment_id: &str,
+        device: &str,
+    ) -> ServiceResult<()>;
+    /// Back to `available` after a failed reserve/attach.
+    async fn unreserve(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        attachment_id: &str,
+    ) -> ServiceResult<()>;
+    /// `in-use → detaching → available`, removing the attachment.
+    async fn detach(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        attachment_id: &str,
+    ) -> ServiceResult<()>;
+    /// Create a bootable volume from an image (for `block_device_mapping_v2`
+    /// with `destination_type: volume`); waits until it is available.
+    async fn create_from_image(
+        &self,
+        ctx: &AuthContext,
+        image_id: &str,
+        size_gb: i64,
+    ) -> ServiceResult<VolumeInfo>;
+    async fn delete_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
+}
