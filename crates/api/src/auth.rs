@@ -37,7 +37,7 @@ where
     type Rejection = E;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, E> {
-        let unauthorized = || CommonError::Unauthorized("Authentication required".into()).into();
+        let unauthorized = || E::from(CommonError::Unauthorized("Authentication required".into()));
         let token = parts
             .headers
             .get("x-auth-token")
