@@ -1,0 +1,208 @@
+//! What compute asks of the network service, in process.
+
+use async_trait::async_trait;
+use ferro_api::services::{NetworkApi, PortInfo, PortRequest, ServiceResult};
+use ferro_api::AuthContext;
+use serde_json::{json, Value};
+
+use crate::error::Error;
+use crate::logic::{self, floatingips, ports, Ctx};
+use crate::state::{bool_of, str_of, Kind, Obj, State};
+use crate::NetworkService;
+
+/// Marks ports compute created (deleted on release) vs. ports the user passed.
+const CREATED: &str = "_compute_created";
+
+fn info(st: &State, p: &Obj) -> PortInfo {
+    let net = st.get(Kind::Network, str_of(p, "network_id"));
+    PortInfo {
+        id: str_of(p, "id").to_owned(),
+        network_id: str_of(p, "network_id").to_owned(),
+        network_name: net
+            .map(|n| str_of(n, "name").to_owned())
+            .unwrap_or_default(),
+        mac_address: str_of(p, "mac_address").to_owned(),
+        fixed_ips: p["fixed_ips"]
+            .as_array()
+            .map(|ips| {
+                ips.iter()
+                    .map(|ip| {
+                        let addr = ip["ip_address"].as_str().unwrap_or("").to_owned();
+                        let v = if addr.contains(':') { 6 } else { 4 };
+                        (ip["subnet_id"].as_str().unwrap_or("").to_owned(), addr, v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        device_id: str_of(p, "device_id").to_owned(),
+        device_owner: str_of(p, "device_owner").to_owned(),
+        security_group_ids: p["security_groups"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        floating_ips: st
+            .by(Kind::FloatingIp, "port_id", str_of(p, "id"))
+            .iter()
+            .map(|f| str_of(f, "floating_ip_address").to_owned())
+            .collect(),
+        status: str_of(p, "status").to_owned(),
+    }
+}
+
+fn unbind(st: &mut State, port_id: &str) {
+    for fip in st.ids_by(Kind::FloatingIp, "port_id", port_id) {
+        if let Some(f) = st.get_mut(Kind::FloatingIp, &fip) {
+            floatingips::clear_association(f);
+        }
+    }
+    if bool_of(st.get(Kind::Port, port_id).unwrap_or(&Obj::new()), CREATED) {
+        ports::remove(st, port_id);
+    } else if let Some(p) = st.get_mut(Kind::Port, port_id) {
+        p.insert("device_id".into(), json!(""));
+        p.insert("device_owner".into(), json!(""));
+        p.insert("binding:host_id".into(), json!(""));
+        ports::refresh_status(p);
+        logic::touch(p);
+    }
+}
+
+#[async_trait]
+impl NetworkApi for NetworkService {
+    async fn bootable_networks(&self, ctx: &AuthContext) -> ServiceResult<Vec<String>> {
+        let ctx = Ctx::from_auth(ctx);
+        let st = self.read().await;
+        let mut nets: Vec<&Obj> = st
+            .iter(Kind::Network)
+            .filter(|n| {
+                ctx.owns(n) && (!ctx.admin || str_of(n, "project_id") == ctx.project_id)
+                    || bool_of(n, "shared")
+            })
+            .filter(|n| !bool_of(n, "router:external") || bool_of(n, "shared"))
+            .collect();
+        nets.sort_by_key(|n| {
+            (
+                str_of(n, "created_at").to_owned(),
+                str_of(n, "id").to_owned(),
+            )
+        });
+        Ok(nets
+            .into_iter()
+            .map(|n| str_of(n, "id").to_owned())
+            .collect())
+    }
+
+    async fn allocate_port(
+        &self,
+        ctx: &AuthContext,
+        req: &PortRequest,
+        device_id: &str,
+        device_owner: &str,
+    ) -> ServiceResult<PortInfo> {
+        let ctx = Ctx::from_auth(ctx);
+        let out = self
+            .write(|st| {
+                let id = if let Some(pid) = &req.port_id {
+                    let p = logic::fetch_owned(st, Kind::Port, pid, &ctx, "update_port")?;
+                    if !str_of(p, "device_id").is_empty() {
+                        return Err(Error::conflict("PortInUse", format!(
+                            "Unable to complete operation on port {pid} for network {}. Port already has an attached device {}.",
+                            str_of(p, "network_id"), str_of(p, "device_id")
+                        )));
+                    }
+                    pid.clone()
+                } else if let Some(net) = &req.network_id {
+                    let mut body = Obj::new();
+                    body.insert("network_id".into(), json!(net));
+                    if let Some(ip) = &req.fixed_ip {
+                        body.insert("fixed_ips".into(), json!([{"ip_address": ip}]));
+                    }
+                    if !req.security_groups.is_empty() {
+                        body.insert("security_groups".into(), json!(req.security_groups));
+                    }
+                    let p = ports::create(st, &ctx, &body)?;
+                    let id = str_of(&p, "id").to_owned();
+                    if let Some(stored) = st.get_mut(Kind::Port, &id) {
+                        stored.insert(CREATED.into(), json!(true));
+                    }
+                    id
+                } else {
+                    return Err(Error::bad_request("A port_id or a network_id is required."));
+                };
+                let p = st.get_mut(Kind::Port, &id).ok_or_else(|| Kind::Port.not_found(&id))?;
+                p.insert("device_id".into(), json!(device_id));
+                p.insert("device_owner".into(), json!(device_owner));
+                ports::refresh_status(p);
+                logic::touch(p);
+                let p = p.clone();
+                Ok(info(st, &p))
+            })
+            .await?;
+        Ok(out)
+    }
+
+    async fn ports_of_device(
+        &self,
+        ctx: &AuthContext,
+        device_id: &str,
+    ) -> ServiceResult<Vec<PortInfo>> {
+        let ctx = Ctx::from_auth(ctx);
+        let st = self.read().await;
+        let mut ports: Vec<&Obj> = st
+            .by(Kind::Port, "device_id", device_id)
+            .into_iter()
+            .filter(|p| logic::visible(&st, Kind::Port, p, &ctx))
+            .collect();
+        ports.sort_by_key(|p| {
+            (
+                str_of(p, "updated_at").to_owned(),
+                str_of(p, "id").to_owned(),
+            )
+        });
+        Ok(ports.into_iter().map(|p| info(&st, p)).collect())
+    }
+
+    async fn release_ports(&self, _ctx: &AuthContext, device_id: &str) -> ServiceResult<()> {
+        self.write(|st| {
+            let ids: Vec<String> = st
+                .by(Kind::Port, "device_id", device_id)
+                .into_iter()
+                .filter(|p| str_of(p, "device_owner").starts_with("compute:"))
+                .map(|p| str_of(p, "id").to_owned())
+                .collect();
+            for id in ids {
+                unbind(st, &id);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn release_port(
+        &self,
+        _ctx: &AuthContext,
+        device_id: &str,
+        port_id: &str,
+    ) -> ServiceResult<()> {
+        self.write(|st| {
+            let bound = st
+                .get(Kind::Port, port_id)
+                .is_some_and(|p| str_of(p, "device_id") == device_id);
+            if !bound {
+                return Err(Error::not_found(
+                    "PortNotFound",
+                    format!("Port {port_id} is not attached to {device_id}."),
+                ));
+            }
+            unbind(st, port_id);
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,231 @@
+//! The service's state: every resource as its JSON object, kept in memory
+//! and written through to the database. Writers work on a copy under one
+//! lock and commit the changed objects in one transaction, so a failed
+//! request never leaves anything half-written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ferro_store::{Db, Migration};
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+
+pub type Obj = Map<String, Value>;
+
+/// A stored resource type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Network,
+    Subnet,
+    Port,
+    SecurityGroup,
+    SecurityGroupRule,
+    Router,
+    FloatingIp,
+    Quota,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Network,
+        Kind::Subnet,
+        Kind::Port,
+        Kind::SecurityGroup,
+        Kind::SecurityGroupRule,
+        Kind::Router,
+        Kind::FloatingIp,
+        Kind::Quota,
+    ];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Kind::Network => "network",
+            Kind::Subnet => "subnet",
+            Kind::Port => "port",
+            Kind::SecurityGroup => "security_group",
+            Kind::SecurityGroupRule => "security_group_rule",
+            Kind::Router => "router",
+            Kind::FloatingIp => "floatingip",
+            Kind::Quota => "quota",
+        }
+    }
+
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Network => "networks",
+            Kind::Subnet => "subnets",
+            Kind::Port => "ports",
+            Kind::SecurityGroup => "security_groups",
+            Kind::SecurityGroupRule => "security_group_rules",
+            Kind::Router => "routers",
+            Kind::FloatingIp => "floatingips",
+            Kind::Quota => "quotas",
+        }
+    }
+
+    /// Upstream's exception name for a missing resource.
+    pub fn not_found_type(self) -> &'static str {
+        match self {
+            Kind::Network => "NetworkNotFound",
+            Kind::Subnet => "SubnetNotFound",
+            Kind::Port => "PortNotFound",
+            Kind::SecurityGroup => "SecurityGroupNotFound",
+            Kind::SecurityGroupRule => "SecurityGroupRuleNotFound",
+            Kind::Router => "RouterNotFound",
+            Kind::FloatingIp => "FloatingIPNotFound",
+            Kind::Quota => "HTTPNotFound",
+        }
+    }
+
+    /// Upstream's wording of a missing resource.
+    pub fn not_found_message(self, id: &str) -> String {
+        match self {
+            Kind::Network => format!("Network {id} could not be found."),
+            Kind::Subnet => format!("Subnet {id} could not be found."),
+            Kind::Port => format!("Port {id} could not be found."),
+            Kind::SecurityGroup => format!("Security group {id} does not exist"),
+            Kind::SecurityGroupRule => format!("Security group rule {id} does not exist"),
+            Kind::Router => format!("Router {id} could not be found"),
+            Kind::FloatingIp => format!("Floating IP {id} could not be found"),
+            Kind::Quota => format!("Quota for {id} could not be found."),
+        }
+    }
+
+    pub fn not_found(self, id: &str) -> crate::error::Error {
+        crate::error::Error::not_found(self.not_found_type(), self.not_found_message(id))
+    }
+
+    fn from_tag(tag: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.tag() == tag)
+    }
+}
+
+/// Every resource, by kind and id.
+#[derive(Clone, Default)]
+pub struct State {
+    objs: BTreeMap<Kind, BTreeMap<String, Obj>>,
+    dirty: BTreeSet<(Kind, String)>,
+}
+
+impl State {
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Obj> {
+        self.objs.get(&kind)?.get(id)
+    }
+
+    pub fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Obj> {
+        let obj = self.objs.get_mut(&kind)?.get_mut(id)?;
+        self.dirty.insert((kind, id.to_owned()));
+        Some(obj)
+    }
+
+    pub fn put(&mut self, kind: Kind, obj: Obj) {
+        let id = str_of(&obj, "id").to_owned();
+        self.dirty.insert((kind, id.clone()));
+        self.objs.entry(kind).or_default().insert(id, obj);
+    }
+
+    pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Obj> {
+        self.dirty.insert((kind, id.to_owned()));
+        self.objs.get_mut(&kind)?.remove(id)
+    }
+
+    pub fn iter(&self, kind: Kind) -> impl Iterator<Item = &Obj> {
+        self.objs.get(&kind).into_iter().flat_map(|m| m.values())
+    }
+
+    /// Objects of `kind` whose `key` is the string `value`.
+    pub fn by<'a>(&'a self, kind: Kind, key: &'a str, value: &'a str) -> Vec<&'a Obj> {
+        self.iter(kind)
+            .filter(|o| str_of(o, key) == value)
+            .collect()
+    }
+
+    pub fn ids_by(&self, kind: Kind, key: &str, value: &str) -> Vec<String> {
+        self.by(kind, key, value)
+            .into_iter()
+            .map(|o| str_of(o, "id").to_owned())
+            .collect()
+    }
+
+    pub fn clear_dirty(&mut self) {
+        self.dirty.clear();
+    }
+}
+
+/// The string at `key`, or "" when absent or not a string.
+pub fn str_of<'a>(obj: &'a Obj, key: &str) -> &'a str {
+    obj.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+pub fn bool_of(obj: &Obj, key: &str) -> bool {
+    obj.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 3000,
+    name: "network objects",
+    sql: "CREATE TABLE net_objects (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    )",
+}];
+
+/// Read every stored object.
+pub async fn load(db: &Db) -> Result<State> {
+    use ferro_store::sqlx::Row;
+    let rows = ferro_store::sqlx::query("SELECT kind, body FROM net_objects")
+        .fetch_all(db.read())
+        .await?;
+    let mut state = State::default();
+    for row in rows {
+        let kind: String = row.try_get(0)?;
+        let body: String = row.try_get(1)?;
+        let Some(kind) = Kind::from_tag(&kind) else {
+            continue;
+        };
+        match serde_json::from_str::<Value>(&body) {
+            Ok(Value::Object(obj)) => state.put(kind, obj),
+            _ => tracing::warn!(kind = kind.tag(), "skipping an unreadable stored object"),
+        }
+    }
+    state.clear_dirty();
+    Ok(state)
+}
+
+/// Write the objects `state` changed, in one transaction.
+pub async fn commit(db: &Db, state: &State) -> Result<()> {
+    if state.dirty.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write().begin().await?;
+    for (kind, id) in &state.dirty {
+        match state.get(*kind, id) {
+            Some(obj) => {
+                let body = serde_json::to_string(obj)
+                    .map_err(|e| crate::error::Error::internal(e.to_string()))?;
+                ferro_store::sqlx::query(
+                    "INSERT INTO net_objects (kind, id, project_id, body) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (kind, id) DO UPDATE SET project_id = excluded.project_id, body = excluded.body",
+                )
+                .bind(kind.tag())
+                .bind(id)
+                .bind(str_of(obj, "project_id"))
+                .bind(body)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                ferro_store::sqlx::query("DELETE FROM net_objects WHERE kind = $1 AND id = $2")
+                    .bind(kind.tag())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
