@@ -17,6 +17,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
     ("ip-substring-filtering", "IP address substring filtering", "Provides IP address substring filtering when listing ports"),
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
@@ -34,6 +35,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
     ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
     ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."),
+    ("tag", "Tag support", "Enables to set tag on resources."),
     ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
 ];
@@ -64,4 +66,9 @@ pub async fn show(_caller: Caller, Path(alias): Path<String>) -> Result<Json<Val
 /// No advanced services are configured, so there are no providers.
 pub async fn service_providers(_caller: Caller) -> Json<Value> {
     Json(json!({"service_providers": []}))
+}
+
+/// The fake data plane runs no agents.
+pub async fn agents(_caller: Caller) -> Json<Value> {
+    Json(json!({"agents": []}))
 }

@@ -63,6 +63,7 @@ pub fn router(svc: NetworkService) -> Router {
             "/v2.0/service-providers",
             get(extensions::service_providers),
         )
+        .route("/v2.0/agents", get(extensions::agents))
         .route("/v2.0/quotas", get(quotas::list))
         .route(
             "/v2.0/quotas/{project_id}",

@@ -265,15 +265,28 @@ pub fn update(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Obj> {
 pub fn delete(st: &mut State, ctx: &Ctx, id: &str) -> Result<()> {
     ctx.can_write("delete_network")?;
     super::fetch_owned(st, Kind::Network, id, ctx, "delete_network")?;
+    // Unassociated floating IPs go with their external network.
+    let free_fips: Vec<(String, String)> = st
+        .by(Kind::FloatingIp, "floating_network_id", id)
+        .into_iter()
+        .filter(|f| str_of(f, "port_id").is_empty())
+        .map(|f| (str_of(f, "id").to_owned(), str_of(f, "_port").to_owned()))
+        .collect();
     let ports = st.by(Kind::Port, "network_id", id);
-    if ports
-        .iter()
-        .any(|p| !AUTO_DELETE_OWNERS.contains(&str_of(p, "device_owner")))
-    {
+    let blocking = ports.iter().any(|p| {
+        let owner = str_of(p, "device_owner");
+        let free_fip = owner == super::floatingips::OWNER
+            && free_fips.iter().any(|(_, port)| port == str_of(p, "id"));
+        !AUTO_DELETE_OWNERS.contains(&owner) && !free_fip
+    });
+    if blocking {
         return Err(Error::conflict(
             "NetworkInUse",
             format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
         ));
+    }
+    for (fip, _) in &free_fips {
+        st.remove(Kind::FloatingIp, fip);
     }
     for pid in st.ids_by(Kind::Port, "network_id", id) {
         st.remove(Kind::Port, &pid);

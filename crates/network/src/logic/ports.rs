@@ -25,6 +25,7 @@ const CREATE_KEYS: &[&str] = &[
     "binding:host_id",
     "binding:profile",
     "binding:vnic_type",
+    "extra_dhcp_opts",
     "project_id",
     "tenant_id",
     "tags",
@@ -84,6 +85,7 @@ pub fn build(st: &mut State, project: &str, net_id: &str, body: &Obj) -> Result<
     p.insert("binding:host_id".into(), json!(""));
     p.insert("binding:profile".into(), json!({}));
     p.insert("binding:vnic_type".into(), json!("normal"));
+    p.insert("extra_dhcp_opts".into(), json!([]));
     super::apply_name_desc(&mut p, body)?;
     apply_simple(&mut p, body)?;
     let mac = match v::opt_str(body, "mac_address", 32)? {
@@ -134,8 +136,33 @@ fn port_security_required() -> Error {
     )
 }
 
-/// `admin_state_up`, `device_*`, `binding:*`.
+/// `extra_dhcp_opts`: merged by (opt_name, ip_version); a null value removes one.
+fn dhcp_opts(p: &mut Obj, body: &Obj) -> Result<()> {
+    let Some(list) = v::opt_obj_list(body, "extra_dhcp_opts")? else {
+        return Ok(());
+    };
+    let mut opts: Vec<Value> = p["extra_dhcp_opts"].as_array().cloned().unwrap_or_default();
+    for o in &list {
+        v::known_keys(o, &["opt_name", "opt_value", "ip_version"])?;
+        let name = v::req_str(o, "opt_name", 255)?;
+        let version = match v::opt_int(o, "ip_version")?.flatten() {
+            None => 4,
+            Some(n) if n == 4 || n == 6 => n,
+            Some(n) => return Err(Error::invalid_attr("extra_dhcp_opts", format!("ip_version {n} is not in [4, 6]"))),
+        };
+        let value = v::opt_nullable_str(o, "opt_value", 255)?.flatten();
+        opts.retain(|x| !(x["opt_name"] == json!(name) && x["ip_version"] == json!(version)));
+        if let Some(value) = value {
+            opts.push(json!({"opt_name": name, "opt_value": value, "ip_version": version}));
+        }
+    }
+    p.insert("extra_dhcp_opts".into(), json!(opts));
+    Ok(())
+}
+
+/// `admin_state_up`, `device_*`, `binding:*`, `extra_dhcp_opts`.
 fn apply_simple(p: &mut Obj, body: &Obj) -> Result<()> {
+    dhcp_opts(p, body)?;
     if let Some(b) = v::opt_bool(body, "admin_state_up")? {
         p.insert("admin_state_up".into(), json!(b));
     }

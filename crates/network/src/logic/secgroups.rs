@@ -295,7 +295,7 @@ pub fn create_rule(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         }
         None => None,
     };
-    let remote_group = v::opt_nullable_uuid(body, "remote_group_id")?.flatten();
+    let remote_group = v::opt_nullable_str(body, "remote_group_id", 64)?.flatten();
     if remote_group.is_some() && prefix.is_some() {
         return Err(Error::bad(
             "SecurityGroupRemoteGroupAndRemoteIpPrefix",
