@@ -88,7 +88,7 @@ impl Cidr {
         self.v6 == other.v6 && self.first() <= other.last() && other.first() <= self.last()
     }
 
-    pub fn to_string_net(&self) -> String {
+    pub fn net_string(self) -> String {
         format!("{}/{}", fmt_ip(self.first(), self.v6), self.prefix)
     }
 

@@ -148,7 +148,12 @@ fn dhcp_opts(p: &mut Obj, body: &Obj) -> Result<()> {
         let version = match v::opt_int(o, "ip_version")?.flatten() {
             None => 4,
             Some(n) if n == 4 || n == 6 => n,
-            Some(n) => return Err(Error::invalid_attr("extra_dhcp_opts", format!("ip_version {n} is not in [4, 6]"))),
+            Some(n) => {
+                return Err(Error::invalid_attr(
+                    "extra_dhcp_opts",
+                    format!("ip_version {n} is not in [4, 6]"),
+                ))
+            }
         };
         let value = v::opt_nullable_str(o, "opt_value", 255)?.flatten();
         opts.retain(|x| !(x["opt_name"] == json!(name) && x["ip_version"] == json!(version)));

@@ -121,7 +121,7 @@ fn routes(st: &State, router_id: &str, list: Vec<Obj>) -> Result<Vec<Value>> {
                 ),
             ));
         }
-        let e = json!({"destination": dest.to_string_net(), "nexthop": fmt_ip(hop, v6)});
+        let e = json!({"destination": dest.net_string(), "nexthop": fmt_ip(hop, v6)});
         if !out.contains(&e) {
             out.push(e);
         }
@@ -325,7 +325,7 @@ pub fn add_interface(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<
             if oc.overlaps(&cidr) {
                 return Err(Error::bad("BadRequest", format!(
                     "Bad router request: Cidr {} of subnet {new_sid} overlaps with cidr {} of subnet {other}.",
-                    cidr.to_string_net(), oc.to_string_net()
+                    cidr.net_string(), oc.net_string()
                 )));
             }
         }

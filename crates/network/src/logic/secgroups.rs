@@ -334,7 +334,7 @@ pub fn create_rule(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     r.insert("port_range_max".into(), json!(max));
     if let Some((p, c)) = &prefix {
         r.insert("remote_ip_prefix".into(), json!(p));
-        r.insert("normalized_cidr".into(), json!(c.to_string_net()));
+        r.insert("normalized_cidr".into(), json!(c.net_string()));
     }
     if let Some(d) = v::opt_str(body, "description", 255)? {
         r.insert("description".into(), json!(d));

@@ -142,7 +142,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
             "cidr",
             format!(
                 "'{raw}' isn't a recognized IP subnet cidr, '{}' is recommended",
-                cidr.to_string_net()
+                cidr.net_string()
             ),
         ));
     }
@@ -151,7 +151,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
             "Cidr {raw} does not match ip_version {version}"
         )));
     }
-    if !cidr.v6 && cidr.prefix == 0 || cidr.v6 && cidr.prefix == 0 {
+    if cidr.prefix == 0 {
         return Err(Error::invalid_input(
             "0 is not allowed as CIDR prefix length",
         ));
@@ -160,7 +160,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         if cidr_of(other).is_some_and(|o| o.overlaps(&cidr)) {
             return Err(Error::invalid_input(format!(
                 "Requested subnet with cidr: {} for network: {net_id} overlaps with another subnet",
-                cidr.to_string_net()
+                cidr.net_string()
             )));
         }
     }
@@ -169,7 +169,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     s.insert("name".into(), json!(""));
     s.insert("network_id".into(), json!(net_id));
     s.insert("ip_version".into(), json!(version));
-    s.insert("cidr".into(), json!(cidr.to_string_net()));
+    s.insert("cidr".into(), json!(cidr.net_string()));
     s.insert("subnetpool_id".into(), Value::Null);
     s.insert("enable_dhcp".into(), json!(true));
     s.insert("ipv6_ra_mode".into(), Value::Null);
@@ -182,7 +182,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         None => cidr
             .host_range()
             .map(|(first, _)| first)
-            .filter(|_| !(!cidr.v6 && cidr.prefix >= 31)),
+            .filter(|_| cidr.v6 || cidr.prefix < 31),
         Some(None) => None,
         Some(Some(g)) if g.is_empty() => None,
         Some(Some(g)) => Some(gateway_addr(&cidr, &g)?),
@@ -289,7 +289,7 @@ fn explicit_pools(cidr: &Cidr, list: &[Obj], gateway: Option<u128>) -> Result<Ve
                     "The allocation pool {}-{} spans beyond the subnet cidr {}.",
                     fmt_ip(s, cidr.v6),
                     fmt_ip(e, cidr.v6),
-                    cidr.to_string_net()
+                    cidr.net_string()
                 ),
             ));
         }
@@ -306,7 +306,7 @@ fn explicit_pools(cidr: &Cidr, list: &[Obj], gateway: Option<u128>) -> Result<Ve
                     fmt_ip(w[0].1, cidr.v6),
                     fmt_ip(w[1].0, cidr.v6),
                     fmt_ip(w[1].1, cidr.v6),
-                    cidr.to_string_net()
+                    cidr.net_string()
                 ),
             ));
         }
@@ -379,8 +379,7 @@ fn apply_dhcp_dns_routes(s: &mut Obj, body: &Obj, cidr: &Cidr) -> Result<()> {
                     "host route addresses must match the subnet's ip_version",
                 ));
             }
-            let entry =
-                json!({"destination": dest.to_string_net(), "nexthop": fmt_ip(hop, hop_v6)});
+            let entry = json!({"destination": dest.net_string(), "nexthop": fmt_ip(hop, hop_v6)});
             if out.contains(&entry) {
                 return Err(Error::invalid_attr("host_routes", "Duplicate hostroute"));
             }
