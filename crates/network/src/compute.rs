@@ -206,3 +206,91 @@ impl NetworkApi for NetworkService {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferro_api::context::BoxFuture;
+    use ferro_api::TokenValidator;
+
+    use super::*;
+
+    struct NoTokens;
+    impl TokenValidator for NoTokens {
+        fn validate<'a>(&'a self, _t: &'a str) -> BoxFuture<'a, Option<AuthContext>> {
+            Box::pin(async { None })
+        }
+    }
+
+    fn member(project: &str) -> AuthContext {
+        AuthContext {
+            project_id: Some(project.into()),
+            roles: vec!["member".into()],
+            ..Default::default()
+        }
+    }
+
+    async fn service() -> NetworkService {
+        let dir = std::env::temp_dir().join(format!("ferro-net-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = ferro_store::Db::connect(&format!("sqlite://{}", dir.join("db").display()))
+            .await
+            .unwrap();
+        ferro_store::migrate(&db, crate::MIGRATIONS).await.unwrap();
+        let svc = NetworkService::new(db, Arc::new(NoTokens), crate::Config { data_dir: dir });
+        svc.recover().await.unwrap();
+        svc
+    }
+
+    #[tokio::test]
+    async fn allocate_list_release() {
+        let svc = service().await;
+        let auth = member("p1");
+        let ctx = Ctx::from_auth(&auth);
+        let (net, user_port) = svc
+            .write(|st| {
+                let body = json!({"name": "private"});
+                let n = crate::logic::networks::create(st, &ctx, body.as_object().unwrap())?;
+                let nid = str_of(&n, "id").to_owned();
+                let s = json!({"network_id": nid, "cidr": "10.0.0.0/29", "ip_version": 4});
+                crate::logic::subnets::create(st, &ctx, s.as_object().unwrap())?;
+                let p = ports::create(st, &ctx, json!({"network_id": nid}).as_object().unwrap())?;
+                Ok((nid, str_of(&p, "id").to_owned()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(svc.bootable_networks(&auth).await.unwrap(), vec![net.clone()]);
+        let req = PortRequest {
+            network_id: Some(net.clone()),
+            fixed_ip: Some("10.0.0.5".into()),
+            ..Default::default()
+        };
+        let created = svc.allocate_port(&auth, &req, "vm1", "compute:nova").await.unwrap();
+        assert_eq!(created.network_name, "private");
+        assert_eq!(created.status, "ACTIVE");
+        assert_eq!(created.fixed_ips[0].1, "10.0.0.5");
+        assert_eq!(created.security_group_ids.len(), 1);
+        // the same IP again is a conflict
+        let err = svc.allocate_port(&auth, &req, "vm2", "compute:nova").await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::CONFLICT);
+        let claim = PortRequest {
+            port_id: Some(user_port.clone()),
+            ..Default::default()
+        };
+        svc.allocate_port(&auth, &claim, "vm1", "compute:nova").await.unwrap();
+        // a bound port cannot be claimed twice
+        let err = svc.allocate_port(&auth, &claim, "vm2", "compute:nova").await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::CONFLICT);
+        assert_eq!(svc.ports_of_device(&auth, "vm1").await.unwrap().len(), 2);
+        // another project sees none of them
+        assert!(svc.ports_of_device(&member("p2"), "vm1").await.unwrap().is_empty());
+        svc.release_ports(&auth, "vm1").await.unwrap();
+        assert!(svc.ports_of_device(&auth, "vm1").await.unwrap().is_empty());
+        let st = svc.read().await;
+        assert!(st.get(Kind::Port, &created.id).is_none(), "created port deleted");
+        let kept = st.get(Kind::Port, &user_port).unwrap();
+        assert_eq!(str_of(kept, "device_id"), "");
+        assert_eq!(str_of(kept, "status"), "DOWN");
+    }
+}
