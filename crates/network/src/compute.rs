@@ -260,35 +260,56 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(svc.bootable_networks(&auth).await.unwrap(), vec![net.clone()]);
+        assert_eq!(
+            svc.bootable_networks(&auth).await.unwrap(),
+            vec![net.clone()]
+        );
         let req = PortRequest {
             network_id: Some(net.clone()),
             fixed_ip: Some("10.0.0.5".into()),
             ..Default::default()
         };
-        let created = svc.allocate_port(&auth, &req, "vm1", "compute:nova").await.unwrap();
+        let created = svc
+            .allocate_port(&auth, &req, "vm1", "compute:nova")
+            .await
+            .unwrap();
         assert_eq!(created.network_name, "private");
         assert_eq!(created.status, "ACTIVE");
         assert_eq!(created.fixed_ips[0].1, "10.0.0.5");
         assert_eq!(created.security_group_ids.len(), 1);
         // the same IP again is a conflict
-        let err = svc.allocate_port(&auth, &req, "vm2", "compute:nova").await.unwrap_err();
+        let err = svc
+            .allocate_port(&auth, &req, "vm2", "compute:nova")
+            .await
+            .unwrap_err();
         assert_eq!(err.status(), http::StatusCode::CONFLICT);
         let claim = PortRequest {
             port_id: Some(user_port.clone()),
             ..Default::default()
         };
-        svc.allocate_port(&auth, &claim, "vm1", "compute:nova").await.unwrap();
+        svc.allocate_port(&auth, &claim, "vm1", "compute:nova")
+            .await
+            .unwrap();
         // a bound port cannot be claimed twice
-        let err = svc.allocate_port(&auth, &claim, "vm2", "compute:nova").await.unwrap_err();
+        let err = svc
+            .allocate_port(&auth, &claim, "vm2", "compute:nova")
+            .await
+            .unwrap_err();
         assert_eq!(err.status(), http::StatusCode::CONFLICT);
         assert_eq!(svc.ports_of_device(&auth, "vm1").await.unwrap().len(), 2);
         // another project sees none of them
-        assert!(svc.ports_of_device(&member("p2"), "vm1").await.unwrap().is_empty());
+        assert!(svc
+            .ports_of_device(&member("p2"), "vm1")
+            .await
+            .unwrap()
+            .is_empty());
         svc.release_ports(&auth, "vm1").await.unwrap();
         assert!(svc.ports_of_device(&auth, "vm1").await.unwrap().is_empty());
         let st = svc.read().await;
-        assert!(st.get(Kind::Port, &created.id).is_none(), "created port deleted");
+        assert!(
+            st.get(Kind::Port, &created.id).is_none(),
+            "created port deleted"
+        );
         let kept = st.get(Kind::Port, &user_port).unwrap();
         assert_eq!(str_of(kept, "device_id"), "");
         assert_eq!(str_of(kept, "status"), "DOWN");
