@@ -200,7 +200,7 @@ pub fn parse_tags(v: &Value) -> Result<Vec<String>> {
 pub fn check_tag(t: &str) -> Result<()> {
     if t.is_empty() || t.chars().count() > 255 {
         return Err(Error::bad_request(
-            "Provided object does not match schema 'image': a tag must be 1 to 255 characters",
+            "Provided object does not match schema 'image': tags: each tag must be 1 to 255 characters",
         ));
     }
     Ok(())

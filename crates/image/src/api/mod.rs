@@ -59,8 +59,14 @@ pub fn router(svc: ImageService) -> Router {
         .route("/v2/schemas/images", get(schemas::images))
         .route("/v2/schemas/member", get(schemas::member))
         .route("/v2/schemas/members", get(schemas::members))
+        .fallback(unknown_path)
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(GlanceFormat, r)
         }))
         .with_state(svc)
+}
+
+/// Any path this API does not have: 404 in Glance's format.
+async fn unknown_path() -> crate::error::Error {
+    crate::error::Error::not_found("The resource could not be found.")
 }
