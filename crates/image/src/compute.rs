@@ -65,9 +65,7 @@ impl ImageApi for ImageService {
         Ok(all
             .iter()
             .filter(|img| ids.is_none_or(|ids| ids.contains(&img.id)))
-            .filter(|img| {
-                policy::can_see(ctx, img, memberships.get(&img.id).map(String::as_str))
-            })
+            .filter(|img| policy::can_see(ctx, img, memberships.get(&img.id).map(String::as_str)))
             .map(|img| self.info(img))
             .collect())
     }

@@ -46,9 +46,10 @@ impl DataStore {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(WriteError::Io)?;
-        let temp = self
-            .dir
-            .join(format!("{TEMP_PREFIX}{id}-{}", uuid::Uuid::new_v4().simple()));
+        let temp = self.dir.join(format!(
+            "{TEMP_PREFIX}{id}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let result = self.write_temp(&temp, body).await;
         match result {
             Ok(up) => match tokio::fs::rename(&temp, self.path(id)).await {

@@ -85,7 +85,11 @@ impl ImageService {
             .sweep(&keep)
             .map_err(|e| CommonError::internal(format!("cleaning the image store: {e}")))?;
         if reset > 0 || removed > 0 {
-            tracing::info!(reset, removed, "image store recovered after an interruption");
+            tracing::info!(
+                reset,
+                removed,
+                "image store recovered after an interruption"
+            );
         }
         Ok(())
     }

@@ -85,7 +85,12 @@ fn check_content_type(headers: &HeaderMap) -> Result<()> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/octet-stream" || essence.is_empty() {
         Ok(())
     } else {
@@ -132,7 +137,11 @@ pub async fn download(
         HeaderValue::from_static("application/octet-stream"),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    if let Some(md5) = img.checksum.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(md5) = img
+        .checksum
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         h.insert("content-md5", md5);
     }
     if range.is_some() {

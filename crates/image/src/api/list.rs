@@ -142,17 +142,13 @@ fn parse(raw: &str) -> Result<Query> {
                     v.as_str(),
                     "public" | "private" | "shared" | "community" | "all"
                 ) {
-                    return Err(Error::bad_request(format!(
-                        "Invalid visibility value: {v}"
-                    )));
+                    return Err(Error::bad_request(format!("Invalid visibility value: {v}")));
                 }
                 q.visibility = Some(v);
             }
             "member_status" => {
                 if !matches!(v.as_str(), "accepted" | "pending" | "rejected" | "all") {
-                    return Err(Error::bad_request(format!(
-                        "Invalid status value: {v}"
-                    )));
+                    return Err(Error::bad_request(format!("Invalid status value: {v}")));
                 }
                 q.member_status = v;
             }
@@ -183,9 +179,7 @@ fn sort_spec(
     let dir = |d: &str| match d {
         "asc" => Ok(false),
         "desc" => Ok(true),
-        _ => Err(Error::bad_request(format!(
-            "Invalid sort direction: {d}"
-        ))),
+        _ => Err(Error::bad_request(format!("Invalid sort direction: {d}"))),
     };
     let key = |k: &str| {
         if SORT_KEYS.contains(&k) {
@@ -217,7 +211,10 @@ fn sort_spec(
             keys
         };
         for (i, k) in keys.iter().enumerate() {
-            let d = match dirs.get(i).or(if dirs.len() == 1 { dirs.first() } else { None }) {
+            let d = match dirs
+                .get(i)
+                .or(if dirs.len() == 1 { dirs.first() } else { None })
+            {
                 Some(d) => dir(d)?,
                 None => true,
             };
@@ -275,8 +272,7 @@ fn filter(key: &str, value: &str) -> Result<Pred> {
                 .map_err(|_| Error::bad_request(format!("Invalid value for {key}: {value}")))?;
             let min = key == "size_min";
             Ok(Box::new(move |img| {
-                img.size
-                    .is_some_and(|s| if min { s >= n } else { s <= n })
+                img.size.is_some_and(|s| if min { s >= n } else { s <= n })
             }))
         }
         "protected" => {
@@ -311,9 +307,7 @@ fn split_list(list: &str) -> Result<Vec<String>> {
         }
     }
     if quoted {
-        return Err(Error::bad_request(
-            "Invalid 'in' filter: unbalanced quotes",
-        ));
+        return Err(Error::bad_request("Invalid 'in' filter: unbalanced quotes"));
     }
     out.push(cur);
     Ok(out)
@@ -326,13 +320,17 @@ fn time_filter(key: &str, value: &str) -> Result<Pred> {
     } else {
         ("eq", value)
     };
-    let t = ferro_api::time::parse_iso(when).ok_or_else(|| {
-        Error::bad_request(format!("Invalid time format for {key}: {value}"))
-    })? / 1_000_000;
+    let t = ferro_api::time::parse_iso(when)
+        .ok_or_else(|| Error::bad_request(format!("Invalid time format for {key}: {value}")))?
+        / 1_000_000;
     let op = op.to_owned();
     let created = key == "created_at";
     Ok(Box::new(move |img| {
-        let v = if created { img.created_at } else { img.updated_at } / 1_000_000;
+        let v = if created {
+            img.created_at
+        } else {
+            img.updated_at
+        } / 1_000_000;
         match op.as_str() {
             "gt" => v > t,
             "gte" => v >= t,

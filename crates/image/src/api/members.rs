@@ -40,9 +40,7 @@ fn require_shared(img: &Image) -> Result<()> {
 }
 
 fn no_member(image_id: &str, member_id: &str) -> Error {
-    Error::not_found(format!(
-        "Member {member_id} not found for image {image_id}"
-    ))
+    Error::not_found(format!("Member {member_id} not found for image {image_id}"))
 }
 
 pub async fn list(
@@ -75,11 +73,9 @@ pub async fn create(
     let obj = body.object()?;
     let member_id = match obj.get("member") {
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 255 => s.clone(),
-        _ => {
-            return Err(Error::bad_request(
-                "Provided object does not match schema 'member': 'member' must be a project id string",
-            ))
-        }
+        _ => return Err(Error::bad_request(
+            "Provided object does not match schema 'member': 'member' must be a project id string",
+        )),
     };
     if let Some(k) = obj.keys().find(|k| *k != "member") {
         return Err(Error::bad_request(format!(
@@ -121,9 +117,8 @@ async fn visible_member(
     let m = members::get(svc.db(), id, member_id)
         .await?
         .ok_or_else(|| no_member(id, member_id))?;
-    let allowed = ctx.is_admin()
-        || policy::owns(ctx, &img)
-        || ctx.project_id.as_deref() == Some(member_id);
+    let allowed =
+        ctx.is_admin() || policy::owns(ctx, &img) || ctx.project_id.as_deref() == Some(member_id);
     if !allowed {
         return Err(no_member(id, member_id));
     }

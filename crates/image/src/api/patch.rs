@@ -56,7 +56,12 @@ pub async fn update(
 
 fn media_type(ct: Option<&http::HeaderValue>) -> Result<Flavor> {
     let ct = ct.and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/openstack-images-v2.1-json-patch" => Ok(Flavor::V21),
         "application/openstack-images-v2.0-json-patch" => Ok(Flavor::V20),
@@ -80,11 +85,9 @@ fn apply(img: &mut Image, ctx: &ferro_api::AuthContext, op: &Value, flavor: Flav
             .find(|k| obj.contains_key(**k))
         {
             Some(k) => (*k, obj.get(*k)),
-            None => {
-                return Err(Error::bad_request(
-                    "Unable to find 'op' in JSON Schema change: expected one of add, replace, remove.",
-                ))
-            }
+            None => return Err(Error::bad_request(
+                "Unable to find 'op' in JSON Schema change: expected one of add, replace, remove.",
+            )),
         },
     };
     let key = pointer(path)?;

@@ -44,7 +44,9 @@ pub async fn remove(
     let before = img.tags.len();
     img.tags.retain(|t| t != &tag);
     if img.tags.len() == before {
-        return Err(Error::not_found(format!("Tag {tag} not found on image {id}")));
+        return Err(Error::not_found(format!(
+            "Tag {tag} not found on image {id}"
+        )));
     }
     img.updated_at = now_micros();
     if !images::update(svc.db(), &img).await? {
