@@ -102,6 +102,34 @@ def _ini_value(v):
     return "" if v is None else str(v).replace("$", "$$")
 
 
+# --- image (Glance v2) ---------------------------------------------------
+# [image-feature-enabled] set to what ferrostack's image service really does.
+IMAGE_FEATURES = {
+    "api_v2": True,
+    "import_image": False,          # interoperable image import (stage/import) not built
+    "os_glance_reserved": True,     # os_glance_* properties are refused (403)
+    "manage_locations": False,      # no image locations API / http store
+    "image_conversion": False,      # no format conversion on import
+    "image_format_enforcement": False,  # data is stored as given, not inspected
+    "do_secure_hash": True,         # md5 + sha512 computed while uploading
+    "http_store_enabled": False,
+    "store_weight_enabled": False,
+}
+
+
+def image_sections(region):
+    """The image service's tempest settings (owned by the image service)."""
+    return {
+        "service_available": {"glance": True},
+        "image": {
+            "region": region,
+            "hashing_algorithm": "sha512",
+            "build_timeout": 60,
+        },
+        "image-feature-enabled": dict(IMAGE_FEATURES),
+    }
+
+
 def service_sections(url, region):
     """SERVICE HOOK: per-service sections (compute, network, image, volume...).
 
@@ -110,7 +138,10 @@ def service_sections(url, region):
         {"compute": {"image_ref": ..., "flavor_ref": ..., "region": region},
          "compute-feature-enabled": {...}}
     """
-    return {}
+    sections = {}
+    for name, opts in image_sections(region).items():
+        sections.setdefault(name, {}).update(opts)
+    return sections
 
 
 def build_conf(url, admin_password, workspace, region="RegionOne",
