@@ -158,9 +158,11 @@ impl Services {
         let volume = ferro_volume::VolumeService::new(
             db.clone(),
             validator,
-            ferro_volume::Config {
-                data_dir: dir("volumes"),
-            },
+            ferro_volume::Config::new(dir("volumes")),
+            // TODO(merge): pass the image service once branch `image` lands, e.g.
+            // `Some(Arc::new(image.clone()) as Arc<dyn ferro_api::services::ImageApi>)`.
+            // Until then volumes from images (`imageRef`) are refused with 400.
+            None,
         );
         image.recover().await?;
         network.recover().await?;
