@@ -270,6 +270,7 @@ pub fn metadata_filter(s: &str) -> Result<Map<String, Value>> {
 // -- pagination ---------------------------------------------------------------
 
 pub struct ListOpts {
+    pub offset: usize,
     pub limit: Option<usize>,
     pub marker: Option<String>,
     /// (key, ascending)
@@ -320,7 +321,10 @@ pub fn list_opts(ctx: &Ctx, keys: &[&str]) -> Result<ListOpts> {
     } else if let Some(d) = ctx.q("sort_dir") {
         sort.push(("created_at".into(), dir(d)?));
     }
-    for (k, _) in &sort {
+    for (k, _) in sort.iter_mut() {
+        if k == "display_name" {
+            *k = "name".into();
+        }
         if !keys.contains(&k.as_str()) {
             return Err(Error::bad_request(format!("Invalid sort key '{k}'.")));
         }
@@ -332,7 +336,16 @@ pub fn list_opts(ctx: &Ctx, keys: &[&str]) -> Result<ListOpts> {
         let last = sort.last().map(|(_, d)| *d).unwrap_or(false);
         sort.push(("id".into(), last));
     }
+    let offset = match ctx.q("offset") {
+        None => 0,
+        Some(s) => s.trim().parse::<usize>().map_err(|_| {
+            Error::bad_request(format!(
+                "Invalid input received: offset must be a non-negative integer, got '{s}'."
+            ))
+        })?,
+    };
     Ok(ListOpts {
+        offset,
         limit,
         marker: ctx.q("marker").map(str::to_owned),
         sort,
@@ -382,6 +395,7 @@ pub fn paginate<T>(
         };
         items.drain(..=pos);
     }
+    items.drain(..opts.offset.min(items.len()));
     match opts.limit {
         Some(l) if items.len() >= l => {
             items.truncate(l);

@@ -172,7 +172,10 @@ pub async fn services(ctx: Ctx) -> Result<Response> {
         list.retain(|s| s["binary"] == b);
     }
     if let Some(h) = ctx.q("host") {
-        list.retain(|s| s["host"] == h);
+        list.retain(|s| {
+            let host = s["host"].as_str().unwrap_or("");
+            host == h || host.split('@').next() == Some(h)
+        });
     }
     Ok(ok(json!({ "services": list })))
 }

@@ -138,8 +138,9 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
     let volume_id = match obj.get("volume_id") {
         Some(Value::String(s)) => s.clone(),
         None | Some(Value::Null) => {
-            return Err(Error::bad_request(
-                "Invalid input: 'volume_id' is required.",
+            // Cinder looks up the volume `None`: 404.
+            return Err(Error::not_found(
+                "Volume could not be found: 'volume_id' is required.",
             ))
         }
         Some(_) => {
