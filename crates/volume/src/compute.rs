@@ -264,3 +264,142 @@ async fn remove_orphans(svc: &VolumeService) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferro_api::services::{ImageApi, ImageInfo, NewImage};
+    use ferro_api::{context::BoxFuture, TokenValidator};
+
+    use super::*;
+
+    struct NoTokens;
+    impl TokenValidator for NoTokens {
+        fn validate<'a>(&'a self, _t: &'a str) -> BoxFuture<'a, Option<AuthContext>> {
+            Box::pin(async { None })
+        }
+    }
+
+    /// A fake image service holding one raw image file.
+    struct FakeImages(ImageInfo);
+
+    #[async_trait]
+    impl ImageApi for FakeImages {
+        async fn get_image(&self, _c: &AuthContext, id: &str) -> ServiceResult<Option<ImageInfo>> {
+            Ok((id == self.0.id).then(|| self.0.clone()))
+        }
+        async fn list_images(
+            &self,
+            _c: &AuthContext,
+            _ids: Option<&[String]>,
+        ) -> ServiceResult<Vec<ImageInfo>> {
+            Ok(vec![self.0.clone()])
+        }
+        async fn create_image(&self, _c: &AuthContext, _i: NewImage) -> ServiceResult<ImageInfo> {
+            Err(CommonError::bad_request("not in this fake"))
+        }
+        async fn upload_image_file(
+            &self,
+            _c: &AuthContext,
+            _id: &str,
+            _p: std::path::PathBuf,
+        ) -> ServiceResult<ImageInfo> {
+            Err(CommonError::bad_request("not in this fake"))
+        }
+        async fn delete_image(&self, _c: &AuthContext, _id: &str) -> ServiceResult<()> {
+            Ok(())
+        }
+    }
+
+    async fn service(dir: &std::path::Path, images: Option<Arc<dyn ImageApi>>) -> VolumeService {
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let db = ferro_store::Db::connect(&url).await.unwrap();
+        ferro_store::migrate(&db, crate::MIGRATIONS).await.unwrap();
+        let svc = VolumeService::new(
+            db,
+            Arc::new(NoTokens),
+            crate::Config::new(dir.join("volumes")),
+            images,
+        );
+        svc.recover().await.unwrap();
+        svc
+    }
+
+    fn member() -> AuthContext {
+        AuthContext {
+            user_id: "u1".into(),
+            project_id: Some("p1".into()),
+            roles: vec!["member".into(), "reader".into()],
+            ..AuthContext::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn volume_from_image_and_attach_cycle() {
+        let dir = std::env::temp_dir().join(format!("ferro-vol-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let raw = dir.join("img.raw");
+        std::fs::write(&raw, vec![7u8; 1024 * 1024]).unwrap();
+        let image = ImageInfo {
+            id: "img-1".into(),
+            name: Some("cirros".into()),
+            status: "active".into(),
+            disk_format: Some("raw".into()),
+            container_format: Some("bare".into()),
+            size: Some(1024 * 1024),
+            data_path: Some(raw),
+            ..ImageInfo::default()
+        };
+        let svc = service(&dir, Some(Arc::new(FakeImages(image)))).await;
+        let ctx = member();
+        let v = svc.create_from_image(&ctx, "img-1", 1).await.unwrap();
+        assert_eq!(v.status, "available");
+        assert!(v.bootable);
+        assert!(v.data_path.as_ref().unwrap().exists());
+        let missing = svc.create_from_image(&ctx, "nope", 1).await.unwrap_err();
+        assert_eq!(missing.status(), 404);
+
+        let att = svc.reserve(&ctx, &v.id, "srv-1").await.unwrap();
+        assert_eq!(
+            svc.reserve(&ctx, &v.id, "srv-2")
+                .await
+                .unwrap_err()
+                .status(),
+            409
+        );
+        svc.attach(&ctx, &v.id, &att, "/dev/vdb").await.unwrap();
+        let got = svc.get_volume(&ctx, &v.id).await.unwrap().unwrap();
+        assert_eq!(got.status, "in-use");
+        assert_eq!(
+            got.attachments,
+            vec![("srv-1".into(), att.clone(), "/dev/vdb".into())]
+        );
+        let other = AuthContext {
+            project_id: Some("p2".into()),
+            ..member()
+        };
+        assert!(svc.get_volume(&other, &v.id).await.unwrap().is_none());
+        svc.detach(&ctx, &v.id, &att).await.unwrap();
+        assert_eq!(
+            svc.get_volume(&ctx, &v.id).await.unwrap().unwrap().status,
+            "available"
+        );
+        svc.delete_volume(&ctx, &v.id).await.unwrap();
+        assert!(!v.data_path.unwrap().exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn volume_from_image_without_image_service_is_400() {
+        let dir = std::env::temp_dir().join(format!("ferro-vol-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let svc = service(&dir, None).await;
+        let err = svc
+            .create_from_image(&member(), "img-1", 1)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 400);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -141,7 +141,7 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             // Cinder looks up the volume `None`: 404.
             return Err(Error::not_found(
                 "Volume could not be found: 'volume_id' is required.",
-            ))
+            ));
         }
         Some(_) => {
             return Err(Error::bad_request(
