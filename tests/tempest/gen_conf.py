@@ -53,8 +53,8 @@ IDENTITY_FEATURES = {
 SERVICES_AVAILABLE = {
     "nova": False,
     "neutron": False,
-    "glance": False,
-    "cinder": False,
+    "glance": True,    # image service (see IMAGE_FEATURES)
+    "cinder": True,   # volume service (see VOLUME_SECTIONS)
     "swift": False,
     "horizon": False,
 }
@@ -130,6 +130,49 @@ def image_sections(region):
     }
 
 
+# --- volume (block storage): owned by the volume service -------------------
+# Flags are honest: what the server implements is on, everything else off.
+VOLUME_SECTIONS = {
+    "volume": {
+        "catalog_type": "block-storage",
+        "endpoint_type": "publicURL",
+        "min_microversion": "3.0",
+        "max_microversion": "3.0",
+        "build_timeout": 60,
+        "build_interval": 1,
+        "volume_size": 1,
+        "storage_protocol": "qcow2",
+        "vendor_name": "Ferrostack",
+    },
+    "volume-feature-enabled": {
+        "backup": False,                 # no cinder-backup
+        "snapshot": True,
+        "clone": True,
+        "multi_backend": False,
+        "manage_snapshot": False,
+        "manage_volume": False,
+        "replication": False,
+        "extend_attached_volume": False,
+        "extend_attached_encrypted_volume": False,
+        "extend_volume_with_snapshot": True,
+        "enable_volume_image_dep_tests": False,  # needs glance + nova
+        "api_extensions": [
+            "os-admin-actions", "os-availability-zone", "os-extended-snapshot-attributes",
+            "os-quota-sets", "os-services", "os-types-extra-specs", "os-types-manage",
+            "os-vol-host-attr", "os-vol-image-meta", "os-vol-mig-status-attr",
+            "os-vol-tenant-attr", "os-volume-actions", "os-volume-type-access",
+        ],
+    },
+}
+
+
+def volume_sections(region):
+    """[volume] and [volume-feature-enabled] for ferrostack's block storage."""
+    out = {k: dict(v) for k, v in VOLUME_SECTIONS.items()}
+    out["volume"]["region"] = region
+    return out
+
+
 def service_sections(url, region):
     """SERVICE HOOK: per-service sections (compute, network, image, volume...).
 
@@ -139,8 +182,9 @@ def service_sections(url, region):
          "compute-feature-enabled": {...}}
     """
     sections = {}
-    for name, opts in image_sections(region).items():
-        sections.setdefault(name, {}).update(opts)
+    for part in (image_sections(region), volume_sections(region)):
+        for name, opts in part.items():
+            sections.setdefault(name, {}).update(opts)
     return sections
 
 

@@ -161,9 +161,8 @@ impl Services {
         let volume = ferro_volume::VolumeService::new(
             db.clone(),
             validator,
-            ferro_volume::Config {
-                data_dir: dir("volumes"),
-            },
+            ferro_volume::Config::new(dir("volumes")),
+            Some(image.api()),
         );
         image.recover().await?;
         network.recover().await?;
