@@ -8,7 +8,13 @@ use http::request::Parts;
 #[derive(Clone, Debug)]
 pub struct Prefix(pub &'static str);
 
-/// `scheme://host[:port]/prefix`, as the client addressed us.
+/// The configured public URL of the single-port layout (`--public-url`),
+/// inserted as a request extension; links then use it instead of `Host`.
+#[derive(Clone, Debug)]
+pub struct PublicBase(pub String);
+
+/// `scheme://host[:port]/prefix`, as the client addressed us (or the
+/// configured public URL).
 #[derive(Clone, Debug)]
 pub struct BaseUrl(pub String);
 
@@ -27,6 +33,10 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
 }
 
 fn base_url(parts: &Parts) -> String {
+    let prefix = parts.extensions.get::<Prefix>().map(|p| p.0).unwrap_or("");
+    if let Some(PublicBase(public)) = parts.extensions.get::<PublicBase>() {
+        return format!("{}{prefix}", public.trim_end_matches('/'));
+    }
     let host = parts
         .headers
         .get("x-forwarded-host")
@@ -40,6 +50,5 @@ fn base_url(parts: &Parts) -> String {
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
         .unwrap_or("http");
-    let prefix = parts.extensions.get::<Prefix>().map(|p| p.0).unwrap_or("");
     format!("{scheme}://{host}{prefix}")
 }

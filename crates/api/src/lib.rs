@@ -12,7 +12,7 @@ pub mod services;
 pub mod time;
 
 pub use auth::{Caller, HasValidator};
-pub use base_url::{BaseUrl, Prefix};
+pub use base_url::{BaseUrl, Prefix, PublicBase};
 pub use body::{parse_json, JsonBody};
 pub use context::{AuthContext, TokenValidator};
 pub use error::{CommonError, ErrorFormat};

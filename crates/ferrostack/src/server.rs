@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Router};
-use ferro_api::{Prefix, TokenValidator};
+use ferro_api::{Prefix, PublicBase, TokenValidator};
 use ferro_identity::{Bootstrap, Identity, IdentityConfig};
 use ferro_store::Db;
 use tokio::net::TcpListener;
@@ -65,7 +65,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let auth_url = format!("{public_url}/identity");
     write_user_files(&cfg.data_dir, &auth_url, &password, &cfg.region)?;
-    let app = app(&cfg, &services, db.clone());
+    let mut app = app(&cfg, &services, db.clone());
+    if cfg.public_url.is_some() {
+        app = app.layer(Extension(PublicBase(public_url.clone())));
+    }
     let mut servers = tokio::task::JoinSet::new();
     if cfg.classic_ports {
         for (port, router) in classic_routers(&cfg, &services) {
@@ -158,9 +161,8 @@ impl Services {
         let volume = ferro_volume::VolumeService::new(
             db.clone(),
             validator,
-            ferro_volume::Config {
-                data_dir: dir("volumes"),
-            },
+            ferro_volume::Config::new(dir("volumes")),
+            Some(image.api()),
         );
         image.recover().await?;
         network.recover().await?;

@@ -1,16 +1,33 @@
 //! Image service (Glance v2) for Ferrostack.
 //!
-//! Skeleton: the service, its router and its migrations are wired into the
-//! binary; the API itself is not built yet.
+//! Images live in the `image_*` tables; their data in files under
+//! `Config::data_dir`, written under a temporary name and renamed into
+//! place when complete (see [`data`]).
 
+mod api;
+mod compute;
+mod data;
+pub mod error;
+mod model;
+mod policy;
+mod store;
+
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ferro_api::{HasValidator, TokenValidator};
+use ferro_api::time::now_micros;
+use ferro_api::{CommonError, HasValidator, TokenValidator};
 use ferro_store::{Db, Migration};
 
+use crate::data::DataStore;
+
 /// This service's schema migrations (versions 2000..).
-pub const MIGRATIONS: &[Migration] = &[];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 2000,
+    name: "image_0001",
+    sql: include_str!("../migrations/0001_image.sql"),
+}];
 
 /// Settings of the service.
 #[derive(Clone, Debug)]
@@ -25,11 +42,10 @@ pub struct ImageService {
     inner: Arc<Inner>,
 }
 
-#[allow(dead_code)]
 struct Inner {
     db: Db,
     validator: Arc<dyn TokenValidator>,
-    config: Config,
+    data: DataStore,
 }
 
 impl ImageService {
@@ -38,19 +54,54 @@ impl ImageService {
             inner: Arc::new(Inner {
                 db,
                 validator,
-                config,
+                data: DataStore::new(config.data_dir),
             }),
         }
     }
 
-    /// Finish or clean up work a crash interrupted (called once at start).
-    pub async fn recover(&self) -> anyhow_free::Result<()> {
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn data(&self) -> &DataStore {
+        &self.inner.data
+    }
+
+    /// Finish or clean up work a crash interrupted (called once at start):
+    /// uploads left in `saving` go back to `queued` (as Glance v2 does when
+    /// an upload fails), and temporary or orphaned data files are removed.
+    pub async fn recover(&self) -> Result<(), CommonError> {
+        let db_err = |e: ferro_store::sqlx::Error| CommonError::internal(e.to_string());
+        let reset = store::images::reset_interrupted(self.db(), now_micros())
+            .await
+            .map_err(db_err)?;
+        let keep: HashSet<String> = store::images::ids_with_data(self.db())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .collect();
+        let removed = self
+            .data()
+            .sweep(&keep)
+            .map_err(|e| CommonError::internal(format!("cleaning the image store: {e}")))?;
+        if reset > 0 || removed > 0 {
+            tracing::info!(
+                reset,
+                removed,
+                "image store recovered after an interruption"
+            );
+        }
         Ok(())
     }
 
     /// The HTTP routes, relative to the service root (/image on the shared port).
     pub fn router(&self) -> axum::Router {
-        axum::Router::new().with_state(self.clone())
+        api::router(self.clone())
+    }
+
+    /// The in-process API compute uses.
+    pub fn api(&self) -> Arc<dyn ferro_api::services::ImageApi> {
+        Arc::new(self.clone())
     }
 }
 
@@ -58,8 +109,4 @@ impl HasValidator for ImageService {
     fn validator(&self) -> &Arc<dyn TokenValidator> {
         &self.inner.validator
     }
-}
-
-mod anyhow_free {
-    pub type Result<T> = std::result::Result<T, ferro_api::CommonError>;
 }

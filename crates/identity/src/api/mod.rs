@@ -38,6 +38,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(resource_routes())
         .merge(assignments::routes())
         .merge(documents::routes())
+        .fallback(|| async { crate::Error::not_found("The resource could not be found.") })
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
         }))

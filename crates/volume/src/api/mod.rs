@@ -1,0 +1,159 @@
+//! The Cinder v3 HTTP API: one module per resource, routes listed here.
+//! Every route lives under `/v3/{project_id}/`; the project-less form
+//! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
+
+pub(crate) mod common;
+mod discovery;
+mod limits;
+mod metadata;
+mod snapshots;
+mod types;
+mod volume_actions;
+pub(crate) mod volumes;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::error::CinderFormat;
+use crate::VolumeService;
+
+pub use common::Ctx;
+
+/// First path segments after `/v3/` that name a collection (not a project).
+const COLLECTIONS: &[&str] = &[
+    "volumes",
+    "snapshots",
+    "types",
+    "limits",
+    "os-quota-sets",
+    "os-availability-zone",
+    "os-services",
+    "extensions",
+];
+
+/// `/v3/volumes/x` → `/v3/_ferro_projectless_/volumes/x`.
+fn projectless<B>(mut req: http::Request<B>) -> http::Request<B> {
+    let path = req.uri().path();
+    if let Some(rest) = path.strip_prefix("/v3/") {
+        let first = rest.split('/').next().unwrap_or("");
+        if COLLECTIONS.contains(&first) {
+            let new = match req.uri().query() {
+                Some(q) => format!("/v3/{}/{rest}?{q}", common::PROJECTLESS),
+                None => format!("/v3/{}/{rest}", common::PROJECTLESS),
+            };
+            if let Ok(uri) = new.parse() {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
+pub fn router(svc: VolumeService) -> Router {
+    let inner = Router::new()
+        .route("/", get(discovery::versions))
+        .route("/v3", get(discovery::v3))
+        .merge(volume_routes())
+        .merge(snapshot_routes())
+        .merge(type_routes())
+        .merge(limits::routes())
+        .layer(axum::middleware::map_response(|r| {
+            ferro_api::error::format_router_errors(CinderFormat, r)
+        }))
+        .layer(axum::middleware::from_fn(crate::microversion::layer))
+        .with_state(svc);
+    let rewritten = tower::ServiceExt::<axum::extract::Request>::map_request(inner, projectless);
+    Router::new().fallback_service(rewritten)
+}
+
+fn volume_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/volumes",
+            get(volumes::list).post(volumes::create),
+        )
+        .route("/v3/{project_id}/volumes/detail", get(volumes::detail))
+        .route(
+            "/v3/{project_id}/volumes/{volume_id}",
+            get(volumes::show)
+                .put(volumes::update)
+                .delete(volumes::delete),
+        )
+        .route(
+            "/v3/{project_id}/volumes/{volume_id}/action",
+            post(volume_actions::action),
+        )
+        .route(
+            "/v3/{project_id}/volumes/{volume_id}/metadata",
+            get(metadata::vol_list)
+                .post(metadata::vol_merge)
+                .put(metadata::vol_replace),
+        )
+        .route(
+            "/v3/{project_id}/volumes/{volume_id}/metadata/{key}",
+            get(metadata::vol_show)
+                .put(metadata::vol_put)
+                .delete(metadata::vol_delete),
+        )
+}
+
+fn snapshot_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/snapshots",
+            get(snapshots::list).post(snapshots::create),
+        )
+        .route("/v3/{project_id}/snapshots/detail", get(snapshots::detail))
+        .route(
+            "/v3/{project_id}/snapshots/{snapshot_id}",
+            get(snapshots::show)
+                .put(snapshots::update)
+                .delete(snapshots::delete),
+        )
+        .route(
+            "/v3/{project_id}/snapshots/{snapshot_id}/action",
+            post(snapshots::action),
+        )
+        .route(
+            "/v3/{project_id}/snapshots/{snapshot_id}/metadata",
+            get(metadata::snap_list)
+                .post(metadata::snap_merge)
+                .put(metadata::snap_replace),
+        )
+        .route(
+            "/v3/{project_id}/snapshots/{snapshot_id}/metadata/{key}",
+            get(metadata::snap_show)
+                .put(metadata::snap_put)
+                .delete(metadata::snap_delete),
+        )
+}
+
+fn type_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/types",
+            get(types::list).post(types::create),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}",
+            get(types::show).put(types::update).delete(types::delete),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/extra_specs",
+            get(types::specs_list).post(types::specs_create),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/extra_specs/{key}",
+            get(types::spec_show)
+                .put(types::spec_put)
+                .delete(types::spec_delete),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/action",
+            post(types::action),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/os-volume-type-access",
+            get(types::access_list),
+        )
+}

@@ -1,0 +1,299 @@
+//! `/v3/{project_id}/snapshots`: qcow2 copies of a volume made by the worker.
+
+use axum::extract::State;
+use axum::response::Response;
+use ferro_api::time::now_micros;
+use serde_json::{json, Map, Value};
+
+use super::common::{
+    accepted, accepted_empty, bool_value, collection, list_opts, metadata_filter, metadata_value,
+    ok, opt_string, opt_ts, paginate, ts, valid_id, wrapped, Body, Ctx,
+};
+use super::volumes;
+use crate::error::{Error, Result};
+use crate::ops::{check_quota, Delta};
+use crate::store::snapshots::{self as store, Snapshot};
+use crate::store::tasks;
+use crate::worker;
+use crate::VolumeService;
+
+fn render(ctx: &Ctx, s: &Snapshot, full: bool) -> Value {
+    let mut m = json!({
+        "id": s.id,
+        "name": s.name,
+        "description": s.description,
+        "volume_id": s.volume_id,
+        "status": s.status,
+        "size": s.size,
+        "metadata": s.metadata,
+        "created_at": ts(s.created_at),
+        "updated_at": opt_ts(s.updated_at),
+    });
+    if full {
+        let progress = if s.status == "available" {
+            "100%"
+        } else {
+            "0%"
+        };
+        m["os-extended-snapshot-attributes:progress"] = json!(progress);
+        m["os-extended-snapshot-attributes:project_id"] = json!(s.project_id);
+    }
+    let _ = ctx;
+    m
+}
+
+pub async fn visible(svc: &VolumeService, ctx: &Ctx, id: &str) -> Result<Snapshot> {
+    if !valid_id(id) {
+        return Err(Error::snapshot_not_found(id));
+    }
+    match store::get(svc.db(), id).await? {
+        Some(s) if ctx.sees(&s.project_id) => Ok(s),
+        _ => Err(Error::snapshot_not_found(id)),
+    }
+}
+
+const SORT_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "size",
+    "created_at",
+    "updated_at",
+    "volume_id",
+];
+
+fn sort_value(s: &Snapshot, key: &str) -> Value {
+    match key {
+        "id" => json!(s.id),
+        "name" => json!(s.name),
+        "status" => json!(s.status),
+        "size" => json!(s.size),
+        "created_at" => json!(s.created_at),
+        "updated_at" => json!(s.updated_at),
+        "volume_id" => json!(s.volume_id),
+        _ => Value::Null,
+    }
+}
+
+async fn listing(svc: &VolumeService, ctx: Ctx, detail: bool) -> Result<Response> {
+    let opts = list_opts(&ctx, SORT_KEYS)?;
+    let all = ctx.all_tenants()?;
+    let scope = if all {
+        None
+    } else {
+        Some(ctx.project_id.as_str())
+    };
+    let mut list = store::list(svc.db(), scope).await?;
+    if let Some(n) = ctx.q("name").or(ctx.q("display_name")) {
+        list.retain(|s| s.name.as_deref() == Some(n));
+    }
+    if let Some(st) = ctx.q("status") {
+        list.retain(|s| s.status == st);
+    }
+    if let Some(v) = ctx.q("volume_id") {
+        list.retain(|s| s.volume_id == v);
+    }
+    if let Some(m) = ctx.q("metadata") {
+        let want = metadata_filter(m)?;
+        list.retain(|s| want.iter().all(|(k, x)| s.metadata.get(k) == Some(x)));
+    }
+    if all {
+        if let Some(p) = ctx.q("project_id").or(ctx.q("tenant_id")) {
+            list.retain(|s| s.project_id == p);
+        }
+    }
+    let (page, more) = paginate(list, &opts, |s| s.id.as_str(), sort_value, "snapshots")?;
+    let path = if detail {
+        "snapshots/detail"
+    } else {
+        "snapshots"
+    };
+    Ok(collection(
+        &ctx,
+        "snapshots",
+        path,
+        &page,
+        more,
+        |s| &s.id,
+        |s| render(&ctx, s, detail),
+    ))
+}
+
+pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+    listing(&svc, ctx, false).await
+}
+
+pub async fn detail(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+    listing(&svc, ctx, true).await
+}
+
+pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+    let s = visible(&svc, &ctx, ctx.param("snapshot_id")).await?;
+    Ok(ok(json!({"snapshot": render(&ctx, &s, true)})))
+}
+
+pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
+    ctx.require_write()?;
+    let obj = wrapped(&body, "snapshot")?;
+    let volume_id = match obj.get("volume_id") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => {
+            // Cinder looks up the volume `None`: 404.
+            return Err(Error::not_found(
+                "Volume could not be found: 'volume_id' is required.",
+            ));
+        }
+        Some(_) => {
+            return Err(Error::bad_request(
+                "Invalid input: 'volume_id' must be a string.",
+            ))
+        }
+    };
+    let force = match obj.get("force") {
+        None | Some(Value::Null) => false,
+        Some(v) => bool_value(v, "force")?,
+    };
+    let metadata = match obj.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(v) => metadata_value(v, "metadata")?,
+    };
+    let name = opt_string(&obj, "name", 255)?.or(opt_string(&obj, "display_name", 255)?);
+    let description =
+        opt_string(&obj, "description", 255)?.or(opt_string(&obj, "display_description", 255)?);
+    let vol = volumes::visible(&svc, &ctx, &volume_id).await?;
+    let ok_status = vol.status == "available" || (force && vol.status == "in-use");
+    if !ok_status {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} status must be available{}, but current status is: {}.",
+            vol.id,
+            if force { " or in-use" } else { "" },
+            vol.status
+        )));
+    }
+    let now = now_micros();
+    let snap = Snapshot {
+        id: uuid::Uuid::new_v4().to_string(),
+        project_id: ctx.project_id.clone(),
+        user_id: ctx.auth.user_id.clone(),
+        volume_id: vol.id.clone(),
+        name,
+        description,
+        size: vol.size,
+        status: "creating".into(),
+        metadata,
+        error_message: None,
+        created_at: now,
+        updated_at: None,
+    };
+    let db = svc.db();
+    let mut tx = db.write().begin().await?;
+    let delta = Delta {
+        snapshots: 1,
+        gigabytes: snap.size,
+        ..Delta::default()
+    };
+    check_quota(db, &mut tx, &snap.project_id, &delta, None).await?;
+    store::insert(&mut tx, &snap).await?;
+    tasks::insert(&mut tx, worker::CREATE_SNAPSHOT, &snap.id, &Map::new(), now).await?;
+    tx.commit().await?;
+    svc.wake();
+    Ok(accepted(json!({"snapshot": render(&ctx, &snap, false)})))
+}
+
+pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
+    ctx.require_write()?;
+    let mut s = visible(&svc, &ctx, ctx.param("snapshot_id")).await?;
+    let obj = wrapped(&body, "snapshot")?;
+    if obj.contains_key("name") {
+        s.name = opt_string(&obj, "name", 255)?;
+    } else if obj.contains_key("display_name") {
+        s.name = opt_string(&obj, "display_name", 255)?;
+    }
+    if obj.contains_key("description") {
+        s.description = opt_string(&obj, "description", 255)?;
+    } else if obj.contains_key("display_description") {
+        s.description = opt_string(&obj, "display_description", 255)?;
+    }
+    if let Some(m) = obj.get("metadata") {
+        s.metadata = metadata_value(m, "metadata")?;
+    }
+    let now = now_micros();
+    store::update_fields(svc.db(), &s, now).await?;
+    s.updated_at = Some(now);
+    Ok(ok(json!({"snapshot": render(&ctx, &s, false)})))
+}
+
+async fn remove(svc: &VolumeService, s: &Snapshot, force: bool) -> Result<()> {
+    if !force && !matches!(s.status.as_str(), "available" | "error" | "error_deleting") {
+        return Err(Error::bad_request(format!(
+            "Invalid snapshot: Snapshot {} status must be available or error, but it is {}.",
+            s.id, s.status
+        )));
+    }
+    let mut conn = svc.db().write().acquire().await?;
+    if !store::delete(&mut conn, &s.id).await? {
+        return Err(Error::snapshot_not_found(&s.id));
+    }
+    drop(conn);
+    let b = svc.backend();
+    b.remove(&b.snapshot_path(&s.id)).await;
+    Ok(())
+}
+
+pub async fn delete(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+    ctx.require_write()?;
+    let s = visible(&svc, &ctx, ctx.param("snapshot_id")).await?;
+    remove(&svc, &s, false).await?;
+    Ok(accepted_empty())
+}
+
+const SNAPSHOT_STATUSES: &[&str] = &[
+    "creating",
+    "available",
+    "deleting",
+    "error",
+    "error_deleting",
+    "backing-up",
+    "restoring",
+    "unmanaging",
+];
+
+/// `os-reset_status` (admin), `os-force_delete` (admin),
+/// `os-update_snapshot_status`.
+pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
+    let obj = body.object()?;
+    let Some((name, raw)) = obj.into_iter().next() else {
+        return Err(Error::bad_request("Invalid request body: no action given."));
+    };
+    let s = visible(&svc, &ctx, ctx.param("snapshot_id")).await?;
+    let args = match raw {
+        Value::Object(m) => m,
+        Value::Null => Map::new(),
+        _ => return Err(Error::bad_request(format!("'{name}' must be an object."))),
+    };
+    match name.as_str() {
+        "os-reset_status" | "os-update_snapshot_status" => {
+            if name == "os-reset_status" {
+                ctx.require_admin()?;
+            } else {
+                ctx.require_write()?;
+            }
+            let status = opt_string(&args, "status", 255)?
+                .ok_or_else(|| Error::bad_request("Invalid input: 'status' is required."))?;
+            if !SNAPSHOT_STATUSES.contains(&status.as_str()) {
+                return Err(Error::bad_request(format!("Invalid status '{status}'.")));
+            }
+            let mut conn = svc.db().write().acquire().await?;
+            store::set_status(&mut conn, &s.id, &status, None, now_micros()).await?;
+            Ok(accepted_empty())
+        }
+        "os-force_delete" => {
+            ctx.require_admin()?;
+            remove(&svc, &s, true).await?;
+            Ok(accepted_empty())
+        }
+        other => Err(Error::bad_request(format!(
+            "There is no such action: {other}"
+        ))),
+    }
+}

@@ -1,0 +1,164 @@
+//! The storage backend: one qcow2 file per volume and per snapshot in the
+//! data dir, made and changed with `qemu-img`. Snapshots are full copies
+//! (`qemu-img convert`), so volumes and snapshots never depend on each other.
+//! Every file is written under a `.part` name and renamed when complete.
+
+use std::path::{Path, PathBuf};
+
+use tokio::process::Command;
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    dir: PathBuf,
+}
+
+const GIB: i64 = 1024 * 1024 * 1024;
+
+impl Backend {
+    pub fn new(dir: PathBuf) -> Self {
+        Backend { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn volume_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("volume-{id}.qcow2"))
+    }
+
+    pub fn snapshot_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("snapshot-{id}.qcow2"))
+    }
+
+    fn part(path: &Path) -> PathBuf {
+        let mut s = path.as_os_str().to_owned();
+        s.push(".part");
+        PathBuf::from(s)
+    }
+
+    pub async fn ensure_dir(&self) -> Result<(), String> {
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))
+    }
+
+    /// A new empty qcow2 of `size_gb`.
+    pub async fn create_blank(&self, dest: &Path, size_gb: i64) -> Result<(), String> {
+        let tmp = Self::part(dest);
+        let size = format!("{}", size_gb * GIB);
+        let out = qemu_img(&["create", "-q", "-f", "qcow2", path_str(&tmp)?, &size]).await;
+        self.finish(out, &tmp, dest).await
+    }
+
+    /// A full qcow2 copy of `src` (of format `src_format`), grown to `size_gb`.
+    pub async fn copy_from(
+        &self,
+        src: &Path,
+        src_format: &str,
+        dest: &Path,
+        size_gb: i64,
+    ) -> Result<(), String> {
+        let tmp = Self::part(dest);
+        let mut out = qemu_img(&[
+            "convert",
+            "-q",
+            "-f",
+            src_format,
+            "-O",
+            "qcow2",
+            path_str(src)?,
+            path_str(&tmp)?,
+        ])
+        .await;
+        if out.is_ok() {
+            let virt = self.virtual_size(&tmp).await;
+            out = match virt {
+                Ok(v) if v > size_gb * GIB => Err(format!(
+                    "the source is {v} bytes, larger than the requested {size_gb} GiB"
+                )),
+                Ok(v) if v < size_gb * GIB => self.resize_raw(&tmp, size_gb).await,
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+        self.finish(out, &tmp, dest).await
+    }
+
+    pub async fn resize(&self, path: &Path, size_gb: i64) -> Result<(), String> {
+        self.resize_raw(path, size_gb).await
+    }
+
+    async fn resize_raw(&self, path: &Path, size_gb: i64) -> Result<(), String> {
+        let size = format!("{}", size_gb * GIB);
+        qemu_img(&["resize", "-q", "-f", "qcow2", path_str(path)?, &size]).await
+    }
+
+    pub async fn virtual_size(&self, path: &Path) -> Result<i64, String> {
+        let out = Command::new("qemu-img")
+            .args(["info", "--output=json", "-U", path_str(path)?])
+            .output()
+            .await
+            .map_err(|e| format!("cannot run qemu-img: {e}"))?;
+        if !out.status.success() {
+            return Err(stderr_of(&out.stderr));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("qemu-img info printed no JSON: {e}"))?;
+        v.get("virtual-size")
+            .and_then(|s| s.as_i64())
+            .ok_or_else(|| "qemu-img info gave no virtual-size".to_owned())
+    }
+
+    async fn finish(&self, out: Result<(), String>, tmp: &Path, dest: &Path) -> Result<(), String> {
+        match out {
+            Ok(()) => tokio::fs::rename(tmp, dest)
+                .await
+                .map_err(|e| format!("cannot rename {}: {e}", tmp.display())),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(tmp).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn remove(&self, path: &Path) {
+        if let Err(e) = tokio::fs::remove_file(path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove a volume file");
+            }
+        }
+    }
+}
+
+fn path_str(p: &Path) -> Result<&str, String> {
+    p.to_str()
+        .ok_or_else(|| format!("path {} is not UTF-8", p.display()))
+}
+
+fn stderr_of(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let s = s.trim();
+    if s.is_empty() {
+        "qemu-img failed".to_owned()
+    } else {
+        format!(
+            "qemu-img failed: {}",
+            s.chars().take(400).collect::<String>()
+        )
+    }
+}
+
+async fn qemu_img(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("qemu-img")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run qemu-img: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(stderr_of(&out.stderr))
+    }
+}

@@ -1,0 +1,153 @@
+//! The volume service's tables. SQL uses `$n` placeholders and only TEXT and
+//! BIGINT columns, so it runs unchanged on SQLite and PostgreSQL.
+
+pub mod attachments;
+pub mod quotas;
+pub mod snapshots;
+pub mod tasks;
+pub mod types;
+pub mod volumes;
+
+use ferro_store::sqlx::{self, any::AnyRow, Row};
+use serde_json::{Map, Value};
+
+pub use ferro_store::Db;
+
+/// The id of the `__DEFAULT__` volume type seeded by the first migration.
+pub const DEFAULT_TYPE_ID: &str = "2f2a7c1e-5b0d-4c53-9a63-0d8e1f6a7b01";
+
+pub const SCHEMA: &str = r#"
+CREATE TABLE volume_volumes (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    size BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    availability_zone TEXT NOT NULL,
+    volume_type_id TEXT NOT NULL,
+    snapshot_id TEXT,
+    source_volid TEXT,
+    image_id TEXT,
+    bootable BIGINT NOT NULL DEFAULT 0,
+    readonly BIGINT NOT NULL DEFAULT 0,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    image_metadata TEXT,
+    error_message TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE INDEX volume_volumes_project ON volume_volumes (project_id);
+CREATE TABLE volume_attachments (
+    id TEXT PRIMARY KEY,
+    volume_id TEXT NOT NULL,
+    server_id TEXT,
+    host_name TEXT,
+    device TEXT,
+    attach_status TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'rw',
+    attached_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX volume_attachments_volume ON volume_attachments (volume_id);
+CREATE TABLE volume_snapshots (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    volume_id TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    size BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    error_message TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE INDEX volume_snapshots_volume ON volume_snapshots (volume_id);
+CREATE TABLE volume_types (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    is_public BIGINT NOT NULL,
+    extra_specs TEXT NOT NULL DEFAULT '{}',
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE TABLE volume_type_access (
+    volume_type_id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    PRIMARY KEY (volume_type_id, project_id)
+);
+CREATE TABLE volume_quotas (
+    project_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    hard_limit BIGINT NOT NULL,
+    PRIMARY KEY (project_id, resource)
+);
+CREATE TABLE volume_tasks (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    args TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL,
+    claimed_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+INSERT INTO volume_types (id, name, description, is_public, extra_specs, created_at)
+VALUES ('2f2a7c1e-5b0d-4c53-9a63-0d8e1f6a7b01', '__DEFAULT__', 'Default Volume Type', 1, '{}', 0);
+"#;
+
+pub fn text(r: &AnyRow, col: &str) -> String {
+    r.try_get::<Option<String>, _>(col)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+pub fn opt_text(r: &AnyRow, col: &str) -> Option<String> {
+    r.try_get::<Option<String>, _>(col).ok().flatten()
+}
+
+pub fn int(r: &AnyRow, col: &str) -> i64 {
+    r.try_get::<Option<i64>, _>(col).ok().flatten().unwrap_or(0)
+}
+
+pub fn opt_int(r: &AnyRow, col: &str) -> Option<i64> {
+    r.try_get::<Option<i64>, _>(col).ok().flatten()
+}
+
+/// A JSON object stored in a TEXT column (`{}` when unreadable).
+pub fn object(r: &AnyRow, col: &str) -> Map<String, Value> {
+    opt_text(r, col)
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+pub fn to_json(m: &Map<String, Value>) -> String {
+    serde_json::to_string(m).unwrap_or_else(|_| "{}".into())
+}
+
+/// Serialise writers touching one project's quota on PostgreSQL (SQLite
+/// already has a single writer connection).
+pub async fn lock_project(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    project_id: &str,
+) -> sqlx::Result<()> {
+    if db.kind() == ferro_store::DbKind::Postgres {
+        let key = project_id
+            .bytes()
+            .fold(5000i64, |h, b| h.wrapping_mul(31).wrapping_add(b as i64));
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! The in-process worker: claims durable tasks from the database and runs
+//! the backend (qemu-img) for them, then moves the resource to its final
+//! status. Every task is idempotent, so a task interrupted by a crash is
+//! simply run again after restart (see `VolumeService::recover`).
+
+use std::time::Duration;
+
+use ferro_api::time::now_micros;
+use serde_json::Value;
+
+use crate::store::{snapshots, tasks, volumes};
+use crate::VolumeService;
+
+pub const CREATE_VOLUME: &str = "create_volume";
+pub const EXTEND_VOLUME: &str = "extend_volume";
+pub const CREATE_SNAPSHOT: &str = "create_snapshot";
+
+pub async fn run(svc: VolumeService) {
+    loop {
+        match tasks::claim(svc.db(), now_micros()).await {
+            Ok(Some(task)) => {
+                let id = task.id.clone();
+                if let Err(e) = execute(&svc, task).await {
+                    tracing::error!(task = %id, error = %e, "volume task failed to record");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            Ok(None) => {
+                tokio::select! {
+                    _ = svc.inner.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim volume work");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+fn arg_str<'a>(t: &'a tasks::Task, key: &str) -> &'a str {
+    t.args.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Error> {
+    let db = svc.db();
+    let backend = svc.backend();
+    match task.kind.as_str() {
+        CREATE_VOLUME => {
+            let Some(vol) = volumes::get(db, &task.target_id).await? else {
+                let mut conn = db.write().acquire().await?;
+                return tasks::finish(&mut conn, &task.id).await;
+            };
+            let delay = svc.inner.config.create_delay_ms;
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+            let dest = backend.volume_path(&vol.id);
+            let source = arg_str(&task, "source");
+            let result = match backend.ensure_dir().await {
+                Err(e) => Err(e),
+                Ok(()) => match source {
+                    "snapshot" => {
+                        let src = backend.snapshot_path(arg_str(&task, "source_id"));
+                        backend.copy_from(&src, "qcow2", &dest, vol.size).await
+                    }
+                    "volume" => {
+                        let src = backend.volume_path(arg_str(&task, "source_id"));
+                        backend.copy_from(&src, "qcow2", &dest, vol.size).await
+                    }
+                    "image" => {
+                        let src = std::path::PathBuf::from(arg_str(&task, "path"));
+                        let fmt = match arg_str(&task, "format") {
+                            "qcow2" => "qcow2",
+                            _ => "raw",
+                        };
+                        backend.copy_from(&src, fmt, &dest, vol.size).await
+                    }
+                    _ => backend.create_blank(&dest, vol.size).await,
+                },
+            };
+            let mut tx = db.write().begin().await?;
+            let now = now_micros();
+            match &result {
+                Ok(()) => {
+                    let moved =
+                        volumes::transition(&mut tx, &vol.id, &["creating"], "available", now)
+                            .await?;
+                    if !moved {
+                        backend.remove(&dest).await;
+                    }
+                }
+                Err(msg) => {
+                    tracing::warn!(volume = %vol.id, error = %msg, "volume creation failed");
+                    volumes::set_status(&mut tx, &vol.id, "error", Some(msg), now).await?;
+                }
+            }
+            tasks::finish(&mut tx, &task.id).await?;
+            tx.commit().await
+        }
+        EXTEND_VOLUME => {
+            let new_size = task
+                .args
+                .get("new_size")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let path = backend.volume_path(&task.target_id);
+            let result = backend.resize(&path, new_size).await;
+            let mut tx = db.write().begin().await?;
+            let now = now_micros();
+            match &result {
+                Ok(()) => {
+                    volumes::set_size(&mut tx, &task.target_id, new_size).await?;
+                    volumes::transition(&mut tx, &task.target_id, &["extending"], "available", now)
+                        .await?;
+                }
+                Err(msg) => {
+                    tracing::warn!(volume = %task.target_id, error = %msg, "extend failed");
+                    volumes::set_status(
+                        &mut tx,
+                        &task.target_id,
+                        "error_extending",
+                        Some(msg),
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            tasks::finish(&mut tx, &task.id).await?;
+            tx.commit().await
+        }
+        CREATE_SNAPSHOT => {
+            let Some(snap) = snapshots::get(db, &task.target_id).await? else {
+                let mut conn = db.write().acquire().await?;
+                return tasks::finish(&mut conn, &task.id).await;
+            };
+            let src = backend.volume_path(&snap.volume_id);
+            let dest = backend.snapshot_path(&snap.id);
+            let result = backend.copy_from(&src, "qcow2", &dest, snap.size).await;
+            let mut tx = db.write().begin().await?;
+            let now = now_micros();
+            match &result {
+                Ok(()) => {
+                    if !snapshots::set_status(&mut tx, &snap.id, "available", None, now).await? {
+                        backend.remove(&dest).await;
+                    }
+                }
+                Err(msg) => {
+                    snapshots::set_status(&mut tx, &snap.id, "error", Some(msg), now).await?;
+                }
+            }
+            tasks::finish(&mut tx, &task.id).await?;
+            tx.commit().await
+        }
+        other => {
+            tracing::error!(kind = other, "unknown volume task dropped");
+            let mut conn = db.write().acquire().await?;
+            tasks::finish(&mut conn, &task.id).await
+        }
+    }
+}
