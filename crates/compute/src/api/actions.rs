@@ -1,0 +1,397 @@
+//! `POST /servers/{id}/action`: power actions, lock, rebuild, resize,
+//! createImage, console output.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use ferro_api::services::NewImage;
+use ferro_api::BaseUrl;
+use serde_json::{json, Map, Value};
+
+use super::common::{
+    accepted_empty, invalid, load_server, ok, ref_id, require_member, Body, Caller,
+};
+use super::flavors::last;
+use super::servers::{render, View};
+use crate::error::{Error, Result};
+use crate::state::vm;
+use crate::store::instances::{self, Instance};
+use crate::store::{flavors, tasks};
+use crate::ComputeService;
+
+fn conflict(action: &str, i: &Instance) -> Error {
+    Error::conflict(format!(
+        "Cannot '{action}' instance {} while it is in vm_state {}",
+        i.id, i.vm_state
+    ))
+}
+
+/// Start a power transition: check the state, claim the task state, queue it.
+async fn transition(
+    svc: &ComputeService,
+    i: &Instance,
+    action: &str,
+    allowed: &[&str],
+    task_state: &str,
+    kind: &str,
+    args: Value,
+) -> Result<Response> {
+    if !allowed.contains(&i.vm_state.as_str()) {
+        return Err(conflict(action, i));
+    }
+    if !instances::claim_task_state(svc.db(), &i.id, None, task_state).await? {
+        return Err(Error::conflict(format!(
+            "Cannot '{action}' instance {} while it is in task_state {}",
+            i.id,
+            i.task_state.as_deref().unwrap_or("unknown")
+        )));
+    }
+    tasks::enqueue(svc.db(), &i.id, kind, &args).await?;
+    svc.wake_worker();
+    Ok(accepted_empty())
+}
+
+pub async fn action(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    base: BaseUrl,
+    Path(p): Path<Vec<String>>,
+    body: Body,
+) -> Result<Response> {
+    require_member(&c)?;
+    let i = load_server(&svc, &c, last(&p)).await?;
+    let o = body.object()?;
+    let (name, arg) = match o.iter().next() {
+        Some((k, v)) if o.len() == 1 => (k.clone(), v.clone()),
+        _ => {
+            return Err(Error::bad_request(
+                "The action body must name exactly one action.",
+            ))
+        }
+    };
+    let lock_exempt = ["lock", "unlock", "os-getConsoleOutput", "createImage"];
+    if i.locked && !c.is_admin() && !lock_exempt.contains(&name.as_str()) {
+        return Err(Error::conflict(format!("Instance {} is locked", i.id)));
+    }
+    let power = |to: &str| json!({ "to": to });
+    match name.as_str() {
+        "os-start" => {
+            transition(
+                &svc,
+                &i,
+                "start",
+                &[vm::STOPPED],
+                "powering-on",
+                "power",
+                power("running"),
+            )
+            .await
+        }
+        "os-stop" => {
+            transition(
+                &svc,
+                &i,
+                "stop",
+                &[vm::ACTIVE, vm::ERROR],
+                "powering-off",
+                "power",
+                power("shutdown"),
+            )
+            .await
+        }
+        "pause" => {
+            transition(
+                &svc,
+                &i,
+                "pause",
+                &[vm::ACTIVE],
+                "pausing",
+                "power",
+                power("paused"),
+            )
+            .await
+        }
+        "unpause" => {
+            transition(
+                &svc,
+                &i,
+                "unpause",
+                &[vm::PAUSED],
+                "unpausing",
+                "power",
+                power("running"),
+            )
+            .await
+        }
+        "suspend" => {
+            transition(
+                &svc,
+                &i,
+                "suspend",
+                &[vm::ACTIVE],
+                "suspending",
+                "power",
+                power("suspended"),
+            )
+            .await
+        }
+        "resume" => {
+            transition(
+                &svc,
+                &i,
+                "resume",
+                &[vm::SUSPENDED],
+                "resuming",
+                "power",
+                power("running"),
+            )
+            .await
+        }
+        "reboot" => reboot(&svc, &i, &arg).await,
+        "lock" | "unlock" => lock(&svc, &c, i, name == "lock").await,
+        "os-getConsoleOutput" => console(&svc, &i, &arg).await,
+        "createImage" => create_image(&svc, &c, &i, &arg, &base).await,
+        "rebuild" => rebuild(&svc, &c, i, &arg, &base).await,
+        "resize" => resize(&svc, i, &arg).await,
+        "confirmResize" => confirm_resize(&svc, i).await,
+        "revertResize" => revert_resize(&svc, i).await,
+        other => Err(Error::bad_request(format!(
+            "There is no such action: {other}"
+        ))),
+    }
+}
+
+async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
+    let kind = arg["type"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let (hard, allowed, task): (bool, &[&str], &str) = match kind.as_str() {
+        "SOFT" => (false, &[vm::ACTIVE], "reboot_pending"),
+        "HARD" => (
+            true,
+            &[
+                vm::ACTIVE,
+                vm::STOPPED,
+                vm::PAUSED,
+                vm::SUSPENDED,
+                vm::ERROR,
+            ],
+            "reboot_pending_hard",
+        ),
+        _ => return Err(invalid("reboot.type", "must be 'SOFT' or 'HARD'")),
+    };
+    transition(
+        svc,
+        i,
+        "reboot",
+        allowed,
+        task,
+        "reboot",
+        json!({ "hard": hard }),
+    )
+    .await
+}
+
+async fn lock(svc: &ComputeService, c: &Caller, mut i: Instance, on: bool) -> Result<Response> {
+    if !on && i.locked && !c.is_admin() && i.locked_by.as_deref() == Some("admin") {
+        return Err(Error::forbidden(
+            "The instance was locked by an administrator.",
+        ));
+    }
+    i.locked = on;
+    i.locked_by = on.then(|| {
+        if c.is_admin() {
+            "admin".into()
+        } else {
+            "owner".into()
+        }
+    });
+    instances::update_fields(svc.db(), &i).await?;
+    Ok(accepted_empty())
+}
+
+async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
+    if i.vm_state != vm::ACTIVE && i.vm_state != vm::PAUSED {
+        return Err(conflict("get_console_output", i));
+    }
+    let text = svc.driver().console_output(&i.id).await;
+    let out = match arg.get("length") {
+        None | Some(Value::Null) => text,
+        Some(v) => {
+            let n = v
+                .as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .filter(|n| *n >= -1)
+                .ok_or_else(|| invalid("length", "must be an integer >= -1"))?;
+            if n < 0 {
+                text
+            } else {
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(n as usize)..].join("\n")
+            }
+        }
+    };
+    Ok(ok(json!({ "output": out })))
+}
+
+async fn create_image(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+    base: &BaseUrl,
+) -> Result<Response> {
+    let name = arg["name"]
+        .as_str()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| invalid("createImage.name", "is required"))?;
+    let mut properties: Map<String, Value> = match arg.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(invalid("createImage.metadata", "must be an object")),
+    };
+    properties.insert("instance_uuid".into(), json!(i.id));
+    properties.insert("image_type".into(), json!("snapshot"));
+    if !i.image_id.is_empty() {
+        properties.insert("base_image_ref".into(), json!(i.image_id));
+    }
+    let image = svc
+        .peers()
+        .image
+        .create_image(
+            c,
+            NewImage {
+                name: name.to_owned(),
+                disk_format: "qcow2".into(),
+                container_format: "bare".into(),
+                min_disk: i.flavor["disk"].as_i64().unwrap_or(0),
+                min_ram: 0,
+                properties,
+            },
+        )
+        .await?;
+    // The fake driver has no disk: the snapshot is an empty image file.
+    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{}", image.id));
+    std::fs::write(&tmp, b"").map_err(|e| Error::internal(e.to_string()))?;
+    let result = svc
+        .peers()
+        .image
+        .upload_image_file(c, &image.id, tmp.clone())
+        .await;
+    let _ = std::fs::remove_file(&tmp);
+    result?;
+    let mut resp = accepted_empty();
+    if let Ok(loc) = base.join(&format!("/v2.1/images/{}", image.id)).parse() {
+        resp.headers_mut().insert(http::header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+async fn rebuild(
+    svc: &ComputeService,
+    c: &Caller,
+    mut i: Instance,
+    arg: &Value,
+    base: &BaseUrl,
+) -> Result<Response> {
+    if ![vm::ACTIVE, vm::STOPPED, vm::ERROR].contains(&i.vm_state.as_str())
+        || i.task_state.is_some()
+    {
+        return Err(conflict("rebuild", &i));
+    }
+    let image_ref = arg["imageRef"]
+        .as_str()
+        .ok_or_else(|| invalid("rebuild.imageRef", "is required"))?;
+    let image_id = ref_id(image_ref);
+    let image = svc.peers().image.get_image(c, &image_id).await?;
+    if image.is_none_or(|im| im.status != "active") {
+        return Err(Error::bad_request(format!(
+            "Image {image_id} could not be found or is not active."
+        )));
+    }
+    i.image_id = image_id;
+    if let Some(n) = arg.get("name") {
+        i.name = super::server_create::server_name(n)?;
+    }
+    if let Some(Value::Object(m)) = arg.get("metadata") {
+        super::server_create::check_metadata(m)?;
+        i.metadata = m.clone();
+    }
+    instances::update_fields(svc.db(), &i).await?;
+    let state = if i.vm_state == vm::STOPPED {
+        vm::STOPPED
+    } else {
+        vm::ACTIVE
+    };
+    let power = if state == vm::ACTIVE { 1 } else { 4 };
+    instances::set_state(svc.db(), &i.id, state, None, power).await?;
+    let i = load_server(svc, c, &i.id).await?;
+    let mut server = render(svc, c, &i, base, View::Basic).await?;
+    server["adminPass"] = json!(uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    Ok(super::common::accepted(json!({ "server": server })))
+}
+
+async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Response> {
+    if ![vm::ACTIVE, vm::STOPPED].contains(&i.vm_state.as_str()) || i.task_state.is_some() {
+        return Err(conflict("resize", &i));
+    }
+    let fref = arg["flavorRef"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| arg["flavorRef"].as_i64().map(|n| n.to_string()))
+        .ok_or_else(|| invalid("resize.flavorRef", "is required"))?;
+    let new = flavors::get(svc.db(), &ref_id(&fref))
+        .await?
+        .ok_or_else(|| Error::bad_request(format!("Flavor {fref} could not be found.")))?;
+    if new.id == i.flavor_id {
+        return Err(Error::bad_request(
+            "When resizing, instances must change flavor!",
+        ));
+    }
+    i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
+    i.flavor_id = new.id.clone();
+    i.flavor = serde_json::to_value(&new).unwrap_or(Value::Null);
+    instances::update_fields(svc.db(), &i).await?;
+    instances::set_state(svc.db(), &i.id, "resized", None, i.power_state).await?;
+    Ok(accepted_empty())
+}
+
+async fn confirm_resize(svc: &ComputeService, mut i: Instance) -> Result<Response> {
+    if i.vm_state != "resized" {
+        return Err(conflict("confirmResize", &i));
+    }
+    let back = pre_resize_state(&i);
+    i.old_flavor = None;
+    instances::update_fields(svc.db(), &i).await?;
+    instances::set_state(svc.db(), &i.id, back, None, i.power_state).await?;
+    Ok(no_body())
+}
+
+async fn revert_resize(svc: &ComputeService, mut i: Instance) -> Result<Response> {
+    if i.vm_state != "resized" {
+        return Err(conflict("revertResize", &i));
+    }
+    let back = pre_resize_state(&i);
+    if let Some(old) = i.old_flavor.take() {
+        i.flavor_id = old["flavor"]["id"]
+            .as_str()
+            .unwrap_or(&i.flavor_id)
+            .to_owned();
+        i.flavor = old["flavor"].clone();
+    }
+    instances::update_fields(svc.db(), &i).await?;
+    instances::set_state(svc.db(), &i.id, back, None, i.power_state).await?;
+    Ok(accepted_empty())
+}
+
+/// The vm_state a server returns to when its resize is settled.
+fn pre_resize_state(i: &Instance) -> &'static str {
+    match i.old_flavor.as_ref().and_then(|o| o["vm_state"].as_str()) {
+        Some("stopped") => vm::STOPPED,
+        _ => vm::ACTIVE,
+    }
+}
+
+fn no_body() -> Response {
+    super::common::no_content()
+}

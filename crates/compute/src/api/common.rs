@@ -1,0 +1,155 @@
+//! Shared handler plumbing: the caller, bodies, links, lookups.
+
+use axum::response::{IntoResponse, Response};
+use ferro_api::error::json_response;
+use ferro_api::{AuthContext, BaseUrl};
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::store::instances::{self, Instance};
+use crate::ComputeService;
+
+pub type Caller = ferro_api::Caller<Error>;
+pub type Body = ferro_api::JsonBody<Error>;
+
+pub fn ok(v: Value) -> Response {
+    json_response(StatusCode::OK, &v)
+}
+
+pub fn accepted(v: Value) -> Response {
+    json_response(StatusCode::ACCEPTED, &v)
+}
+
+pub fn accepted_empty() -> Response {
+    StatusCode::ACCEPTED.into_response()
+}
+
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `[{"rel": "self", ...}, {"rel": "bookmark", ...}]` for `kind/id`.
+pub fn links(base: &BaseUrl, kind: &str, id: &str) -> Value {
+    json!([
+        {"rel": "self", "href": base.join(&format!("/v2.1/{kind}/{id}"))},
+        {"rel": "bookmark", "href": base.join(&format!("/{kind}/{id}"))},
+    ])
+}
+
+pub fn bookmark(base: &BaseUrl, kind: &str, id: &str) -> Value {
+    json!([{"rel": "bookmark", "href": base.join(&format!("/{kind}/{id}"))}])
+}
+
+/// A body's top-level object under `key`.
+pub fn wrapped(body: &Map<String, Value>, key: &str) -> Result<Map<String, Value>> {
+    match body.get(key) {
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(Error::bad_request(format!(
+            "Invalid input for field/attribute {key}. Value: must be an object"
+        ))),
+        None => Err(Error::bad_request(format!(
+            "Invalid input for field/attribute {key}. '{key}' is a required property"
+        ))),
+    }
+}
+
+pub fn invalid(field: &str, why: &str) -> Error {
+    Error::bad_request(format!("Invalid input for field/attribute {field}. {why}"))
+}
+
+/// A server the caller may see (its project's; any for admins), else 404.
+pub async fn load_server(svc: &ComputeService, ctx: &AuthContext, id: &str) -> Result<Instance> {
+    let not_found = || Error::not_found(format!("Instance {id} could not be found."));
+    let i = instances::get(svc.db(), id).await?.ok_or_else(not_found)?;
+    if !ctx.is_admin() && ctx.project_id.as_deref() != Some(i.project_id.as_str()) {
+        return Err(not_found());
+    }
+    Ok(i)
+}
+
+/// Refuse writes from a reader-only token (upstream's member-or-admin rule).
+pub fn require_member(ctx: &AuthContext) -> Result<()> {
+    if ctx.is_admin() || ctx.has_role("member") {
+        return Ok(());
+    }
+    Err(Error::forbidden(
+        "Policy doesn't allow this action to be performed (requires member or admin).",
+    ))
+}
+
+pub fn require_admin(ctx: &AuthContext, rule: &str) -> Result<()> {
+    if ctx.is_admin() {
+        return Ok(());
+    }
+    Err(Error::forbidden(format!(
+        "Policy doesn't allow {rule} to be performed."
+    )))
+}
+
+/// The last path segment of an id-or-URL reference (`imageRef`, `flavorRef`).
+pub fn ref_id(v: &str) -> String {
+    v.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(v)
+        .to_owned()
+}
+
+/// The caller's project, required for project-owned resources.
+pub fn project_of(ctx: &AuthContext) -> Result<String> {
+    ctx.project_id
+        .clone()
+        .ok_or_else(|| Error::forbidden("A project-scoped token is required."))
+}
+
+/// `limit`/`marker` paging: the page after `marker` (an id) of at most
+/// `limit` items, and the marker for the next page when there may be one.
+pub fn paginate<T>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> &str,
+    limit: Option<&str>,
+    marker: Option<&str>,
+    max_limit: usize,
+) -> Result<(Vec<T>, Option<String>)> {
+    let limit = match limit {
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| invalid("limit", &format!("{l:?} is not a non-negative integer")))?,
+        None => max_limit,
+    }
+    .min(max_limit);
+    let start = match marker {
+        Some(m) => items
+            .iter()
+            .position(|x| id(x) == m)
+            .map(|p| p + 1)
+            .ok_or_else(|| Error::bad_request(format!("marker [{m}] not found")))?,
+        None => 0,
+    };
+    let rest: Vec<T> = items.into_iter().skip(start).collect();
+    let more = rest.len() > limit;
+    let page: Vec<T> = rest.into_iter().take(limit).collect();
+    let next = if more || (page.len() == limit && limit > 0 && limit < max_limit) {
+        page.last().map(|x| id(x).to_owned())
+    } else {
+        None
+    };
+    Ok((page, if more { next } else { None }))
+}
+
+/// `[{"rel": "next", "href": ...}]` for a collection path and query.
+pub fn next_link(base: &BaseUrl, path: &str, limit: Option<&str>, marker: &str) -> Value {
+    let mut q = format!("marker={marker}");
+    if let Some(l) = limit {
+        q = format!("limit={l}&{q}");
+    }
+    json!([{"rel": "next", "href": base.join(&format!("/v2.1/{path}?{q}"))}])
+}
+
+/// Query parameters as pairs (repeated keys kept).
+pub type QueryParams = axum::extract::Query<Vec<(String, String)>>;
+
+pub fn query_get<'a>(q: &'a QueryParams, key: &str) -> Option<&'a str> {
+    q.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}

@@ -1,0 +1,130 @@
+//! The compute HTTP API. Resources answer under `/v2.1`, and under the
+//! legacy `/v2.1/{project_id}` and `/v2/{project_id}` forms.
+
+mod actions;
+mod common;
+mod flavors;
+mod keypairs;
+mod misc;
+mod server_create;
+mod server_parts;
+mod servers;
+mod versions;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::error::NovaFormat;
+use crate::ComputeService;
+
+pub fn router(svc: ComputeService) -> Router {
+    let resources = resource_routes();
+    Router::new()
+        .route("/", get(versions::list))
+        .route("/v2.1", get(versions::v21))
+        .route("/v2", get(versions::v2))
+        .nest("/v2.1", resources.clone())
+        .nest("/v2.1/{project_id}", resources.clone())
+        .nest("/v2/{project_id}", resources)
+        .layer(axum::middleware::map_response(|r| {
+            ferro_api::error::format_router_errors(NovaFormat, r)
+        }))
+        .layer(axum::middleware::from_fn(crate::microversion::negotiate))
+        .with_state(svc)
+}
+
+fn resource_routes() -> Router<ComputeService> {
+    Router::new()
+        .route("/flavors", get(flavors::list).post(flavors::create))
+        .route("/flavors/detail", get(flavors::detail))
+        .route(
+            "/flavors/{flavor_id}",
+            get(flavors::show)
+                .delete(flavors::delete)
+                .put(flavors::update),
+        )
+        .route(
+            "/flavors/{flavor_id}/os-extra_specs",
+            get(flavors::list_specs).post(flavors::add_specs),
+        )
+        .route(
+            "/flavors/{flavor_id}/os-extra_specs/{key}",
+            get(flavors::show_spec)
+                .put(flavors::put_spec)
+                .delete(flavors::delete_spec),
+        )
+        .route(
+            "/flavors/{flavor_id}/os-flavor-access",
+            get(flavors::list_access),
+        )
+        .route("/flavors/{flavor_id}/action", post(flavors::action))
+        .route("/os-keypairs", get(keypairs::list).post(keypairs::create))
+        .route(
+            "/os-keypairs/{name}",
+            get(keypairs::show).delete(keypairs::delete),
+        )
+        .route("/servers", get(servers::list).post(servers::create))
+        .route("/servers/detail", get(servers::detail))
+        .route(
+            "/servers/{server_id}",
+            get(servers::show)
+                .put(servers::update)
+                .delete(servers::delete),
+        )
+        .route("/servers/{server_id}/action", post(actions::action))
+        .route(
+            "/servers/{server_id}/metadata",
+            get(server_parts::list_meta)
+                .post(server_parts::merge_meta)
+                .put(server_parts::replace_meta),
+        )
+        .route(
+            "/servers/{server_id}/metadata/{key}",
+            get(server_parts::show_meta)
+                .put(server_parts::put_meta)
+                .delete(server_parts::delete_meta),
+        )
+        .route("/servers/{server_id}/ips", get(server_parts::ips))
+        .route(
+            "/servers/{server_id}/ips/{network}",
+            get(server_parts::ips_of_network),
+        )
+        .route(
+            "/servers/{server_id}/os-volume_attachments",
+            get(server_parts::list_attachments).post(server_parts::attach_volume),
+        )
+        .route(
+            "/servers/{server_id}/os-volume_attachments/{volume_id}",
+            get(server_parts::show_attachment).delete(server_parts::detach_volume),
+        )
+        .route(
+            "/servers/{server_id}/os-interface",
+            get(server_parts::list_interfaces).post(server_parts::attach_interface),
+        )
+        .route(
+            "/servers/{server_id}/os-interface/{port_id}",
+            get(server_parts::show_interface).delete(server_parts::detach_interface),
+        )
+        .route("/limits", get(misc::limits))
+        .route("/os-availability-zone", get(misc::availability_zones))
+        .route(
+            "/os-availability-zone/detail",
+            get(misc::availability_zones),
+        )
+        .route("/images", get(misc::images))
+        .route("/images/detail", get(misc::images_detail))
+        .route(
+            "/images/{image_id}",
+            get(misc::image_show).delete(misc::image_delete),
+        )
+        .route(
+            "/os-quota-sets/{project_id}",
+            get(misc::quota_show).put(misc::quota_update),
+        )
+        .route(
+            "/os-quota-sets/{project_id}/defaults",
+            get(misc::quota_defaults),
+        )
+        .route("/extensions", get(misc::extensions))
+        .fallback_service(put(misc::not_found).get(misc::not_found))
+}

@@ -1,0 +1,378 @@
+//! `/servers`: create, list, detail, show, update, delete.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use ferro_api::time::{iso_naive_micros, iso_seconds, now_micros, parse_iso};
+use ferro_api::{AuthContext, BaseUrl};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha224};
+
+use super::common::{
+    accepted, bookmark, links, load_server, next_link, no_content, ok, paginate, query_get,
+    require_member, Body, Caller, QueryParams,
+};
+use super::flavors::last;
+use crate::error::{Error, Result};
+use crate::state;
+use crate::store::instances::{self, Instance};
+use crate::store::{attachments, tasks};
+use crate::worker::owner_context;
+use crate::ComputeService;
+
+pub use super::server_create::create;
+
+/// How much of a server to show: `Basic` for update/rebuild answers,
+/// `Detail` for show and `/servers/detail`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Basic,
+    Detail,
+}
+
+fn host_id(i: &Instance) -> String {
+    match &i.host {
+        Some(h) => {
+            let digest = Sha224::digest(format!("{}{h}", i.project_id).as_bytes());
+            digest.iter().map(|b| format!("{b:02x}")).collect()
+        }
+        None => String::new(),
+    }
+}
+
+/// `{"net-name": [{"version", "addr", ...}]}` from the server's ports.
+async fn addresses(svc: &ComputeService, i: &Instance, view: View) -> Value {
+    let ports = match svc
+        .peers()
+        .network
+        .ports_of_device(&owner_context(i), &i.id)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(server = %i.id, error = %e, "could not read the server's ports");
+            return json!({});
+        }
+    };
+    let mut out = Map::new();
+    for p in ports {
+        let entry = out
+            .entry(p.network_name.clone())
+            .or_insert_with(|| json!([]));
+        let Some(list) = entry.as_array_mut() else {
+            continue;
+        };
+        let mut push = |version: u8, addr: &str, kind: &str| {
+            let mut a = json!({"version": version, "addr": addr});
+            if view == View::Detail {
+                a["OS-EXT-IPS:type"] = json!(kind);
+                a["OS-EXT-IPS-MAC:mac_addr"] = json!(p.mac_address);
+            }
+            list.push(a);
+        };
+        for (_, ip, v) in &p.fixed_ips {
+            push(*v, ip, "fixed");
+        }
+        for fip in &p.floating_ips {
+            push(4, fip, "floating");
+        }
+    }
+    Value::Object(out)
+}
+
+pub async fn render(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    i: &Instance,
+    base: &BaseUrl,
+    view: View,
+) -> Result<Value> {
+    let status = state::status(&i.vm_state, i.task_state.as_deref());
+    let image = if i.image_id.is_empty() {
+        json!("")
+    } else {
+        json!({"id": i.image_id, "links": bookmark(base, "images", &i.image_id)})
+    };
+    let mut s = json!({
+        "id": i.id,
+        "name": i.name,
+        "status": status,
+        "tenant_id": i.project_id,
+        "user_id": i.user_id,
+        "metadata": i.metadata,
+        "hostId": host_id(i),
+        "image": image,
+        "flavor": {"id": i.flavor_id, "links": bookmark(base, "flavors", &i.flavor_id)},
+        "created": iso_seconds(i.created_at),
+        "updated": iso_seconds(i.updated_at),
+        "addresses": addresses(svc, i, view).await,
+        "accessIPv4": i.access_ipv4,
+        "accessIPv6": i.access_ipv6,
+        "links": links(base, "servers", &i.id),
+        "OS-DCF:diskConfig": i.disk_config,
+    });
+    if matches!(
+        status,
+        "ACTIVE" | "BUILD" | "REBUILD" | "RESIZE" | "VERIFY_RESIZE"
+    ) {
+        s["progress"] = json!(if status == "BUILD" { 0 } else { i.progress });
+    }
+    if matches!(status, "ERROR" | "DELETED") {
+        if let Some(f) = &i.fault {
+            s["fault"] = f.clone();
+        }
+    }
+    if view == View::Detail {
+        let volumes: Vec<Value> = attachments::of_instance(svc.db(), &i.id)
+            .await?
+            .iter()
+            .map(|a| json!({"id": a.volume_id}))
+            .collect();
+        let groups: Vec<Value> = i
+            .security_groups
+            .iter()
+            .map(|g| json!({"name": g}))
+            .collect();
+        let extra = json!({
+            "key_name": i.key_name,
+            "security_groups": groups,
+            "OS-SRV-USG:launched_at": i.launched_at.map(iso_naive_micros),
+            "OS-SRV-USG:terminated_at": i.terminated_at.map(iso_naive_micros),
+            "OS-EXT-AZ:availability_zone": i.availability_zone,
+            "OS-EXT-STS:task_state": i.task_state,
+            "OS-EXT-STS:vm_state": i.vm_state,
+            "OS-EXT-STS:power_state": i.power_state,
+            "os-extended-volumes:volumes_attached": volumes,
+            "config_drive": i.config_drive,
+        });
+        merge(&mut s, extra);
+        if ctx.is_admin() {
+            merge(
+                &mut s,
+                json!({
+                    "OS-EXT-SRV-ATTR:host": i.host,
+                    "OS-EXT-SRV-ATTR:instance_name": format!("instance-{}", &i.id[..8.min(i.id.len())]),
+                    "OS-EXT-SRV-ATTR:hypervisor_hostname": i.host,
+                }),
+            );
+        }
+    }
+    Ok(s)
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Value::Object(a), Value::Object(b)) = (into, from) {
+        a.extend(b);
+    }
+}
+
+/// The servers a list request selects, before paging.
+async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec<Instance>> {
+    let all_tenants = query_get(q, "all_tenants")
+        .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"));
+    let project = if all_tenants && c.is_admin() {
+        query_get(q, "tenant_id")
+            .or(query_get(q, "project_id"))
+            .map(str::to_owned)
+    } else {
+        Some(super::common::project_of(c)?)
+    };
+    let mut list = instances::list(svc.db(), project.as_deref()).await?;
+    if let Some(name) = query_get(q, "name") {
+        let re = regex::Regex::new(name)
+            .map_err(|_| Error::bad_request(format!("Invalid name regex {name:?}")))?;
+        list.retain(|i| re.is_match(&i.name));
+    }
+    if let Some(st) = query_get(q, "status") {
+        let want = st.to_ascii_uppercase();
+        list.retain(|i| state::status(&i.vm_state, i.task_state.as_deref()) == want);
+    }
+    if let Some(img) = query_get(q, "image") {
+        let img = super::common::ref_id(img);
+        list.retain(|i| i.image_id == img);
+    }
+    if let Some(fl) = query_get(q, "flavor") {
+        let fl = super::common::ref_id(fl);
+        list.retain(|i| i.flavor_id == fl);
+    }
+    if let Some(since) = query_get(q, "changes-since") {
+        let t = parse_iso(since)
+            .ok_or_else(|| Error::bad_request(format!("Invalid changes-since value {since:?}")))?;
+        list.retain(|i| i.updated_at >= t);
+    }
+    if let Some(ip) = query_get(q, "ip") {
+        let re = regex::Regex::new(ip)
+            .map_err(|_| Error::bad_request(format!("Invalid ip regex {ip:?}")))?;
+        let mut keep = Vec::new();
+        for i in list {
+            let ports = svc
+                .peers()
+                .network
+                .ports_of_device(&owner_context(&i), &i.id)
+                .await
+                .unwrap_or_default();
+            if ports
+                .iter()
+                .flat_map(|p| p.fixed_ips.iter())
+                .any(|(_, a, _)| re.is_match(a))
+            {
+                keep.push(i);
+            }
+        }
+        list = keep;
+    }
+    if let Some(h) = query_get(q, "host") {
+        if c.is_admin() {
+            list.retain(|i| i.host.as_deref() == Some(h));
+        }
+    }
+    if query_get(q, "sort_dir") == Some("asc") {
+        list.reverse();
+    }
+    Ok(list)
+}
+
+async fn listing(
+    svc: &ComputeService,
+    c: &Caller,
+    base: &BaseUrl,
+    q: &QueryParams,
+    view: Option<View>,
+) -> Result<Response> {
+    let list = select(svc, c, q).await?;
+    let (page, next) = paginate(
+        list,
+        |i| &i.id,
+        query_get(q, "limit"),
+        query_get(q, "marker"),
+        1000,
+    )?;
+    let mut items = Vec::with_capacity(page.len());
+    for i in &page {
+        items.push(match view {
+            Some(v) => render(svc, c, i, base, v).await?,
+            None => json!({"id": i.id, "name": i.name, "links": links(base, "servers", &i.id)}),
+        });
+    }
+    let mut body = json!({ "servers": items });
+    if let Some(m) = next {
+        let path = if view.is_some() {
+            "servers/detail"
+        } else {
+            "servers"
+        };
+        body["servers_links"] = next_link(base, path, query_get(q, "limit"), &m);
+    }
+    Ok(ok(body))
+}
+
+pub async fn list(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    base: BaseUrl,
+    q: QueryParams,
+) -> Result<Response> {
+    listing(&svc, &c, &base, &q, None).await
+}
+
+pub async fn detail(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    base: BaseUrl,
+    q: QueryParams,
+) -> Result<Response> {
+    listing(&svc, &c, &base, &q, Some(View::Detail)).await
+}
+
+pub async fn show(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    base: BaseUrl,
+    Path(p): Path<Vec<String>>,
+) -> Result<Response> {
+    let i = load_server(&svc, &c, last(&p)).await?;
+    Ok(ok(
+        json!({"server": render(&svc, &c, &i, &base, View::Detail).await?}),
+    ))
+}
+
+pub async fn update(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    base: BaseUrl,
+    Path(p): Path<Vec<String>>,
+    body: Body,
+) -> Result<Response> {
+    require_member(&c)?;
+    let mut i = load_server(&svc, &c, last(&p)).await?;
+    let o = super::common::wrapped(&body.object()?, "server")?;
+    for key in o.keys() {
+        if !["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"].contains(&key.as_str()) {
+            return Err(super::common::invalid(
+                key,
+                "Additional properties are not allowed",
+            ));
+        }
+    }
+    if let Some(n) = o.get("name") {
+        i.name = super::server_create::server_name(n)?;
+    }
+    if let Some(v) = o.get("accessIPv4") {
+        i.access_ipv4 = super::server_create::access_ip(v, "accessIPv4", 4)?;
+    }
+    if let Some(v) = o.get("accessIPv6") {
+        i.access_ipv6 = super::server_create::access_ip(v, "accessIPv6", 6)?;
+    }
+    if let Some(v) = o.get("OS-DCF:diskConfig") {
+        i.disk_config = super::server_create::disk_config(v)?;
+    }
+    instances::update_fields(svc.db(), &i).await?;
+    let i = load_server(&svc, &c, &i.id).await?;
+    Ok(ok(
+        json!({"server": render(&svc, &c, &i, &base, View::Basic).await?}),
+    ))
+}
+
+pub async fn delete(
+    State(svc): State<ComputeService>,
+    c: Caller,
+    Path(p): Path<Vec<String>>,
+) -> Result<Response> {
+    require_member(&c)?;
+    let i = load_server(&svc, &c, last(&p)).await?;
+    if i.locked && !c.is_admin() {
+        return Err(Error::conflict(format!("Instance {} is locked", i.id)));
+    }
+    if i.task_state.as_deref() == Some("deleting") {
+        return Ok(no_content());
+    }
+    instances::set_state(
+        svc.db(),
+        &i.id,
+        &i.vm_state,
+        Some("deleting"),
+        i.power_state,
+    )
+    .await?;
+    tasks::enqueue(svc.db(), &i.id, "delete", &Value::Null).await?;
+    svc.wake_worker();
+    let _ = now_micros();
+    Ok(no_content())
+}
+
+/// 202 with the create answer.
+pub fn created(
+    ids: &[(String, String)],
+    base: &BaseUrl,
+    groups: &[String],
+    disk_config: &str,
+) -> Response {
+    let (id, pass) = ids.first().cloned().unwrap_or_default();
+    let sg: Vec<Value> = groups.iter().map(|g| json!({"name": g})).collect();
+    accepted(json!({"server": {
+        "id": id,
+        "links": links(base, "servers", &id),
+        "OS-DCF:diskConfig": disk_config,
+        "security_groups": sg,
+        "adminPass": pass,
+    }}))
+}

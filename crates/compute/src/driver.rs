@@ -1,0 +1,103 @@
+//! What runs guests. The `fake` driver keeps guests as in-memory power
+//! states, with a configurable delay per transition so tests can observe
+//! intermediate states.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::state::PowerState;
+
+/// A failure reported by a driver (becomes the instance fault).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DriverError(pub String);
+
+#[async_trait]
+pub trait ComputeDriver: Send + Sync + 'static {
+    /// Create and boot the guest; idempotent for an instance already spawned.
+    async fn spawn(&self, instance_id: &str, name: &str) -> Result<(), DriverError>;
+    /// Tear the guest down; fine if it does not exist.
+    async fn destroy(&self, instance_id: &str) -> Result<(), DriverError>;
+    async fn set_power(&self, instance_id: &str, to: PowerState) -> Result<(), DriverError>;
+    async fn reboot(&self, instance_id: &str, hard: bool) -> Result<(), DriverError>;
+    async fn power_state(&self, instance_id: &str) -> PowerState;
+    async fn console_output(&self, instance_id: &str) -> String;
+}
+
+pub struct FakeDriver {
+    delay: Duration,
+    guests: Mutex<HashMap<String, (String, PowerState)>>,
+}
+
+impl FakeDriver {
+    pub fn new(delay_ms: u64) -> Self {
+        FakeDriver {
+            delay: Duration::from_millis(delay_ms),
+            guests: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn pause(&self) {
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (String, PowerState)>) -> T) -> T {
+        match self.guests.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+#[async_trait]
+impl ComputeDriver for FakeDriver {
+    async fn spawn(&self, instance_id: &str, name: &str) -> Result<(), DriverError> {
+        self.pause().await;
+        self.with(|g| {
+            g.insert(
+                instance_id.to_owned(),
+                (name.to_owned(), PowerState::Running),
+            )
+        });
+        Ok(())
+    }
+
+    async fn destroy(&self, instance_id: &str) -> Result<(), DriverError> {
+        self.pause().await;
+        self.with(|g| g.remove(instance_id));
+        Ok(())
+    }
+
+    async fn set_power(&self, instance_id: &str, to: PowerState) -> Result<(), DriverError> {
+        self.pause().await;
+        self.with(|g| {
+            let entry = g
+                .entry(instance_id.to_owned())
+                .or_insert_with(|| (String::new(), PowerState::NoState));
+            entry.1 = to;
+        });
+        Ok(())
+    }
+
+    async fn reboot(&self, instance_id: &str, _hard: bool) -> Result<(), DriverError> {
+        self.set_power(instance_id, PowerState::Running).await
+    }
+
+    async fn power_state(&self, instance_id: &str) -> PowerState {
+        self.with(|g| {
+            g.get(instance_id)
+                .map(|e| e.1)
+                .unwrap_or(PowerState::NoState)
+        })
+    }
+
+    async fn console_output(&self, instance_id: &str) -> String {
+        let name = self.with(|g| g.get(instance_id).map(|e| e.0.clone()).unwrap_or_default());
+        format!("Ferrostack fake console for {name} ({instance_id})\nlogin: \n")
+    }
+}

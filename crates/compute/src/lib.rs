@@ -1,0 +1,126 @@
+//! Compute: Nova v2.1 for Ferrostack.
+//!
+//! - `api/`: HTTP handlers, one module per resource; `api/mod.rs` lists routes.
+//! - `microversion.rs`: version negotiation and echo.
+//! - `state.rs`: vm_state / task_state / power_state and the status they show.
+//! - `worker.rs`: claims durable tasks (build, delete, power actions) from
+//!   the database and runs them through the driver.
+//! - `driver.rs`: the `ComputeDriver` trait and the instant `fake` driver.
+//! - `store/`: the compute tables.
+
+pub mod api;
+pub mod driver;
+pub mod error;
+pub mod microversion;
+pub mod state;
+pub mod store;
+pub mod worker;
+
+use std::sync::Arc;
+
+use ferro_api::services::{ImageApi, NetworkApi, VolumeApi};
+use ferro_api::{HasValidator, TokenValidator};
+use ferro_store::{Db, Migration};
+use tokio::sync::Notify;
+
+pub use error::{Error, Result};
+
+/// The compute schema migrations (versions 4000..).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 4000,
+    name: "compute_0001",
+    sql: include_str!("../migrations/0001_compute.sql"),
+}];
+
+/// Settings of the compute service.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The name this node's worker claims tasks under.
+    pub host: String,
+    /// Per-transition delay of the fake driver, in milliseconds.
+    pub fake_delay_ms: u64,
+}
+
+/// The other services compute talks to, in process.
+#[derive(Clone)]
+pub struct Peers {
+    pub image: Arc<dyn ImageApi>,
+    pub network: Arc<dyn NetworkApi>,
+    pub volume: Arc<dyn VolumeApi>,
+}
+
+/// The compute service: cheap to clone, shared by handlers and the worker.
+#[derive(Clone)]
+pub struct ComputeService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    validator: Arc<dyn TokenValidator>,
+    peers: Peers,
+    driver: Arc<dyn driver::ComputeDriver>,
+    config: Config,
+    wake: Notify,
+}
+
+impl ComputeService {
+    pub fn new(db: Db, validator: Arc<dyn TokenValidator>, peers: Peers, config: Config) -> Self {
+        let driver = Arc::new(driver::FakeDriver::new(config.fake_delay_ms));
+        ComputeService {
+            inner: Arc::new(Inner {
+                db,
+                validator,
+                peers,
+                driver,
+                config,
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn peers(&self) -> &Peers {
+        &self.inner.peers
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn driver(&self) -> &Arc<dyn driver::ComputeDriver> {
+        &self.inner.driver
+    }
+
+    /// Tell the worker new tasks are waiting.
+    pub(crate) fn wake_worker(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Seed the default flavors and requeue tasks a crash interrupted.
+    pub async fn recover(&self) -> Result<()> {
+        store::flavors::seed_defaults(self.db()).await?;
+        store::tasks::requeue_abandoned(self.db(), &self.config().host).await?;
+        Ok(())
+    }
+
+    /// Start the worker that runs durable tasks; it stops with the runtime.
+    pub fn start_worker(&self) {
+        let svc = self.clone();
+        tokio::spawn(async move { worker::run(svc).await });
+    }
+
+    /// The HTTP routes, relative to the compute root (`/compute`).
+    pub fn router(&self) -> axum::Router {
+        api::router(self.clone())
+    }
+}
+
+impl HasValidator for ComputeService {
+    fn validator(&self) -> &Arc<dyn TokenValidator> {
+        &self.inner.validator
+    }
+}

@@ -1,0 +1,63 @@
+use ferro_api::time::now_micros;
+use ferro_store::sqlx::{self, any::AnyRow};
+
+use super::{int, opt_int, text, Db};
+
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub id: String,
+    pub instance_id: String,
+    pub volume_id: String,
+    pub device: String,
+    pub attachment_id: String,
+    pub delete_on_termination: bool,
+    pub boot_index: Option<i64>,
+}
+
+fn from_row(r: &AnyRow) -> Attachment {
+    Attachment {
+        id: text(r, "id"),
+        instance_id: text(r, "instance_id"),
+        volume_id: text(r, "volume_id"),
+        device: text(r, "device"),
+        attachment_id: text(r, "attachment_id"),
+        delete_on_termination: int(r, "delete_on_termination") != 0,
+        boot_index: opt_int(r, "boot_index"),
+    }
+}
+
+pub async fn create(db: &Db, a: &Attachment) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO compute_volume_attachment (id, instance_id, volume_id, device, attachment_id, \
+         delete_on_termination, boot_index, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&a.id)
+    .bind(&a.instance_id)
+    .bind(&a.volume_id)
+    .bind(&a.device)
+    .bind(&a.attachment_id)
+    .bind(i64::from(a.delete_on_termination))
+    .bind(a.boot_index)
+    .bind(now_micros())
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Attachment>> {
+    let rows = sqlx::query(
+        "SELECT * FROM compute_volume_attachment WHERE instance_id=$1 ORDER BY created_at, device",
+    )
+    .bind(instance_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM compute_volume_attachment WHERE id=$1")
+        .bind(id)
+        .execute(db.write())
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,295 @@
+use ferro_api::time::now_micros;
+use ferro_store::sqlx::{self, any::AnyRow};
+use serde_json::Value;
+
+use super::{int, json, opt_int, opt_text, text, Db};
+
+/// A server, as stored.
+#[derive(Clone, Debug, Default)]
+pub struct Instance {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub image_id: String,
+    pub flavor_id: String,
+    /// The flavor as it was at boot (Nova embeds it too).
+    pub flavor: Value,
+    pub vm_state: String,
+    pub task_state: Option<String>,
+    pub power_state: i64,
+    pub key_name: Option<String>,
+    pub key_data: Option<String>,
+    pub availability_zone: String,
+    pub metadata: serde_json::Map<String, Value>,
+    pub user_data: Option<String>,
+    /// Security group names requested at boot.
+    pub security_groups: Vec<String>,
+    /// `"auto"`, `"none"` or a list of `{uuid|port|fixed_ip}` requests.
+    pub requested_networks: Value,
+    /// The `block_device_mapping_v2` entries requested at boot.
+    pub block_devices: Value,
+    pub access_ipv4: String,
+    pub access_ipv6: String,
+    pub disk_config: String,
+    pub config_drive: String,
+    pub locked: bool,
+    pub locked_by: Option<String>,
+    pub host: Option<String>,
+    pub progress: i64,
+    /// `{"code", "message", "details", "created"}` when in error.
+    pub fault: Option<Value>,
+    /// Before a resize is confirmed: `{"flavor", "vm_state"}` to revert to.
+    pub old_flavor: Option<Value>,
+    pub launched_at: Option<i64>,
+    pub terminated_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+fn from_row(r: &AnyRow) -> Instance {
+    Instance {
+        id: text(r, "id"),
+        name: text(r, "name"),
+        project_id: text(r, "project_id"),
+        user_id: text(r, "user_id"),
+        image_id: text(r, "image_id"),
+        flavor_id: text(r, "flavor_id"),
+        flavor: json(r, "flavor"),
+        vm_state: text(r, "vm_state"),
+        task_state: opt_text(r, "task_state"),
+        power_state: int(r, "power_state"),
+        key_name: opt_text(r, "key_name"),
+        key_data: opt_text(r, "key_data"),
+        availability_zone: text(r, "availability_zone"),
+        metadata: json(r, "metadata").as_object().cloned().unwrap_or_default(),
+        user_data: opt_text(r, "user_data"),
+        security_groups: serde_json::from_value(json(r, "security_groups")).unwrap_or_default(),
+        requested_networks: json(r, "requested_networks"),
+        block_devices: json(r, "block_devices"),
+        access_ipv4: text(r, "access_ipv4"),
+        access_ipv6: text(r, "access_ipv6"),
+        disk_config: text(r, "disk_config"),
+        config_drive: text(r, "config_drive"),
+        locked: int(r, "locked") != 0,
+        locked_by: opt_text(r, "locked_by"),
+        host: opt_text(r, "host"),
+        progress: int(r, "progress"),
+        fault: opt_text(r, "fault").and_then(|s| serde_json::from_str(&s).ok()),
+        old_flavor: opt_text(r, "old_flavor").and_then(|s| serde_json::from_str(&s).ok()),
+        launched_at: opt_int(r, "launched_at"),
+        terminated_at: opt_int(r, "terminated_at"),
+        created_at: int(r, "created_at"),
+        updated_at: int(r, "updated_at"),
+        deleted_at: opt_int(r, "deleted_at"),
+    }
+}
+
+/// Insert instances together with their build tasks, atomically.
+pub async fn create_with_tasks(db: &Db, list: &[Instance]) -> sqlx::Result<()> {
+    let mut tx = db.write().begin().await?;
+    for i in list {
+        sqlx::query(
+            "INSERT INTO compute_instance (id, name, project_id, user_id, image_id, flavor_id, flavor, \
+             vm_state, task_state, power_state, key_name, key_data, availability_zone, metadata, \
+             user_data, security_groups, requested_networks, block_devices, access_ipv4, access_ipv6, \
+             disk_config, config_drive, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)",
+        )
+        .bind(&i.id)
+        .bind(&i.name)
+        .bind(&i.project_id)
+        .bind(&i.user_id)
+        .bind(&i.image_id)
+        .bind(&i.flavor_id)
+        .bind(i.flavor.to_string())
+        .bind(&i.vm_state)
+        .bind(&i.task_state)
+        .bind(i.power_state)
+        .bind(&i.key_name)
+        .bind(&i.key_data)
+        .bind(&i.availability_zone)
+        .bind(Value::Object(i.metadata.clone()).to_string())
+        .bind(&i.user_data)
+        .bind(serde_json::to_string(&i.security_groups).unwrap_or_else(|_| "[]".into()))
+        .bind(i.requested_networks.to_string())
+        .bind(i.block_devices.to_string())
+        .bind(&i.access_ipv4)
+        .bind(&i.access_ipv6)
+        .bind(&i.disk_config)
+        .bind(&i.config_drive)
+        .bind(i.created_at)
+        .execute(&mut *tx)
+        .await?;
+        super::tasks::insert(&mut tx, &i.id, "build", &Value::Null).await?;
+    }
+    tx.commit().await
+}
+
+pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Instance>> {
+    let row = sqlx::query("SELECT * FROM compute_instance WHERE id=$1 AND deleted_at IS NULL")
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+/// Live instances, of one project or (None) of all.
+pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Instance>> {
+    let rows = match project_id {
+        Some(p) => {
+            sqlx::query(
+                "SELECT * FROM compute_instance WHERE deleted_at IS NULL AND project_id=$1 \
+                 ORDER BY created_at DESC, id DESC",
+            )
+            .bind(p)
+            .fetch_all(db.read())
+            .await?
+        }
+        None => {
+            sqlx::query("SELECT * FROM compute_instance WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC")
+                .fetch_all(db.read())
+                .await?
+        }
+    };
+    Ok(rows.iter().map(from_row).collect())
+}
+
+/// Usage of a project: (instances, vcpus, ram MiB) of live instances.
+pub async fn usage(db: &Db, project_id: &str) -> sqlx::Result<(i64, i64, i64)> {
+    let list = list(db, Some(project_id)).await?;
+    let vcpus = list
+        .iter()
+        .map(|i| i.flavor["vcpus"].as_i64().unwrap_or(0))
+        .sum();
+    let ram = list
+        .iter()
+        .map(|i| i.flavor["ram"].as_i64().unwrap_or(0))
+        .sum();
+    Ok((list.len() as i64, vcpus, ram))
+}
+
+/// Set the state axes (and fault) of an instance.
+pub async fn set_state(
+    db: &Db,
+    id: &str,
+    vm_state: &str,
+    task_state: Option<&str>,
+    power_state: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE compute_instance SET vm_state=$2, task_state=$3, power_state=$4, updated_at=$5 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(vm_state)
+    .bind(task_state)
+    .bind(power_state)
+    .bind(now_micros())
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+/// Move task_state only if it currently is `expected` (None = no task):
+/// the compare-and-set that keeps two actions from racing.
+pub async fn claim_task_state(
+    db: &Db,
+    id: &str,
+    expected: Option<&str>,
+    new: &str,
+) -> sqlx::Result<bool> {
+    let done = match expected {
+        Some(e) => {
+            sqlx::query("UPDATE compute_instance SET task_state=$3, updated_at=$4 WHERE id=$1 AND task_state=$2")
+                .bind(id)
+                .bind(e)
+                .bind(new)
+                .bind(now_micros())
+                .execute(db.write())
+                .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE compute_instance SET task_state=$2, updated_at=$3 WHERE id=$1 AND task_state IS NULL \
+                 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(new)
+            .bind(now_micros())
+            .execute(db.write())
+            .await?
+        }
+    };
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn set_active(db: &Db, id: &str, host: &str) -> sqlx::Result<()> {
+    let now = now_micros();
+    sqlx::query(
+        "UPDATE compute_instance SET vm_state='active', task_state=NULL, power_state=1, host=$2, \
+         launched_at=COALESCE(launched_at, $3), progress=100, updated_at=$3 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(host)
+    .bind(now)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+pub async fn set_error(db: &Db, id: &str, code: i64, message: &str) -> sqlx::Result<()> {
+    let now = now_micros();
+    let fault = serde_json::json!({
+        "code": code,
+        "message": message,
+        "created": ferro_api::time::iso_seconds(now),
+    });
+    sqlx::query(
+        "UPDATE compute_instance SET vm_state='error', task_state=NULL, fault=$2, updated_at=$3 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(fault.to_string())
+    .bind(now)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+pub async fn update_fields(db: &Db, i: &Instance) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE compute_instance SET name=$2, metadata=$3, access_ipv4=$4, access_ipv6=$5, locked=$6, \
+         locked_by=$7, disk_config=$8, image_id=$9, flavor_id=$10, flavor=$11, old_flavor=$12, \
+         updated_at=$13 WHERE id=$1",
+    )
+    .bind(&i.id)
+    .bind(&i.name)
+    .bind(Value::Object(i.metadata.clone()).to_string())
+    .bind(&i.access_ipv4)
+    .bind(&i.access_ipv6)
+    .bind(i64::from(i.locked))
+    .bind(&i.locked_by)
+    .bind(&i.disk_config)
+    .bind(&i.image_id)
+    .bind(&i.flavor_id)
+    .bind(i.flavor.to_string())
+    .bind(i.old_flavor.as_ref().map(Value::to_string))
+    .bind(now_micros())
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+/// Mark an instance deleted (soft: the row stays for `changes-since`).
+pub async fn mark_deleted(db: &Db, id: &str) -> sqlx::Result<()> {
+    let now = now_micros();
+    sqlx::query(
+        "UPDATE compute_instance SET vm_state='deleted', task_state=NULL, power_state=0, deleted_at=$2, \
+         terminated_at=$2, updated_at=$2 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,275 @@
+//! The instance worker: claims durable tasks and carries them out through the
+//! driver and the peer services. Every handler is idempotent, so a task
+//! requeued after a crash can simply run again.
+
+use std::time::Duration;
+
+use ferro_api::services::PortRequest;
+use ferro_api::AuthContext;
+use serde_json::Value;
+
+use crate::state::{vm, PowerState};
+use crate::store::attachments::{self, Attachment};
+use crate::store::instances::{self, Instance};
+use crate::store::tasks::{self, Task};
+use crate::ComputeService;
+
+/// Run forever: claim a task, run it, repeat; sleep until woken or a second
+/// passes when there is nothing to do.
+pub async fn run(svc: ComputeService) {
+    loop {
+        match tasks::claim(svc.db(), &svc.config().host).await {
+            Ok(Some(task)) => {
+                let id = task.id.clone();
+                handle(&svc, task).await;
+                if let Err(e) = tasks::finish(svc.db(), &id).await {
+                    tracing::error!(error = %e, task = %id, "could not finish task");
+                }
+            }
+            Ok(None) => {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), svc.inner.wake.notified()).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not claim a compute task");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+/// The context the worker acts in for an instance: its owner's project.
+pub(crate) fn owner_context(i: &Instance) -> AuthContext {
+    AuthContext {
+        user_id: i.user_id.clone(),
+        project_id: Some(i.project_id.clone()),
+        roles: vec!["member".into(), "reader".into()],
+        ..Default::default()
+    }
+}
+
+async fn handle(svc: &ComputeService, task: Task) {
+    let instance = match instances::get(svc.db(), &task.instance_id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "could not load instance");
+            return;
+        }
+    };
+    let result = match task.kind.as_str() {
+        "build" => build(svc, &instance).await,
+        "delete" => delete(svc, &instance).await,
+        "power" => power(svc, &instance, &task.args).await,
+        "reboot" => reboot(svc, &instance, &task.args).await,
+        other => Err(format!("unknown task kind {other}")),
+    };
+    if let Err(message) = result {
+        tracing::warn!(instance = %instance.id, task = %task.kind, %message, "task failed");
+        if task.kind == "build" {
+            let ctx = owner_context(&instance);
+            let _ = svc.peers().network.release_ports(&ctx, &instance.id).await;
+            let _ = instances::set_error(svc.db(), &instance.id, 500, &message).await;
+        } else if task.kind != "delete" {
+            let _ = instances::set_state(
+                svc.db(),
+                &instance.id,
+                &instance.vm_state,
+                None,
+                instance.power_state,
+            )
+            .await;
+        }
+    }
+}
+
+async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
+    if i.vm_state != vm::BUILDING {
+        return Ok(());
+    }
+    let ctx = owner_context(i);
+    let db = svc.db();
+    let err = |e: ferro_store::sqlx::Error| e.to_string();
+    instances::set_state(db, &i.id, vm::BUILDING, Some("networking"), 0)
+        .await
+        .map_err(err)?;
+    let existing = svc
+        .peers()
+        .network
+        .ports_of_device(&ctx, &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing.is_empty() {
+        for req in port_requests(i) {
+            svc.peers()
+                .network
+                .allocate_port(&ctx, &req, &i.id, "compute:nova")
+                .await
+                .map_err(|e| format!("Build of instance {} aborted: {e}", i.id))?;
+        }
+    }
+    instances::set_state(db, &i.id, vm::BUILDING, Some("block_device_mapping"), 0)
+        .await
+        .map_err(err)?;
+    attach_boot_volumes(svc, &ctx, i).await?;
+    instances::set_state(db, &i.id, vm::BUILDING, Some("spawning"), 0)
+        .await
+        .map_err(err)?;
+    svc.driver()
+        .spawn(&i.id, &i.name)
+        .await
+        .map_err(|e| e.to_string())?;
+    instances::set_active(db, &i.id, &svc.config().host)
+        .await
+        .map_err(err)
+}
+
+/// The NIC requests recorded at create time.
+fn port_requests(i: &Instance) -> Vec<PortRequest> {
+    let groups = i.security_groups.clone();
+    match &i.requested_networks {
+        Value::Array(list) => list
+            .iter()
+            .map(|n| PortRequest {
+                port_id: n["port"].as_str().map(str::to_owned),
+                network_id: n["uuid"].as_str().map(str::to_owned),
+                fixed_ip: n["fixed_ip"].as_str().map(str::to_owned),
+                security_groups: groups.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+async fn attach_boot_volumes(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    i: &Instance,
+) -> Result<(), String> {
+    let have = attachments::of_instance(svc.db(), &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let bdms = i.block_devices.as_array().cloned().unwrap_or_default();
+    for (n, b) in bdms.iter().enumerate() {
+        if b["destination_type"].as_str() != Some("volume") {
+            continue;
+        }
+        let volume_id = match b["source_type"].as_str() {
+            Some("volume") => b["uuid"].as_str().unwrap_or_default().to_owned(),
+            Some("image") => {
+                if have
+                    .iter()
+                    .any(|a| a.boot_index == b["boot_index"].as_i64())
+                {
+                    continue;
+                }
+                let size = b["volume_size"].as_i64().unwrap_or(1).max(1);
+                let image = b["uuid"].as_str().unwrap_or(&i.image_id);
+                let v = svc
+                    .peers()
+                    .volume
+                    .create_from_image(ctx, image, size)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                v.id
+            }
+            _ => continue,
+        };
+        if have.iter().any(|a| a.volume_id == volume_id) {
+            continue;
+        }
+        let device = format!("/dev/vd{}", (b'a' + n as u8) as char);
+        let att = svc
+            .peers()
+            .volume
+            .reserve(ctx, &volume_id, &i.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        svc.peers()
+            .volume
+            .attach(ctx, &volume_id, &att, &device)
+            .await
+            .map_err(|e| e.to_string())?;
+        let a = Attachment {
+            id: uuid::Uuid::new_v4().to_string(),
+            instance_id: i.id.clone(),
+            volume_id,
+            device,
+            attachment_id: att,
+            delete_on_termination: b["delete_on_termination"].as_bool().unwrap_or(false),
+            boot_index: b["boot_index"].as_i64(),
+        };
+        attachments::create(svc.db(), &a)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
+    let ctx = owner_context(i);
+    svc.driver()
+        .destroy(&i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    for a in attachments::of_instance(svc.db(), &i.id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if let Err(e) = svc
+            .peers()
+            .volume
+            .detach(&ctx, &a.volume_id, &a.attachment_id)
+            .await
+        {
+            tracing::warn!(volume = %a.volume_id, error = %e, "detach on delete failed");
+        }
+        if a.delete_on_termination {
+            let _ = svc.peers().volume.delete_volume(&ctx, &a.volume_id).await;
+        }
+        let _ = attachments::delete(svc.db(), &a.id).await;
+    }
+    svc.peers()
+        .network
+        .release_ports(&ctx, &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    instances::mark_deleted(svc.db(), &i.id)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// `{"to": "running"|"shutdown"|"paused"|"suspended"}`.
+async fn power(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let (to, state) = match args["to"].as_str() {
+        Some("running") => (PowerState::Running, vm::ACTIVE),
+        Some("shutdown") => (PowerState::Shutdown, vm::STOPPED),
+        Some("paused") => (PowerState::Paused, vm::PAUSED),
+        Some("suspended") => (PowerState::Suspended, vm::SUSPENDED),
+        other => return Err(format!("bad power target {other:?}")),
+    };
+    svc.driver()
+        .set_power(&i.id, to)
+        .await
+        .map_err(|e| e.to_string())?;
+    instances::set_state(svc.db(), &i.id, state, None, to.code())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let hard = args["hard"].as_bool().unwrap_or(false);
+    svc.driver()
+        .reboot(&i.id, hard)
+        .await
+        .map_err(|e| e.to_string())?;
+    instances::set_state(
+        svc.db(),
+        &i.id,
+        vm::ACTIVE,
+        None,
+        PowerState::Running.code(),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
