@@ -23,6 +23,7 @@ pub struct Config {
     pub classic_ports: bool,
     pub ports: ClassicPorts,
     pub identity: IdentitySection,
+    pub compute: ComputeSection,
     /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
     pub log: String,
 }
@@ -48,6 +49,24 @@ pub struct IdentitySection {
     pub max_active_keys: usize,
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ComputeSection {
+    /// The name this node runs guests under (`OS-EXT-SRV-ATTR:host`).
+    pub host: String,
+    /// Delay of each fake-driver transition in milliseconds (0: instant).
+    pub fake_delay_ms: u64,
+}
+
+impl Default for ComputeSection {
+    fn default() -> Self {
+        ComputeSection {
+            host: "ferrostack".into(),
+            fake_delay_ms: 0,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -61,6 +80,7 @@ impl Default for Config {
             classic_ports: false,
             ports: ClassicPorts::default(),
             identity: IdentitySection::default(),
+            compute: ComputeSection::default(),
             log: "info".into(),
         }
     }

@@ -129,6 +129,7 @@ struct Services {
     image: ferro_image::ImageService,
     network: ferro_network::NetworkService,
     volume: ferro_volume::VolumeService,
+    compute: ferro_compute::ComputeService,
 }
 
 impl Services {
@@ -138,6 +139,7 @@ impl Services {
             ferro_image::MIGRATIONS,
             ferro_network::MIGRATIONS,
             ferro_volume::MIGRATIONS,
+            ferro_compute::MIGRATIONS,
         ] {
             ferro_store::migrate(db, migrations).await?;
         }
@@ -160,18 +162,35 @@ impl Services {
         );
         let volume = ferro_volume::VolumeService::new(
             db.clone(),
-            validator,
+            validator.clone(),
             ferro_volume::Config::new(dir("volumes")),
             Some(image.api()),
+        );
+        let peers = ferro_compute::Peers {
+            image: image.api(),
+            network: Arc::new(network.clone()),
+            volume: Arc::new(volume.clone()),
+        };
+        let compute = ferro_compute::ComputeService::new(
+            db.clone(),
+            validator,
+            peers,
+            ferro_compute::Config {
+                host: cfg.compute.host.clone(),
+                fake_delay_ms: cfg.compute.fake_delay_ms,
+            },
         );
         image.recover().await?;
         network.recover().await?;
         volume.recover().await?;
+        compute.recover().await?;
+        compute.start_worker();
         Ok(Services {
             identity,
             image,
             network,
             volume,
+            compute,
         })
     }
 
@@ -185,6 +204,7 @@ impl Services {
             ("/networking", tag(self.network.router(), "/networking")),
             ("/network", tag(self.network.router(), "/network")),
             ("/volume", tag(self.volume.router(), "/volume")),
+            ("/compute", tag(self.compute.router(), "/compute")),
         ]
     }
 }
@@ -216,6 +236,7 @@ fn classic_routers(cfg: &Config, services: &Services) -> Vec<(u16, Router)> {
         ("/image", p.image),
         ("/networking", p.network),
         ("/volume", p.block_storage),
+        ("/compute", p.compute),
     ];
     services
         .mounts(false)

@@ -11,7 +11,7 @@ mod server_parts;
 mod servers;
 mod versions;
 
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::NovaFormat;
@@ -26,6 +26,7 @@ pub fn router(svc: ComputeService) -> Router {
         .nest("/v2.1", resources.clone())
         .nest("/v2.1/{project_id}", resources.clone())
         .nest("/v2/{project_id}", resources)
+        .fallback(misc::not_found)
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(NovaFormat, r)
         }))
@@ -126,5 +127,4 @@ fn resource_routes() -> Router<ComputeService> {
             get(misc::quota_defaults),
         )
         .route("/extensions", get(misc::extensions))
-        .fallback_service(put(misc::not_found).get(misc::not_found))
 }

@@ -1,0 +1,254 @@
+"""Compute (Nova v2.1) wire details with plain HTTP: discovery, microversion
+headers, flavors, keypairs, server lifecycle and its errors, isolation,
+and a crash during a build."""
+
+import signal
+import time
+import uuid
+
+import pytest
+import requests
+
+
+def _token(server, user="admin", password=None, project="admin"):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"id": "default"}, "password": password or server.admin_password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+    r = requests.post(server.identity_url + "/v3/auth/tokens", json=body, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.headers["X-Subject-Token"]
+
+
+class Nova:
+    def __init__(self, server, token):
+        self.base = server.url + "/compute/v2.1"
+        self.h = {"X-Auth-Token": token}
+
+    def req(self, method, path, **kw):
+        headers = dict(self.h, **kw.pop("headers", {}))
+        return requests.request(method, self.base + path, headers=headers, timeout=30, **kw)
+
+    def get(self, path, **kw):
+        return self.req("GET", path, **kw)
+
+    def post(self, path, body, **kw):
+        return self.req("POST", path, json=body, **kw)
+
+
+def _wait(nova, sid, status, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = nova.get(f"/servers/{sid}")
+        if r.status_code == 200 and r.json()["server"]["status"] == status:
+            return r.json()["server"]
+        if status == "DELETED" and r.status_code == 404:
+            return None
+        time.sleep(0.1)
+    raise AssertionError(f"server {sid} did not reach {status}: {r.status_code} {r.text[:300]}")
+
+
+def _net(server, token, name="n1", cidr="10.1.0.0/24"):
+    h = {"X-Auth-Token": token}
+    base = server.url + "/networking/v2.0"
+    n = requests.post(base + "/networks", json={"network": {"name": name}}, headers=h, timeout=30)
+    assert n.status_code == 201, n.text
+    nid = n.json()["network"]["id"]
+    s = requests.post(base + "/subnets", headers=h, timeout=30, json={"subnet": {
+        "network_id": nid, "cidr": cidr, "ip_version": 4}})
+    assert s.status_code == 201, s.text
+    return nid
+
+
+def _image(server, token):
+    h = {"X-Auth-Token": token}
+    base = server.url + "/image/v2"
+    r = requests.post(base + "/images", headers=h, timeout=30, json={
+        "name": "cirros", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"})
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    r = requests.put(f"{base}/images/{iid}/file", data=b"x" * 4096, timeout=30,
+                     headers=dict(h, **{"Content-Type": "application/octet-stream"}))
+    assert r.status_code == 204, r.text
+    return iid
+
+
+def test_discovery_and_microversions(sqlite_server):
+    s = sqlite_server
+    r = requests.get(s.url + "/compute", timeout=10)
+    assert r.status_code == 200
+    v = [x for x in r.json()["versions"] if x["id"] == "v2.1"][0]
+    assert v["status"] == "CURRENT" and v["min_version"] == "2.1"
+    r = requests.get(s.url + "/compute/v2.1", timeout=10)
+    assert r.status_code == 200 and r.json()["version"]["id"] == "v2.1"
+    nova = Nova(s, _token(s))
+    r = nova.get("/flavors")
+    assert r.headers["OpenStack-API-Version"] == "compute 2.1"
+    assert r.headers["X-OpenStack-Nova-API-Version"] == "2.1"
+    r = nova.get("/flavors", headers={"OpenStack-API-Version": "compute 2.99"})
+    assert r.status_code == 406 and "notAcceptable" in r.json()
+    r = nova.get("/flavors", headers={"X-OpenStack-Nova-API-Version": "latest"})
+    assert r.status_code == 200
+
+
+def test_flavors_and_keypairs(sqlite_server):
+    s = sqlite_server
+    nova = Nova(s, _token(s))
+    names = {f["name"] for f in nova.get("/flavors/detail").json()["flavors"]}
+    assert {"m1.tiny", "m1.small", "m1.nano"} <= names
+    r = nova.post("/flavors", {"flavor": {"name": "f-x", "ram": 64, "vcpus": 1, "disk": 0, "id": None}})
+    assert r.status_code == 200, r.text
+    f = r.json()["flavor"]
+    assert f["swap"] == "" and f["os-flavor-access:is_public"] is True
+    assert nova.post("/flavors", {"flavor": {"name": "f-x", "ram": 64, "vcpus": 1, "disk": 0}}).status_code == 409
+    assert nova.get("/flavors/nope").json()["itemNotFound"]["code"] == 404
+    page = nova.get("/flavors?limit=2").json()
+    assert len(page["flavors"]) == 2 and page["flavors_links"][0]["rel"] == "next"
+    r = nova.post("/os-keypairs", {"keypair": {"name": "k1"}})
+    assert r.status_code == 200, r.text
+    k = r.json()["keypair"]
+    assert k["private_key"].startswith("-----BEGIN") and len(k["fingerprint"].split(":")) == 16
+    r = nova.post("/os-keypairs", {"keypair": {"name": "k2", "public_key": k["public_key"]}})
+    assert r.status_code == 200 and "private_key" not in r.json()["keypair"]
+    assert nova.post("/os-keypairs", {"keypair": {"name": "k3", "public_key": "ssh-rsa nonsense"}}).status_code == 400
+    assert nova.post("/os-keypairs", {"keypair": {"name": "k1"}}).status_code == 409
+    shown = nova.get("/os-keypairs/k1").json()["keypair"]
+    assert shown["deleted"] is False and isinstance(shown["id"], int)
+    assert nova.req("DELETE", "/os-keypairs/k1").status_code == 202
+    assert nova.get("/os-keypairs/k1").status_code == 404
+
+
+def test_server_lifecycle(server):
+    tok = _token(server)
+    nova = Nova(server, tok)
+    nid = _net(server, tok)
+    iid = _image(server, tok)
+    r = nova.post("/servers", {"server": {"name": "s1", "imageRef": iid, "flavorRef": "42",
+                                          "networks": [{"uuid": nid}], "metadata": {"a": "b"}}})
+    assert r.status_code == 202, r.text
+    created = r.json()["server"]
+    assert set(created) >= {"id", "links", "adminPass", "OS-DCF:diskConfig", "security_groups"}
+    sid = created["id"]
+    s = _wait(nova, sid, "ACTIVE")
+    assert s["OS-EXT-STS:vm_state"] == "active" and s["OS-EXT-STS:power_state"] == 1
+    assert s["metadata"] == {"a": "b"} and s["image"]["id"] == iid and s["flavor"]["id"] == "42"
+    (addr,) = s["addresses"]["n1"]
+    assert addr["addr"].startswith("10.1.0.") and addr["OS-EXT-IPS:type"] == "fixed"
+    assert nova.get(f"/servers/{sid}/ips").json()["addresses"]["n1"][0]["addr"] == addr["addr"]
+    assert nova.get("/servers?name=^s").json()["servers"][0]["id"] == sid
+    assert nova.get("/servers/detail?status=SHUTOFF").json()["servers"] == []
+    # actions and their state checks
+    assert nova.post(f"/servers/{sid}/action", {"os-start": None}).status_code == 409
+    assert nova.post(f"/servers/{sid}/action", {"os-stop": None}).status_code == 202
+    _wait(nova, sid, "SHUTOFF")
+    assert nova.post(f"/servers/{sid}/action", {"os-start": None}).status_code == 202
+    _wait(nova, sid, "ACTIVE")
+    assert nova.post(f"/servers/{sid}/action", {"reboot": {"type": "HARD"}}).status_code == 202
+    _wait(nova, sid, "ACTIVE")
+    assert nova.post(f"/servers/{sid}/action", {"pause": None}).status_code == 202
+    _wait(nova, sid, "PAUSED")
+    assert nova.post(f"/servers/{sid}/action", {"unpause": None}).status_code == 202
+    _wait(nova, sid, "ACTIVE")
+    out = nova.post(f"/servers/{sid}/action", {"os-getConsoleOutput": {"length": 5}})
+    assert out.status_code == 200 and "output" in out.json()
+    assert nova.post(f"/servers/{sid}/action", {"bogus": None}).status_code == 400
+    r = nova.req("PUT", f"/servers/{sid}", json={"server": {"name": "s1b"}})
+    assert r.status_code == 200 and r.json()["server"]["name"] == "s1b"
+    assert "OS-EXT-STS:vm_state" not in r.json()["server"]
+    # metadata
+    assert nova.req("PUT", f"/servers/{sid}/metadata/k", json={"meta": {"k": "v"}}).json() == {"meta": {"k": "v"}}
+    assert nova.get(f"/servers/{sid}/metadata").json()["metadata"] == {"a": "b", "k": "v"}
+    # delete releases the port
+    assert nova.req("DELETE", f"/servers/{sid}").status_code == 204
+    _wait(nova, sid, "DELETED")
+    ports = requests.get(server.url + f"/networking/v2.0/ports?device_id={sid}",
+                         headers={"X-Auth-Token": tok}, timeout=30).json()["ports"]
+    assert ports == []
+
+
+def test_server_create_errors(sqlite_server):
+    s = sqlite_server
+    tok = _token(s)
+    nova = Nova(s, tok)
+    iid = _image(s, tok)
+    nid = _net(s, tok)
+    base = {"name": "x", "imageRef": iid, "flavorRef": "1", "networks": [{"uuid": nid}]}
+
+    def create(**over):
+        body = dict(base, **over)
+        return nova.post("/servers", {"server": {k: v for k, v in body.items() if v is not ...}})
+
+    assert create(flavorRef="nope").status_code == 400
+    assert create(imageRef=str(uuid.uuid4())).status_code == 400
+    assert create(name="").status_code == 400
+    assert create(networks=[{"uuid": "not-a-uuid"}]).status_code == 400
+    assert create(key_name="missing").status_code == 400
+    assert create(metadata={"k": 1}).status_code == 400
+    assert create(min_count=3, max_count=2).status_code == 400
+    assert create(bogus=1).status_code == 400
+    assert create(availability_zone="elsewhere").status_code == 400
+    r = create(name=..., flavorRef=...)
+    assert r.status_code == 400 and "badRequest" in r.json()
+    assert nova.post("/servers", {"server": "nope"}).status_code == 400
+    r = nova.req("POST", "/servers", data=b"{bad", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["badRequest"]["message"]
+    assert nova.get("/servers/" + str(uuid.uuid4())).json()["itemNotFound"]["code"] == 404
+    # quota: 10 instances
+    r = create(min_count=11, max_count=11)
+    assert r.status_code == 403 and "Quota exceeded" in r.json()["forbidden"]["message"]
+
+
+def test_isolation_between_projects(sqlite_server):
+    s = sqlite_server
+    admin = _token(s)
+    ident = s.identity_url + "/v3"
+    h = {"X-Auth-Token": admin}
+    roles = requests.get(ident + "/roles?name=member", headers=h, timeout=10).json()["roles"]
+    toks = {}
+    for name in ("pa", "pb"):
+        p = requests.post(ident + "/projects", headers=h, json={"project": {"name": name}}, timeout=10).json()["project"]
+        u = requests.post(ident + "/users", headers=h, timeout=10, json={"user": {"name": "u" + name, "password": "pw-" + name}}).json()["user"]
+        requests.put(f"{ident}/projects/{p['id']}/users/{u['id']}/roles/{roles[0]['id']}", headers=h, timeout=10)
+        toks[name] = _token(s, "u" + name, "pw-" + name, name)
+    iid = _image(s, admin)
+    a = Nova(s, toks["pa"])
+    nid = _net(s, toks["pa"])
+    r = a.post("/servers", {"server": {"name": "mine", "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]}})
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    _wait(a, sid, "ACTIVE")
+    b = Nova(s, toks["pb"])
+    assert b.get(f"/servers/{sid}").status_code == 404
+    assert b.get("/servers").json()["servers"] == []
+    assert b.req("DELETE", f"/servers/{sid}").status_code == 404
+    assert b.post(f"/servers/{sid}/action", {"os-stop": None}).status_code == 404
+    assert Nova(s, admin).get("/servers/detail?all_tenants=1").json()["servers"][0]["id"] == sid
+
+
+def test_kill9_during_build_recovers(tmp_path):
+    import ferro
+    srv = ferro.Server(tmp_path / "data", extra_args=["--config", str(_slow_config(tmp_path))])
+    srv.start()
+    try:
+        tok = _token(srv)
+        nova = Nova(srv, tok)
+        nid = _net(srv, tok)
+        iid = _image(srv, tok)
+        r = nova.post("/servers", {"server": {"name": "slow", "imageRef": iid, "flavorRef": "42",
+                                              "networks": [{"uuid": nid}]}})
+        assert r.status_code == 202
+        sid = r.json()["server"]["id"]
+        time.sleep(0.3)
+        assert nova.get(f"/servers/{sid}").json()["server"]["status"] == "BUILD"
+        srv.stop(signal.SIGKILL)
+        srv.start()
+        nova = Nova(srv, _token(srv))
+        s = _wait(nova, sid, "ACTIVE", timeout=60)
+        assert len(s["addresses"]["n1"]) == 1, "the rebuilt task must not allocate a second port"
+    finally:
+        srv.stop()
+
+
+def _slow_config(tmp_path):
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text("[compute]\nfake_delay_ms = 3000\n")
+    return cfg
