@@ -3,7 +3,7 @@
 #   1. cargo build (debug, whole workspace)
 #   2. cargo test --workspace
 #   3. create/refresh .venv (tests/setup-venv.sh; pip only when pins changed)
-#   4. black-box suite: .venv/bin/python -m pytest tests -q -rfEs
+#   4. black-box suite: .venv/bin/python -m pytest tests -q -rfEs -n 2 --dist loadfile
 # Stops at the first failing step and exits non-zero. pytest's summary line is
 # the last line printed.
 set -euo pipefail
@@ -26,4 +26,6 @@ step "pytest (black-box suite)"
 export PATH="$ROOT/.venv/bin:$PATH"
 export FERROSTACK_BIN="${FERROSTACK_BIN:-$ROOT/target/debug/ferrostack}"
 export PYTHONDONTWRITEBYTECODE=1
-exec "$ROOT/.venv/bin/python" -m pytest tests -q -rfEs "$@"
+# Two workers, one test file per worker at a time (files share servers
+# between their own tests); --durations shows where the time goes.
+exec "$ROOT/.venv/bin/python" -m pytest tests -q -rfEs -n 2 --dist loadfile --durations=15 "$@"

@@ -69,6 +69,21 @@ def _run_tempest(workspace, regex, out_subunit, timeout):
 
 # pytest.ini sets a 300 s per-test timeout (pytest-timeout); a full volume run
 # takes longer, so allow the tempest budget plus server start/stop and parsing.
+def _public_image(srv):
+    import requests
+
+    h = {"X-Auth-Token": srv.admin_token()}
+    r = requests.post(srv.url + "/image/v2/images", headers=h, timeout=30, json={
+        "name": "tempest-volume-image", "disk_format": "raw", "container_format": "bare",
+        "visibility": "public"})
+    r.raise_for_status()
+    image_id = r.json()["id"]
+    r = requests.put(f"{srv.url}/image/v2/images/{image_id}/file", data=b"\0" * 1048576, timeout=30,
+                     headers=dict(h, **{"Content-Type": "application/octet-stream"}))
+    r.raise_for_status()
+    return image_id
+
+
 @pytest.mark.timeout(TEMPEST_TIMEOUT + 120)
 def test_tempest_volume(tmp_path):
     if os.environ.get("FERROSTACK_SKIP_TEMPEST") == "1":
@@ -85,7 +100,11 @@ def test_tempest_volume(tmp_path):
     srv = ferro.Server(tmp_path / "data")  # SQLite: no database_url
     srv.start()
     try:
-        conf = gen_conf.generate(srv.url, srv.admin_password, workspace, force=True)
+        # Volume tests that make volumes from an image read [compute] image_ref.
+        image_id = _public_image(srv)
+        conf = gen_conf.generate(srv.url, srv.admin_password, workspace, force=True,
+                                 extra_sections={"compute": {"image_ref": image_id,
+                                                             "image_ref_alt": image_id}})
         cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, timeout)
     finally:
         srv.stop()

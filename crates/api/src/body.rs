@@ -10,6 +10,15 @@ use serde::de::DeserializeOwned;
 
 use crate::CommonError;
 
+/// The JSON body size limit, inserted as a request extension by the server
+/// (next to axum's `DefaultBodyLimit`).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// At most this much of an oversized body is read and dropped before the 413,
+/// so the client, still sending, sees the answer instead of a reset.
+const DRAIN_MAX: usize = 64 * 1024 * 1024;
+
 /// The raw body of a request, read within the configured limit. The rejection
 /// is the service's own error type `E`, so it renders in that service's format.
 pub struct JsonBody<E> {
@@ -48,6 +57,17 @@ where
             .and_then(|v| v.to_str().ok())
             .map(str::to_ascii_lowercase);
         let json_type = content_type.as_deref().is_none_or(is_json);
+        if let Some(BodyLimit(limit)) = req.extensions().get::<BodyLimit>().copied() {
+            let declared = req
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > limit) {
+                drain(req.into_body()).await;
+                return Err(CommonError::PayloadTooLarge.into());
+            }
+        }
         match Bytes::from_request(req, state).await {
             Ok(bytes) if !bytes.is_empty() && !json_type => Err(CommonError::bad_request(
                 "Expecting to find application/json in Content-Type header.",
@@ -61,6 +81,19 @@ where
                 Err(CommonError::PayloadTooLarge.into())
             }
             Err(rej) => Err(CommonError::bad_request(rej.body_text()).into()),
+        }
+    }
+}
+
+/// Read and drop up to [`DRAIN_MAX`] bytes of a body.
+async fn drain(body: axum::body::Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut seen = 0usize;
+    while seen < DRAIN_MAX {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len()),
+            _ => break,
         }
     }
 }

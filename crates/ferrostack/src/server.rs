@@ -212,6 +212,7 @@ impl Services {
 /// Body limit and request ids, around any router.
 fn common_layers(cfg: &Config, r: Router) -> Router {
     r.layer(DefaultBodyLimit::max(cfg.max_body_bytes))
+        .layer(Extension(ferro_api::BodyLimit(cfg.max_body_bytes)))
         .layer(axum::middleware::from_fn(ferro_api::request_id::request_id))
 }
 
