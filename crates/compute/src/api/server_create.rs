@@ -49,7 +49,13 @@ const KNOWN: &[&str] = &[
 
 pub fn server_name(v: &Value) -> Result<String> {
     match v {
-        Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 255 => Ok(s.clone()),
+        Value::String(s)
+            if !s.trim().is_empty()
+                && s.chars().count() <= 255
+                && !s.chars().any(char::is_control) =>
+        {
+            Ok(s.clone())
+        }
         _ => Err(invalid(
             "name",
             &format!("{v} is not a valid server name (1-255 characters)"),

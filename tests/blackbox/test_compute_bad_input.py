@@ -1,0 +1,172 @@
+"""Bad input to every compute route: malformed JSON, wrong types, missing
+fields, unknown ids, bad tokens. Every answer must be a 4xx in Nova's error
+format, never a 5xx, and the server must stay healthy."""
+
+import uuid
+
+import pytest
+import requests
+
+import ferro
+
+_STATE = {}
+
+
+def _server():
+    """One server (and one real instance) shared by the whole sweep."""
+    if "srv" not in _STATE:
+        import tempfile
+        from test_compute_api import Nova, _image, _net, _token, _wait
+
+        d = tempfile.mkdtemp(prefix="ferro-compute-sweep-")
+        srv = ferro.Server(__import__("pathlib").Path(d) / "data").start()
+        tok = _token(srv)
+        nova = Nova(srv, tok)
+        nid = _net(srv, tok)
+        iid = _image(srv, tok)
+        r = nova.post("/servers", {"server": {"name": "sweep", "imageRef": iid, "flavorRef": "1",
+                                              "networks": [{"uuid": nid}]}})
+        sid = r.json()["server"]["id"]
+        _wait(nova, sid, "ACTIVE")
+        nova.post("/os-keypairs", {"keypair": {"name": "sweep-key"}})
+        _STATE.update(srv=srv, nova=nova, sid=sid, nid=nid, iid=iid, fives=[])
+    return _STATE
+
+
+BAD_BODIES = [
+    ("not json", b"{nope"),
+    ("json list", b"[]"),
+    ("json string", b'"x"'),
+    ("null", b"null"),
+    ("empty object", b"{}"),
+    ("wrong wrapper", b'{"zzz": {}}'),
+    ("wrapper is list", b'{"server": []}'),
+    ("nul byte", b'{"server": {"name": "a\\u0000b"}}'),
+]
+
+ROUTES = [
+    ("POST", "/servers"),
+    ("PUT", "/servers/{sid}"),
+    ("POST", "/servers/{sid}/action"),
+    ("POST", "/servers/{sid}/metadata"),
+    ("PUT", "/servers/{sid}/metadata"),
+    ("PUT", "/servers/{sid}/metadata/k"),
+    ("POST", "/servers/{sid}/os-volume_attachments"),
+    ("POST", "/servers/{sid}/os-interface"),
+    ("POST", "/flavors"),
+    ("POST", "/flavors/1/os-extra_specs"),
+    ("PUT", "/flavors/1/os-extra_specs/k"),
+    ("POST", "/flavors/1/action"),
+    ("POST", "/os-keypairs"),
+]
+
+FIELD_CASES = [
+    ("POST", "/servers", {"server": {"name": 1, "imageRef": "{iid}", "flavorRef": "1"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": 5, "flavorRef": "1"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": []}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": "all"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [1]}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "metadata": []}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "min_count": "many"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "min_count": 0}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "user_data": "%%%"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "security_groups": "default"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "accessIPv4": "1.2.3"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "block_device_mapping_v2": [{"source_type": "bogus"}]}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "block_device_mapping_v2": [{"source_type": "volume", "destination_type": "volume", "uuid": "nope", "boot_index": 0}]}}),
+    ("PUT", "/servers/{sid}", {"server": {"name": ""}}),
+    ("PUT", "/servers/{sid}", {"server": {"accessIPv6": 7}}),
+    ("POST", "/servers/{sid}/action", {"reboot": {"type": "GENTLE"}}),
+    ("POST", "/servers/{sid}/action", {"reboot": None}),
+    ("POST", "/servers/{sid}/action", {"createImage": {"name": 5}}),
+    ("POST", "/servers/{sid}/action", {"resize": {"flavorRef": "nope"}}),
+    ("POST", "/servers/{sid}/action", {"rebuild": {"imageRef": str(uuid.uuid4())}}),
+    ("POST", "/servers/{sid}/action", {"os-getConsoleOutput": {"length": "x"}}),
+    ("POST", "/servers/{sid}/action", {"os-stop": None, "os-start": None}),
+    ("POST", "/servers/{sid}/metadata", {"metadata": {"k": 1}}),
+    ("POST", "/servers/{sid}/metadata", {"metadata": {"": "v"}}),
+    ("PUT", "/servers/{sid}/metadata/k", {"meta": {"other": "v"}}),
+    ("POST", "/servers/{sid}/os-volume_attachments", {"volumeAttachment": {"volumeId": "nope"}}),
+    ("POST", "/servers/{sid}/os-volume_attachments", {"volumeAttachment": {"volumeId": str(uuid.uuid4())}}),
+    ("POST", "/servers/{sid}/os-interface", {"interfaceAttachment": {}}),
+    ("POST", "/servers/{sid}/os-interface", {"interfaceAttachment": {"net_id": str(uuid.uuid4())}}),
+    ("POST", "/flavors", {"flavor": {"name": "f", "ram": "lots", "vcpus": 1, "disk": 0}}),
+    ("POST", "/flavors", {"flavor": {"name": "f", "ram": -1, "vcpus": 1, "disk": 0}}),
+    ("POST", "/flavors", {"flavor": {"name": "", "ram": 1, "vcpus": 1, "disk": 0}}),
+    ("POST", "/flavors", {"flavor": {"name": "f", "ram": 1, "vcpus": 1, "disk": 0, "rxtx_factor": "x"}}),
+    ("POST", "/flavors/1/os-extra_specs", {"extra_specs": {"k": [1]}}),
+    ("POST", "/flavors/1/action", {"addTenantAccess": {}}),
+    ("POST", "/os-keypairs", {"keypair": {"name": "bad/name"}}),
+    ("POST", "/os-keypairs", {"keypair": {"name": "k", "public_key": 5}}),
+    ("POST", "/os-keypairs", {"keypair": {"name": "k", "type": "pgp"}}),
+    ("GET", "/servers?limit=x", None),
+    ("GET", "/servers?limit=-1", None),
+    ("GET", "/servers?marker=nope", None),
+    ("GET", "/servers/detail?changes-since=yesterday", None),
+    ("GET", "/servers?name=(", None),
+    ("GET", "/flavors?minRam=x", None),
+    ("GET", "/servers/" + str(uuid.uuid4()), None),
+    ("GET", "/servers/%00abc", None),
+    ("GET", "/flavors/%00abc", None),
+    ("DELETE", "/os-keypairs/nope", None),
+    ("GET", "/servers/{sid}/metadata/missing", None),
+    ("GET", "/servers/{sid}/ips/nonet", None),
+    ("GET", "/servers/{sid}/os-volume_attachments/" + str(uuid.uuid4()), None),
+    ("GET", "/servers/{sid}/os-interface/" + str(uuid.uuid4()), None),
+    ("GET", "/no-such-thing", None),
+]
+
+
+def _check(r, label):
+    st = _server()
+    if r.status_code >= 500:
+        st["fives"].append(label)
+    assert 400 <= r.status_code < 500, f"{label} -> {r.status_code}: {r.text[:300]}"
+    assert r.headers.get("Content-Type", "").startswith("application/json"), (label, r.headers)
+    body = r.json()
+    ((key, inner),) = body.items()
+    assert inner["code"] == r.status_code and inner["message"], (label, body)
+
+
+@pytest.mark.parametrize("method,path", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+@pytest.mark.parametrize("name,raw", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
+def test_bad_bodies(method, path, name, raw):
+    st = _server()
+    path = path.format(sid=st["sid"])
+    r = st["nova"].req(method, path, data=raw, headers={"Content-Type": "application/json"})
+    _check(r, f"{method} {path} {name}")
+
+
+@pytest.mark.parametrize("method,path,body", FIELD_CASES, ids=[f"{c[0]} {c[1]} #{i}" for i, c in enumerate(FIELD_CASES)])
+def test_bad_fields(method, path, body):
+    st = _server()
+    import json as _json
+
+    path = path.format(sid=st["sid"])
+    kw = {}
+    if body is not None:
+        kw["data"] = _json.dumps(body).replace("{iid}", st["iid"]).encode()
+        kw["headers"] = {"Content-Type": "application/json"}
+    r = st["nova"].req(method, path, **kw)
+    _check(r, f"{method} {path} {body}")
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "gAAAAAB" + "x" * 100])
+def test_bad_tokens(token):
+    st = _server()
+    r = requests.get(st["srv"].url + "/compute/v2.1/servers", headers={"X-Auth-Token": token}, timeout=10)
+    assert r.status_code == 401, r.text
+
+
+def test_still_healthy_after_sweep():
+    st = _server()
+    srv = st["srv"]
+    try:
+        assert st["fives"] == []
+        assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
+        r = st["nova"].get(f"/servers/{st['sid']}")
+        assert r.status_code == 200 and r.json()["server"]["status"] == "ACTIVE"
+        assert st["nova"].get("/servers").json()["servers"][0]["id"] == st["sid"]
+    finally:
+        srv.stop()
+        _STATE.clear()
