@@ -154,10 +154,37 @@ pub async fn action(
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
+        "os-resetState" => reset_state(&svc, &c, &i, &arg).await,
         other => Err(Error::bad_request(format!(
             "There is no such action: {other}"
         ))),
     }
+}
+
+/// Admin `os-resetState`: force vm_state to `active` or `error` and clear
+/// the task state, as Nova does (no driver call).
+async fn reset_state(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+) -> Result<Response> {
+    super::common::require_admin(c, "os_compute_api:os-admin-actions:reset_state")?;
+    let state = match arg.get("state").and_then(Value::as_str) {
+        Some("active") => vm::ACTIVE,
+        Some("error") => vm::ERROR,
+        _ => {
+            return Err(invalid(
+                "state",
+                &format!(
+                    "{} is not one of ['active', 'error']",
+                    arg.get("state").unwrap_or(&Value::Null)
+                ),
+            ))
+        }
+    };
+    instances::set_state(svc.db(), &i.id, state, None, i.power_state).await?;
+    Ok(accepted_empty())
 }
 
 async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
@@ -226,7 +253,9 @@ async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Resp
             if n < 0 {
                 text
             } else {
-                let lines: Vec<&str> = text.lines().collect();
+                // Nova's tail: split on '\n' (a trailing newline counts as
+                // an empty last line) and keep the last `length` pieces.
+                let lines: Vec<&str> = text.split('\n').collect();
                 lines[lines.len().saturating_sub(n as usize)..].join("\n")
             }
         }
@@ -317,6 +346,19 @@ async fn rebuild(
         super::server_create::check_metadata(m)?;
         i.metadata = m.clone();
     }
+    if let Some(v) = arg.get("OS-DCF:diskConfig") {
+        i.disk_config = super::server_create::disk_config(v)?;
+    }
+    for (key, version) in [("accessIPv4", 4), ("accessIPv6", 6)] {
+        if let Some(v) = arg.get(key) {
+            let ip = super::server_create::access_ip(v, key, version)?;
+            if version == 4 {
+                i.access_ipv4 = ip;
+            } else {
+                i.access_ipv6 = ip;
+            }
+        }
+    }
     instances::update_fields(svc.db(), &i).await?;
     let state = if i.vm_state == vm::STOPPED {
         vm::STOPPED
@@ -347,6 +389,9 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
         return Err(Error::bad_request(
             "When resizing, instances must change flavor!",
         ));
+    }
+    if let Some(v) = arg.get("OS-DCF:diskConfig") {
+        i.disk_config = super::server_create::disk_config(v)?;
     }
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
     i.flavor_id = new.id.clone();

@@ -61,18 +61,15 @@ pub fn access_ip(v: &Value, field: &str, version: u8) -> Result<String> {
     let s = v
         .as_str()
         .ok_or_else(|| invalid(field, &format!("{v} is not of type 'string'")))?;
-    let ok = s.is_empty()
-        || match version {
-            4 => s.parse::<std::net::Ipv4Addr>().is_ok(),
-            _ => s.parse::<std::net::Ipv6Addr>().is_ok(),
-        };
-    if !ok {
-        return Err(invalid(
-            field,
-            &format!("{s:?} is not an IPv{version} address"),
-        ));
+    if s.is_empty() {
+        return Ok(String::new());
     }
-    Ok(s.to_owned())
+    // Stored in canonical form, as Nova does (`::babe:dc0c:1602`).
+    let canonical = match version {
+        4 => s.parse::<std::net::Ipv4Addr>().map(|a| a.to_string()).ok(),
+        _ => s.parse::<std::net::Ipv6Addr>().map(|a| a.to_string()).ok(),
+    };
+    canonical.ok_or_else(|| invalid(field, &format!("{s:?} is not an IPv{version} address")))
 }
 
 pub fn disk_config(v: &Value) -> Result<String> {
@@ -256,6 +253,11 @@ async fn block_devices(
                 return Err(Error::bad_request(format!(
                     "Block Device Mapping is Invalid: volume {id} is {}",
                     vol.status
+                )));
+            }
+            if boot0 && !vol.bootable {
+                return Err(Error::bad_request(format!(
+                    "Block Device {id} is not bootable."
                 )));
             }
         }
