@@ -11,6 +11,9 @@ tempest's compute tests need:
     `floating_network_name`).
 The seeded DevStack flavors 42 (m1.nano) and 84 (m1.micro) are
 `flavor_ref` / `flavor_ref_alt` (resize goes from the first to the second).
+The whole tempest.api.compute package runs (about 590 tests, ~4 min with
+FERROSTACK_TEMPEST_CONCURRENCY=2, longer with --serial); the compute flags
+in gen_conf.COMPUTE_FEATURES say what the fake-driver compute implements.
 
   * fails when a test fails that is not listed in known-failures-compute.txt
     (a regression or a newly broken area) or when nothing passed at all;

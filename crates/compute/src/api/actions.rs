@@ -155,6 +155,9 @@ pub async fn action(
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
         "os-resetState" => reset_state(&svc, &c, &i, &arg).await,
+        // Deletes are never soft (no reclaim interval), so no server is ever
+        // in vm_state soft-deleted and `restore` always conflicts, as in Nova.
+        "restore" => Err(conflict("restore", &i)),
         other => Err(Error::bad_request(format!(
             "There is no such action: {other}"
         ))),
@@ -274,16 +277,19 @@ async fn create_image(
         .as_str()
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| invalid("createImage.name", "is required"))?;
-    let mut properties: Map<String, Value> = match arg.get("metadata") {
+    let user: Map<String, Value> = match arg.get("metadata") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(invalid("createImage.metadata", "must be an object")),
     };
+    // Nova's defaults first; the caller's metadata overrides them.
+    let mut properties = Map::new();
     properties.insert("instance_uuid".into(), json!(i.id));
     properties.insert("image_type".into(), json!("snapshot"));
     if !i.image_id.is_empty() {
         properties.insert("base_image_ref".into(), json!(i.image_id));
     }
+    properties.extend(user);
     let image = svc
         .peers()
         .image
@@ -393,12 +399,31 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
         i.disk_config = super::server_create::disk_config(v)?;
     }
+    resize_quota(svc, &i, &new).await?;
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
     i.flavor_id = new.id.clone();
     i.flavor = serde_json::to_value(&new).unwrap_or(Value::Null);
     instances::update_fields(svc.db(), &i).await?;
     instances::set_state(svc.db(), &i.id, "resized", None, i.power_state).await?;
     Ok(accepted_empty())
+}
+
+/// An upsize must fit the project's cores/ram quota (the increase counts).
+async fn resize_quota(svc: &ComputeService, i: &Instance, new: &flavors::Flavor) -> Result<()> {
+    use super::server_create::{QUOTA_CORES, QUOTA_RAM};
+    let (_, cores, ram) = instances::usage(svc.db(), &i.project_id).await?;
+    let old = |k: &str| i.flavor.get(k).and_then(Value::as_i64).unwrap_or(0);
+    for (what, used, delta, limit) in [
+        ("cores", cores, new.vcpus - old("vcpus"), QUOTA_CORES),
+        ("ram", ram, new.ram - old("ram"), QUOTA_RAM),
+    ] {
+        if delta > 0 && used + delta > limit {
+            return Err(Error::forbidden(format!(
+                "Quota exceeded for {what}: Requested {delta}, but already used {used} of {limit} {what}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn confirm_resize(svc: &ComputeService, mut i: Instance) -> Result<Response> {

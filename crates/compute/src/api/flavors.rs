@@ -46,7 +46,7 @@ async fn visible(
             || flavors::access(svc.db(), &f.id).await?.contains(&project);
         let wanted = match is_public.as_str() {
             "none" => true,
-            "false" | "0" | "no" => !f.is_public,
+            "false" | "0" | "no" | "f" | "off" | "n" => !f.is_public,
             _ => f.is_public || (!ctx.is_admin() && accessible),
         };
         if accessible && wanted {

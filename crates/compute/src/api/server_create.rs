@@ -382,6 +382,18 @@ pub async fn create(
     let flavor = flavors::get(svc.db(), &flavor_id)
         .await?
         .ok_or_else(|| Error::bad_request(format!("Flavor {flavor_id} could not be found.")))?;
+    // A private flavor is usable only by admins and the projects it was shared with.
+    if !flavor.is_public && !c.is_admin() {
+        let project = c.project_id.clone().unwrap_or_default();
+        if !flavors::access(svc.db(), &flavor.id)
+            .await?
+            .contains(&project)
+        {
+            return Err(Error::bad_request(format!(
+                "Flavor {flavor_id} could not be found."
+            )));
+        }
+    }
     let (bdms, boot_volume) = block_devices(&svc, &c, &o).await?;
     let image_id = match o.get("imageRef") {
         Some(Value::String(s)) if !s.is_empty() => image_for(&svc, &c, s, &flavor).await?,
