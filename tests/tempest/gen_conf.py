@@ -218,6 +218,71 @@ def volume_sections(region):
     return out
 
 
+# --- COMPUTE (nova v2.1, fake driver): owned by the compute service --------
+# [compute-feature-enabled] set to what crates/compute really implements.
+COMPUTE_FEATURES = {
+    "disk_config": True,             # OS-DCF:diskConfig stored and returned
+    "hostname_fqdn_sanitization": False,
+    "change_password": False,        # changePassword action not built
+    "console_output": True,          # os-getConsoleOutput (fake log)
+    "resize": True,                  # resize + confirmResize/revertResize
+    "pause": True,
+    "shelve": False,                 # shelve/unshelve not built
+    "shelve_migrate": False,
+    "suspend": True,
+    "cold_migration": False,         # single fake host, no migrate
+    "live_migration": False,
+    "live_migrate_back_and_forth": False,
+    "metadata_service": False,       # no metadata server
+    "block_migration_for_live_migration": False,
+    "can_migrate_between_any_hosts": False,
+    "vnc_console": False,
+    "spice_console": False,
+    "serial_console": False,
+    "rescue": False,                 # rescue/unrescue not built
+    "stable_rescue": False,
+    "enable_instance_password": True,  # adminPass returned on create/rebuild
+    "interface_attach": True,        # os-interface attach/detach
+    "snapshot": True,                # createImage
+    "personality": False,            # injected files not supported
+    "attach_encrypted_volume": False,
+    "config_drive": False,           # accepted and echoed, no drive is built
+    "swap_volume": False,
+    "volume_backed_live_migration": False,
+    "volume_multiattach": False,
+    "ide_bus": False,
+    "unified_limits": False,
+}
+
+
+def compute_sections(image_ref, image_ref_alt, flavor_ref="42", flavor_ref_alt="84",
+                     fixed_network_name="", public_network_id="", floating_network_name=""):
+    """Sections for tempest.api.compute: nova (+ the services it calls) on, the
+    image/flavors/network the caller prepared, microversion 2.1 only."""
+    return {
+        "service_available": {"nova": True, "neutron": True, "glance": True, "cinder": True},
+        "compute": {
+            "catalog_type": "compute",
+            "endpoint_type": "publicURL",
+            "image_ref": image_ref,
+            "image_ref_alt": image_ref_alt,
+            "flavor_ref": flavor_ref,
+            "flavor_ref_alt": flavor_ref_alt,
+            "fixed_network_name": fixed_network_name,
+            "min_microversion": "2.1",
+            "max_microversion": "2.1",
+            "build_timeout": 60,
+            "build_interval": 1,  # IntOpt: 0.5 would be rejected by oslo.config
+            "min_compute_nodes": 1,
+        },
+        "compute-feature-enabled": dict(COMPUTE_FEATURES),
+        "network": {
+            "public_network_id": public_network_id,
+            "floating_network_name": floating_network_name,
+        },
+    }
+
+
 def service_sections(url, region):
     """SERVICE HOOK: per-service sections (compute, network, image, volume...).
 

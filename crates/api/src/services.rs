@@ -29,6 +29,9 @@ pub struct ImageInfo {
     pub data_path: Option<PathBuf>,
     /// Extra properties (`hw_*`, `os_*`, user keys).
     pub properties: serde_json::Map<String, serde_json::Value>,
+    /// Creation and last-update times, microseconds since the epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// A new image made by compute (`createImage`, snapshots).

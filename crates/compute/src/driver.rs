@@ -98,6 +98,14 @@ impl ComputeDriver for FakeDriver {
 
     async fn console_output(&self, instance_id: &str) -> String {
         let name = self.with(|g| g.get(instance_id).map(|e| e.0.clone()).unwrap_or_default());
-        format!("Ferrostack fake console for {name} ({instance_id})\nlogin: \n")
+        format!(
+            "Ferrostack fake driver booting {name} ({instance_id})\n\
+             [    0.000000] Linux version 6.1.0-ferrostack (fake)\n\
+             [    0.100000] Command line: console=ttyS0\n\
+             [    1.000000] Freeing unused kernel memory\n\
+             Starting network: OK\n\
+             Ferrostack fake guest\n\
+             {name} login: \n"
+        )
     }
 }

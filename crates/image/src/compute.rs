@@ -36,6 +36,8 @@ impl ImageService {
             visibility: img.visibility.clone(),
             data_path: has_data.then(|| self.data().path(&img.id)),
             properties: img.properties.clone(),
+            created_at: img.created_at,
+            updated_at: img.updated_at,
         }
     }
 }

@@ -154,10 +154,40 @@ pub async fn action(
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
+        "os-resetState" => reset_state(&svc, &c, &i, &arg).await,
+        // Deletes are never soft (no reclaim interval), so no server is ever
+        // in vm_state soft-deleted and `restore` always conflicts, as in Nova.
+        "restore" => Err(conflict("restore", &i)),
         other => Err(Error::bad_request(format!(
             "There is no such action: {other}"
         ))),
     }
+}
+
+/// Admin `os-resetState`: force vm_state to `active` or `error` and clear
+/// the task state, as Nova does (no driver call).
+async fn reset_state(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+) -> Result<Response> {
+    super::common::require_admin(c, "os_compute_api:os-admin-actions:reset_state")?;
+    let state = match arg.get("state").and_then(Value::as_str) {
+        Some("active") => vm::ACTIVE,
+        Some("error") => vm::ERROR,
+        _ => {
+            return Err(invalid(
+                "state",
+                &format!(
+                    "{} is not one of ['active', 'error']",
+                    arg.get("state").unwrap_or(&Value::Null)
+                ),
+            ))
+        }
+    };
+    instances::set_state(svc.db(), &i.id, state, None, i.power_state).await?;
+    Ok(accepted_empty())
 }
 
 async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
@@ -226,7 +256,9 @@ async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Resp
             if n < 0 {
                 text
             } else {
-                let lines: Vec<&str> = text.lines().collect();
+                // Nova's tail: split on '\n' (a trailing newline counts as
+                // an empty last line) and keep the last `length` pieces.
+                let lines: Vec<&str> = text.split('\n').collect();
                 lines[lines.len().saturating_sub(n as usize)..].join("\n")
             }
         }
@@ -245,16 +277,19 @@ async fn create_image(
         .as_str()
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| invalid("createImage.name", "is required"))?;
-    let mut properties: Map<String, Value> = match arg.get("metadata") {
+    let user: Map<String, Value> = match arg.get("metadata") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(invalid("createImage.metadata", "must be an object")),
     };
+    // Nova's defaults first; the caller's metadata overrides them.
+    let mut properties = Map::new();
     properties.insert("instance_uuid".into(), json!(i.id));
     properties.insert("image_type".into(), json!("snapshot"));
     if !i.image_id.is_empty() {
         properties.insert("base_image_ref".into(), json!(i.image_id));
     }
+    properties.extend(user);
     let image = svc
         .peers()
         .image
@@ -317,6 +352,19 @@ async fn rebuild(
         super::server_create::check_metadata(m)?;
         i.metadata = m.clone();
     }
+    if let Some(v) = arg.get("OS-DCF:diskConfig") {
+        i.disk_config = super::server_create::disk_config(v)?;
+    }
+    for (key, version) in [("accessIPv4", 4), ("accessIPv6", 6)] {
+        if let Some(v) = arg.get(key) {
+            let ip = super::server_create::access_ip(v, key, version)?;
+            if version == 4 {
+                i.access_ipv4 = ip;
+            } else {
+                i.access_ipv6 = ip;
+            }
+        }
+    }
     instances::update_fields(svc.db(), &i).await?;
     let state = if i.vm_state == vm::STOPPED {
         vm::STOPPED
@@ -348,12 +396,34 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
             "When resizing, instances must change flavor!",
         ));
     }
+    if let Some(v) = arg.get("OS-DCF:diskConfig") {
+        i.disk_config = super::server_create::disk_config(v)?;
+    }
+    resize_quota(svc, &i, &new).await?;
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
     i.flavor_id = new.id.clone();
     i.flavor = serde_json::to_value(&new).unwrap_or(Value::Null);
     instances::update_fields(svc.db(), &i).await?;
     instances::set_state(svc.db(), &i.id, "resized", None, i.power_state).await?;
     Ok(accepted_empty())
+}
+
+/// An upsize must fit the project's cores/ram quota (the increase counts).
+async fn resize_quota(svc: &ComputeService, i: &Instance, new: &flavors::Flavor) -> Result<()> {
+    use super::server_create::{QUOTA_CORES, QUOTA_RAM};
+    let (_, cores, ram) = instances::usage(svc.db(), &i.project_id).await?;
+    let old = |k: &str| i.flavor.get(k).and_then(Value::as_i64).unwrap_or(0);
+    for (what, used, delta, limit) in [
+        ("cores", cores, new.vcpus - old("vcpus"), QUOTA_CORES),
+        ("ram", ram, new.ram - old("ram"), QUOTA_RAM),
+    ] {
+        if delta > 0 && used + delta > limit {
+            return Err(Error::forbidden(format!(
+                "Quota exceeded for {what}: Requested {delta}, but already used {used} of {limit} {what}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn confirm_resize(svc: &ComputeService, mut i: Instance) -> Result<Response> {

@@ -153,3 +153,16 @@ pub type QueryParams = axum::extract::Query<Vec<(String, String)>>;
 pub fn query_get<'a>(q: &'a QueryParams, key: &str) -> Option<&'a str> {
     q.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
+
+/// Nova's `parameter_types.boolean`: JSON booleans and the usual spellings.
+pub fn parse_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Some(true),
+            "false" | "0" | "off" | "no" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}

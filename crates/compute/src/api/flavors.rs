@@ -46,7 +46,7 @@ async fn visible(
             || flavors::access(svc.db(), &f.id).await?.contains(&project);
         let wanted = match is_public.as_str() {
             "none" => true,
-            "false" | "0" | "no" => !f.is_public,
+            "false" | "0" | "no" | "f" | "off" | "n" => !f.is_public,
             _ => f.is_public || (!ctx.is_admin() && accessible),
         };
         if accessible && wanted {
@@ -140,6 +140,16 @@ pub fn last(p: &[String]) -> &str {
     p.last().map(String::as_str).unwrap_or_default()
 }
 
+/// Nova's flavor id pattern: letters, digits, `.`, `_`, `-` and inner spaces.
+fn valid_flavor_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ' ' | '_' | '-'))
+}
+
 fn int_field(
     o: &Map<String, Value>,
     key: &str,
@@ -182,7 +192,9 @@ pub async fn create(
     };
     let id = match o.get("id") {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 && !s.contains('/') => s.clone(),
+        Some(Value::String(s)) if valid_flavor_id(s) => s.clone(),
+        // Nova accepts a number too and stores it as its decimal string.
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
         Some(v) => return Err(invalid("id", &format!("{v} is not a valid flavor id"))),
     };
     let rxtx = match o.get("rxtx_factor") {
@@ -194,13 +206,15 @@ pub async fn create(
     };
     let is_public = match o.get("os-flavor-access:is_public") {
         None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(v) => {
-            return Err(invalid(
-                "os-flavor-access:is_public",
-                &format!("{v} is not a boolean"),
-            ))
-        }
+        Some(v) => match super::common::parse_bool(v) {
+            Some(b) => b,
+            None => {
+                return Err(invalid(
+                    "os-flavor-access:is_public",
+                    &format!("{v} is not a boolean"),
+                ))
+            }
+        },
     };
     let f = Flavor {
         id,

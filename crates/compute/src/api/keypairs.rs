@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use base64::Engine as _;
 use ferro_api::time::{iso_naive_micros, now_micros};
 use md5_free::md5_hex_colon;
 use serde_json::{json, Value};
@@ -27,14 +28,26 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The OpenSSH public key's MD5 fingerprint, `aa:bb:...` as Nova shows it.
+/// The OpenSSH public key's MD5 fingerprint, `aa:bb:...` as Nova shows it:
+/// the MD5 of the key blob. The blob must be base64 and start with its own
+/// key type, so any key type OpenSSH writes (rsa, ecdsa, ed25519...) works.
 fn fingerprint(public_key: &str) -> Result<String> {
-    let parsed = ssh_key::PublicKey::from_openssh(public_key.trim()).map_err(|_| {
-        Error::bad_request("Keypair data is invalid: failed to generate fingerprint")
-    })?;
-    let blob = parsed.to_bytes().map_err(|_| {
-        Error::bad_request("Keypair data is invalid: failed to generate fingerprint")
-    })?;
+    let bad = || Error::bad_request("Keypair data is invalid: failed to generate fingerprint");
+    let mut parts = public_key.split_whitespace();
+    let (kind, data) = match (parts.next(), parts.next()) {
+        (Some(k), Some(d)) => (k, d),
+        _ => return Err(bad()),
+    };
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| bad())?;
+    let len = blob
+        .get(..4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .ok_or_else(bad)?;
+    if blob.get(4..4 + len) != Some(kind.as_bytes()) || blob.len() <= 4 + len {
+        return Err(bad());
+    }
     Ok(md5_hex_colon(&blob))
 }
 

@@ -4,10 +4,11 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 use ferro_api::services::ImageInfo;
+use ferro_api::time::{iso_seconds, parse_iso};
 use ferro_api::BaseUrl;
 use serde_json::{json, Value};
 
-use super::common::{links, no_content, ok, project_of, Caller};
+use super::common::{links, no_content, ok, project_of, query_get, Caller, QueryParams};
 use super::flavors::last;
 use super::server_create::{QUOTA_CORES, QUOTA_INSTANCES, QUOTA_METADATA_ITEMS, QUOTA_RAM};
 use crate::error::{Error, Result};
@@ -38,6 +39,23 @@ pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Resp
         "totalSecurityGroupsUsed": 0,
         "totalServerGroupsUsed": 0,
     }}})))
+}
+
+/// `GET /os-availability-zone/detail`: admin only, with the host's services.
+pub async fn availability_zones_detail(
+    State(svc): State<ComputeService>,
+    c: Caller,
+) -> Result<Response> {
+    if !c.is_admin() {
+        return Err(Error::forbidden(
+            "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
+        ));
+    }
+    Ok(ok(json!({"availabilityZoneInfo": [
+        {"zoneName": "nova", "zoneState": {"available": true}, "hosts": {
+            svc.config().host.clone(): {"nova-compute": {
+                "available": true, "active": true, "updated_at": null}}}}
+    ]})))
 }
 
 pub async fn availability_zones(_c: Caller) -> Result<Response> {
@@ -99,28 +117,107 @@ pub async fn not_found() -> Result<Response> {
     Err(Error::not_found("The resource could not be found."))
 }
 
+/// Nova's image status, from glance's.
+fn image_status(glance: &str) -> &'static str {
+    match glance {
+        "active" => "ACTIVE",
+        "queued" | "saving" | "importing" | "uploading" => "SAVING",
+        "killed" => "ERROR",
+        "deleted" | "pending_delete" => "DELETED",
+        _ => "UNKNOWN",
+    }
+}
+
 fn image_detail(i: &ImageInfo, base: &BaseUrl) -> Value {
-    json!({
+    let status = image_status(&i.status);
+    let mut v = json!({
         "id": i.id,
         "name": i.name,
-        "status": i.status.to_ascii_uppercase(),
-        "progress": if i.status == "active" { 100 } else { 0 },
+        "status": status,
+        "progress": match status { "ACTIVE" => 100, "SAVING" => 25, _ => 0 },
         "minRam": i.min_ram,
         "minDisk": i.min_disk,
         "metadata": i.properties,
         "OS-EXT-IMG-SIZE:size": i.size,
-        "created": null,
-        "updated": null,
+        "created": iso_seconds(i.created_at),
+        "updated": iso_seconds(i.updated_at),
         "links": links(base, "images", &i.id),
-    })
+    });
+    if let Some(Value::String(server)) = i.properties.get("instance_uuid") {
+        v["server"] = json!({"id": server, "links": links(base, "servers", server)});
+    }
+    v
+}
+
+/// The images a list request selects: nova's filters (name, status,
+/// server, type, changes-since, minRam, minDisk) then marker/limit.
+async fn select_images(
+    svc: &ComputeService,
+    c: &Caller,
+    q: &QueryParams,
+) -> Result<Vec<ImageInfo>> {
+    let mut list = svc.peers().image.list_images(c, None).await?;
+    if let Some(name) = query_get(q, "name") {
+        list.retain(|i| i.name.as_deref() == Some(name));
+    }
+    if let Some(st) = query_get(q, "status") {
+        let want = st.to_ascii_uppercase();
+        list.retain(|i| image_status(&i.status) == want);
+    }
+    if let Some(server) = query_get(q, "server") {
+        let server = super::common::ref_id(server);
+        list.retain(|i| {
+            i.properties.get("instance_uuid").and_then(Value::as_str) == Some(server.as_str())
+        });
+    }
+    if let Some(t) = query_get(q, "type") {
+        list.retain(|i| {
+            let kind = i.properties.get("image_type").and_then(Value::as_str);
+            kind.unwrap_or("image") == t
+        });
+    }
+    if let Some(since) = query_get(q, "changes-since") {
+        let t = parse_iso(since)
+            .ok_or_else(|| Error::bad_request(format!("Invalid changes-since value {since:?}")))?;
+        list.retain(|i| i.updated_at >= t);
+    }
+    for (key, pick) in [("minRam", 0), ("minDisk", 1)] {
+        if let Some(v) = query_get(q, key) {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| Error::bad_request(format!("Invalid {key} value {v:?}")))?;
+            list.retain(|i| {
+                if pick == 0 {
+                    i.min_ram >= n
+                } else {
+                    i.min_disk >= n
+                }
+            });
+        }
+    }
+    if let Some(marker) = query_get(q, "marker") {
+        let pos = list
+            .iter()
+            .position(|i| i.id == marker)
+            .ok_or_else(|| Error::bad_request(format!("marker [{marker}] not found")))?;
+        list.drain(..=pos);
+    }
+    if let Some(limit) = query_get(q, "limit") {
+        let n: usize = limit
+            .parse()
+            .map_err(|_| Error::bad_request(format!("Invalid limit value {limit:?}")))?;
+        list.truncate(n);
+    }
+    Ok(list)
 }
 
 pub async fn images(
     State(svc): State<ComputeService>,
     c: Caller,
     base: BaseUrl,
+    q: QueryParams,
 ) -> Result<Response> {
-    let list = svc.peers().image.list_images(&c, None).await?;
+    let list = select_images(&svc, &c, &q).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|i| json!({"id": i.id, "name": i.name, "links": links(&base, "images", &i.id)}))
@@ -132,8 +229,9 @@ pub async fn images_detail(
     State(svc): State<ComputeService>,
     c: Caller,
     base: BaseUrl,
+    q: QueryParams,
 ) -> Result<Response> {
-    let list = svc.peers().image.list_images(&c, None).await?;
+    let list = select_images(&svc, &c, &q).await?;
     Ok(ok(
         json!({ "images": list.iter().map(|i| image_detail(i, &base)).collect::<Vec<_>>() }),
     ))

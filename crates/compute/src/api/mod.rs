@@ -110,7 +110,7 @@ fn resource_routes() -> Router<ComputeService> {
         .route("/os-availability-zone", get(misc::availability_zones))
         .route(
             "/os-availability-zone/detail",
-            get(misc::availability_zones),
+            get(misc::availability_zones_detail),
         )
         .route("/images", get(misc::images))
         .route("/images/detail", get(misc::images_detail))

@@ -67,18 +67,15 @@ pub fn access_ip(v: &Value, field: &str, version: u8) -> Result<String> {
     let s = v
         .as_str()
         .ok_or_else(|| invalid(field, &format!("{v} is not of type 'string'")))?;
-    let ok = s.is_empty()
-        || match version {
-            4 => s.parse::<std::net::Ipv4Addr>().is_ok(),
-            _ => s.parse::<std::net::Ipv6Addr>().is_ok(),
-        };
-    if !ok {
-        return Err(invalid(
-            field,
-            &format!("{s:?} is not an IPv{version} address"),
-        ));
+    if s.is_empty() {
+        return Ok(String::new());
     }
-    Ok(s.to_owned())
+    // Stored in canonical form, as Nova does (`::babe:dc0c:1602`).
+    let canonical = match version {
+        4 => s.parse::<std::net::Ipv4Addr>().map(|a| a.to_string()).ok(),
+        _ => s.parse::<std::net::Ipv6Addr>().map(|a| a.to_string()).ok(),
+    };
+    canonical.ok_or_else(|| invalid(field, &format!("{s:?} is not an IPv{version} address")))
 }
 
 pub fn disk_config(v: &Value) -> Result<String> {
@@ -264,6 +261,11 @@ async fn block_devices(
                     vol.status
                 )));
             }
+            if boot0 && !vol.bootable {
+                return Err(Error::bad_request(format!(
+                    "Block Device {id} is not bootable."
+                )));
+            }
         }
         if boot0 && dest == "volume" {
             boot_volume = true;
@@ -386,6 +388,18 @@ pub async fn create(
     let flavor = flavors::get(svc.db(), &flavor_id)
         .await?
         .ok_or_else(|| Error::bad_request(format!("Flavor {flavor_id} could not be found.")))?;
+    // A private flavor is usable only by admins and the projects it was shared with.
+    if !flavor.is_public && !c.is_admin() {
+        let project = c.project_id.clone().unwrap_or_default();
+        if !flavors::access(svc.db(), &flavor.id)
+            .await?
+            .contains(&project)
+        {
+            return Err(Error::bad_request(format!(
+                "Flavor {flavor_id} could not be found."
+            )));
+        }
+    }
     let (bdms, boot_volume) = block_devices(&svc, &c, &o).await?;
     let image_id = match o.get("imageRef") {
         Some(Value::String(s)) if !s.is_empty() => image_for(&svc, &c, s, &flavor).await?,

@@ -248,13 +248,20 @@ pub async fn attach_volume(
         .await?
         .ok_or_else(|| Error::not_found(format!("Volume {vid} could not be found.")))?;
     let used = attachments::of_instance(svc.db(), &i.id).await?;
+    // Nova answers 400 (InvalidVolume) for a volume that is not available.
     if used.iter().any(|a| a.volume_id == vid) {
-        return Err(Error::conflict(format!(
-            "Volume {vid} is already attached to this server"
+        return Err(Error::bad_request(format!(
+            "Invalid volume: volume {vid} is already attached to this server"
         )));
     }
     let device = device.unwrap_or_else(|| next_device(&used));
-    let att = svc.peers().volume.reserve(&c, &vid, &i.id).await?;
+    let att = match svc.peers().volume.reserve(&c, &vid, &i.id).await {
+        Ok(att) => att,
+        Err(ferro_api::CommonError::Conflict(m)) => {
+            return Err(Error::bad_request(format!("Invalid volume: {m}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Err(e) = svc.peers().volume.attach(&c, &vid, &att, &device).await {
         let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
         return Err(e.into());
