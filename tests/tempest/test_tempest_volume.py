@@ -117,7 +117,7 @@ def test_tempest_volume(tmp_path):
         f"config: {conf}",
         f"server log: {srv.log_path}",
     ]
-    text = tempest_results.summary_text(report, known, extra_lines=extra)
+    text = tempest_results.summary_text(report, known, title="tempest.api.volume", extra_lines=extra)
     out_summary.write_text(text)
     print("\n" + text)
 
