@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod base_url;
 pub mod body;
+pub mod connection;
 pub mod context;
 pub mod error;
 pub mod request_id;

@@ -214,6 +214,9 @@ fn common_layers(cfg: &Config, r: Router) -> Router {
     r.layer(DefaultBodyLimit::max(cfg.max_body_bytes))
         .layer(Extension(ferro_api::BodyLimit(cfg.max_body_bytes)))
         .layer(axum::middleware::from_fn(ferro_api::request_id::request_id))
+        .layer(axum::middleware::from_fn(
+            ferro_api::connection::close_if_body_unread,
+        ))
 }
 
 /// The single-port application: every service under its path prefix.
