@@ -204,9 +204,13 @@ def test_isolation_between_projects(server):
     for iid in (private["id"], shared["id"]):
         assert_glance_error(b.get(f"/v2/images/{iid}"), 404)
         assert_glance_error(b.get(f"/v2/images/{iid}/file"), 404)
+        assert_glance_error(b.get(f"/v2/images/{iid}/tasks"), 404)
         assert_glance_error(b.delete(f"/v2/images/{iid}"), 404)
         assert_glance_error(b.patch(f"/v2/images/{iid}", [{"op": "replace", "path": "/name", "value": "x"}]), 404)
     assert b.show(public["id"])["id"] == public["id"]
+    # uploads are synchronous: no image ever has an asynchronous task
+    assert b.get(f"/v2/images/{public['id']}/tasks", expect=200).json() == {"tasks": []}
+    assert a.get(f"/v2/images/{private['id']}/tasks", expect=200).json() == {"tasks": []}
     assert b.show(community["id"])["id"] == community["id"]
     listed = b.list_ids()
     assert public["id"] in listed and private["id"] not in listed and shared["id"] not in listed

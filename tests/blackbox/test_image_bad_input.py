@@ -169,6 +169,7 @@ def test_unknown_ids(env):
         ("PATCH", f"/v2/images/{UNKNOWN}", {"data": "[]", "headers": {"Content-Type": PATCH_CT}}),
         ("PUT", f"/v2/images/{UNKNOWN}/file", {"data": b"x"}),
         ("GET", f"/v2/images/{UNKNOWN}/file", {}),
+        ("GET", f"/v2/images/{UNKNOWN}/tasks", {}),
         ("PUT", f"/v2/images/{UNKNOWN}/tags/t", {}),
         ("DELETE", f"/v2/images/{UNKNOWN}/tags/t", {}),
         ("DELETE", f"/v2/images/{env['queued']}/tags/absent", {}),
@@ -246,6 +247,7 @@ def test_auth_and_methods(env):
                              ("GET", f"/v2/images/{q}"), ("DELETE", f"/v2/images/{q}"),
                              ("PUT", f"/v2/images/{q}/file"), ("GET", f"/v2/images/{q}/file"),
                              ("PUT", f"/v2/images/{q}/tags/x"), ("GET", f"/v2/images/{q}/members"),
+                             ("GET", f"/v2/images/{q}/tasks"),
                              ("GET", "/v2/schemas/image")]:
             r = img.request(method, path, token=token)
             assert_glance_error(r, 401)

@@ -1,144 +1,20 @@
-"""Run tempest's network API tests (tempest.api.network) against a real
-ferrostack on SQLite and compare the outcome with known-failures-network.txt.
+"""tempest.api.network against a real ferrostack on SQLite, compared with
+known-failures-network.txt (see runner.py for the knobs).
 
-Before tempest starts, the fixture creates (as admin, over HTTP) the external
-network tempest uses as `[network] public_network_id`: an external flat
-network with an IPv4 subnet.
-
-  * fails when a test fails that is not listed in known-failures-network.txt
-    (a regression or a newly broken area) or when nothing passed at all;
-  * writes a summary to tests/tempest/results/network-latest.txt (and the raw
-    subunit stream next to it) and prints it;
-  * skipped only when FERROSTACK_SKIP_TEMPEST=1.
-
-Knobs (environment):
-  FERROSTACK_TEMPEST_CONCURRENCY  number of tempest workers; unset/0/1 = --serial
-  FERROSTACK_TEMPEST_REGEX        test selection (default '^tempest\\.api\\.network\\.')
-  FERROSTACK_TEMPEST_TIMEOUT      seconds for the whole tempest run (default 1800)
-  FERROSTACK_TEMPEST_WORKDIR      where to put the tempest workspace (default: pytest tmp dir)
-"""
-
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
+Before tempest starts, the external flat network "public" with an IPv4 subnet
+is created as `[network] public_network_id`."""
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-import ferro  # noqa: E402
-import gen_conf  # noqa: E402
-import tempest_results  # noqa: E402
-
-KNOWN_FAILURES = HERE / "known-failures-network.txt"
-RESULTS_DIR = HERE / "results"
-DEFAULT_REGEX = r"^tempest\.api\.network\."
-TEMPEST_TIMEOUT = float(os.environ.get("FERROSTACK_TEMPEST_TIMEOUT", "1800"))
+import gen_conf
+import runner
 
 
-def _tempest_cmd(regex, subunit=True):
-    cmd = [str(gen_conf.VENV_BIN / "tempest"), "run", "--regex", regex]
-    conc = int(os.environ.get("FERROSTACK_TEMPEST_CONCURRENCY", "0") or 0)
-    cmd += ["--concurrency", str(conc)] if conc > 1 else ["--serial"]
-    if subunit:
-        cmd.append("--subunit")
-    return cmd
+def _prepare(srv):
+    public = runner.create_public_network(srv, runner.admin_headers(srv))
+    return gen_conf.network_sections(public["id"], public["name"])
 
 
-def _run_tempest(workspace, regex, out_subunit, timeout):
-    env = dict(os.environ)
-    # Make sure nothing from the caller's shell leaks into tempest's config lookup.
-    env["TEMPEST_CONFIG_DIR"] = str(workspace / "etc")
-    env["TEMPEST_CONFIG"] = "tempest.conf"
-    for k in [k for k in env if k.startswith("OS_")]:
-        del env[k]
-    env["PATH"] = str(gen_conf.VENV_BIN) + os.pathsep + env.get("PATH", "")
-    cmd = _tempest_cmd(regex)
-    started = time.monotonic()
-    with open(out_subunit, "wb") as out, open(workspace / "tempest-run.stderr", "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=str(workspace), env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)  # our own process group only
-            proc.wait()
-            rc = "timeout"
-    return cmd, rc, time.monotonic() - started
-
-
-def _create_public_network(srv):
-    """The external network (with a subnet) tempest allocates floating IPs from."""
-    import requests
-    h = {"X-Auth-Token": srv.admin_token()}
-    base = srv.url + "/networking/v2.0"
-    r = requests.post(base + "/networks", headers=h, timeout=10, json={"network": {
-        "name": "public", "router:external": True, "shared": False,
-        "provider:network_type": "flat", "provider:physical_network": "public"}})
-    assert r.status_code == 201, r.text
-    net = r.json()["network"]
-    r = requests.post(base + "/subnets", headers=h, timeout=10, json={"subnet": {
-        "name": "public-subnet", "network_id": net["id"], "ip_version": 4,
-        "cidr": "172.24.4.0/24", "enable_dhcp": False}})
-    assert r.status_code == 201, r.text
-    return net
-
-
-# pytest.ini sets a 300 s per-test timeout (pytest-timeout); a full network run
-# takes longer, so allow the tempest budget plus server start/stop and parsing.
-@pytest.mark.timeout(TEMPEST_TIMEOUT + 120)
+@pytest.mark.timeout(runner.PYTEST_TIMEOUT)
 def test_tempest_network(tmp_path):
-    if os.environ.get("FERROSTACK_SKIP_TEMPEST") == "1":
-        pytest.skip("FERROSTACK_SKIP_TEMPEST=1")
-
-    regex = os.environ.get("FERROSTACK_TEMPEST_REGEX", DEFAULT_REGEX)
-    timeout = TEMPEST_TIMEOUT
-    workroot = Path(os.environ.get("FERROSTACK_TEMPEST_WORKDIR", tmp_path))
-    workspace = workroot / "tempest-network"
-    RESULTS_DIR.mkdir(exist_ok=True)
-    out_subunit = RESULTS_DIR / "network-latest.subunit"
-    out_summary = RESULTS_DIR / "network-latest.txt"
-
-    srv = ferro.Server(tmp_path / "data")  # SQLite: no database_url
-    srv.start()
-    try:
-        public = _create_public_network(srv)
-        conf = gen_conf.generate(
-            srv.url, srv.admin_password, workspace, force=True,
-            extra_sections=gen_conf.network_sections(public["id"], public["name"]))
-        cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, timeout)
-    finally:
-        srv.stop()
-
-    report = tempest_results.parse(out_subunit)
-    known = tempest_results.load_known_failures(KNOWN_FAILURES)
-    extra = [
-        f"command: {' '.join(cmd)}  (rc={rc}, {elapsed:.0f}s)",
-        f"workspace: {workspace}  (tempest log: {workspace / 'logs' / 'tempest.log'})",
-        f"config: {conf}",
-        f"server log: {srv.log_path}",
-    ]
-    text = tempest_results.summary_text(report, known, title="tempest.api.network", extra_lines=extra)
-    out_summary.write_text(text)
-    print("\n" + text)
-
-    if rc == "timeout":
-        pytest.fail(f"tempest run timed out after {timeout:.0f}s; partial summary in {out_summary}")
-    if not report.results:
-        stderr = (workspace / "tempest-run.stderr").read_text(errors="replace")[-4000:]
-        pytest.fail(f"tempest produced no results (rc={rc}); stderr tail:\n{stderr}")
-
-    new, _old, _fixed = tempest_results.compare(report, known)
-    assert not new, (
-        f"{len(new)} tempest network failure(s) not in {KNOWN_FAILURES.name}:\n"
-        + "\n".join(f"  {r.id}: {r.reason}" for r in new)
-        + f"\nfull summary: {out_summary}")
-    assert len(report.passed) > 0, f"no tempest network test passed; see {out_summary}"
-
-
-if __name__ == "__main__":  # allow `python tests/tempest/test_tempest_identity.py`
-    sys.exit(pytest.main([__file__, "-s", "-v"]))
+    runner.run_service("network", tmp_path, _prepare)

@@ -8,6 +8,7 @@ mod members;
 mod patch;
 mod schemas;
 mod tags;
+mod tasks;
 mod versions;
 
 use axum::routing::{get, post, put};
@@ -45,6 +46,7 @@ pub fn router(svc: ImageService) -> Router {
             "/v2/images/{image_id}/tags/{tag}",
             put(tags::add).delete(tags::remove),
         )
+        .route("/v2/images/{image_id}/tasks", get(tasks::list))
         .route(
             "/v2/images/{image_id}/members",
             get(members::list).post(members::create),
