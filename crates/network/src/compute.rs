@@ -75,7 +75,7 @@ fn unbind(st: &mut State, port_id: &str) {
 impl NetworkApi for NetworkService {
     async fn bootable_networks(&self, ctx: &AuthContext) -> ServiceResult<Vec<String>> {
         let ctx = Ctx::from_auth(ctx);
-        let st = self.read().await;
+        let st = self.read().await?;
         let mut nets: Vec<&Obj> = st
             .iter(Kind::Network)
             .filter(|n| {
@@ -151,7 +151,7 @@ impl NetworkApi for NetworkService {
         device_id: &str,
     ) -> ServiceResult<Vec<PortInfo>> {
         let ctx = Ctx::from_auth(ctx);
-        let st = self.read().await;
+        let st = self.read().await?;
         let mut ports: Vec<&Obj> = st
             .by(Kind::Port, "device_id", device_id)
             .into_iter()
@@ -305,7 +305,7 @@ mod tests {
             .is_empty());
         svc.release_ports(&auth, "vm1").await.unwrap();
         assert!(svc.ports_of_device(&auth, "vm1").await.unwrap().is_empty());
-        let st = svc.read().await;
+        let st = svc.read().await.unwrap();
         assert!(
             st.get(Kind::Port, &created.id).is_none(),
             "created port deleted"

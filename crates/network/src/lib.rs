@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use ferro_api::{HasValidator, TokenValidator};
 use ferro_store::{Db, Migration};
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use error::{Error, NeutronFormat};
 use state::State;
@@ -71,23 +71,50 @@ impl NetworkService {
         api::router(self.clone())
     }
 
-    /// A consistent view of the state for reading.
-    pub(crate) async fn read(&self) -> tokio::sync::RwLockReadGuard<'_, State> {
-        self.inner.state.read().await
+    /// A consistent view of the state for reading, first brought up to date
+    /// with what other processes sharing the database committed.
+    pub(crate) async fn read(&self) -> error::Result<RwLockReadGuard<'_, State>> {
+        let mut conn = self.inner.db.read().acquire().await?;
+        let stored = state::generation(&mut conn).await?;
+        {
+            let guard = self.inner.state.read().await;
+            if guard.generation() >= stored {
+                return Ok(guard);
+            }
+        }
+        let mut guard = self.inner.state.write().await;
+        if guard.generation() < stored {
+            state::catch_up(&mut conn, &mut guard).await?;
+        }
+        Ok(RwLockWriteGuard::downgrade(guard))
     }
 
     /// Run `f` on a copy of the state; commit what it changed in one
     /// transaction, then publish the copy. Nothing changes if `f` fails.
+    /// The transaction first takes the next generation (serialising writers
+    /// of every process) and replays what others committed before it.
     pub(crate) async fn write<T>(
         &self,
         f: impl FnOnce(&mut State) -> error::Result<T>,
     ) -> error::Result<T> {
         let mut guard = self.inner.state.write().await;
+        let mut tx = self.inner.db.write().begin().await?;
+        let generation = state::next_generation(&mut tx).await?;
+        if guard.generation() != generation - 1 {
+            state::catch_up(&mut tx, &mut guard).await?;
+            guard.set_generation(generation - 1);
+        }
         let mut work = guard.clone();
         work.clear_dirty();
         let out = f(&mut work)?;
-        state::commit(&self.inner.db, &work).await?;
+        if !work.is_dirty() {
+            tx.rollback().await?;
+            return Ok(out);
+        }
+        state::write_changes(&mut tx, &work, generation).await?;
+        tx.commit().await?;
         work.clear_dirty();
+        work.set_generation(generation);
         *guard = work;
         Ok(out)
     }

@@ -2,6 +2,13 @@
 //! and written through to the database. Writers work on a copy under one
 //! lock and commit the changed objects in one transaction, so a failed
 //! request never leaves anything half-written.
+//!
+//! Several processes may share one database. A single-row counter, the
+//! *generation*, orders every committed change: a writer bumps it first in
+//! its transaction (on PostgreSQL this row lock serialises writers across
+//! processes), stamps the rows it writes (`rev`) and the ids it removes
+//! (`net_removed`) with the new value, and a process whose copy is older than
+//! the stored generation replays the changes stamped after its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,9 +112,23 @@ impl Kind {
 pub struct State {
     objs: BTreeMap<Kind, BTreeMap<String, Obj>>,
     dirty: BTreeSet<(Kind, String)>,
+    /// The stored generation this copy reflects.
+    generation: i64,
 }
 
 impl State {
+    pub fn generation(&self) -> i64 {
+        self.generation
+    }
+
+    pub fn set_generation(&mut self, generation: i64) {
+        self.generation = generation;
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Obj> {
         self.objs.get(&kind)?.get(id)
     }
@@ -161,25 +182,87 @@ pub fn bool_of(obj: &Obj, key: &str) -> bool {
     obj.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 3000,
-    name: "network objects",
-    sql: "CREATE TABLE net_objects (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 3000,
+        name: "network objects",
+        sql: "CREATE TABLE net_objects (
         kind TEXT NOT NULL,
         id TEXT NOT NULL,
         project_id TEXT NOT NULL,
         body TEXT NOT NULL,
         PRIMARY KEY (kind, id)
     )",
-}];
+    },
+    Migration {
+        version: 3001,
+        name: "network change generations",
+        sql: "ALTER TABLE net_objects ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+        CREATE INDEX net_objects_rev ON net_objects (rev);
+        CREATE TABLE net_removed (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            rev BIGINT NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX net_removed_rev ON net_removed (rev);
+        CREATE TABLE net_generation (id TEXT PRIMARY KEY, generation BIGINT NOT NULL);
+        INSERT INTO net_generation (id, generation) VALUES ('state', 0);",
+    },
+];
+
+type Conn = ferro_store::sqlx::AnyConnection;
+
+/// The stored generation.
+pub async fn generation(conn: &mut Conn) -> Result<i64> {
+    let gen: i64 =
+        ferro_store::sqlx::query_scalar("SELECT generation FROM net_generation WHERE id = 'state'")
+            .fetch_one(conn)
+            .await?;
+    Ok(gen)
+}
+
+/// Bump the stored generation inside a write transaction; returns the new
+/// value. On PostgreSQL the row stays locked until the transaction ends.
+pub async fn next_generation(conn: &mut Conn) -> Result<i64> {
+    let gen: i64 = ferro_store::sqlx::query_scalar(
+        "UPDATE net_generation SET generation = generation + 1 WHERE id = 'state' RETURNING generation",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(gen)
+}
 
 /// Read every stored object.
 pub async fn load(db: &Db) -> Result<State> {
-    use ferro_store::sqlx::Row;
-    let rows = ferro_store::sqlx::query("SELECT kind, body FROM net_objects")
-        .fetch_all(db.read())
-        .await?;
+    let mut conn = db.read().acquire().await?;
     let mut state = State::default();
+    catch_up(&mut conn, &mut state).await?;
+    Ok(state)
+}
+
+/// Bring `state` up to the stored generation by replaying the removals and
+/// writes stamped after its own. The generation is read first: a change
+/// committed meanwhile is replayed now and again next time, which is harmless.
+pub async fn catch_up(conn: &mut Conn, state: &mut State) -> Result<()> {
+    use ferro_store::sqlx::Row;
+    let now = generation(conn).await?;
+    let since = state.generation;
+    let removed = ferro_store::sqlx::query("SELECT kind, id FROM net_removed WHERE rev > $1")
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in removed {
+        let kind: String = row.try_get(0)?;
+        let id: String = row.try_get(1)?;
+        if let Some(kind) = Kind::from_tag(&kind) {
+            state.remove(kind, &id);
+        }
+    }
+    let rows = ferro_store::sqlx::query("SELECT kind, body FROM net_objects WHERE rev > $1")
+        .bind(if since == 0 { -1 } else { since })
+        .fetch_all(&mut *conn)
+        .await?;
     for row in rows {
         let kind: String = row.try_get(0)?;
         let body: String = row.try_get(1)?;
@@ -192,40 +275,53 @@ pub async fn load(db: &Db) -> Result<State> {
         }
     }
     state.clear_dirty();
-    Ok(state)
+    state.generation = state.generation.max(now);
+    Ok(())
 }
 
-/// Write the objects `state` changed, in one transaction.
-pub async fn commit(db: &Db, state: &State) -> Result<()> {
-    if state.dirty.is_empty() {
-        return Ok(());
-    }
-    let mut tx = db.write().begin().await?;
+/// Write the objects `state` changed, stamped with `rev`, in the caller's
+/// transaction.
+pub async fn write_changes(conn: &mut Conn, state: &State, rev: i64) -> Result<()> {
     for (kind, id) in &state.dirty {
         match state.get(*kind, id) {
             Some(obj) => {
                 let body = serde_json::to_string(obj)
                     .map_err(|e| crate::error::Error::internal(e.to_string()))?;
                 ferro_store::sqlx::query(
-                    "INSERT INTO net_objects (kind, id, project_id, body) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (kind, id) DO UPDATE SET project_id = excluded.project_id, body = excluded.body",
+                    "INSERT INTO net_objects (kind, id, project_id, body, rev) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (kind, id) DO UPDATE SET project_id = excluded.project_id,
+                        body = excluded.body, rev = excluded.rev",
                 )
                 .bind(kind.tag())
                 .bind(id)
                 .bind(str_of(obj, "project_id"))
                 .bind(body)
-                .execute(&mut *tx)
+                .bind(rev)
+                .execute(&mut *conn)
                 .await?;
+                ferro_store::sqlx::query("DELETE FROM net_removed WHERE kind = $1 AND id = $2")
+                    .bind(kind.tag())
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
             }
             None => {
                 ferro_store::sqlx::query("DELETE FROM net_objects WHERE kind = $1 AND id = $2")
                     .bind(kind.tag())
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
+                ferro_store::sqlx::query(
+                    "INSERT INTO net_removed (kind, id, rev) VALUES ($1, $2, $3)
+                     ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev",
+                )
+                .bind(kind.tag())
+                .bind(id)
+                .bind(rev)
+                .execute(&mut *conn)
+                .await?;
             }
         }
     }
-    tx.commit().await?;
     Ok(())
 }

@@ -28,7 +28,7 @@ pub async fn list(State(svc): State<NetworkService>, caller: Caller) -> Result<J
     if !ctx.admin {
         return Err(Error::policy("get_quota"));
     }
-    let st = svc.read().await;
+    let st = svc.read().await?;
     let list: Vec<Value> = st
         .iter(Kind::Quota)
         .map(|q| {
@@ -53,7 +53,7 @@ pub async fn show(
         return Ok(Json(json!({"tenant": {"tenant_id": ctx.project_id}})));
     }
     may_read(&ctx, &project)?;
-    let st = svc.read().await;
+    let st = svc.read().await?;
     Ok(Json(json!({"quota": quotas::quota_set(&st, &project)})))
 }
 
@@ -68,7 +68,7 @@ pub async fn details(
     Path(project): Path<String>,
 ) -> Result<Json<Value>> {
     may_read(&ctx(&caller), &project)?;
-    let st = svc.read().await;
+    let st = svc.read().await?;
     Ok(Json(json!({"quota": quotas::details(&st, &project)})))
 }
 

@@ -19,7 +19,7 @@ pub async fn ensure_default_group(svc: &NetworkService, ctx: &Ctx) -> Result<()>
     if ctx.project_id.is_empty() {
         return Ok(());
     }
-    let exists = svc.read().await.iter(Kind::SecurityGroup).any(|g| {
+    let exists = svc.read().await?.iter(Kind::SecurityGroup).any(|g| {
         g.get("project_id").and_then(Value::as_str) == Some(ctx.project_id.as_str())
             && g.get("_default").is_some()
     });
@@ -44,7 +44,7 @@ pub async fn list(
         ensure_default_group(&svc, &ctx).await?;
     }
     let q = ListQuery::parse(raw.as_deref());
-    let st = svc.read().await;
+    let st = svc.read().await?;
     let items: Vec<Obj> = st
         .iter(kind)
         .filter(|o| logic::visible(&st, kind, o, &ctx))
@@ -77,7 +77,7 @@ pub async fn show(
     let id = id.strip_suffix(".json").unwrap_or(&id).to_owned();
     let ctx = ctx(&caller);
     let q = ListQuery::parse(raw.as_deref());
-    let st = svc.read().await;
+    let st = svc.read().await?;
     let obj = logic::fetch(&st, kind, &id, &ctx)?;
     let out = query::select(logic::render(&st, kind, obj, &ctx), &q.fields());
     Ok(Json(json!({kind.tag(): out})))

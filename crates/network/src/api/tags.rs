@@ -39,7 +39,7 @@ pub async fn list(
     Path((collection, id)): Path<(String, String)>,
 ) -> Result<Json<Value>> {
     let kind = tag_kind(&collection)?;
-    let st = svc.read().await;
+    let st = svc.read().await?;
     let o = logic::fetch(&st, kind, &id, &ctx(&caller))?;
     Ok(Json(json!({"tags": tags_of(o)})))
 }
@@ -50,7 +50,7 @@ pub async fn check(
     Path((collection, id, tag)): Path<(String, String, String)>,
 ) -> Result<StatusCode> {
     let kind = tag_kind(&collection)?;
-    let st = svc.read().await;
+    let st = svc.read().await?;
     let o = logic::fetch(&st, kind, &id, &ctx(&caller))?;
     if tags_of(o).contains(&tag) {
         Ok(StatusCode::NO_CONTENT)
