@@ -89,8 +89,9 @@ impl NetworkService {
         Ok(RwLockWriteGuard::downgrade(guard))
     }
 
-    /// Run `f` on a copy of the state; commit what it changed in one
-    /// transaction, then publish the copy. Nothing changes if `f` fails.
+    /// Run `f` on the state and commit what it changed in one transaction.
+    /// If `f` or the commit fails, every object `f` touched is put back, so
+    /// nothing changes (the lock keeps readers out meanwhile).
     /// The transaction first takes the next generation (serialising writers
     /// of every process) and replays what others committed before it.
     pub(crate) async fn write<T>(
@@ -104,19 +105,40 @@ impl NetworkService {
             state::catch_up(&mut tx, &mut guard).await?;
             guard.set_generation(generation - 1);
         }
-        let mut work = guard.clone();
-        work.clear_dirty();
-        let out = f(&mut work)?;
-        if !work.is_dirty() {
+        let pending = Pending::new(&mut guard);
+        let out = f(pending.0)?;
+        if !pending.0.is_dirty() {
+            drop(pending);
             tx.rollback().await?;
             return Ok(out);
         }
-        state::write_changes(&mut tx, &work, generation).await?;
+        state::write_changes(&mut tx, pending.0, generation).await?;
         tx.commit().await?;
-        work.clear_dirty();
-        work.set_generation(generation);
-        *guard = work;
+        pending.keep(generation);
         Ok(out)
+    }
+}
+
+/// The changes of one write to the shared state: undone when dropped before
+/// `keep` — when the request fails, when the commit fails, or when the
+/// request is cancelled halfway (the client went away).
+struct Pending<'a>(&'a mut State);
+
+impl<'a> Pending<'a> {
+    fn new(state: &'a mut State) -> Self {
+        state.clear_dirty();
+        Pending(state)
+    }
+
+    fn keep(self, generation: i64) {
+        self.0.clear_dirty();
+        self.0.set_generation(generation);
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.rollback();
     }
 }
 

@@ -10,7 +10,7 @@
 //! (`net_removed`) with the new value, and a process whose copy is older than
 //! the stored generation replays the changes stamped after its own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use ferro_store::{Db, Migration};
 use serde_json::{Map, Value};
@@ -111,7 +111,9 @@ impl Kind {
 #[derive(Clone, Default)]
 pub struct State {
     objs: BTreeMap<Kind, BTreeMap<String, Obj>>,
-    dirty: BTreeSet<(Kind, String)>,
+    /// What the current write changed: each touched object's value before
+    /// the write (`None` when it did not exist), to undo a failed write.
+    undo: BTreeMap<(Kind, String), Option<Obj>>,
     /// The stored generation this copy reflects.
     generation: i64,
 }
@@ -126,7 +128,31 @@ impl State {
     }
 
     pub fn is_dirty(&self) -> bool {
-        !self.dirty.is_empty()
+        !self.undo.is_empty()
+    }
+
+    /// Remember `id`'s value before its first change in this write.
+    fn touch(&mut self, kind: Kind, id: &str) {
+        let key = (kind, id.to_owned());
+        if !self.undo.contains_key(&key) {
+            let before = self.get(kind, id).cloned();
+            self.undo.insert(key, before);
+        }
+    }
+
+    /// Put back every object the current write changed.
+    pub fn rollback(&mut self) {
+        for ((kind, id), before) in std::mem::take(&mut self.undo) {
+            let objs = self.objs.entry(kind).or_default();
+            match before {
+                Some(obj) => {
+                    objs.insert(id, obj);
+                }
+                None => {
+                    objs.remove(&id);
+                }
+            }
+        }
     }
 
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Obj> {
@@ -134,19 +160,19 @@ impl State {
     }
 
     pub fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Obj> {
-        let obj = self.objs.get_mut(&kind)?.get_mut(id)?;
-        self.dirty.insert((kind, id.to_owned()));
-        Some(obj)
+        self.objs.get(&kind)?.get(id)?;
+        self.touch(kind, id);
+        self.objs.get_mut(&kind)?.get_mut(id)
     }
 
     pub fn put(&mut self, kind: Kind, obj: Obj) {
         let id = str_of(&obj, "id").to_owned();
-        self.dirty.insert((kind, id.clone()));
+        self.touch(kind, &id);
         self.objs.entry(kind).or_default().insert(id, obj);
     }
 
     pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Obj> {
-        self.dirty.insert((kind, id.to_owned()));
+        self.touch(kind, id);
         self.objs.get_mut(&kind)?.remove(id)
     }
 
@@ -168,8 +194,9 @@ impl State {
             .collect()
     }
 
+    /// Keep the current write's changes (they are committed).
     pub fn clear_dirty(&mut self) {
-        self.dirty.clear();
+        self.undo.clear();
     }
 }
 
@@ -282,7 +309,7 @@ pub async fn catch_up(conn: &mut Conn, state: &mut State) -> Result<()> {
 /// Write the objects `state` changed, stamped with `rev`, in the caller's
 /// transaction.
 pub async fn write_changes(conn: &mut Conn, state: &State, rev: i64) -> Result<()> {
-    for (kind, id) in &state.dirty {
+    for (kind, id) in state.undo.keys() {
         match state.get(*kind, id) {
             Some(obj) => {
                 let body = serde_json::to_string(obj)
@@ -324,4 +351,53 @@ pub async fn write_changes(conn: &mut Conn, state: &State, rev: i64) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(id: &str, name: &str) -> Obj {
+        let Value::Object(o) = json!({"id": id, "name": name}) else {
+            unreachable!()
+        };
+        o
+    }
+
+    #[test]
+    fn rollback_restores_every_touched_object() {
+        let mut st = State::default();
+        st.put(Kind::Network, obj("a", "first"));
+        st.put(Kind::Network, obj("b", "second"));
+        st.clear_dirty();
+
+        st.put(Kind::Network, obj("c", "new"));
+        st.get_mut(Kind::Network, "a")
+            .unwrap()
+            .insert("name".into(), json!("changed"));
+        st.get_mut(Kind::Network, "a")
+            .unwrap()
+            .insert("name".into(), json!("changed twice"));
+        st.remove(Kind::Network, "b");
+        assert!(st.is_dirty());
+        st.rollback();
+
+        assert!(!st.is_dirty());
+        assert!(st.get(Kind::Network, "c").is_none());
+        assert_eq!(str_of(st.get(Kind::Network, "a").unwrap(), "name"), "first");
+        assert_eq!(
+            str_of(st.get(Kind::Network, "b").unwrap(), "name"),
+            "second"
+        );
+    }
+
+    #[test]
+    fn kept_changes_survive_a_later_rollback() {
+        let mut st = State::default();
+        st.put(Kind::Port, obj("p", "kept"));
+        st.clear_dirty();
+        st.rollback();
+        assert_eq!(str_of(st.get(Kind::Port, "p").unwrap(), "name"), "kept");
+    }
 }
