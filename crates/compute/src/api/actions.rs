@@ -11,6 +11,7 @@ use super::common::{
     accepted_empty, invalid, load_server, ok, ref_id, require_member, Body, Caller,
 };
 use super::flavors::last;
+use super::server_security_groups as sg;
 use super::servers::{render, View};
 use crate::error::{Error, Result};
 use crate::state::vm;
@@ -68,7 +69,14 @@ pub async fn action(
             ))
         }
     };
-    let lock_exempt = ["lock", "unlock", "os-getConsoleOutput", "createImage"];
+    let lock_exempt = [
+        "lock",
+        "unlock",
+        "os-getConsoleOutput",
+        "createImage",
+        "addSecurityGroup",
+        "removeSecurityGroup",
+    ];
     if i.locked && !c.is_admin() && !lock_exempt.contains(&name.as_str()) {
         return Err(Error::conflict(format!("Instance {} is locked", i.id)));
     }
@@ -155,6 +163,8 @@ pub async fn action(
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
         "os-resetState" => reset_state(&svc, &c, &i, &arg).await,
+        "addSecurityGroup" => sg::add_security_group(&svc, &c, &i, &arg).await,
+        "removeSecurityGroup" => sg::remove_security_group(&svc, &c, &i, &arg).await,
         // Deletes are never soft (no reclaim interval), so no server is ever
         // in vm_state soft-deleted and `restore` always conflicts, as in Nova.
         "restore" => Err(conflict("restore", &i)),

@@ -8,6 +8,7 @@ mod keypairs;
 mod misc;
 mod server_create;
 mod server_parts;
+mod server_security_groups;
 mod servers;
 mod versions;
 
@@ -105,6 +106,10 @@ fn resource_routes() -> Router<ComputeService> {
         .route(
             "/servers/{server_id}/os-interface/{port_id}",
             get(server_parts::show_interface).delete(server_parts::detach_interface),
+        )
+        .route(
+            "/servers/{server_id}/os-security-groups",
+            get(server_security_groups::list_server_groups),
         )
         .route("/limits", get(misc::limits))
         .route("/os-availability-zone", get(misc::availability_zones))

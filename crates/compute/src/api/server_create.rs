@@ -325,6 +325,27 @@ fn security_groups(o: &Map<String, Value>) -> Result<Vec<String>> {
     }
 }
 
+/// Every requested group must exist in the caller's project (400 if not,
+/// as Nova checks before scheduling).
+async fn check_security_groups(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    groups: &[String],
+) -> Result<()> {
+    for g in groups {
+        match svc.peers().network.find_security_group(ctx, g).await {
+            Ok(_) => {}
+            Err(ferro_api::CommonError::NotFound(_)) => {
+                return Err(Error::bad_request(format!(
+                    "Unable to find security group with name or id '{g}'."
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 async fn check_quota(svc: &ComputeService, project: &str, flavor: &Flavor, n: i64) -> Result<()> {
     let (count, cores, ram) = instances::usage(svc.db(), project).await?;
     let over = |what: &str, req: i64, used: i64, limit: i64| {
@@ -490,6 +511,7 @@ pub async fn create(
     };
     let pass = admin_pass(&o)?;
     let nets = networks(&svc, &c, &o).await?;
+    check_security_groups(&svc, &c, &groups).await?;
     check_quota(&svc, &project, &flavor, max.min(QUOTA_INSTANCES + 1)).await?;
     let now = now_micros();
     let mut made = Vec::new();
