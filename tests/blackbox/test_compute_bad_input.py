@@ -58,6 +58,7 @@ ROUTES = [
     ("PUT", "/flavors/1/os-extra_specs/k"),
     ("POST", "/flavors/1/action"),
     ("POST", "/os-keypairs"),
+    ("POST", "/os-server-groups"),
 ]
 
 FIELD_CASES = [
@@ -107,6 +108,15 @@ FIELD_CASES = [
     ("POST", "/os-keypairs", {"keypair": {"name": "bad/name"}}),
     ("POST", "/os-keypairs", {"keypair": {"name": "k", "public_key": 5}}),
     ("POST", "/os-keypairs", {"keypair": {"name": "k", "type": "pgp"}}),
+    ("POST", "/os-server-groups", {"server_group": {"name": "g"}}),
+    ("POST", "/os-server-groups", {"server_group": {"name": 7, "policies": ["affinity"]}}),
+    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": [None]}}),
+    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": ["soft-anti-affinity"]}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": {"group": "nope"}}),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": []}),
+    ("GET", "/os-server-groups?limit=-2", None),
+    ("GET", "/os-server-groups/6b8f2d1e-0000-4000-8000-00000000dead", None),
+    ("DELETE", "/os-server-groups/nope", None),
     ("GET", "/servers?limit=x", None),
     ("GET", "/servers?limit=-1", None),
     ("GET", "/servers?marker=nope", None),

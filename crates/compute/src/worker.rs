@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
+use crate::store::server_groups;
 use crate::store::tasks::{self, Task};
 use crate::ComputeService;
 
@@ -90,6 +91,7 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let ctx = owner_context(i);
     let db = svc.db();
     let err = |e: ferro_store::sqlx::Error| e.to_string();
+    schedule(svc, i).await?;
     instances::set_state(db, &i.id, vm::BUILDING, Some("networking"), 0)
         .await
         .map_err(err)?;
@@ -122,6 +124,30 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     instances::set_active(db, &i.id, &svc.config().host)
         .await
         .map_err(err)
+}
+
+/// The scheduler's group filters, on this deployment's one host: a member
+/// of an `anti-affinity` group fails when another member already runs here.
+async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
+    let db = svc.db();
+    let err = |e: ferro_store::sqlx::Error| e.to_string();
+    let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
+        return Ok(());
+    };
+    if group.policy != "anti-affinity" {
+        return Ok(());
+    }
+    let host = &svc.config().host;
+    for member in server_groups::members(db, &group.id).await.map_err(err)? {
+        if member == i.id {
+            continue;
+        }
+        let other = instances::get(db, &member).await.map_err(err)?;
+        if other.is_some_and(|o| o.host.as_deref() == Some(host.as_str())) {
+            return Err("No valid host was found. There are not enough hosts available.".into());
+        }
+    }
+    Ok(())
 }
 
 /// The NIC requests recorded at create time.
@@ -232,6 +258,9 @@ async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     svc.peers()
         .network
         .release_ports(&ctx, &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    server_groups::remove_instance(svc.db(), &i.id)
         .await
         .map_err(|e| e.to_string())?;
     instances::mark_deleted(svc.db(), &i.id)

@@ -7,6 +7,7 @@ mod flavors;
 mod keypairs;
 mod misc;
 mod server_create;
+mod server_groups;
 mod server_parts;
 mod server_security_groups;
 mod servers;
@@ -110,6 +111,14 @@ fn resource_routes() -> Router<ComputeService> {
         .route(
             "/servers/{server_id}/os-security-groups",
             get(server_security_groups::list_server_groups),
+        )
+        .route(
+            "/os-server-groups",
+            get(server_groups::list_groups).post(server_groups::create_group),
+        )
+        .route(
+            "/os-server-groups/{group_id}",
+            get(server_groups::show_group).delete(server_groups::delete_group),
         )
         .route("/limits", get(misc::limits))
         .route("/os-availability-zone", get(misc::availability_zones))

@@ -390,7 +390,8 @@ pub async fn create(
 ) -> Result<Response> {
     require_member(&c)?;
     let project = project_of(&c)?;
-    let o = wrapped(&body.object()?, "server")?;
+    let top = body.object()?;
+    let o = wrapped(&top, "server")?;
     for key in o.keys() {
         if !KNOWN.contains(&key.as_str()) {
             return Err(invalid(key, "Additional properties are not allowed"));
@@ -513,6 +514,7 @@ pub async fn create(
     let nets = networks(&svc, &c, &o).await?;
     check_security_groups(&svc, &c, &groups).await?;
     check_quota(&svc, &project, &flavor, max.min(QUOTA_INSTANCES + 1)).await?;
+    let group = super::server_groups::hinted_group(&svc, &c, &top, max).await?;
     let now = now_micros();
     let mut made = Vec::new();
     for n in 1..=max {
@@ -548,7 +550,7 @@ pub async fn create(
             ..Default::default()
         });
     }
-    instances::create_with_tasks(svc.db(), &made).await?;
+    instances::create_with_tasks(svc.db(), &made, group.as_ref().map(|g| g.id.as_str())).await?;
     svc.wake_worker();
     let ids: Vec<(String, String)> = made.iter().map(|i| (i.id.clone(), pass.clone())).collect();
     if o.get("return_reservation_id").and_then(Value::as_bool) == Some(true) {

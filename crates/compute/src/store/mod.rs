@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod flavors;
 pub mod instances;
 pub mod keypairs;
+pub mod server_groups;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;
