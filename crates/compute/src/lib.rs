@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0002_server_groups",
         sql: include_str!("../migrations/0002_server_groups.sql"),
     },
+    Migration {
+        version: 4002,
+        name: "compute_0003_instance_actions",
+        sql: include_str!("../migrations/0003_instance_actions.sql"),
+    },
 ];
 
 /// Settings of the compute service.

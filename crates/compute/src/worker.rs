@@ -11,8 +11,8 @@ use serde_json::Value;
 use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
-use crate::store::server_groups;
 use crate::store::tasks::{self, Task};
+use crate::store::{instance_actions, server_groups};
 use crate::ComputeService;
 
 /// Run forever: claim a task, run it, repeat; sleep until woken or a second
@@ -58,6 +58,7 @@ async fn handle(svc: &ComputeService, task: Task) {
             return;
         }
     };
+    let started = ferro_api::time::now_micros();
     let result = match task.kind.as_str() {
         "build" => build(svc, &instance).await,
         "delete" => delete(svc, &instance).await,
@@ -65,6 +66,7 @@ async fn handle(svc: &ComputeService, task: Task) {
         "reboot" => reboot(svc, &instance, &task.args).await,
         other => Err(format!("unknown task kind {other}")),
     };
+    record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
     if let Err(message) = result {
         tracing::warn!(instance = %instance.id, task = %task.kind, %message, "task failed");
         if task.kind == "build" {
@@ -81,6 +83,33 @@ async fn handle(svc: &ComputeService, task: Task) {
             )
             .await;
         }
+    }
+}
+
+/// The event of the instance's latest action (the one that queued this
+/// task), with Nova's event names.
+async fn record_event(
+    svc: &ComputeService,
+    i: &Instance,
+    kind: &str,
+    started: i64,
+    failure: Option<&String>,
+) {
+    let db = svc.db();
+    let Ok(actions) = instance_actions::list(db, &i.id).await else {
+        return;
+    };
+    let Some(action) = actions.first() else {
+        return;
+    };
+    let event = match kind {
+        "build" => "compute__do_build_and_run_instance".to_owned(),
+        "delete" => "compute_terminate_instance".to_owned(),
+        _ => format!("compute_{}_instance", action.action),
+    };
+    let failure = failure.map(String::as_str);
+    if let Err(e) = instance_actions::add_event(db, &action.id, &event, started, failure).await {
+        tracing::warn!(instance = %i.id, error = %e, "could not record the action event");
     }
 }
 

@@ -4,6 +4,7 @@
 mod actions;
 mod common;
 mod flavors;
+mod instance_actions;
 mod keypairs;
 mod misc;
 mod server_create;
@@ -33,6 +34,9 @@ pub fn router(svc: ComputeService) -> Router {
             ferro_api::error::format_router_errors(NovaFormat, r)
         }))
         .layer(axum::middleware::from_fn(crate::microversion::negotiate))
+        .layer(axum::middleware::from_fn(
+            instance_actions::compute_request_id,
+        ))
         .with_state(svc)
 }
 
@@ -119,6 +123,14 @@ fn resource_routes() -> Router<ComputeService> {
         .route(
             "/os-server-groups/{group_id}",
             get(server_groups::show_group).delete(server_groups::delete_group),
+        )
+        .route(
+            "/servers/{server_id}/os-instance-actions",
+            get(instance_actions::list_actions),
+        )
+        .route(
+            "/servers/{server_id}/os-instance-actions/{request_id}",
+            get(instance_actions::show_action),
         )
         .route("/limits", get(misc::limits))
         .route("/os-availability-zone", get(misc::availability_zones))

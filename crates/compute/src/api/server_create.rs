@@ -11,6 +11,7 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use super::common::{invalid, project_of, ref_id, require_member, wrapped, Body, Caller};
+use super::instance_actions::{record, ReqId};
 use crate::error::{Error, Result};
 use crate::state::vm;
 use crate::store::flavors::{self, Flavor};
@@ -386,6 +387,7 @@ pub async fn create(
     State(svc): State<ComputeService>,
     c: Caller,
     base: BaseUrl,
+    req: ReqId,
     body: Body,
 ) -> Result<Response> {
     require_member(&c)?;
@@ -551,6 +553,9 @@ pub async fn create(
         });
     }
     instances::create_with_tasks(svc.db(), &made, group.as_ref().map(|g| g.id.as_str())).await?;
+    for i in &made {
+        record(&svc, &c, &i.id, "create", &req, false).await?;
+    }
     svc.wake_worker();
     let ids: Vec<(String, String)> = made.iter().map(|i| (i.id.clone(), pass.clone())).collect();
     if o.get("return_reservation_id").and_then(Value::as_bool) == Some(true) {

@@ -335,6 +335,7 @@ pub async fn update(
 pub async fn delete(
     State(svc): State<ComputeService>,
     c: Caller,
+    req: super::instance_actions::ReqId,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
@@ -353,6 +354,7 @@ pub async fn delete(
         i.power_state,
     )
     .await?;
+    super::instance_actions::record(&svc, &c, &i.id, "delete", &req, false).await?;
     tasks::enqueue(svc.db(), &i.id, "delete", &Value::Null).await?;
     svc.wake_worker();
     let _ = now_micros();

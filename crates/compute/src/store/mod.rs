@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod flavors;
+pub mod instance_actions;
 pub mod instances;
 pub mod keypairs;
 pub mod server_groups;
