@@ -83,6 +83,31 @@ pub struct PortInfo {
     /// Floating IPs associated to this port.
     pub floating_ips: Vec<String>,
     pub status: String,
+    /// Whether the port may carry security groups (`port_security_enabled`).
+    pub port_security_enabled: bool,
+}
+
+/// A security group as compute shows it (`os-security-groups` form).
+#[derive(Clone, Debug, Default)]
+pub struct SecurityGroupInfo {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub project_id: String,
+    pub rules: Vec<SecurityGroupRuleInfo>,
+}
+
+/// One rule of a security group, in Neutron's terms.
+#[derive(Clone, Debug, Default)]
+pub struct SecurityGroupRuleInfo {
+    pub id: String,
+    pub direction: String,
+    pub ethertype: String,
+    pub protocol: Option<String>,
+    pub port_range_min: Option<i64>,
+    pub port_range_max: Option<i64>,
+    pub remote_ip_prefix: Option<String>,
+    pub remote_group_id: Option<String>,
 }
 
 /// What compute asks for when a server needs a NIC.
@@ -122,6 +147,28 @@ pub trait NetworkApi: Send + Sync + 'static {
     /// Release a device's ports: delete those compute created, unbind the
     /// ones the user passed in, and disassociate their floating IPs.
     async fn release_ports(&self, ctx: &AuthContext, device_id: &str) -> ServiceResult<()>;
+    /// The caller's project's security group named (or with the id)
+    /// `name_or_id`; `default` is created on first use. Errors: 404 no such
+    /// group, 409 several groups with that name.
+    async fn find_security_group(
+        &self,
+        ctx: &AuthContext,
+        name_or_id: &str,
+    ) -> ServiceResult<SecurityGroupInfo>;
+    /// Security groups by id (those that still exist).
+    async fn security_groups(
+        &self,
+        ctx: &AuthContext,
+        ids: &[String],
+    ) -> ServiceResult<Vec<SecurityGroupInfo>>;
+    /// Replace a port's security groups (ids). Errors: 404 unknown port,
+    /// 400 port security disabled.
+    async fn set_port_security_groups(
+        &self,
+        ctx: &AuthContext,
+        port_id: &str,
+        group_ids: &[String],
+    ) -> ServiceResult<()>;
     /// Detach one port (`os-interface` DELETE).
     async fn release_port(
         &self,

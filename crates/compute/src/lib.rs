@@ -26,11 +26,23 @@ use tokio::sync::Notify;
 pub use error::{Error, Result};
 
 /// The compute schema migrations (versions 4000..).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 4000,
-    name: "compute_0001",
-    sql: include_str!("../migrations/0001_compute.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 4000,
+        name: "compute_0001",
+        sql: include_str!("../migrations/0001_compute.sql"),
+    },
+    Migration {
+        version: 4001,
+        name: "compute_0002_server_groups",
+        sql: include_str!("../migrations/0002_server_groups.sql"),
+    },
+    Migration {
+        version: 4002,
+        name: "compute_0003_instance_actions",
+        sql: include_str!("../migrations/0003_instance_actions.sql"),
+    },
+];
 
 /// Settings of the compute service.
 #[derive(Clone, Debug)]

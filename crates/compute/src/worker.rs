@@ -12,6 +12,7 @@ use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
 use crate::store::tasks::{self, Task};
+use crate::store::{instance_actions, server_groups};
 use crate::ComputeService;
 
 /// Run forever: claim a task, run it, repeat; sleep until woken or a second
@@ -57,6 +58,7 @@ async fn handle(svc: &ComputeService, task: Task) {
             return;
         }
     };
+    let started = ferro_api::time::now_micros();
     let result = match task.kind.as_str() {
         "build" => build(svc, &instance).await,
         "delete" => delete(svc, &instance).await,
@@ -64,6 +66,7 @@ async fn handle(svc: &ComputeService, task: Task) {
         "reboot" => reboot(svc, &instance, &task.args).await,
         other => Err(format!("unknown task kind {other}")),
     };
+    record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
     if let Err(message) = result {
         tracing::warn!(instance = %instance.id, task = %task.kind, %message, "task failed");
         if task.kind == "build" {
@@ -83,6 +86,33 @@ async fn handle(svc: &ComputeService, task: Task) {
     }
 }
 
+/// The event of the instance's latest action (the one that queued this
+/// task), with Nova's event names.
+async fn record_event(
+    svc: &ComputeService,
+    i: &Instance,
+    kind: &str,
+    started: i64,
+    failure: Option<&String>,
+) {
+    let db = svc.db();
+    let Ok(actions) = instance_actions::list(db, &i.id).await else {
+        return;
+    };
+    let Some(action) = actions.first() else {
+        return;
+    };
+    let event = match kind {
+        "build" => "compute__do_build_and_run_instance".to_owned(),
+        "delete" => "compute_terminate_instance".to_owned(),
+        _ => format!("compute_{}_instance", action.action),
+    };
+    let failure = failure.map(String::as_str);
+    if let Err(e) = instance_actions::add_event(db, &action.id, &event, started, failure).await {
+        tracing::warn!(instance = %i.id, error = %e, "could not record the action event");
+    }
+}
+
 async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     if i.vm_state != vm::BUILDING {
         return Ok(());
@@ -90,6 +120,7 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let ctx = owner_context(i);
     let db = svc.db();
     let err = |e: ferro_store::sqlx::Error| e.to_string();
+    schedule(svc, i).await?;
     instances::set_state(db, &i.id, vm::BUILDING, Some("networking"), 0)
         .await
         .map_err(err)?;
@@ -122,6 +153,30 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     instances::set_active(db, &i.id, &svc.config().host)
         .await
         .map_err(err)
+}
+
+/// The scheduler's group filters, on this deployment's one host: a member
+/// of an `anti-affinity` group fails when another member already runs here.
+async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
+    let db = svc.db();
+    let err = |e: ferro_store::sqlx::Error| e.to_string();
+    let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
+        return Ok(());
+    };
+    if group.policy != "anti-affinity" {
+        return Ok(());
+    }
+    let host = &svc.config().host;
+    for member in server_groups::members(db, &group.id).await.map_err(err)? {
+        if member == i.id {
+            continue;
+        }
+        let other = instances::get(db, &member).await.map_err(err)?;
+        if other.is_some_and(|o| o.host.as_deref() == Some(host.as_str())) {
+            return Err("No valid host was found. There are not enough hosts available.".into());
+        }
+    }
+    Ok(())
 }
 
 /// The NIC requests recorded at create time.
@@ -232,6 +287,9 @@ async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     svc.peers()
         .network
         .release_ports(&ctx, &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    server_groups::remove_instance(svc.db(), &i.id)
         .await
         .map_err(|e| e.to_string())?;
     instances::mark_deleted(svc.db(), &i.id)

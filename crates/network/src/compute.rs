@@ -1,10 +1,11 @@
 //! What compute asks of the network service, in process.
 
 use async_trait::async_trait;
-use ferro_api::services::{NetworkApi, PortInfo, PortRequest, ServiceResult};
+use ferro_api::services::{NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult};
 use ferro_api::AuthContext;
 use serde_json::{json, Value};
 
+use crate::compute_secgroups;
 use crate::error::Error;
 use crate::logic::{self, floatingips, ports, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
@@ -51,6 +52,7 @@ fn info(st: &State, p: &Obj) -> PortInfo {
             .map(|f| str_of(f, "floating_ip_address").to_owned())
             .collect(),
         status: str_of(p, "status").to_owned(),
+        port_security_enabled: bool_of(p, "port_security_enabled"),
     }
 }
 
@@ -180,6 +182,45 @@ impl NetworkApi for NetworkService {
             Ok(())
         })
         .await?;
+        Ok(())
+    }
+
+    async fn find_security_group(
+        &self,
+        ctx: &AuthContext,
+        name_or_id: &str,
+    ) -> ServiceResult<SecurityGroupInfo> {
+        let ctx = Ctx::from_auth(ctx);
+        let name = name_or_id.to_owned();
+        Ok(self
+            .write(move |st| compute_secgroups::find(st, &ctx, &name))
+            .await?)
+    }
+
+    async fn security_groups(
+        &self,
+        ctx: &AuthContext,
+        ids: &[String],
+    ) -> ServiceResult<Vec<SecurityGroupInfo>> {
+        let ctx = Ctx::from_auth(ctx);
+        let st = self.read().await;
+        Ok(ids
+            .iter()
+            .filter_map(|id| st.get(Kind::SecurityGroup, id))
+            .filter(|g| logic::visible(&st, Kind::SecurityGroup, g, &ctx))
+            .map(|g| compute_secgroups::group_info(&st, g))
+            .collect())
+    }
+
+    async fn set_port_security_groups(
+        &self,
+        _ctx: &AuthContext,
+        port_id: &str,
+        group_ids: &[String],
+    ) -> ServiceResult<()> {
+        let (port, ids) = (port_id.to_owned(), group_ids.to_vec());
+        self.write(move |st| compute_secgroups::set_port_groups(st, &port, &ids))
+            .await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 
 mod api;
 mod compute;
+mod compute_secgroups;
 mod error;
 mod ipam;
 mod logic;

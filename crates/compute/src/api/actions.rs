@@ -11,6 +11,8 @@ use super::common::{
     accepted_empty, invalid, load_server, ok, ref_id, require_member, Body, Caller,
 };
 use super::flavors::last;
+use super::instance_actions::{record, ReqId};
+use super::server_security_groups as sg;
 use super::servers::{render, View};
 use crate::error::{Error, Result};
 use crate::state::vm;
@@ -54,6 +56,7 @@ pub async fn action(
     State(svc): State<ComputeService>,
     c: Caller,
     base: BaseUrl,
+    req: ReqId,
     Path(p): Path<Vec<String>>,
     body: Body,
 ) -> Result<Response> {
@@ -68,12 +71,58 @@ pub async fn action(
             ))
         }
     };
-    let lock_exempt = ["lock", "unlock", "os-getConsoleOutput", "createImage"];
+    let lock_exempt = [
+        "lock",
+        "unlock",
+        "os-getConsoleOutput",
+        "createImage",
+        "addSecurityGroup",
+        "removeSecurityGroup",
+    ];
     if i.locked && !c.is_admin() && !lock_exempt.contains(&name.as_str()) {
         return Err(Error::conflict(format!("Instance {} is locked", i.id)));
     }
+    let id = i.id.clone();
+    let resp = run(&svc, &c, &base, i, &name, &arg).await?;
+    if let Some((action, synchronous)) = recorded_action(&name) {
+        record(&svc, &c, &id, action, &req, synchronous).await?;
+    }
+    Ok(resp)
+}
+
+/// The instance action an API action is recorded as (Nova's names), and
+/// whether the API finishes it itself (else the worker adds the event).
+fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
+    Some(match name {
+        "os-start" => ("start", false),
+        "os-stop" => ("stop", false),
+        "reboot" => ("reboot", false),
+        "pause" => ("pause", false),
+        "unpause" => ("unpause", false),
+        "suspend" => ("suspend", false),
+        "resume" => ("resume", false),
+        "lock" => ("lock", true),
+        "unlock" => ("unlock", true),
+        "rebuild" => ("rebuild", true),
+        "resize" => ("resize", true),
+        "confirmResize" => ("confirmResize", true),
+        "revertResize" => ("revertResize", true),
+        "createImage" => ("createImage", true),
+        _ => return None,
+    })
+}
+
+async fn run(
+    svc: &ComputeService,
+    c: &Caller,
+    base: &BaseUrl,
+    i: Instance,
+    name: &str,
+    arg: &Value,
+) -> Result<Response> {
+    let (svc, arg) = (svc.clone(), arg.clone());
     let power = |to: &str| json!({ "to": to });
-    match name.as_str() {
+    match name {
         "os-start" => {
             transition(
                 &svc,
@@ -147,14 +196,16 @@ pub async fn action(
             .await
         }
         "reboot" => reboot(&svc, &i, &arg).await,
-        "lock" | "unlock" => lock(&svc, &c, i, name == "lock").await,
+        "lock" | "unlock" => lock(&svc, c, i, name == "lock").await,
         "os-getConsoleOutput" => console(&svc, &i, &arg).await,
-        "createImage" => create_image(&svc, &c, &i, &arg, &base).await,
-        "rebuild" => rebuild(&svc, &c, i, &arg, &base).await,
+        "createImage" => create_image(&svc, c, &i, &arg, base).await,
+        "rebuild" => rebuild(&svc, c, i, &arg, base).await,
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
-        "os-resetState" => reset_state(&svc, &c, &i, &arg).await,
+        "os-resetState" => reset_state(&svc, c, &i, &arg).await,
+        "addSecurityGroup" => sg::add_security_group(&svc, c, &i, &arg).await,
+        "removeSecurityGroup" => sg::remove_security_group(&svc, c, &i, &arg).await,
         // Deletes are never soft (no reclaim interval), so no server is ever
         // in vm_state soft-deleted and `restore` always conflicts, as in Nova.
         "restore" => Err(conflict("restore", &i)),

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::common::{links, no_content, ok, project_of, query_get, Caller, QueryParams};
 use super::flavors::last;
 use super::server_create::{QUOTA_CORES, QUOTA_INSTANCES, QUOTA_METADATA_ITEMS, QUOTA_RAM};
+use super::server_groups::{QUOTA_SERVER_GROUPS, QUOTA_SERVER_GROUP_MEMBERS};
 use crate::error::{Error, Result};
 use crate::store::instances;
 use crate::ComputeService;
@@ -18,6 +19,7 @@ use crate::ComputeService;
 pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Response> {
     let project = project_of(&c)?;
     let (count, cores, ram) = instances::usage(svc.db(), &project).await?;
+    let groups = crate::store::server_groups::count(svc.db(), &project).await?;
     Ok(ok(json!({"limits": {"rate": [], "absolute": {
         "maxServerMeta": QUOTA_METADATA_ITEMS,
         "maxPersonality": 5,
@@ -26,8 +28,8 @@ pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Resp
         "maxTotalKeypairs": 100,
         "maxSecurityGroupRules": -1,
         "maxSecurityGroups": -1,
-        "maxServerGroups": 10,
-        "maxServerGroupMembers": 10,
+        "maxServerGroups": QUOTA_SERVER_GROUPS,
+        "maxServerGroupMembers": QUOTA_SERVER_GROUP_MEMBERS,
         "maxTotalCores": QUOTA_CORES,
         "maxTotalFloatingIps": -1,
         "maxTotalInstances": QUOTA_INSTANCES,
@@ -37,7 +39,7 @@ pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Resp
         "totalInstancesUsed": count,
         "totalFloatingIpsUsed": 0,
         "totalSecurityGroupsUsed": 0,
-        "totalServerGroupsUsed": 0,
+        "totalServerGroupsUsed": groups,
     }}})))
 }
 
@@ -72,8 +74,8 @@ fn quota_set(id: &str) -> Value {
         "ram": QUOTA_RAM,
         "metadata_items": QUOTA_METADATA_ITEMS,
         "key_pairs": 100,
-        "server_groups": 10,
-        "server_group_members": 10,
+        "server_groups": QUOTA_SERVER_GROUPS,
+        "server_group_members": QUOTA_SERVER_GROUP_MEMBERS,
         "injected_files": 5,
         "injected_file_content_bytes": 10240,
         "injected_file_path_bytes": 255,

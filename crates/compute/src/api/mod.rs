@@ -4,10 +4,13 @@
 mod actions;
 mod common;
 mod flavors;
+mod instance_actions;
 mod keypairs;
 mod misc;
 mod server_create;
+mod server_groups;
 mod server_parts;
+mod server_security_groups;
 mod servers;
 mod versions;
 
@@ -31,6 +34,9 @@ pub fn router(svc: ComputeService) -> Router {
             ferro_api::error::format_router_errors(NovaFormat, r)
         }))
         .layer(axum::middleware::from_fn(crate::microversion::negotiate))
+        .layer(axum::middleware::from_fn(
+            instance_actions::compute_request_id,
+        ))
         .with_state(svc)
 }
 
@@ -105,6 +111,26 @@ fn resource_routes() -> Router<ComputeService> {
         .route(
             "/servers/{server_id}/os-interface/{port_id}",
             get(server_parts::show_interface).delete(server_parts::detach_interface),
+        )
+        .route(
+            "/servers/{server_id}/os-security-groups",
+            get(server_security_groups::list_server_groups),
+        )
+        .route(
+            "/os-server-groups",
+            get(server_groups::list_groups).post(server_groups::create_group),
+        )
+        .route(
+            "/os-server-groups/{group_id}",
+            get(server_groups::show_group).delete(server_groups::delete_group),
+        )
+        .route(
+            "/servers/{server_id}/os-instance-actions",
+            get(instance_actions::list_actions),
+        )
+        .route(
+            "/servers/{server_id}/os-instance-actions/{request_id}",
+            get(instance_actions::show_action),
         )
         .route("/limits", get(misc::limits))
         .route("/os-availability-zone", get(misc::availability_zones))

@@ -11,6 +11,7 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use super::common::{invalid, project_of, ref_id, require_member, wrapped, Body, Caller};
+use super::instance_actions::{record, ReqId};
 use crate::error::{Error, Result};
 use crate::state::vm;
 use crate::store::flavors::{self, Flavor};
@@ -325,6 +326,27 @@ fn security_groups(o: &Map<String, Value>) -> Result<Vec<String>> {
     }
 }
 
+/// Every requested group must exist in the caller's project (400 if not,
+/// as Nova checks before scheduling).
+async fn check_security_groups(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    groups: &[String],
+) -> Result<()> {
+    for g in groups {
+        match svc.peers().network.find_security_group(ctx, g).await {
+            Ok(_) => {}
+            Err(ferro_api::CommonError::NotFound(_)) => {
+                return Err(Error::bad_request(format!(
+                    "Unable to find security group with name or id '{g}'."
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 async fn check_quota(svc: &ComputeService, project: &str, flavor: &Flavor, n: i64) -> Result<()> {
     let (count, cores, ram) = instances::usage(svc.db(), project).await?;
     let over = |what: &str, req: i64, used: i64, limit: i64| {
@@ -365,11 +387,13 @@ pub async fn create(
     State(svc): State<ComputeService>,
     c: Caller,
     base: BaseUrl,
+    req: ReqId,
     body: Body,
 ) -> Result<Response> {
     require_member(&c)?;
     let project = project_of(&c)?;
-    let o = wrapped(&body.object()?, "server")?;
+    let top = body.object()?;
+    let o = wrapped(&top, "server")?;
     for key in o.keys() {
         if !KNOWN.contains(&key.as_str()) {
             return Err(invalid(key, "Additional properties are not allowed"));
@@ -490,7 +514,9 @@ pub async fn create(
     };
     let pass = admin_pass(&o)?;
     let nets = networks(&svc, &c, &o).await?;
+    check_security_groups(&svc, &c, &groups).await?;
     check_quota(&svc, &project, &flavor, max.min(QUOTA_INSTANCES + 1)).await?;
+    let group = super::server_groups::hinted_group(&svc, &c, &top, max).await?;
     let now = now_micros();
     let mut made = Vec::new();
     for n in 1..=max {
@@ -526,7 +552,10 @@ pub async fn create(
             ..Default::default()
         });
     }
-    instances::create_with_tasks(svc.db(), &made).await?;
+    instances::create_with_tasks(svc.db(), &made, group.as_ref().map(|g| g.id.as_str())).await?;
+    for i in &made {
+        record(&svc, &c, &i.id, "create", &req, false).await?;
+    }
     svc.wake_worker();
     let ids: Vec<(String, String)> = made.iter().map(|i| (i.id.clone(), pass.clone())).collect();
     if o.get("return_reservation_id").and_then(Value::as_bool) == Some(true) {

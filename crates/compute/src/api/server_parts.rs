@@ -9,6 +9,7 @@ use super::common::{
     accepted_empty, invalid, load_server, no_content, ok, require_member, wrapped, Body, Caller,
 };
 use super::flavors::last;
+use super::instance_actions::{record, ReqId};
 use super::server_create::check_metadata;
 use crate::error::{Error, Result};
 use crate::state::vm;
@@ -214,6 +215,7 @@ fn next_device(used: &[Attachment]) -> String {
 pub async fn attach_volume(
     State(svc): State<ComputeService>,
     c: Caller,
+    rid: ReqId,
     Path(p): Path<Vec<String>>,
     body: Body,
 ) -> Result<Response> {
@@ -276,12 +278,14 @@ pub async fn attach_volume(
         boot_index: None,
     };
     attachments::create(svc.db(), &a).await?;
+    record(&svc, &c, &i.id, "attach_volume", &rid, true).await?;
     Ok(ok(json!({ "volumeAttachment": render_attachment(&a) })))
 }
 
 pub async fn detach_volume(
     State(svc): State<ComputeService>,
     c: Caller,
+    rid: ReqId,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
@@ -300,6 +304,7 @@ pub async fn detach_volume(
         .detach(&c, &a.volume_id, &a.attachment_id)
         .await?;
     attachments::delete(svc.db(), &a.id).await?;
+    record(&svc, &c, &i.id, "detach_volume", &rid, true).await?;
     Ok(accepted_empty())
 }
 
@@ -358,6 +363,7 @@ pub async fn show_interface(
 pub async fn attach_interface(
     State(svc): State<ComputeService>,
     c: Caller,
+    rid: ReqId,
     Path(p): Path<Vec<String>>,
     body: Body,
 ) -> Result<Response> {
@@ -394,6 +400,7 @@ pub async fn attach_interface(
         .network
         .allocate_port(&c, &req, &i.id, "compute:nova")
         .await?;
+    record(&svc, &c, &i.id, "attach_interface", &rid, true).await?;
     Ok(ok(
         json!({ "interfaceAttachment": render_interface(&port) }),
     ))
@@ -402,6 +409,7 @@ pub async fn attach_interface(
 pub async fn detach_interface(
     State(svc): State<ComputeService>,
     c: Caller,
+    rid: ReqId,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
@@ -416,5 +424,6 @@ pub async fn detach_interface(
         return Err(Error::not_found(format!("Port {port} is not attached")));
     }
     svc.peers().network.release_port(&c, &i.id, &port).await?;
+    record(&svc, &c, &i.id, "detach_interface", &rid, true).await?;
     Ok(accepted_empty())
 }

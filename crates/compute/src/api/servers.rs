@@ -127,14 +127,8 @@ pub async fn render(
             .iter()
             .map(|a| json!({"id": a.volume_id}))
             .collect();
-        let groups: Vec<Value> = i
-            .security_groups
-            .iter()
-            .map(|g| json!({"name": g}))
-            .collect();
         let extra = json!({
             "key_name": i.key_name,
-            "security_groups": groups,
             "OS-SRV-USG:launched_at": i.launched_at.map(iso_naive_micros),
             "OS-SRV-USG:terminated_at": i.terminated_at.map(iso_naive_micros),
             "OS-EXT-AZ:availability_zone": i.availability_zone,
@@ -145,6 +139,12 @@ pub async fn render(
             "config_drive": i.config_drive,
         });
         merge(&mut s, extra);
+        // Nova shows the ports' groups, by name, and no key when there are none.
+        let groups = super::server_security_groups::groups_of(svc, i).await?;
+        if !groups.is_empty() {
+            let names: Vec<Value> = groups.iter().map(|g| json!({"name": g.name})).collect();
+            s["security_groups"] = Value::Array(names);
+        }
         if ctx.is_admin() {
             merge(
                 &mut s,
@@ -335,6 +335,7 @@ pub async fn update(
 pub async fn delete(
     State(svc): State<ComputeService>,
     c: Caller,
+    req: super::instance_actions::ReqId,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
@@ -353,6 +354,7 @@ pub async fn delete(
         i.power_state,
     )
     .await?;
+    super::instance_actions::record(&svc, &c, &i.id, "delete", &req, false).await?;
     tasks::enqueue(svc.db(), &i.id, "delete", &Value::Null).await?;
     svc.wake_worker();
     let _ = now_micros();

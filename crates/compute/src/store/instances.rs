@@ -86,8 +86,13 @@ fn from_row(r: &AnyRow) -> Instance {
     }
 }
 
-/// Insert instances together with their build tasks, atomically.
-pub async fn create_with_tasks(db: &Db, list: &[Instance]) -> sqlx::Result<()> {
+/// Insert instances together with their build tasks (and their membership
+/// of a server group), atomically.
+pub async fn create_with_tasks(
+    db: &Db,
+    list: &[Instance],
+    group: Option<&str>,
+) -> sqlx::Result<()> {
     let mut tx = db.write().begin().await?;
     for i in list {
         sqlx::query(
@@ -123,6 +128,9 @@ pub async fn create_with_tasks(db: &Db, list: &[Instance]) -> sqlx::Result<()> {
         .execute(&mut *tx)
         .await?;
         super::tasks::insert(&mut tx, &i.id, "build", &Value::Null).await?;
+        if let Some(g) = group {
+            super::server_groups::add_member(&mut tx, g, &i.id).await?;
+        }
     }
     tx.commit().await
 }

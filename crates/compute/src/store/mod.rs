@@ -2,8 +2,10 @@
 
 pub mod attachments;
 pub mod flavors;
+pub mod instance_actions;
 pub mod instances;
 pub mod keypairs;
+pub mod server_groups;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;
