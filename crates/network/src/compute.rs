@@ -203,7 +203,7 @@ impl NetworkApi for NetworkService {
         ids: &[String],
     ) -> ServiceResult<Vec<SecurityGroupInfo>> {
         let ctx = Ctx::from_auth(ctx);
-        let st = self.read().await;
+        let st = self.read().await?;
         Ok(ids
             .iter()
             .filter_map(|id| st.get(Kind::SecurityGroup, id))
