@@ -21,7 +21,9 @@ def parse():
     ap.add_argument("--binary", required=True, help="the ferrostack binary")
     ap.add_argument("--venv", default=str(BENCH / ".work" / "venv"))
     ap.add_argument("--no-upstream", action="store_true", help="ferrostack only")
-    ap.add_argument("--duration", type=float, help="seconds per measurement")
+    ap.add_argument("--duration", type=int, help="whole seconds per measurement")
+    ap.add_argument("--size", type=int,
+                    help="users = projects = images (default 1000; smoke 20); servers: 10 per project")
     ap.add_argument("--out", help="results directory (default bench/results/DATE)")
     return ap.parse_args()
 
@@ -35,6 +37,8 @@ class Config:
         self.write_concurrency = [1, 8] if smoke else [1, 8, 32]
         self.users = self.projects = self.images = 20 if smoke else 1000
         self.server_projects = 3 if smoke else 1000   # × 10 servers each
+        if a.size:
+            self.users = self.projects = self.images = self.server_projects = a.size
         self.rounds = 4 if smoke else 12               # bcrypt cost
         self.settle = 0.5 if smoke else 5.0
         self.blob_size = (8 if smoke else 100) << 20

@@ -35,7 +35,7 @@ def run_wrk(req, conns, duration, raw_path, timeout_s=30):
                               else json.dumps(req.body).encode())
         env["WRK_BODY_FILE"] = str(body_path)
     threads = 1 if conns < 4 else 2
-    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s",
+    cmd = ["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration:g}s",
            "--timeout", f"{timeout_s}s", "--latency", "-s", str(LUA), req.url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     raw_path.write_text(f"$ {' '.join(cmd)}\n{out.stdout}\n{out.stderr}")
@@ -47,8 +47,10 @@ def run_wrk(req, conns, duration, raw_path, timeout_s=30):
 
 def measure(server, req, conns, duration, raw_path):
     """One measurement: wrk's numbers plus the server's CPU and peak RSS."""
+    procs.quiesce(server.pid)
     with procs.Usage(server.pid) as usage:
         w = run_wrk(req, conns, duration, raw_path)
+    drain_s = procs.quiesce(server.pid)
     seconds = w["duration_us"] / 1e6
     ok = w["requests"] - w["err_status"]
     if req.count_status:
@@ -70,5 +72,6 @@ def measure(server, req, conns, duration, raw_path):
         "cpu_s": usage.cpu,
         "cpu_ms_per_req": (usage.cpu * 1000 / w["requests"]) if w["requests"] else None,
         "peak_rss": usage.peak_rss,
+        "drain_s": drain_s,
         "mb_per_s": w["bytes"] / seconds / 1e6 if seconds else 0.0,
     }

@@ -108,3 +108,17 @@ def wait_for_200(url, t0, proc, timeout=120.0):
             pass
         time.sleep(0.005)
     raise RuntimeError(f"{url} did not answer 200 within {timeout}s")
+
+
+def quiesce(root, idle_share=0.05, window=0.25, timeout=60.0):
+    """Wait until the tree uses under idle_share of one core over `window`
+    seconds (work queued by a finished measurement, e.g. bcrypt hashes of
+    requests wrk abandoned, must not slow the next one); seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        pids = tree(root)
+        c0 = cpu_seconds(pids)
+        time.sleep(window)
+        if cpu_seconds(pids) - c0 < idle_share * window:
+            break
+    return time.monotonic() - t0

@@ -31,7 +31,7 @@ def _machine(res):
     lines = ["## Machine", "",
              f"- date: {m['date']}; run took {res['elapsed_s'] / 60:.1f} min",
              f"- CPU: {m['cpu']}, nproc {m['nproc']}; RAM {m['ram_gib']} GiB; kernel {m['kernel']}",
-             f"- ferrostack commit {m['ferrostack_commit']} (release build)",
+             f"- ferrostack commit {m['ferrostack_commit']}, binary {m['ferrostack_binary']}",
              f"- load average (1/5/15 min) at start {' '.join(m['loadavg_start'])}, "
              f"at end {' '.join(m.get('loadavg_end', []))} (other jobs share this machine)",
              f"- load generator: {m['wrk']}; Python {m['python']}"]
@@ -111,13 +111,18 @@ def _servers_table(res):
 
 
 def _max_peak(side):
-    """Sum over the side's servers of each one's highest sampled RSS."""
-    runs = [m for r in side["requests"].values() for m in r.values()]
-    runs += [side.get("creates", {}), side.get("transfer", {})]
+    """Sum over the side's servers of each one's highest sampled RSS (every
+    measurement dict carries `server` and `peak_rss`)."""
     best = {}
-    for m in runs:
-        if "server" in m:
-            best[m["server"]] = max(best.get(m["server"], 0), m["peak_rss"])
+
+    def walk(v):
+        if isinstance(v, dict):
+            if "server" in v and "peak_rss" in v:
+                best[v["server"]] = max(best.get(v["server"], 0), v["peak_rss"])
+            for x in v.values():
+                walk(x)
+
+    walk({k: v for k, v in side.items() if k != "servers"})
     return sum(best.values())
 
 

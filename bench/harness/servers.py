@@ -103,8 +103,8 @@ class Upstream:
     """Keystone and Glance configured in `work` (a fresh directory)."""
 
     def __init__(self, venv, work, log_dir, password="bench-admin-pw"):
-        self.venv = Path(venv)
-        self.work = Path(work)
+        self.venv = Path(venv).resolve()
+        self.work = Path(work).resolve()
         self.log_dir = log_dir
         self.password = password
         self.ks_port = free_port()
