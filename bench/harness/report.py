@@ -13,6 +13,18 @@ def _f(v, digits=1):
     return f"{v:,}"
 
 
+def _rate(m):
+    if m is None:
+        return "–"
+    return _f(m["rps"]) if m["requests"] else "0 (none completed)"
+
+
+def _lat(m, digits=1):
+    if m is None or not m["requests"]:
+        return "– / –"
+    return f"{_f(m['p50_ms'], digits)} / {_f(m['p99_ms'], digits)}"
+
+
 def _ratio(a, b):
     return a / b if a and b else None
 
@@ -60,10 +72,8 @@ def _requests_table(res):
         for conns, f in runs.items():
             u = up["requests"][key][conns] if up else None
             lines.append(
-                f"| {labels.get(key, key)} | {conns} | {_f(u and u['rps'])} | {_f(f['rps'])} | "
-                f"{_f(_ratio(f['rps'], u and u['rps']))}× | "
-                f"{_f(u and u['p50_ms'])} / {_f(u and u['p99_ms'])} | "
-                f"{_f(f['p50_ms'], 2)} / {_f(f['p99_ms'], 2)} | "
+                f"| {labels.get(key, key)} | {conns} | {_rate(u)} | {_rate(f)} | "
+                f"{_f(_ratio(f['rps'], u and u['rps']))}× | {_lat(u)} | {_lat(f, 2)} | "
                 f"{_f(u and u['cpu_ms_per_req'], 2)} / {_f(f['cpu_ms_per_req'], 3)} | "
                 f"{u['errors'] if u else '–'} / {f['errors']} |")
     return lines
@@ -146,12 +156,11 @@ def _compute(res):
     for label, runs in c["detail"].items():
         for conns, m in runs.items():
             lines.append(f"| GET /servers/detail?all_tenants=1, {label} | {conns} | "
-                         f"{_f(m['rps'])} | {_f(m['p50_ms'], 2)} / {_f(m['p99_ms'], 2)} | "
+                         f"{_rate(m)} | {_lat(m, 2)} | "
                          f"{_f(m['cpu_ms_per_req'], 2)} | {m['errors']} |")
     for kind, runs in c["network"].items():
         for conns, m in runs.items():
-            lines.append(f"| POST /v2.0/{kind}s | {conns} | {_f(m['rps'])} | "
-                         f"{_f(m['p50_ms'], 2)} / {_f(m['p99_ms'], 2)} | "
+            lines.append(f"| POST /v2.0/{kind}s | {conns} | {_rate(m)} | {_lat(m, 2)} | "
                          f"{_f(m['cpu_ms_per_req'], 2)} | {m['errors']} |")
     return lines
 
