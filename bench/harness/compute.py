@@ -12,7 +12,7 @@ import statistics
 import threading
 import time
 
-from .http import Client, pool_map
+from .client import Client, pool_map
 from .loadgen import Request
 
 COMPUTE_HEADERS = {"OpenStack-API-Version": "compute 2.1"}

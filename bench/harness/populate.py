@@ -4,7 +4,7 @@ password user for the token scenarios, and images with 1 KiB of data."""
 
 import time
 
-from .http import Client, HttpError, issue_token, password_auth, pool_map
+from .client import Client, HttpError, issue_token, password_auth, pool_map
 
 TOKEN_USER = "bench-token-user"
 TOKEN_PASSWORD = "bench-token-pw"

@@ -3,7 +3,7 @@ probed once for a correct answer before it is measured."""
 
 import json
 
-from .http import Client
+from .client import Client
 from .loadgen import Request
 
 

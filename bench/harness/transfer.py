@@ -9,7 +9,7 @@ import time
 import urllib.parse
 
 from . import procs
-from .http import Client
+from .client import Client
 
 CHUNK = 1 << 20
 
