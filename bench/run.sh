@@ -58,5 +58,4 @@ if [ "$upstream" -eq 1 ]; then
     fi
 fi
 
-cd "$BENCH"
-exec python3 -u bench.py --binary "$BIN" "$@"
+exec python3 -u "$BENCH/bench.py" --binary "$BIN" "$@"

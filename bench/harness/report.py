@@ -224,5 +224,6 @@ def render(res):
     for part in (_machine(res), _requests_table(res), _servers_table(res), _compute(res)):
         lines += part + [""]
     if res.get("failures"):
-        lines += ["## Ferrostack errors", ""] + [f"- {f}" for f in res["failures"]] + [""]
+        lines += ["## Ferrostack failures (errors, or no request completed in the window)", ""]
+        lines += [f"- {f}" for f in res["failures"]] + [""]
     return "\n".join(lines)
