@@ -2,8 +2,9 @@
 # The project's test command. From anywhere: bash tests/run.sh [extra pytest args]
 #   1. cargo build (debug, whole workspace)
 #   2. cargo test --workspace
-#   3. create/refresh .venv (tests/setup-venv.sh; pip only when pins changed)
-#   4. black-box suite: .venv/bin/python -m pytest tests -q -rfEs -n 2 --dist loadfile
+#   3. benchmark smoke: bench/run.sh --smoke (seconds; fails on any error)
+#   4. create/refresh .venv (tests/setup-venv.sh; pip only when pins changed)
+#   5. black-box suite: .venv/bin/python -m pytest tests -q -rfEs -n 2 --dist loadfile
 # Stops at the first failing step and exits non-zero. pytest's summary line is
 # the last line printed.
 set -euo pipefail
@@ -18,6 +19,9 @@ cargo build --workspace
 
 step "cargo test --workspace"
 cargo test --workspace
+
+step "benchmark smoke (bench/run.sh --smoke)"
+FERROSTACK_BIN="${FERROSTACK_BIN:-$ROOT/target/debug/ferrostack}" bash bench/run.sh --smoke
 
 step "test virtualenv"
 bash tests/setup-venv.sh

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Benchmark driver (run it through bench/run.sh, which installs what it
+needs). Full mode: upstream Keystone+Glance and ferrostack, one after the
+other; --smoke: ferrostack only, a tiny data set, seconds."""
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from harness import machine, report, runner, servers, transfer
+
+BENCH = Path(__file__).resolve().parent
+
+
+def parse():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--binary", required=True, help="the ferrostack binary")
+    ap.add_argument("--venv", default=str(BENCH / ".work" / "venv"))
+    ap.add_argument("--no-upstream", action="store_true", help="ferrostack only")
+    ap.add_argument("--duration", type=int, help="whole seconds per measurement")
+    ap.add_argument("--size", type=int,
+                    help="users = projects = images (default 1000; smoke 20); servers: 10 per project")
+    ap.add_argument("--out", help="results directory (default bench/results/DATE)")
+    return ap.parse_args()
+
+
+class Config:
+    def __init__(self, a):
+        smoke = a.smoke
+        self.smoke = smoke
+        self.duration = a.duration or (1 if smoke else 5)
+        self.concurrency = [1, 8] if smoke else [1, 8, 32]
+        self.write_concurrency = [1, 8] if smoke else [1, 8, 32]
+        self.users = self.projects = self.images = 20 if smoke else 1000
+        self.server_projects = 3 if smoke else 1000   # × 10 servers each
+        if a.size:
+            self.users = self.projects = self.images = self.server_projects = a.size
+        self.rounds = 4 if smoke else 12               # bcrypt cost
+        self.settle = 0.5 if smoke else 5.0
+        self.blob_size = (8 if smoke else 100) << 20
+        self.transfer_rounds = 1 if smoke else 3
+        self.skip_compute = False
+        self.blob = BENCH / ".work" / f"blob-{self.blob_size >> 20}MiB.bin"
+
+    def public(self):
+        return {k: v for k, v in vars(self).items() if k != "blob"}
+
+
+def main():
+    a = parse()
+    cfg = Config(a)
+    stamp = time.strftime("%Y-%m-%d")
+    default = BENCH / ".work" / "smoke-results" if cfg.smoke else BENCH / "results" / stamp
+    out = Path(a.out) if a.out else default
+    raw = out / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    work = BENCH / ".work"
+    work.mkdir(exist_ok=True)
+    log_lines = []
+
+    def log(msg):
+        print(msg, flush=True)
+        log_lines.append(msg)
+
+    started = time.monotonic()
+    res = {"machine": machine.describe(a.binary), "config": cfg.public()}
+    cfg.blob_md5, cfg.blob_sha256 = transfer.make_blob(cfg.blob, cfg.blob_size)
+    failures = runner.Failures()
+    upstream = not (cfg.smoke or a.no_upstream)
+    if upstream:
+        t = machine.bcrypt_hash_seconds(Path(a.venv) / "bin" / "python", 12)
+        res["bcrypt"] = {"cost": 12, "hash_s": t, "cores": res["machine"]["nproc"],
+                         "bound_rps": res["machine"]["nproc"] / t if t else None}
+        if t:
+            log(f"bcrypt cost 12: {t * 1000:.0f} ms per hash; bound "
+                f"{res['bcrypt']['bound_rps']:.1f} token issues/s on {res['machine']['nproc']} cores")
+
+    log("== ferrostack")
+    data = work / ("ferro-smoke" if cfg.smoke else "ferro-data")
+    if data.exists():
+        shutil.rmtree(data)
+    res["ferrostack"] = runner.run_side(
+        lambda: servers.ferrostack(a.binary, data, raw, cfg.rounds), cfg, raw, log, failures, True)
+
+    if upstream:
+        log("== upstream keystone + glance")
+        up = servers.Upstream(a.venv, work / "upstream-data", raw)
+        up.setup()
+        res["upstream"] = runner.run_side(up.target, cfg, raw, log, runner.Failures(), False)
+        res["machine"]["upstream_versions"] = servers.versions(a.venv)
+
+    res["machine"]["loadavg_end"] = machine.loadavg()
+    res["elapsed_s"] = time.monotonic() - started
+    res["failures"] = list(failures)
+    res["config"]["blob_size"] = cfg.blob_size
+    (raw / "results.json").write_text(json.dumps(res, indent=2, default=str))
+    (raw / "log.txt").write_text("\n".join(log_lines) + "\n")
+    md = report.render(res)
+    (out / "RESULTS.md").write_text(md)
+    log(f"results: {out / 'RESULTS.md'} ({res['elapsed_s']:.0f} s)")
+    if failures:
+        print("FAILED scenarios on ferrostack:", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

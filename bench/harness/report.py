@@ -1,0 +1,229 @@
+"""The results as markdown: machine, side-by-side tables, targets met or
+missed. Ratios are ferrostack / upstream for rates (higher is better)
+and upstream / ferrostack for memory and time (higher is better)."""
+
+MiB = 2 ** 20
+
+
+def _f(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}"
+
+
+def _rate(m):
+    if m is None:
+        return "–"
+    return _f(m["rps"]) if m["requests"] else "0 (none completed)"
+
+
+def _lat(m, digits=1):
+    if m is None or not m["requests"]:
+        return "– / –"
+    return f"{_f(m['p50_ms'], digits)} / {_f(m['p99_ms'], digits)}"
+
+
+def _ratio(a, b):
+    return a / b if a and b else None
+
+
+def _peak(side, key):
+    """Best req/s over the concurrencies, and the concurrency."""
+    runs = side["requests"].get(key, {})
+    if not runs:
+        return None, None
+    conns, m = max(runs.items(), key=lambda kv: kv[1]["rps"])
+    return m["rps"], conns
+
+
+def _machine(res):
+    m = res["machine"]
+    lines = ["## Machine", "",
+             f"- date: {m['date']}; run took {res['elapsed_s'] / 60:.1f} min",
+             f"- CPU: {m['cpu']}, nproc {m['nproc']}; RAM {m['ram_gib']} GiB; kernel {m['kernel']}",
+             f"- ferrostack commit {m['ferrostack_commit']}, binary {m['ferrostack_binary']}",
+             f"- load average (1/5/15 min) at start {' '.join(m['loadavg_start'])}, "
+             f"at end {' '.join(m.get('loadavg_end', []))} (other jobs share this machine)",
+             f"- load generator: {m['wrk']}; Python {m['python']}"]
+    if "upstream_versions" in m:
+        v = ", ".join(f"{k} {val}" for k, val in sorted(m["upstream_versions"].items()))
+        lines.append(f"- upstream: {v}; gunicorn 2 sync workers per service; SQLite; "
+                     "Fernet tokens; Glance file store, no auth in front")
+    c = res["config"]
+    lines.append(f"- data set: {c['users']} users, {c['projects']} projects, {c['images']} images; "
+                 f"{c['duration']:g} s per measurement; concurrency {c['concurrency']}")
+    return lines
+
+
+def _requests_table(res):
+    fs, up = res["ferrostack"], res.get("upstream")
+    lines = ["## Request scenarios", "",
+             "req/s; latency p50/p99 in ms; server CPU ms per request; errors = non-2xx "
+             "and socket errors.", "",
+             "| scenario | conc | upstream req/s | Ferrostack req/s | ratio | upstream p50/p99 "
+             "| Ferrostack p50/p99 | CPU ms/req up / fs | errors up / fs |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    labels = {"token_issue": "token issue (password)", "token_validate": "token validation",
+              "users_list": "GET /v3/users", "projects_list": "GET /v3/projects",
+              "images_list": "GET /v2/images", "images_list_1000": "GET /v2/images?limit=1000"}
+    for key, runs in fs["requests"].items():
+        for conns, f in runs.items():
+            u = up["requests"][key][conns] if up else None
+            lines.append(
+                f"| {labels.get(key, key)} | {conns} | {_rate(u)} | {_rate(f)} | "
+                f"{_f(_ratio(f['rps'], u and u['rps']))}× | {_lat(u)} | {_lat(f, 2)} | "
+                f"{_f(u and u['cpu_ms_per_req'], 2)} / {_f(f['cpu_ms_per_req'], 3)} | "
+                f"{u['errors'] if u else '–'} / {f['errors']} |")
+    return lines
+
+
+def _servers_table(res):
+    fs, up = res["ferrostack"], res.get("upstream")
+    lines = ["## Start-up, memory, image data, concurrent writes", "",
+             "| measure | upstream | Ferrostack | ratio |", "|---|---:|---:|---:|"]
+    f = fs["servers"]["ferrostack"]
+    if up:
+        ks, gl = up["servers"]["keystone"], up["servers"]["glance"]
+        lines += [
+            f"| start-up to first 200, Keystone (s) | {ks['startup_s']:.2f} | "
+            f"{f['startup_s']:.3f} | {_f(_ratio(ks['startup_s'], f['startup_s']))}× faster |",
+            f"| start-up to first 200, Glance (s) | {gl['startup_s']:.2f} | – | |",
+            f"| idle RSS, Keystone alone ({ks['processes']} processes, MiB) | "
+            f"{ks['idle_rss'] / MiB:.1f} | {f['idle_rss'] / MiB:.1f} | "
+            f"{_f(_ratio(ks['idle_rss'], f['idle_rss']))}× smaller |",
+            f"| idle RSS, Keystone + Glance (MiB) | {(ks['idle_rss'] + gl['idle_rss']) / MiB:.1f} | "
+            f"{f['idle_rss'] / MiB:.1f} | "
+            f"{_f(_ratio(ks['idle_rss'] + gl['idle_rss'], f['idle_rss']))}× smaller |",
+            f"| RSS after all scenarios, Keystone + Glance (MiB) | "
+            f"{(ks['peak_rss_final'] + gl['peak_rss_final']) / MiB:.1f} | "
+            f"{f['peak_rss_final'] / MiB:.1f} | |",
+        ]
+    else:
+        lines += [f"| start-up to first 200 (s) | – | {f['startup_s']:.3f} | |",
+                  f"| idle RSS (MiB) | – | {f['idle_rss'] / MiB:.1f} | |"]
+    peak_f = _max_peak(fs)
+    peak_u = _max_peak(up) if up else None
+    lines.append(f"| peak RSS during the scenarios, sampled every 100 ms (MiB) | "
+                 f"{_f(peak_u and peak_u / MiB)} | {peak_f / MiB:.1f} | |")
+    tf, tu = fs.get("transfer", {}), (up or {}).get("transfer", {})
+    size = res["config"].get("blob_size", 0) >> 20
+    for k, label in (("upload_mb_s", "upload"), ("download_mb_s", "download")):
+        lines.append(f"| {size} MiB image {label} (MB/s, median, checksum verified) | "
+                     f"{_f(tu.get(k))} | {_f(tf.get(k))} | {_f(_ratio(tf.get(k), tu.get(k)))}× |")
+    cf, cu = fs["creates"], (up or {}).get("creates")
+    lines.append(f"| image creates from 16 connections (req/s) | {_f(cu and cu['rps'])} | "
+                 f"{_f(cf['rps'])} | {_f(_ratio(cf['rps'], cu and cu['rps']))}× |")
+    lines.append(f"| … of which 5xx | {cu['s5xx'] if cu else '–'} of {cu['requests'] if cu else '–'} | "
+                 f"{cf['s5xx']} of {cf['requests']} | |")
+    return lines
+
+
+def _max_peak(side):
+    """Sum over the side's servers of each one's highest sampled RSS (every
+    measurement dict carries `server` and `peak_rss`)."""
+    best = {}
+
+    def walk(v):
+        if isinstance(v, dict):
+            if "server" in v and "peak_rss" in v:
+                best[v["server"]] = max(best.get(v["server"], 0), v["peak_rss"])
+            for x in v.values():
+                walk(x)
+
+    walk({k: v for k, v in side.items() if k != "servers"})
+    return sum(best.values())
+
+
+def _compute(res):
+    c = res["ferrostack"].get("compute")
+    if not c:
+        return []
+    b, w = c["bulk"], c["walk"]
+    lines = ["## Ferrostack alone: compute (fake driver) and network", "",
+             f"- server create to ACTIVE, one client, sequential: p50 "
+             f"{c['create_to_active_ms']['p50']:.1f} ms, max {c['create_to_active_ms']['max']:.1f} ms "
+             f"({c['create_to_active_ms']['n']} servers)",
+             f"- {b['servers']:,} server creates from 16 concurrent clients (10 per project, "
+             f"upstream's default quota): {b['creates_per_s']:,.0f} creates/s, POST p50 "
+             f"{b['p50_ms']:.1f} ms / p99 {b['p99_ms']:.1f} ms, errors {b['errors']}; all ACTIVE "
+             f"{b['active_after_s']:.1f} s after the last POST",
+             f"- walking all {w['servers']:,} servers through `GET /servers/detail?all_tenants=1` "
+             f"in pages of {w['page']}: {w['seconds']:.2f} s", "",
+             "| request | conc | req/s | p50 / p99 ms | CPU ms/req | errors |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, runs in c["detail"].items():
+        for conns, m in runs.items():
+            lines.append(f"| GET /servers/detail?all_tenants=1, {label} | {conns} | "
+                         f"{_rate(m)} | {_lat(m, 2)} | "
+                         f"{_f(m['cpu_ms_per_req'], 2)} | {m['errors']} |")
+    for kind, runs in c["network"].items():
+        for conns, m in runs.items():
+            lines.append(f"| POST /v2.0/{kind}s | {conns} | {_rate(m)} | {_lat(m, 2)} | "
+                         f"{_f(m['cpu_ms_per_req'], 2)} | {m['errors']} |")
+    return lines
+
+
+def targets(res):
+    """(target, measured, met) rows; empty without an upstream side."""
+    fs, up = res["ferrostack"], res.get("upstream")
+    if not up:
+        return []
+    rows = []
+
+    def ratio_row(name, keys, goal):
+        ratios = [_ratio(_peak(fs, k)[0], _peak(up, k)[0]) for k in keys]
+        worst = min(r for r in ratios if r) if all(ratios) else None
+        rows.append((name, f"{_f(worst)}× (peak req/s vs peak req/s)",
+                     worst is not None and worst >= goal))
+
+    ratio_row("token validation ≥ 100× Keystone", ["token_validate"], 100)
+    ratio_row("user and project lists ≥ 50×", ["users_list", "projects_list"], 50)
+    ratio_row("image lists ≥ 20× Glance", ["images_list", "images_list_1000"], 20)
+    bound = res.get("bcrypt", {}).get("bound_rps")
+    issue = _peak(fs, "token_issue")[0]
+    if bound and issue:
+        rows.append(("token issue within 15 % of the bcrypt bound",
+                     f"{issue:.1f}/s = {issue / bound * 100:.0f} % of {bound:.1f}/s",
+                     issue >= 0.85 * bound))
+    f, ks = fs["servers"]["ferrostack"], up["servers"]["keystone"]
+    rows.append(("idle RSS ≤ 1/10 of Keystone alone",
+                 f"{f['idle_rss'] / MiB:.1f} MiB vs {ks['idle_rss'] / MiB:.1f} MiB "
+                 f"(1/{ks['idle_rss'] / f['idle_rss']:.1f})", f["idle_rss"] * 10 <= ks["idle_rss"]))
+    rows.append(("start-up to first 200 ≤ 1/20 of Keystone's",
+                 f"{f['startup_s'] * 1000:.0f} ms vs {ks['startup_s'] * 1000:.0f} ms "
+                 f"(1/{ks['startup_s'] / f['startup_s']:.0f})", f["startup_s"] * 20 <= ks["startup_s"]))
+    tf, tu = fs.get("transfer", {}), up.get("transfer", {})
+    for k, label in (("upload_mb_s", "upload"), ("download_mb_s", "download")):
+        if tf.get(k) and tu.get(k):
+            rows.append((f"image {label} ≥ Glance", f"{tf[k]:.0f} vs {tu[k]:.0f} MB/s",
+                         tf[k] >= tu[k]))
+    rows.append(("zero 5xx under concurrent image creates",
+                 f"Ferrostack {fs['creates']['s5xx']}, Glance {up['creates']['s5xx']}",
+                 fs["creates"]["s5xx"] == 0))
+    return rows
+
+
+def render(res):
+    title = "Benchmark: Ferrostack vs upstream Keystone and Glance"
+    if not res.get("upstream"):
+        title = "Benchmark (Ferrostack only" + (", smoke)" if res["config"]["smoke"] else ")")
+    lines = [f"# {title}", "", "Produced by `bench/run.sh`; see bench/README.md for how each "
+             "number is measured.", ""]
+    rows = targets(res)
+    if rows:
+        lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
+        lines += [f"| {n} | {m} | {'met' if ok else '**missed**'} |" for n, m, ok in rows]
+        lines.append("")
+    b = res.get("bcrypt")
+    if b and b.get("hash_s"):
+        lines += [f"bcrypt bound: one cost-12 hash takes {b['hash_s'] * 1000:.0f} ms here "
+                  f"(Python's bcrypt, median of 5), so {b['cores']} cores can check at most "
+                  f"{b['bound_rps']:.1f} passwords/s.", ""]
+    for part in (_machine(res), _requests_table(res), _servers_table(res), _compute(res)):
+        lines += part + [""]
+    if res.get("failures"):
+        lines += ["## Ferrostack failures (errors, or no request completed in the window)", ""]
+        lines += [f"- {f}" for f in res["failures"]] + [""]
+    return "\n".join(lines)
