@@ -103,6 +103,18 @@ def test_flavors_and_keypairs(sqlite_server):
     assert nova.get("/flavors/nope").json()["itemNotFound"]["code"] == 404
     page = nova.get("/flavors?limit=2").json()
     assert len(page["flavors"]) == 2 and page["flavors_links"][0]["rel"] == "next"
+    # following the next links keeps the request's filters (as Nova's links do)
+    href = s.url + "/compute/v2.1/flavors/detail?minRam=512&limit=2"
+    walked = []
+    while href:
+        page = requests.get(href, headers=nova.h, timeout=30).json()
+        walked += page["flavors"]
+        links = page.get("flavors_links") or []
+        href = links[0]["href"] if links else None
+        assert href is None or ("minRam=512" in href and "limit=2" in href), href
+    assert walked and all(f["ram"] >= 512 for f in walked)
+    every = nova.get("/flavors/detail?minRam=512").json()["flavors"]
+    assert [f["id"] for f in walked] == [f["id"] for f in every]
     r = nova.post("/os-keypairs", {"keypair": {"name": "k1"}})
     assert r.status_code == 200, r.text
     k = r.json()["keypair"]
@@ -222,6 +234,17 @@ def test_isolation_between_projects(sqlite_server):
     assert b.req("DELETE", f"/servers/{sid}").status_code == 404
     assert b.post(f"/servers/{sid}/action", {"os-stop": None}).status_code == 404
     assert Nova(s, admin).get("/servers/detail?all_tenants=1").json()["servers"][0]["id"] == sid
+    # a second server in project B; admin pages through every project's servers
+    nid_b = _net(s, toks["pb"], name="nb", cidr="10.2.0.0/24")
+    r = b.post("/servers", {"server": {"name": "theirs", "imageRef": iid, "flavorRef": "42",
+                                       "networks": [{"uuid": nid_b}]}})
+    assert r.status_code == 202, r.text
+    page = Nova(s, admin).get("/servers?all_tenants=1&limit=1").json()
+    assert len(page["servers"]) == 1
+    nxt = page["servers_links"][0]["href"]
+    assert "all_tenants=1" in nxt and "limit=1" in nxt, nxt
+    rest = requests.get(nxt, headers={"X-Auth-Token": admin}, timeout=30).json()["servers"]
+    assert {x["id"] for x in page["servers"] + rest} == {sid, r.json()["server"]["id"]}
 
 
 def test_kill9_during_build_recovers(tmp_path):

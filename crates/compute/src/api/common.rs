@@ -138,13 +138,17 @@ pub fn paginate<T>(
     Ok((page, if more { next } else { None }))
 }
 
-/// `[{"rel": "next", "href": ...}]` for a collection path and query.
-pub fn next_link(base: &BaseUrl, path: &str, limit: Option<&str>, marker: &str) -> Value {
-    let mut q = format!("marker={marker}");
-    if let Some(l) = limit {
-        q = format!("limit={l}&{q}");
+/// `[{"rel": "next", "href": ...}]` for a collection path: the request's own
+/// query (filters, `limit`, `all_tenants`, ...) with `marker` replaced, as
+/// Nova builds it, so following the link keeps the same selection.
+pub fn next_link(base: &BaseUrl, path: &str, q: &QueryParams, marker: &str) -> Value {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in q.0.iter().filter(|(k, _)| k != "marker") {
+        ser.append_pair(k, v);
     }
-    json!([{"rel": "next", "href": base.join(&format!("/v2.1/{path}?{q}"))}])
+    ser.append_pair("marker", marker);
+    let query = ser.finish();
+    json!([{"rel": "next", "href": base.join(&format!("/v2.1/{path}?{query}"))}])
 }
 
 /// Query parameters as pairs (repeated keys kept).

@@ -96,7 +96,7 @@ async fn listing(
     let mut body = json!({ "flavors": items });
     if let Some(m) = next {
         let path = if detail { "flavors/detail" } else { "flavors" };
-        body["flavors_links"] = next_link(base, path, query_get(q, "limit"), &m);
+        body["flavors_links"] = next_link(base, path, q, &m);
     }
     Ok(ok(body))
 }

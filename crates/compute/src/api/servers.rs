@@ -260,7 +260,7 @@ async fn listing(
         } else {
             "servers"
         };
-        body["servers_links"] = next_link(base, path, query_get(q, "limit"), &m);
+        body["servers_links"] = next_link(base, path, q, &m);
     }
     Ok(ok(body))
 }
