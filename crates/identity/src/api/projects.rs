@@ -81,7 +81,7 @@ pub async fn list(
 ) -> Result<Response> {
     let f = Filters::new(&q);
     policy::domain_reader(&ctx, "identity:list_projects", f.get("domain_id"))?;
-    let mut items: Vec<Value> = projects::list(id.db())
+    let mut items: Vec<Value> = projects::list_where(id.db(), f.get("name"), f.get("domain_id"))
         .await?
         .iter()
         .filter(|p| tags_match(p, &f))

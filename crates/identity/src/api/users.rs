@@ -58,7 +58,7 @@ pub async fn list(
 ) -> Result<Response> {
     let f = Filters::new(&q);
     policy::domain_reader(&ctx, "identity:list_users", f.get("domain_id"))?;
-    let items = users::list(id.db())
+    let items = users::list(id.db(), f.get("name"), f.get("domain_id"))
         .await?
         .iter()
         .map(|u| render(u, &base))

@@ -1,6 +1,10 @@
 //! The service catalog as tokens and `/v3/auth/catalog` show it.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
+
+use super::cache::CatalogRows;
 
 use crate::error::Result;
 use crate::store::catalog;
@@ -11,8 +15,8 @@ impl Identity {
     /// for the token's project (endpoints needing a project are left out of
     /// project-less catalogs, as upstream).
     pub async fn catalog(&self, project_id: Option<&str>, user_id: &str) -> Result<Vec<Value>> {
-        let services = catalog::list_services(self.db()).await?;
-        let endpoints = catalog::list_endpoints(self.db()).await?;
+        let rows = self.catalog_rows().await?;
+        let (services, endpoints) = &*rows;
         let mut out = Vec::new();
         for s in services.iter().filter(|s| s.enabled) {
             let eps: Vec<Value> = endpoints
@@ -37,6 +41,20 @@ impl Identity {
             }));
         }
         Ok(out)
+    }
+
+    /// Services and endpoints, from the cache while no identity write
+    /// happened since they were read.
+    async fn catalog_rows(&self) -> Result<CatalogRows> {
+        let generation = self.generation().await?;
+        if let Some(rows) = self.cache().catalog(generation) {
+            return Ok(rows);
+        }
+        let services = catalog::list_services(self.db()).await?;
+        let endpoints = catalog::list_endpoints(self.db()).await?;
+        let rows = Arc::new((services, endpoints));
+        self.cache().put_catalog(generation, rows.clone());
+        Ok(rows)
     }
 }
 

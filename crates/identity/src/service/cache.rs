@@ -1,0 +1,132 @@
+//! The token validation cache and the identity generation it is keyed on.
+//!
+//! A validation (user, scope, roles, revocation checks) is kept per token
+//! string, tagged with the identity generation read before the database was
+//! consulted. Every identity write bumps the generation once it is done (the
+//! `bump_on_write` layer of the router), so an entry computed before a write
+//! never answers after it: revocations, role removals, disabled or deleted
+//! users, projects and domains take effect at once. On PostgreSQL the
+//! generation also lives in the database (`identity_generation`), so writes
+//! through another process invalidate this one's entries too. Entries also
+//! end at the token's (or its application credential's) expiry and after
+//! [`TTL`] at most; the cache holds at most [`CAPACITY`] entries.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ferro_store::DbKind;
+
+use super::tokens::Validated;
+use crate::error::Result;
+use crate::store::catalog::{Endpoint, Service};
+use crate::store::generation;
+use crate::Identity;
+
+/// The longest an entry is trusted, in microseconds.
+pub const TTL: i64 = 60 * 1_000_000;
+/// The most entries kept; past it, stale ones go, then all of them.
+pub const CAPACITY: usize = 10_000;
+
+/// Which identity state a cached answer was computed from: the process's
+/// own write count and the shared one (PostgreSQL; 0 on SQLite).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generation {
+    local: u64,
+    shared: i64,
+}
+
+struct Entry {
+    generation: Generation,
+    valid_until: i64,
+    validated: Arc<Validated>,
+}
+
+/// Services and endpoints as the catalog is built from them.
+pub type CatalogRows = Arc<(Vec<Service>, Vec<Endpoint>)>;
+
+#[derive(Default)]
+pub struct Cache {
+    local: AtomicU64,
+    tokens: Mutex<HashMap<String, Entry>>,
+    catalog: Mutex<Option<(Generation, CatalogRows)>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl Cache {
+    pub fn get(&self, token: &str, generation: Generation, now: i64) -> Option<Arc<Validated>> {
+        let tokens = locked(&self.tokens);
+        let e = tokens.get(token)?;
+        (e.generation == generation && now < e.valid_until).then(|| e.validated.clone())
+    }
+
+    pub fn put(&self, token: &str, generation: Generation, now: i64, v: Arc<Validated>) {
+        let mut valid_until = v.payload.expires_at.min(now + TTL);
+        if let Some(exp) = v.app_cred.as_ref().and_then(|ac| ac.expires_at) {
+            valid_until = valid_until.min(exp);
+        }
+        if valid_until <= now {
+            return;
+        }
+        let mut tokens = locked(&self.tokens);
+        if tokens.len() >= CAPACITY && !tokens.contains_key(token) {
+            tokens.retain(|_, e| e.generation == generation && now < e.valid_until);
+            if tokens.len() >= CAPACITY {
+                tokens.clear();
+            }
+        }
+        tokens.insert(
+            token.to_owned(),
+            Entry {
+                generation,
+                valid_until,
+                validated: v,
+            },
+        );
+    }
+
+    pub fn catalog(&self, generation: Generation) -> Option<CatalogRows> {
+        match &*locked(&self.catalog) {
+            Some((g, rows)) if *g == generation => Some(rows.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn put_catalog(&self, generation: Generation, rows: CatalogRows) {
+        *locked(&self.catalog) = Some((generation, rows));
+    }
+}
+
+impl Identity {
+    /// The identity generation, read before any state a cached answer
+    /// depends on.
+    pub async fn generation(&self) -> Result<Generation> {
+        let local = self.cache().local.load(Ordering::Acquire);
+        let shared = match self.db().kind() {
+            DbKind::Postgres => generation::get(self.db()).await?,
+            DbKind::Sqlite => 0,
+        };
+        Ok(Generation { local, shared })
+    }
+
+    /// Invalidate every cached answer (after a write, a key rotation).
+    pub async fn bump_generation(&self) {
+        self.cache().local.fetch_add(1, Ordering::AcqRel);
+        if self.db().kind() == DbKind::Postgres {
+            if let Err(e) = generation::bump(self.db()).await {
+                tracing::error!(error = %e, "could not bump the identity generation");
+            }
+        }
+    }
+
+    /// Drop every cached answer of this process only (key rotation).
+    pub fn bump_local_generation(&self) {
+        self.cache().local.fetch_add(1, Ordering::AcqRel);
+    }
+}
