@@ -16,6 +16,7 @@ mod roles;
 mod services;
 mod users;
 mod v2;
+mod views;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;

@@ -19,8 +19,10 @@ use ferro_store::DbKind;
 
 use super::tokens::Validated;
 use crate::error::Result;
-use crate::store::catalog::{Endpoint, Service};
+use crate::store::catalog::{self, Endpoint, Service};
 use crate::store::generation;
+use crate::store::projects::{self, Project};
+use crate::store::users::{self, User};
 use crate::Identity;
 
 /// The longest an entry is trusted, in microseconds.
@@ -45,11 +47,35 @@ struct Entry {
 /// Services and endpoints as the catalog is built from them.
 pub type CatalogRows = Arc<(Vec<Service>, Vec<Endpoint>)>;
 
+/// One value read from the database, good while the generation holds.
+pub struct Slot<T>(Mutex<Option<(Generation, Arc<T>)>>);
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot(Mutex::new(None))
+    }
+}
+
+impl<T> Slot<T> {
+    fn get(&self, generation: Generation) -> Option<Arc<T>> {
+        match &*locked(&self.0) {
+            Some((g, v)) if *g == generation => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, generation: Generation, v: Arc<T>) {
+        *locked(&self.0) = Some((generation, v));
+    }
+}
+
 #[derive(Default)]
 pub struct Cache {
     local: AtomicU64,
     tokens: Mutex<HashMap<String, Entry>>,
-    catalog: Mutex<Option<(Generation, CatalogRows)>>,
+    catalog: Slot<(Vec<Service>, Vec<Endpoint>)>,
+    users: Slot<Vec<User>>,
+    projects: Slot<Vec<Project>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,17 +116,6 @@ impl Cache {
             },
         );
     }
-
-    pub fn catalog(&self, generation: Generation) -> Option<CatalogRows> {
-        match &*locked(&self.catalog) {
-            Some((g, rows)) if *g == generation => Some(rows.clone()),
-            _ => None,
-        }
-    }
-
-    pub fn put_catalog(&self, generation: Generation, rows: CatalogRows) {
-        *locked(&self.catalog) = Some((generation, rows));
-    }
 }
 
 impl Identity {
@@ -123,6 +138,43 @@ impl Identity {
                 tracing::error!(error = %e, "could not bump the identity generation");
             }
         }
+    }
+
+    /// Every user, from the cache while no identity write happened since.
+    pub async fn all_users(&self) -> Result<Arc<Vec<User>>> {
+        let generation = self.generation().await?;
+        if let Some(v) = self.cache().users.get(generation) {
+            return Ok(v);
+        }
+        let v = Arc::new(users::list(self.db(), None, None).await?);
+        self.cache().users.put(generation, v.clone());
+        Ok(v)
+    }
+
+    /// Every project with its tags, from the cache while no identity write
+    /// happened since.
+    pub async fn all_projects(&self) -> Result<Arc<Vec<Project>>> {
+        let generation = self.generation().await?;
+        if let Some(v) = self.cache().projects.get(generation) {
+            return Ok(v);
+        }
+        let v = Arc::new(projects::list(self.db()).await?);
+        self.cache().projects.put(generation, v.clone());
+        Ok(v)
+    }
+
+    /// Services and endpoints, from the cache while no identity write
+    /// happened since.
+    pub async fn catalog_rows(&self) -> Result<CatalogRows> {
+        let generation = self.generation().await?;
+        if let Some(v) = self.cache().catalog.get(generation) {
+            return Ok(v);
+        }
+        let services = catalog::list_services(self.db()).await?;
+        let endpoints = catalog::list_endpoints(self.db()).await?;
+        let v = Arc::new((services, endpoints));
+        self.cache().catalog.put(generation, v.clone());
+        Ok(v)
     }
 
     /// Drop every cached answer of this process only (key rotation).

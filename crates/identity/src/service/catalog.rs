@@ -1,13 +1,8 @@
 //! The service catalog as tokens and `/v3/auth/catalog` show it.
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
 
-use super::cache::CatalogRows;
-
 use crate::error::Result;
-use crate::store::catalog;
 use crate::Identity;
 
 impl Identity {
@@ -41,20 +36,6 @@ impl Identity {
             }));
         }
         Ok(out)
-    }
-
-    /// Services and endpoints, from the cache while no identity write
-    /// happened since they were read.
-    async fn catalog_rows(&self) -> Result<CatalogRows> {
-        let generation = self.generation().await?;
-        if let Some(rows) = self.cache().catalog(generation) {
-            return Ok(rows);
-        }
-        let services = catalog::list_services(self.db()).await?;
-        let endpoints = catalog::list_endpoints(self.db()).await?;
-        let rows = Arc::new((services, endpoints));
-        self.cache().put_catalog(generation, rows.clone());
-        Ok(rows)
     }
 }
 

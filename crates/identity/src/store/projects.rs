@@ -149,9 +149,6 @@ pub async fn list_where(
     name: Option<&str>,
     domain_id: Option<&str>,
 ) -> sqlx::Result<Vec<Project>> {
-    if name.is_none() && domain_id.is_none() {
-        return list(db).await;
-    }
     let rows = sqlx::query(
         "SELECT * FROM identity_project WHERE ($1 IS NULL OR name = $1) \
          AND ($2 IS NULL OR domain_id = $2) ORDER BY name",
@@ -163,16 +160,12 @@ pub async fn list_where(
     with_tags(db, rows.iter().map(from_row).collect()).await
 }
 
-pub async fn list_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Project>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+/// The projects of `all` whose ids are in `ids`, in `all`'s order.
+pub fn select<'a>(all: &'a [Project], ids: &[String]) -> Vec<&'a Project> {
     let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
-    let all = list(db).await?;
-    Ok(all
-        .into_iter()
+    all.iter()
         .filter(|p| wanted.contains(p.id.as_str()))
-        .collect())
+        .collect()
 }
 
 /// A project and its ancestors, nearest first, as `(id, domain_id)`; empty
