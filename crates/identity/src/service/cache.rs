@@ -182,3 +182,90 @@ impl Identity {
         self.cache().local.fetch_add(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::domains::Domain;
+    use crate::token::{Payload, Scope};
+    use crate::validate::Object;
+
+    fn validated(expires_at: i64) -> Arc<Validated> {
+        let user = User {
+            id: "u".into(),
+            name: "u".into(),
+            domain_id: "default".into(),
+            enabled: true,
+            default_project_id: None,
+            password_hash: None,
+            password_created_at: None,
+            description: None,
+            extra: Object::new(),
+            options: Object::new(),
+        };
+        let domain = Domain {
+            id: "default".into(),
+            name: "Default".into(),
+            description: String::new(),
+            enabled: true,
+            extra: Object::new(),
+            options: Object::new(),
+        };
+        Arc::new(Validated {
+            payload: Payload::new(
+                "u".into(),
+                &["password".into()],
+                Scope::System,
+                0,
+                expires_at,
+            ),
+            user,
+            user_domain: domain,
+            project: None,
+            domain: None,
+            roles: Vec::new(),
+            app_cred: None,
+        })
+    }
+
+    const G0: Generation = Generation {
+        local: 0,
+        shared: 0,
+    };
+    const G1: Generation = Generation {
+        local: 1,
+        shared: 0,
+    };
+
+    #[test]
+    fn answers_only_within_its_generation() {
+        let c = Cache::default();
+        c.put("t", G0, 10, validated(TTL * 10));
+        assert!(c.get("t", G0, 11).is_some());
+        assert!(c.get("t", G1, 11).is_none());
+        assert!(c.get("other", G0, 11).is_none());
+    }
+
+    #[test]
+    fn ends_at_expiry_and_after_ttl() {
+        let c = Cache::default();
+        c.put("short", G0, 0, validated(100));
+        assert!(c.get("short", G0, 99).is_some());
+        assert!(c.get("short", G0, 100).is_none());
+        c.put("long", G0, 0, validated(TTL * 10));
+        assert!(c.get("long", G0, TTL - 1).is_some());
+        assert!(c.get("long", G0, TTL).is_none());
+        c.put("expired", G0, 200, validated(100));
+        assert!(c.get("expired", G0, 50).is_none());
+    }
+
+    #[test]
+    fn stays_within_capacity() {
+        let c = Cache::default();
+        for i in 0..CAPACITY + 5 {
+            c.put(&format!("t{i}"), G0, 0, validated(TTL));
+        }
+        assert!(locked(&c.tokens).len() <= CAPACITY);
+        assert!(c.get(&format!("t{}", CAPACITY + 4), G0, 1).is_some());
+    }
+}
