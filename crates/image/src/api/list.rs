@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::common::{json, Ctx};
 use crate::error::{Error, Result};
 use crate::model::Image;
-use crate::store::{images, members};
+use crate::store::members;
 use crate::{policy, ImageService};
 
 const DEFAULT_LIMIT: usize = 25;
@@ -57,9 +57,9 @@ pub async fn list(
         Some(p) => members::of_member(svc.db(), p).await?,
         None => HashMap::new(),
     };
-    let mut found: Vec<Image> = images::all(svc.db())
-        .await?
-        .into_iter()
+    let all = svc.all_images().await?;
+    let mut found: Vec<&Image> = all
+        .iter()
         .filter(|img| listed(&ctx, img, &q, memberships.get(&img.id)))
         .collect();
     for (key, value) in &q.filters {
@@ -78,7 +78,7 @@ pub async fn list(
             }
         },
     };
-    let page: Vec<&Image> = found.iter().skip(start).take(q.limit).collect();
+    let page: Vec<&Image> = found.iter().skip(start).take(q.limit).copied().collect();
     let mut body = json!({
         "images": page.iter().map(|i| i.to_json()).collect::<Vec<_>>(),
         "first": link(&q.pairs, None),
