@@ -9,6 +9,7 @@ mod patch;
 mod schemas;
 mod tags;
 mod versions;
+mod view;
 
 use axum::routing::{get, post, put};
 use axum::Router;
