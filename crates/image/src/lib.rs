@@ -32,6 +32,9 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 /// The longest the listing rows are reused, in microseconds.
 const LISTING_TTL: i64 = 5 * 1_000_000;
 
+/// Listing rows with the image write count and the time they were read.
+type Listing = (u64, i64, Arc<Vec<model::Image>>);
+
 /// Settings of the service.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -48,7 +51,7 @@ pub struct ImageService {
 struct Inner {
     db: Db,
     /// `images::all` with the write count and time it was read at (SQLite).
-    listing: Mutex<Option<(u64, i64, Arc<Vec<model::Image>>)>>,
+    listing: Mutex<Option<Listing>>,
     validator: Arc<dyn TokenValidator>,
     data: DataStore,
 }
@@ -87,7 +90,7 @@ impl ImageService {
         Ok(rows)
     }
 
-    fn listing(&self) -> MutexGuard<'_, Option<(u64, i64, Arc<Vec<model::Image>>)>> {
+    fn listing(&self) -> MutexGuard<'_, Option<Listing>> {
         match self.inner.listing.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
