@@ -63,6 +63,7 @@ struct Inner {
     db: Db,
     config: IdentityConfig,
     keys: RwLock<Arc<token::KeyRing>>,
+    cache: service::cache::Cache,
 }
 
 impl Identity {
@@ -74,6 +75,7 @@ impl Identity {
                 db,
                 config,
                 keys: RwLock::new(Arc::new(keys)),
+                cache: service::cache::Cache::default(),
             }),
         })
     }
@@ -84,6 +86,10 @@ impl Identity {
 
     pub fn config(&self) -> &IdentityConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn cache(&self) -> &service::cache::Cache {
+        &self.inner.cache
     }
 
     pub(crate) fn keys(&self) -> Arc<token::KeyRing> {
@@ -104,6 +110,7 @@ impl Identity {
             Ok(mut k) => *k = Arc::new(ring),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(ring),
         }
+        self.bump_local_generation();
         Ok(())
     }
 

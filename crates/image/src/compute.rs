@@ -57,7 +57,7 @@ impl ImageApi for ImageService {
         ctx: &AuthContext,
         ids: Option<&[String]>,
     ) -> ServiceResult<Vec<ImageInfo>> {
-        let all = images::all(self.db()).await.map_err(|e| common(e.into()))?;
+        let all = self.all_images().await.map_err(|e| common(e.into()))?;
         let memberships: HashMap<String, String> = match &ctx.project_id {
             Some(p) => members::of_member(self.db(), p)
                 .await

@@ -14,11 +14,11 @@ mod store;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use ferro_api::time::now_micros;
 use ferro_api::{CommonError, HasValidator, TokenValidator};
-use ferro_store::{Db, Migration};
+use ferro_store::{Db, DbKind, Migration};
 
 use crate::data::DataStore;
 
@@ -28,6 +28,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     name: "image_0001",
     sql: include_str!("../migrations/0001_image.sql"),
 }];
+
+/// The longest the listing rows are reused, in microseconds.
+const LISTING_TTL: i64 = 5 * 1_000_000;
+
+/// Listing rows with the image write count and the time they were read.
+type Listing = (u64, i64, Arc<Vec<model::Image>>);
 
 /// Settings of the service.
 #[derive(Clone, Debug)]
@@ -44,6 +50,8 @@ pub struct ImageService {
 
 struct Inner {
     db: Db,
+    /// `images::all` with the write count and time it was read at (SQLite).
+    listing: Mutex<Option<Listing>>,
     validator: Arc<dyn TokenValidator>,
     data: DataStore,
 }
@@ -53,6 +61,7 @@ impl ImageService {
         ImageService {
             inner: Arc::new(Inner {
                 db,
+                listing: Mutex::new(None),
                 validator,
                 data: DataStore::new(config.data_dir),
             }),
@@ -61,6 +70,31 @@ impl ImageService {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Every image, for listing. On SQLite, where this process is the only
+    /// writer, the rows are reused until an image write or [`LISTING_TTL`];
+    /// on PostgreSQL other processes may write, so they are read each time.
+    pub(crate) async fn all_images(&self) -> ferro_store::sqlx::Result<Arc<Vec<model::Image>>> {
+        if self.db().kind() != DbKind::Sqlite {
+            return Ok(Arc::new(store::images::all(self.db()).await?));
+        }
+        let (writes, now) = (store::images::writes(), now_micros());
+        if let Some((w, at, rows)) = &*self.listing() {
+            if *w == writes && now - at < LISTING_TTL {
+                return Ok(rows.clone());
+            }
+        }
+        let rows = Arc::new(store::images::all(self.db()).await?);
+        *self.listing() = Some((writes, now, rows.clone()));
+        Ok(rows)
+    }
+
+    fn listing(&self) -> MutexGuard<'_, Option<Listing>> {
+        match self.inner.listing.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     pub(crate) fn data(&self) -> &DataStore {

@@ -321,7 +321,7 @@ async fn expand_groups(id: &Identity, rows: Vec<Row>) -> Result<Vec<Row>> {
 
 /// Inherited grants apply to the projects below their target, not the target.
 async fn expand_inherited(id: &Identity, rows: Vec<Row>) -> Result<Vec<Row>> {
-    let all = projects::list(id.db()).await?;
+    let all = id.all_projects().await?;
     let below = |root: &str, target: Target| -> Vec<String> {
         all.iter()
             .filter(|p| match target {

@@ -100,9 +100,9 @@ pub async fn projects(
     base: BaseUrl,
 ) -> Result<Response> {
     let ids = roles::projects_of_user(id.db(), &ctx.user_id).await?;
-    let items = projects::list_by_ids(id.db(), &ids)
-        .await?
-        .iter()
+    let all = id.all_projects().await?;
+    let items = projects::select(&all, &ids)
+        .into_iter()
         .filter(|p| p.enabled)
         .map(|p| super::projects::render(p, &base))
         .collect();

@@ -78,6 +78,15 @@ impl Filters {
         }
     }
 
+    /// Whether any parameter filters on one of `keys` (`name`,
+    /// `name__contains`, ...).
+    pub fn touches(&self, keys: &[&str]) -> bool {
+        self.0.keys().any(|k| {
+            let attr = k.split_once("__").map_or(k.as_str(), |(a, _)| a);
+            keys.contains(&attr)
+        })
+    }
+
     /// Keep the items whose attributes match every filter in `keys`.
     /// Strings compare exactly; `__contains`, `__icontains`, `__startswith`,
     /// `__istartswith`, `__endswith`, `__iendswith`, `__equals`,

@@ -16,9 +16,14 @@ mod roles;
 mod services;
 mod users;
 mod v2;
+mod views;
 
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
+use http::Method;
 
 use crate::error::KeystoneFormat;
 use crate::Identity;
@@ -42,7 +47,45 @@ pub fn router(identity: Identity) -> Router {
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            identity.clone(),
+            bump_on_write,
+        ))
         .with_state(identity)
+}
+
+/// After any request that may have changed identity state, move the
+/// identity generation on so no cached token validation outlives it. Only
+/// reads and token issue (which writes nothing) leave it alone.
+async fn bump_on_write(State(id): State<Identity>, req: Request, next: Next) -> Response {
+    if !may_write(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    // Should the request be abandoned half way (client gone), still forget
+    // what this process cached.
+    let guard = LocalBump(Some(id.clone()));
+    let resp = next.run(req).await;
+    id.bump_generation().await;
+    drop(guard);
+    resp
+}
+
+fn may_write(method: &Method, path: &str) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let issue = path.ends_with("/v3/auth/tokens") || path.ends_with("/v2.0/tokens");
+    !(*method == Method::POST && issue)
+}
+
+struct LocalBump(Option<Identity>);
+
+impl Drop for LocalBump {
+    fn drop(&mut self) {
+        if let Some(id) = self.0.take() {
+            id.bump_local_generation();
+        }
+    }
 }
 
 fn auth_routes() -> Router<Identity> {

@@ -1,6 +1,8 @@
 //! `/v3/projects` and project tags. A project created with `is_domain: true`
 //! is a domain, reachable through both collections as upstream.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use ferro_api::time::now_micros;
@@ -81,8 +83,28 @@ pub async fn list(
 ) -> Result<Response> {
     let f = Filters::new(&q);
     policy::domain_reader(&ctx, "identity:list_projects", f.get("domain_id"))?;
-    let mut items: Vec<Value> = projects::list(id.db())
-        .await?
+    let keys = [
+        "name",
+        "domain_id",
+        "enabled",
+        "parent_id",
+        "is_domain",
+        "id",
+    ];
+    let tagged = ["tags", "tags-any", "not-tags", "not-tags-any"];
+    if !f.touches(&keys) && !f.touches(&tagged) {
+        let all = id.all_projects().await?;
+        let link = |pid: &str| base.join(&format!("/v3/projects/{pid}"));
+        let self_url = base.join("/v3/projects");
+        return Ok(super::views::projects(all.iter(), link, self_url));
+    }
+    let (name, domain) = (f.get("name"), f.get("domain_id"));
+    let found = if name.is_none() && domain.is_none() {
+        id.all_projects().await?
+    } else {
+        Arc::new(projects::list_where(id.db(), name, domain).await?)
+    };
+    let mut items: Vec<Value> = found
         .iter()
         .filter(|p| tags_match(p, &f))
         .map(|p| render(p, &base))
@@ -96,17 +118,7 @@ pub async fn list(
             .map(|d| render_domain(d, &base))
             .collect();
     }
-    let items = f.apply(
-        items,
-        &[
-            "name",
-            "domain_id",
-            "enabled",
-            "parent_id",
-            "is_domain",
-            "id",
-        ],
-    );
+    let items = f.apply(items, &keys);
     Ok(collection("projects", items, &base.join("/v3/projects")))
 }
 

@@ -58,15 +58,22 @@ pub async fn list(
 ) -> Result<Response> {
     let f = Filters::new(&q);
     policy::domain_reader(&ctx, "identity:list_users", f.get("domain_id"))?;
-    let items = users::list(id.db())
+    let keys = ["name", "domain_id", "enabled", "id", "default_project_id"];
+    if !f.touches(&keys) {
+        let all = id.all_users().await?;
+        let link = |uid: &str| base.join(&format!("/v3/users/{uid}"));
+        return Ok(super::views::users(
+            all.iter(),
+            link,
+            base.join("/v3/users"),
+        ));
+    }
+    let items = users::list(id.db(), f.get("name"), f.get("domain_id"))
         .await?
         .iter()
         .map(|u| render(u, &base))
         .collect();
-    let items = f.apply(
-        items,
-        &["name", "domain_id", "enabled", "id", "default_project_id"],
-    );
+    let items = f.apply(items, &keys);
     Ok(collection("users", items, &base.join("/v3/users")))
 }
 
@@ -253,9 +260,9 @@ pub async fn projects(
     policy::reader_or_self(&ctx, "identity:list_user_projects", &uid)?;
     load(&id, &uid).await?;
     let ids = roles::projects_of_user(id.db(), &uid).await?;
-    let items = projects::list_by_ids(id.db(), &ids)
-        .await?
-        .iter()
+    let all = id.all_projects().await?;
+    let items = projects::select(&all, &ids)
+        .into_iter()
         .map(|p| super::projects::render(p, &base))
         .collect();
     let items = Filters::new(&q).apply(items, &["name", "domain_id", "enabled"]);

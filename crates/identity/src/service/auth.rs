@@ -1,6 +1,8 @@
 //! `POST /v3/auth/tokens`: authenticate by password, token or application
 //! credential, pick the scope, and seal a new token.
 
+use std::sync::Arc;
+
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
@@ -41,7 +43,7 @@ struct Proven {
 impl Identity {
     /// Authenticate a v3 auth body (`{"auth": {...}}`) and return the new,
     /// validated token and its string.
-    pub async fn authenticate(&self, body: &Object) -> Result<(String, Validated)> {
+    pub async fn authenticate(&self, body: &Object) -> Result<(String, Arc<Validated>)> {
         let auth = obj(body.get("auth"), "auth")?;
         let identity = obj(auth.get("identity"), "auth.identity")?;
         let methods = method_list(&identity)?;
@@ -72,6 +74,7 @@ impl Identity {
             }
         }
         let token = payload.seal(&self.keys());
+        let generation = self.generation().await?;
         let validated = self
             .resolve(payload)
             .await
@@ -79,6 +82,9 @@ impl Identity {
                 404 => unauthorized(),
                 _ => e,
             })?;
+        let validated = Arc::new(validated);
+        self.cache()
+            .put(&token, generation, now_micros(), validated.clone());
         Ok((token, validated))
     }
 
@@ -164,9 +170,9 @@ impl Identity {
             methods.insert(0, "token".into());
         }
         Ok(Proven {
-            user: v.user,
+            user: v.user.clone(),
             methods,
-            parent: Some(v.payload),
+            parent: Some(v.payload.clone()),
             app_cred: None,
         })
     }

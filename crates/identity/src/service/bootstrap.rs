@@ -73,6 +73,8 @@ impl Identity {
         }
         ensure_region(db, &b.region).await?;
         ensure_catalog(db, &b.public_url, &b.region).await?;
+        // Other processes sharing the database may have cached the catalog.
+        self.bump_generation().await;
         Ok(user)
     }
 
@@ -119,6 +121,8 @@ impl Identity {
         u.password_created_at = Some(now_micros());
         users::update(self.db(), &u).await?;
         self.revoke_user(&u.id).await?;
+        // This runs outside any request: invalidate cached validations here.
+        self.bump_generation().await;
         tracing::info!("admin password updated from configuration");
         Ok(())
     }

@@ -3,7 +3,6 @@
 use serde_json::{json, Value};
 
 use crate::error::Result;
-use crate::store::catalog;
 use crate::Identity;
 
 impl Identity {
@@ -11,8 +10,8 @@ impl Identity {
     /// for the token's project (endpoints needing a project are left out of
     /// project-less catalogs, as upstream).
     pub async fn catalog(&self, project_id: Option<&str>, user_id: &str) -> Result<Vec<Value>> {
-        let services = catalog::list_services(self.db()).await?;
-        let endpoints = catalog::list_endpoints(self.db()).await?;
+        let rows = self.catalog_rows().await?;
+        let (services, endpoints) = &*rows;
         let mut out = Vec::new();
         for s in services.iter().filter(|s| s.enabled) {
             let eps: Vec<Value> = endpoints

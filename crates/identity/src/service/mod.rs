@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod cache;
 pub mod catalog;
 pub mod hashing;
 pub mod revoke;

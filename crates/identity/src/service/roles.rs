@@ -13,20 +13,9 @@ use crate::token::Scope;
 /// plus its domain id last (as upstream, a top-level project's parent is its
 /// domain).
 pub async fn lineage(db: &Db, project_id: &str) -> Result<(Vec<String>, String)> {
-    let all = projects::list(db).await?;
-    let by_id: HashMap<&str, &projects::Project> = all.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut chain = Vec::new();
-    let mut domain = String::new();
-    let mut cur = by_id.get(project_id).copied();
-    while let Some(p) = cur {
-        if chain.contains(&p.id) {
-            break;
-        }
-        chain.push(p.id.clone());
-        domain = p.domain_id.clone();
-        cur = p.parent_id.as_deref().and_then(|id| by_id.get(id).copied());
-    }
-    Ok((chain, domain))
+    let chain = projects::ancestry(db, project_id).await?;
+    let domain = chain.last().map(|(_, d)| d.clone()).unwrap_or_default();
+    Ok((chain.into_iter().map(|(id, _)| id).collect(), domain))
 }
 
 /// Whether assignment `a` grants its role on `scope` (ignoring who holds it).
@@ -97,13 +86,30 @@ pub async fn effective(db: &Db, user_id: &str, scope: &Scope) -> Result<Vec<Role
 /// Project ids on which a user has any role (directly, via groups or by
 /// inheritance).
 pub async fn projects_of_user(db: &Db, user_id: &str) -> Result<Vec<String>> {
+    let group_ids = groups::group_ids_for_user(db, user_id).await?;
+    let held = assignments::list_for_actors(db, user_id, &group_ids).await?;
+    if held.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tree = projects::tree(db).await?;
+    let parents: HashMap<&str, Option<&str>> = tree
+        .iter()
+        .map(|(id, parent, _)| (id.as_str(), parent.as_deref()))
+        .collect();
     let mut out = Vec::new();
-    for p in projects::list(db).await? {
-        if !direct_role_ids(db, user_id, &Scope::Project(p.id.clone()))
-            .await?
-            .is_empty()
-        {
-            out.push(p.id);
+    for (id, _, domain) in &tree {
+        let mut chain = vec![id.clone()];
+        let mut cur = parents.get(id.as_str()).copied().flatten();
+        while let Some(p) = cur {
+            if chain.iter().any(|c| c == p) || !parents.contains_key(p) {
+                break;
+            }
+            chain.push(p.to_owned());
+            cur = parents.get(p).copied().flatten();
+        }
+        let scope = Scope::Project(id.clone());
+        if held.iter().any(|a| applies(a, &scope, &chain, domain)) {
+            out.push(id.clone());
         }
     }
     Ok(out)

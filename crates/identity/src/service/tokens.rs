@@ -1,5 +1,7 @@
 //! Token validation and rendering.
 
+use std::sync::Arc;
+
 use ferro_api::time::{iso_micros, now_micros};
 use ferro_api::AuthContext;
 use serde_json::{json, Value};
@@ -33,10 +35,16 @@ fn invalid() -> Error {
 
 impl Identity {
     /// Check a token string; `allow_expired` accepts tokens expired within
-    /// the configured window (Keystone's `allow_expired`).
-    pub async fn validate_token(&self, token: &str, allow_expired: bool) -> Result<Validated> {
-        let payload = Payload::open(token.trim(), &self.keys()).ok_or_else(invalid)?;
+    /// the configured window (Keystone's `allow_expired`). Answers come from
+    /// the validation cache when nothing changed since (`service::cache`).
+    pub async fn validate_token(&self, token: &str, allow_expired: bool) -> Result<Arc<Validated>> {
+        let token = token.trim();
+        let generation = self.generation().await?;
         let now = now_micros();
+        if let Some(v) = self.cache().get(token, generation, now) {
+            return Ok(v);
+        }
+        let payload = Payload::open(token, &self.keys()).ok_or_else(invalid)?;
         let window = if allow_expired {
             self.config().allow_expired_window * 1_000_000
         } else {
@@ -45,7 +53,9 @@ impl Identity {
         if payload.expires_at + window <= now {
             return Err(invalid());
         }
-        self.resolve(payload).await
+        let v = Arc::new(self.resolve(payload).await?);
+        self.cache().put(token, generation, now, v.clone());
+        Ok(v)
     }
 
     /// Resolve a payload's user, scope and roles, checking each is still

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod documents;
 pub mod domains;
+pub mod generation;
 pub mod groups;
 pub mod projects;
 pub mod revocations;
@@ -32,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1001,
         name: "identity_0002_documents",
         sql: include_str!("../../migrations/0002_documents.sql"),
+    },
+    Migration {
+        version: 1002,
+        name: "identity_0003_generation",
+        sql: include_str!("../../migrations/0003_generation.sql"),
     },
 ];
 

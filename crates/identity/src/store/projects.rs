@@ -142,9 +142,67 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Project>> {
     with_tags(db, rows.iter().map(from_row).collect()).await
 }
 
-pub async fn list_by_ids(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Project>> {
-    let all = list(db).await?;
-    Ok(all.into_iter().filter(|p| ids.contains(&p.id)).collect())
+/// Projects, narrowed in SQL to an exact `name` and/or `domain_id` when
+/// given.
+pub async fn list_where(
+    db: &Db,
+    name: Option<&str>,
+    domain_id: Option<&str>,
+) -> sqlx::Result<Vec<Project>> {
+    let rows = sqlx::query(
+        "SELECT * FROM identity_project WHERE ($1 IS NULL OR name = $1) \
+         AND ($2 IS NULL OR domain_id = $2) ORDER BY name",
+    )
+    .bind(name)
+    .bind(domain_id)
+    .fetch_all(db.read())
+    .await?;
+    with_tags(db, rows.iter().map(from_row).collect()).await
+}
+
+/// The projects of `all` whose ids are in `ids`, in `all`'s order.
+pub fn select<'a>(all: &'a [Project], ids: &[String]) -> Vec<&'a Project> {
+    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    all.iter()
+        .filter(|p| wanted.contains(p.id.as_str()))
+        .collect()
+}
+
+/// A project and its ancestors, nearest first, as `(id, domain_id)`; empty
+/// if there is no such project.
+pub async fn ancestry(db: &Db, id: &str) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE chain (id, parent_id, domain_id, depth) AS ( \
+           SELECT id, parent_id, domain_id, 0 FROM identity_project WHERE id=$1 \
+           UNION ALL \
+           SELECT p.id, p.parent_id, p.domain_id, c.depth + 1 \
+           FROM identity_project p JOIN chain c ON p.id = c.parent_id WHERE c.depth < 64) \
+         SELECT id, domain_id FROM chain ORDER BY depth",
+    )
+    .bind(id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (text(r, "id"), text(r, "domain_id")))
+        .collect())
+}
+
+/// Every project as `(id, parent_id, domain_id)`, for walking the tree.
+pub async fn tree(db: &Db) -> sqlx::Result<Vec<(String, Option<String>, String)>> {
+    let rows = sqlx::query("SELECT id, parent_id, domain_id FROM identity_project")
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                text(r, "id"),
+                opt_text(r, "parent_id"),
+                text(r, "domain_id"),
+            )
+        })
+        .collect())
 }
 
 pub async fn has_children(db: &Db, id: &str) -> sqlx::Result<bool> {

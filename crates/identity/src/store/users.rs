@@ -90,10 +90,16 @@ pub async fn get_by_name(db: &Db, domain_id: &str, name: &str) -> sqlx::Result<O
     Ok(row.as_ref().map(from_row))
 }
 
-pub async fn list(db: &Db) -> sqlx::Result<Vec<User>> {
-    let rows = sqlx::query("SELECT * FROM identity_user ORDER BY name")
-        .fetch_all(db.read())
-        .await?;
+/// Users, narrowed in SQL to an exact `name` and/or `domain_id` when given.
+pub async fn list(db: &Db, name: Option<&str>, domain_id: Option<&str>) -> sqlx::Result<Vec<User>> {
+    let rows = sqlx::query(
+        "SELECT * FROM identity_user WHERE ($1 IS NULL OR name = $1) \
+         AND ($2 IS NULL OR domain_id = $2) ORDER BY name",
+    )
+    .bind(name)
+    .bind(domain_id)
+    .fetch_all(db.read())
+    .await?;
     Ok(rows.iter().map(from_row).collect())
 }
 

@@ -7,13 +7,13 @@ use std::collections::HashMap;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use ferro_api::AuthContext;
-use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::common::{json, Ctx};
+use super::common::Ctx;
+use super::view::{ImageView, ListBody};
 use crate::error::{Error, Result};
 use crate::model::Image;
-use crate::store::{images, members};
+use crate::store::members;
 use crate::{policy, ImageService};
 
 const DEFAULT_LIMIT: usize = 25;
@@ -57,9 +57,9 @@ pub async fn list(
         Some(p) => members::of_member(svc.db(), p).await?,
         None => HashMap::new(),
     };
-    let mut found: Vec<Image> = images::all(svc.db())
-        .await?
-        .into_iter()
+    let all = svc.all_images().await?;
+    let mut found: Vec<&Image> = all
+        .iter()
         .filter(|img| listed(&ctx, img, &q, memberships.get(&img.id)))
         .collect();
     for (key, value) in &q.filters {
@@ -78,16 +78,24 @@ pub async fn list(
             }
         },
     };
-    let page: Vec<&Image> = found.iter().skip(start).take(q.limit).collect();
-    let mut body = json!({
-        "images": page.iter().map(|i| i.to_json()).collect::<Vec<_>>(),
-        "first": link(&q.pairs, None),
-        "schema": "/v2/schemas/images",
-    });
-    if let (Some(last), true) = (page.last(), page.len() == q.limit && q.limit > 0) {
-        body["next"] = Value::String(link(&q.pairs, Some(&last.id)));
-    }
-    Ok(json(StatusCode::OK, body))
+    let page: Vec<&Image> = found.iter().skip(start).take(q.limit).copied().collect();
+    let next = match (page.last(), page.len() == q.limit && q.limit > 0) {
+        (Some(last), true) => Some(link(&q.pairs, Some(&last.id))),
+        _ => None,
+    };
+    let body = ListBody {
+        images: page.into_iter().map(ImageView).collect(),
+        first: link(&q.pairs, None),
+        schema: "/v2/schemas/images",
+        next,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let mut resp = Response::new(axum::body::Body::from(bytes));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
 }
 
 /// `/v2/images?…` with the request's parameters, `marker` replaced.

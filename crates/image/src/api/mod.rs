@@ -10,6 +10,7 @@ mod schemas;
 mod tags;
 mod tasks;
 mod versions;
+mod view;
 
 use axum::routing::{get, post, put};
 use axum::Router;

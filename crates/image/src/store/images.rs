@@ -1,6 +1,7 @@
 //! `image_image` and `image_tag`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ferro_store::sqlx::{self, any::AnyRow};
 
@@ -42,6 +43,7 @@ fn props_json(img: &Image) -> String {
 }
 
 pub async fn insert(db: &Db, img: &Image) -> sqlx::Result<()> {
+    let _mark = WriteMark;
     let mut tx = db.write().begin().await?;
     sqlx::query(&format!(
         "INSERT INTO image_image ({COLUMNS}) VALUES \
@@ -90,6 +92,7 @@ async fn insert_tags(
 /// Save the user-changeable attributes and the tags. Returns false when the
 /// image no longer exists.
 pub async fn update(db: &Db, img: &Image) -> sqlx::Result<bool> {
+    let _mark = WriteMark;
     let mut tx = db.write().begin().await?;
     let done = sqlx::query(
         "UPDATE image_image SET name=$2, visibility=$3, owner=$4, disk_format=$5, \
@@ -137,6 +140,24 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Image>> {
     Ok(Some(img))
 }
 
+/// How many writes to `image_image`/`image_tag` this process has made; a
+/// cached [`all`] answer is good while it is unchanged.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+pub fn writes() -> u64 {
+    WRITES.load(Ordering::Acquire)
+}
+
+/// Counts a write when dropped: when the write is done, failed, or was
+/// abandoned half way.
+struct WriteMark;
+
+impl Drop for WriteMark {
+    fn drop(&mut self) {
+        WRITES.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Every image with its tags (listing filters and sorts in memory).
 pub async fn all(db: &Db) -> sqlx::Result<Vec<Image>> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM image_image"))
@@ -160,6 +181,7 @@ pub async fn all(db: &Db) -> sqlx::Result<Vec<Image>> {
 
 /// Move `id` from status `from` to `to`; false if it was not in `from`.
 pub async fn transition(db: &Db, id: &str, from: &str, to: &str, now: i64) -> sqlx::Result<bool> {
+    let _mark = WriteMark;
     let done =
         sqlx::query("UPDATE image_image SET status=$3, updated_at=$4 WHERE id=$1 AND status=$2")
             .bind(id)
@@ -182,6 +204,7 @@ pub struct Uploaded {
 /// `saving → active` with the data's size and hashes; false if the image
 /// left `saving` (deleted) meanwhile.
 pub async fn finish_upload(db: &Db, id: &str, up: &Uploaded, now: i64) -> sqlx::Result<bool> {
+    let _mark = WriteMark;
     let done = sqlx::query(
         "UPDATE image_image SET status='active', size=$2, checksum=$3, os_hash_algo=$4, \
          os_hash_value=$5, updated_at=$6 WHERE id=$1 AND status='saving'",
@@ -198,6 +221,7 @@ pub async fn finish_upload(db: &Db, id: &str, up: &Uploaded, now: i64) -> sqlx::
 }
 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let _mark = WriteMark;
     let mut tx = db.write().begin().await?;
     for table in ["image_tag", "image_member"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE image_id=$1"))
@@ -216,6 +240,7 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
 /// Uploads a crash interrupted: `saving` goes back to `queued` (what Glance
 /// v2 does when an upload fails). Returns how many were reset.
 pub async fn reset_interrupted(db: &Db, now: i64) -> sqlx::Result<u64> {
+    let _mark = WriteMark;
     let done = sqlx::query(
         "UPDATE image_image SET status='queued', size=NULL, checksum=NULL, os_hash_algo=NULL, \
          os_hash_value=NULL, updated_at=$1 WHERE status='saving'",
