@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::services::{SecurityGroupInfo, SecurityGroupRuleInfo};
+use ferro_api::services::{PortInfo, SecurityGroupInfo, SecurityGroupRuleInfo};
 use ferro_api::{AuthContext, CommonError};
 use serde_json::{json, Value};
 
@@ -141,13 +141,16 @@ fn no_ports(i: &Instance) -> Error {
     ))
 }
 
-pub async fn add_security_group(
+/// The action's group (name and id) and the server's ports (404 when it
+/// has none), shared by `addSecurityGroup` and `removeSecurityGroup`.
+async fn group_and_ports(
     svc: &ComputeService,
     c: &Caller,
     i: &Instance,
+    action: &str,
     arg: &Value,
-) -> Result<Response> {
-    let name = group_name("addSecurityGroup", arg)?;
+) -> Result<(String, String, Vec<PortInfo>)> {
+    let name = group_name(action, arg)?;
     let gid = find_group(svc, c, &name).await?;
     let ports = svc
         .peers()
@@ -157,6 +160,16 @@ pub async fn add_security_group(
     if ports.is_empty() {
         return Err(no_ports(i));
     }
+    Ok((name, gid, ports))
+}
+
+pub async fn add_security_group(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+) -> Result<Response> {
+    let (_, gid, ports) = group_and_ports(svc, c, i, "addSecurityGroup", arg).await?;
     if ports
         .iter()
         .any(|p| !p.port_security_enabled || p.fixed_ips.is_empty())
@@ -184,16 +197,7 @@ pub async fn remove_security_group(
     i: &Instance,
     arg: &Value,
 ) -> Result<Response> {
-    let name = group_name("removeSecurityGroup", arg)?;
-    let gid = find_group(svc, c, &name).await?;
-    let ports = svc
-        .peers()
-        .network
-        .ports_of_device(&owner_context(i), &i.id)
-        .await?;
-    if ports.is_empty() {
-        return Err(no_ports(i));
-    }
+    let (name, gid, ports) = group_and_ports(svc, c, i, "removeSecurityGroup", arg).await?;
     let mut found = false;
     for p in ports {
         if !p.security_group_ids.contains(&gid) {

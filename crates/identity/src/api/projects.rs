@@ -19,7 +19,8 @@ use crate::store::projects::{self, Project};
 use crate::validate::{self as v, Object};
 use crate::{policy, Identity};
 
-const KNOWN: &[&str] = &[
+/// The project attributes Keystone stores in columns; the rest are extras.
+pub(crate) const KNOWN: &[&str] = &[
     "id",
     "name",
     "domain_id",

@@ -76,19 +76,6 @@ struct ProjectView<'a> {
     extra: Extra<'a>,
 }
 
-const PROJECT_FIXED: &[&str] = &[
-    "id",
-    "name",
-    "domain_id",
-    "parent_id",
-    "description",
-    "enabled",
-    "is_domain",
-    "tags",
-    "options",
-    "links",
-];
-
 /// `{key: [items], "links": {...}}` as Keystone lists, serialised directly.
 #[derive(serde::Serialize)]
 struct Collection<T> {
@@ -179,7 +166,7 @@ pub fn projects<'a>(
             links: SelfLink { href: link(&p.id) },
             extra: Extra {
                 map: &p.extra,
-                fixed: PROJECT_FIXED,
+                fixed: super::projects::KNOWN,
             },
         })
         .collect();
