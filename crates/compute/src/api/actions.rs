@@ -1,17 +1,17 @@
 //! `POST /servers/{id}/action`: power actions, lock, rebuild, resize,
-//! createImage, console output.
+//! console output; createImage/createBackup are in `server_images`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::services::NewImage;
 use ferro_api::BaseUrl;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::common::{
     accepted_empty, invalid, load_server, ok, ref_id, require_member, Body, Caller,
 };
 use super::flavors::last;
 use super::instance_actions::{record, ReqId};
+use super::server_images as images;
 use super::server_security_groups as sg;
 use super::servers::{render, View};
 use crate::error::{Error, Result};
@@ -76,6 +76,7 @@ pub async fn action(
         "unlock",
         "os-getConsoleOutput",
         "createImage",
+        "createBackup",
         "addSecurityGroup",
         "removeSecurityGroup",
     ];
@@ -108,6 +109,7 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
         "confirmResize" => ("confirmResize", true),
         "revertResize" => ("revertResize", true),
         "createImage" => ("createImage", true),
+        "createBackup" => ("createBackup", true),
         _ => return None,
     })
 }
@@ -198,7 +200,8 @@ async fn run(
         "reboot" => reboot(&svc, &i, &arg).await,
         "lock" | "unlock" => lock(&svc, c, i, name == "lock").await,
         "os-getConsoleOutput" => console(&svc, &i, &arg).await,
-        "createImage" => create_image(&svc, c, &i, &arg, base).await,
+        "createImage" => images::create_image(&svc, c, &i, &arg, base).await,
+        "createBackup" => images::create_backup(&svc, c, &i, &arg, base).await,
         "rebuild" => rebuild(&svc, c, i, &arg, base).await,
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
@@ -315,62 +318,6 @@ async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Resp
         }
     };
     Ok(ok(json!({ "output": out })))
-}
-
-async fn create_image(
-    svc: &ComputeService,
-    c: &Caller,
-    i: &Instance,
-    arg: &Value,
-    base: &BaseUrl,
-) -> Result<Response> {
-    let name = arg["name"]
-        .as_str()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| invalid("createImage.name", "is required"))?;
-    let user: Map<String, Value> = match arg.get("metadata") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(invalid("createImage.metadata", "must be an object")),
-    };
-    // Nova's defaults first; the caller's metadata overrides them.
-    let mut properties = Map::new();
-    properties.insert("instance_uuid".into(), json!(i.id));
-    properties.insert("image_type".into(), json!("snapshot"));
-    if !i.image_id.is_empty() {
-        properties.insert("base_image_ref".into(), json!(i.image_id));
-    }
-    properties.extend(user);
-    let image = svc
-        .peers()
-        .image
-        .create_image(
-            c,
-            NewImage {
-                name: name.to_owned(),
-                disk_format: "qcow2".into(),
-                container_format: "bare".into(),
-                min_disk: i.flavor["disk"].as_i64().unwrap_or(0),
-                min_ram: 0,
-                properties,
-            },
-        )
-        .await?;
-    // The fake driver has no disk: the snapshot is an empty image file.
-    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{}", image.id));
-    std::fs::write(&tmp, b"").map_err(|e| Error::internal(e.to_string()))?;
-    let result = svc
-        .peers()
-        .image
-        .upload_image_file(c, &image.id, tmp.clone())
-        .await;
-    let _ = std::fs::remove_file(&tmp);
-    result?;
-    let mut resp = accepted_empty();
-    if let Ok(loc) = base.join(&format!("/v2.1/images/{}", image.id)).parse() {
-        resp.headers_mut().insert(http::header::LOCATION, loc);
-    }
-    Ok(resp)
 }
 
 async fn rebuild(

@@ -9,7 +9,9 @@ mod keypairs;
 mod misc;
 mod server_create;
 mod server_groups;
+mod server_images;
 mod server_parts;
+mod server_password;
 mod server_security_groups;
 mod servers;
 mod versions;
@@ -115,6 +117,10 @@ fn resource_routes() -> Router<ComputeService> {
         .route(
             "/servers/{server_id}/os-security-groups",
             get(server_security_groups::list_server_groups),
+        )
+        .route(
+            "/servers/{server_id}/os-server-password",
+            get(server_password::show_password).delete(server_password::clear_password),
         )
         .route(
             "/os-server-groups",
