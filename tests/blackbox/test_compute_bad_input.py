@@ -59,6 +59,8 @@ ROUTES = [
     ("POST", "/flavors/1/action"),
     ("POST", "/os-keypairs"),
     ("POST", "/os-server-groups"),
+    ("PUT", "/os-services/enable"),
+    ("PUT", "/os-services/disable-log-reason"),
 ]
 
 FIELD_CASES = [
@@ -142,6 +144,22 @@ FIELD_CASES = [
     ("GET", "/servers/{sid}/os-volume_attachments/" + "6b8f2d1e-0000-4000-8000-00000000dead", None),
     ("GET", "/servers/{sid}/os-interface/" + "6b8f2d1e-0000-4000-8000-00000000dead", None),
     ("GET", "/no-such-thing", None),
+    ("PUT", "/os-services/disable", {"host": "ferrostack"}),
+    ("PUT", "/os-services/disable", {"host": 5, "binary": "nova-compute"}),
+    ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-compute", "zzz": 1}),
+    ("PUT", "/os-services/disable-log-reason", {"host": "ferrostack", "binary": "nova-compute", "disabled_reason": ""}),
+    ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-conductor"}),
+    ("PUT", "/os-services/force-down", {"host": "ferrostack", "binary": "nova-compute", "forced_down": True}),
+    ("PUT", "/os-services/%00", {"host": "ferrostack", "binary": "nova-compute"}),
+    ("DELETE", "/os-services/x1", None),
+    ("DELETE", "/os-services/99999999999999999999999", None),
+    ("GET", "/os-hypervisors/99999999999999999999999", None),
+    ("GET", "/os-hypervisors/%00/uptime", None),
+    ("GET", "/os-hypervisors/%00/search", None),
+    ("GET", "/os-hypervisors/no-such-host/servers", None),
+    ("GET", "/os-simple-tenant-usage?start=2020-13-45T00:00:00", None),
+    ("GET", "/os-simple-tenant-usage?start=2020-01-02T00:00:00&end=2020-01-01T00:00:00", None),
+    ("GET", "/os-simple-tenant-usage/x?end=%00", None),
 ]
 
 

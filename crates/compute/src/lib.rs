@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0003_instance_actions",
         sql: include_str!("../migrations/0003_instance_actions.sql"),
     },
+    Migration {
+        version: 4003,
+        name: "compute_0004_services",
+        sql: include_str!("../migrations/0004_services.sql"),
+    },
 ];
 
 /// Settings of the compute service.
@@ -49,6 +54,8 @@ pub const MIGRATIONS: &[Migration] = &[
 pub struct Config {
     /// The name this node's worker claims tasks under.
     pub host: String,
+    /// The address the hypervisor of this host shows (`host_ip`).
+    pub host_ip: String,
     /// Per-transition delay of the fake driver, in milliseconds.
     pub fake_delay_ms: u64,
 }
@@ -115,6 +122,7 @@ impl ComputeService {
     /// Seed the default flavors and requeue tasks a crash interrupted.
     pub async fn recover(&self) -> Result<()> {
         store::flavors::seed_defaults(self.db()).await?;
+        store::services::register(self.db(), &self.config().host).await?;
         store::tasks::requeue_abandoned(self.db(), &self.config().host).await?;
         Ok(())
     }

@@ -4,6 +4,7 @@
 mod actions;
 mod common;
 mod flavors;
+mod hypervisors;
 mod instance_actions;
 mod keypairs;
 mod misc;
@@ -14,9 +15,11 @@ mod server_parts;
 mod server_password;
 mod server_security_groups;
 mod servers;
+mod services;
+mod tenant_usage;
 mod versions;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::error::NovaFormat;
@@ -159,4 +162,33 @@ fn resource_routes() -> Router<ComputeService> {
             get(misc::quota_defaults),
         )
         .route("/extensions", get(misc::extensions))
+        .route("/os-services", get(services::list_services))
+        .route(
+            "/os-services/{service}",
+            put(services::update_service).delete(services::delete_service),
+        )
+        .route("/os-hypervisors", get(hypervisors::list_hypervisors))
+        .route(
+            "/os-hypervisors/detail",
+            get(hypervisors::detail_hypervisors),
+        )
+        .route(
+            "/os-hypervisors/statistics",
+            get(hypervisors::hypervisor_statistics),
+        )
+        .route("/os-hypervisors/{id}", get(hypervisors::show_hypervisor))
+        .route("/os-hypervisors/{id}/uptime", get(hypervisors::show_uptime))
+        .route(
+            "/os-hypervisors/{id}/search",
+            get(hypervisors::search_hypervisors),
+        )
+        .route(
+            "/os-hypervisors/{id}/servers",
+            get(hypervisors::hypervisor_servers),
+        )
+        .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
+        .route(
+            "/os-simple-tenant-usage/{tenant_id}",
+            get(tenant_usage::show_usage),
+        )
 }

@@ -164,6 +164,27 @@ pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Instanc
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Instances (deleted ones too) that ran during `[begin, end)`: launched
+/// before `end` and not terminated before `begin`; of one project or all.
+pub async fn list_active_in_window(
+    db: &Db,
+    begin: i64,
+    end: i64,
+    project_id: Option<&str>,
+) -> sqlx::Result<Vec<Instance>> {
+    let rows = sqlx::query(
+        "SELECT * FROM compute_instance WHERE launched_at < $2 \
+         AND (terminated_at IS NULL OR terminated_at > $1) \
+         AND ($3 = '' OR project_id = $3) ORDER BY created_at, id",
+    )
+    .bind(begin)
+    .bind(end)
+    .bind(project_id.unwrap_or_default())
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// Usage of a project: (instances, vcpus, ram MiB) of live instances.
 pub async fn usage(db: &Db, project_id: &str) -> sqlx::Result<(i64, i64, i64)> {
     let list = list(db, Some(project_id)).await?;

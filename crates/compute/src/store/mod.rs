@@ -6,6 +6,7 @@ pub mod instance_actions;
 pub mod instances;
 pub mod keypairs;
 pub mod server_groups;
+pub mod services;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;
