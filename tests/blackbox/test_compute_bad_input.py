@@ -61,6 +61,8 @@ ROUTES = [
     ("POST", "/os-server-groups"),
     ("PUT", "/os-services/enable"),
     ("PUT", "/os-services/disable-log-reason"),
+    ("PUT", "/os-quota-sets/p1"),
+    ("PUT", "/os-quota-class-sets/default"),
 ]
 
 FIELD_CASES = [
@@ -160,6 +162,14 @@ FIELD_CASES = [
     ("GET", "/os-simple-tenant-usage?start=2020-13-45T00:00:00", None),
     ("GET", "/os-simple-tenant-usage?start=2020-01-02T00:00:00&end=2020-01-01T00:00:00", None),
     ("GET", "/os-simple-tenant-usage/x?end=%00", None),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"ram": "x"}}),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"cores": -5}}),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"cores": 1.5}}),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"nope": 1}}),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"force": [], "ram": 1}}),
+    ("PUT", "/os-quota-sets/p1", {"quota_set": {"ram": 99999999999999999999999}}),
+    ("PUT", "/os-quota-class-sets/default", {"quota_class_set": {"force": True}}),
+    ("PUT", "/os-quota-class-sets/default", {"quota_class_set": {"instances": {}}}),
 ]
 
 

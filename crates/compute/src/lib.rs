@@ -2,6 +2,8 @@
 //!
 //! - `api/`: HTTP handlers, one module per resource; `api/mod.rs` lists routes.
 //! - `microversion.rs`: version negotiation and echo.
+//! - `quota.rs`: the limits in force (defaults, classes, projects, users)
+//!   and their checks.
 //! - `state.rs`: vm_state / task_state / power_state and the status they show.
 //! - `worker.rs`: claims durable tasks (build, delete, power actions) from
 //!   the database and runs them through the driver.
@@ -12,6 +14,7 @@ pub mod api;
 pub mod driver;
 pub mod error;
 pub mod microversion;
+pub mod quota;
 pub mod state;
 pub mod store;
 pub mod worker;
@@ -46,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 4003,
         name: "compute_0004_services",
         sql: include_str!("../migrations/0004_services.sql"),
+    },
+    Migration {
+        version: 4004,
+        name: "compute_0005_quotas",
+        sql: include_str!("../migrations/0005_quotas.sql"),
     },
 ];
 

@@ -15,6 +15,7 @@ use super::server_images as images;
 use super::server_security_groups as sg;
 use super::servers::{render, View};
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::state::vm;
 use crate::store::instances::{self, Instance};
 use crate::store::{flavors, tasks};
@@ -348,6 +349,7 @@ async fn rebuild(
     }
     if let Some(Value::Object(m)) = arg.get("metadata") {
         super::server_create::check_metadata(m)?;
+        quota::check_metadata_items(svc, &i.project_id, m.len()).await?;
         i.metadata = m.clone();
     }
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
@@ -406,19 +408,31 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
     Ok(accepted_empty())
 }
 
-/// An upsize must fit the project's cores/ram quota (the increase counts).
+/// An upsize must fit the cores/ram quota of the project and of the
+/// server's user (the increase counts).
 async fn resize_quota(svc: &ComputeService, i: &Instance, new: &flavors::Flavor) -> Result<()> {
-    use super::server_create::{QUOTA_CORES, QUOTA_RAM};
-    let (_, cores, ram) = instances::usage(svc.db(), &i.project_id).await?;
     let old = |k: &str| i.flavor.get(k).and_then(Value::as_i64).unwrap_or(0);
-    for (what, used, delta, limit) in [
-        ("cores", cores, new.vcpus - old("vcpus"), QUOTA_CORES),
-        ("ram", ram, new.ram - old("ram"), QUOTA_RAM),
+    let all = instances::list(svc.db(), Some(&i.project_id)).await?;
+    let mine: Vec<Instance> = all
+        .iter()
+        .filter(|x| x.user_id == i.user_id)
+        .cloned()
+        .collect();
+    for (list, limits) in [
+        (&all, quota::project_limits(svc, &i.project_id).await?),
+        (
+            &mine,
+            quota::user_limits(svc, &i.project_id, &i.user_id).await?,
+        ),
     ] {
-        if delta > 0 && used + delta > limit {
-            return Err(Error::forbidden(format!(
-                "Quota exceeded for {what}: Requested {delta}, but already used {used} of {limit} {what}"
-            )));
+        let (_, cores, ram) = instances::sum_usage(list);
+        for (what, used, delta) in [
+            ("cores", cores, new.vcpus - old("vcpus")),
+            ("ram", ram, new.ram - old("ram")),
+        ] {
+            if delta > 0 {
+                quota::check(what, delta, used, limits.get(what))?;
+            }
         }
     }
     Ok(())

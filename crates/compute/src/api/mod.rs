@@ -8,6 +8,8 @@ mod hypervisors;
 mod instance_actions;
 mod keypairs;
 mod misc;
+mod quota_classes;
+mod quota_sets;
 mod server_create;
 mod server_groups;
 mod server_images;
@@ -155,11 +157,21 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/os-quota-sets/{project_id}",
-            get(misc::quota_show).put(misc::quota_update),
+            get(quota_sets::show_quota_set)
+                .put(quota_sets::update_quota_set)
+                .delete(quota_sets::delete_quota_set),
         )
         .route(
             "/os-quota-sets/{project_id}/defaults",
-            get(misc::quota_defaults),
+            get(quota_sets::show_defaults),
+        )
+        .route(
+            "/os-quota-sets/{project_id}/detail",
+            get(quota_sets::show_quota_detail),
+        )
+        .route(
+            "/os-quota-class-sets/{class}",
+            get(quota_classes::show_quota_class_set).put(quota_classes::update_quota_class_set),
         )
         .route("/extensions", get(misc::extensions))
         .route("/os-services", get(services::list_services))

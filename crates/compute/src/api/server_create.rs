@@ -13,17 +13,12 @@ use serde_json::{json, Map, Value};
 use super::common::{invalid, project_of, ref_id, require_member, wrapped, Body, Caller};
 use super::instance_actions::{record, ReqId};
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::state::vm;
 use crate::store::flavors::{self, Flavor};
 use crate::store::instances::{self, Instance};
 use crate::store::keypairs;
 use crate::ComputeService;
-
-/// Upstream's default compute quotas.
-pub const QUOTA_INSTANCES: i64 = 10;
-pub const QUOTA_CORES: i64 = 20;
-pub const QUOTA_RAM: i64 = 51200;
-pub const QUOTA_METADATA_ITEMS: usize = 128;
 
 const KNOWN: &[&str] = &[
     "name",
@@ -115,7 +110,8 @@ fn metadata(o: &Map<String, Value>) -> Result<Map<String, Value>> {
     Ok(m)
 }
 
-/// Keys 1-255 characters, values strings of at most 255.
+/// Keys 1-255 characters, values strings of at most 255 (the count is
+/// checked against the quota by `quota::check_metadata_items`).
 pub fn check_metadata(m: &Map<String, Value>) -> Result<()> {
     for (k, v) in m {
         if k.is_empty() || k.chars().count() > 255 {
@@ -130,11 +126,6 @@ pub fn check_metadata(m: &Map<String, Value>) -> Result<()> {
                 ))
             }
         }
-    }
-    if m.len() > QUOTA_METADATA_ITEMS {
-        return Err(Error::forbidden(format!(
-            "Quota exceeded for metadata_items: at most {QUOTA_METADATA_ITEMS} items"
-        )));
     }
     Ok(())
 }
@@ -347,25 +338,6 @@ async fn check_security_groups(
     Ok(())
 }
 
-async fn check_quota(svc: &ComputeService, project: &str, flavor: &Flavor, n: i64) -> Result<()> {
-    let (count, cores, ram) = instances::usage(svc.db(), project).await?;
-    let over = |what: &str, req: i64, used: i64, limit: i64| {
-        Error::forbidden(format!(
-            "Quota exceeded for {what}: Requested {req}, but already used {used} of {limit} {what}"
-        ))
-    };
-    if count + n > QUOTA_INSTANCES {
-        return Err(over("instances", n, count, QUOTA_INSTANCES));
-    }
-    if cores + n * flavor.vcpus > QUOTA_CORES {
-        return Err(over("cores", n * flavor.vcpus, cores, QUOTA_CORES));
-    }
-    if ram + n * flavor.ram > QUOTA_RAM {
-        return Err(over("ram", n * flavor.ram, ram, QUOTA_RAM));
-    }
-    Ok(())
-}
-
 fn admin_pass(o: &Map<String, Value>) -> Result<String> {
     match o.get("adminPass") {
         None | Some(Value::Null) => {
@@ -515,7 +487,8 @@ pub async fn create(
     let pass = admin_pass(&o)?;
     let nets = networks(&svc, &c, &o).await?;
     check_security_groups(&svc, &c, &groups).await?;
-    check_quota(&svc, &project, &flavor, max.min(QUOTA_INSTANCES + 1)).await?;
+    quota::check_metadata_items(&svc, &project, meta.len()).await?;
+    quota::check_servers(&svc, &project, &c.user_id, max, flavor.vcpus, flavor.ram).await?;
     let group = super::server_groups::hinted_group(&svc, &c, &top, max).await?;
     let now = now_micros();
     let mut made = Vec::new();

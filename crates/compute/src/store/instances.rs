@@ -187,16 +187,15 @@ pub async fn list_active_in_window(
 
 /// Usage of a project: (instances, vcpus, ram MiB) of live instances.
 pub async fn usage(db: &Db, project_id: &str) -> sqlx::Result<(i64, i64, i64)> {
-    let list = list(db, Some(project_id)).await?;
-    let vcpus = list
-        .iter()
-        .map(|i| i.flavor["vcpus"].as_i64().unwrap_or(0))
-        .sum();
-    let ram = list
-        .iter()
-        .map(|i| i.flavor["ram"].as_i64().unwrap_or(0))
-        .sum();
-    Ok((list.len() as i64, vcpus, ram))
+    Ok(sum_usage(&list(db, Some(project_id)).await?))
+}
+
+/// (instances, vcpus, ram MiB) of a list of instances.
+pub fn sum_usage(list: &[Instance]) -> (i64, i64, i64) {
+    let f = |i: &Instance, k: &str| i.flavor[k].as_i64().unwrap_or(0);
+    let vcpus = list.iter().map(|i| f(i, "vcpus")).sum();
+    let ram = list.iter().map(|i| f(i, "ram")).sum();
+    (list.len() as i64, vcpus, ram)
 }
 
 /// Set the state axes (and fault) of an instance.
