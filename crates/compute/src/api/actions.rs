@@ -345,19 +345,19 @@ async fn rebuild(
     }
     i.image_id = image_id;
     if let Some(n) = arg.get("name") {
-        i.name = super::server_create::server_name(n)?;
+        i.name = super::server_fields::server_name(n)?;
     }
     if let Some(Value::Object(m)) = arg.get("metadata") {
-        super::server_create::check_metadata(m)?;
+        super::server_fields::check_metadata(m)?;
         quota::check_metadata_items(svc, &i.project_id, m.len()).await?;
         i.metadata = m.clone();
     }
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_create::disk_config(v)?;
+        i.disk_config = super::server_fields::disk_config(v)?;
     }
     for (key, version) in [("accessIPv4", 4), ("accessIPv6", 6)] {
         if let Some(v) = arg.get(key) {
-            let ip = super::server_create::access_ip(v, key, version)?;
+            let ip = super::server_fields::access_ip(v, key, version)?;
             if version == 4 {
                 i.access_ipv4 = ip;
             } else {
@@ -397,7 +397,7 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
         ));
     }
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_create::disk_config(v)?;
+        i.disk_config = super::server_fields::disk_config(v)?;
     }
     resize_quota(svc, &i, &new).await?;
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));

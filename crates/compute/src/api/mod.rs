@@ -11,6 +11,7 @@ mod misc;
 mod quota_classes;
 mod quota_sets;
 mod server_create;
+mod server_fields;
 mod server_groups;
 mod server_images;
 mod server_parts;

@@ -10,7 +10,7 @@ use super::common::{
 };
 use super::flavors::last;
 use super::instance_actions::{record, ReqId};
-use super::server_create::check_metadata;
+use super::server_fields::check_metadata;
 use crate::error::{Error, Result};
 use crate::quota;
 use crate::state::vm;
