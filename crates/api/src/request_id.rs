@@ -30,6 +30,11 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// Marks a request whose path ended in `/` before [`strip_trailing_slash`]
+/// (for the few routes where `/a/` means "`/a/{id}` with an empty id").
+#[derive(Clone, Copy, Debug)]
+pub struct TrailingSlash;
+
 /// Route `/a/b/` like `/a/b` (OpenStack clients use both); applied before
 /// routing with `tower::ServiceExt::map_request`.
 pub fn strip_trailing_slash<B>(mut req: http::Request<B>) -> http::Request<B> {
@@ -43,6 +48,7 @@ pub fn strip_trailing_slash<B>(mut req: http::Request<B>) -> http::Request<B> {
         };
         if let Ok(uri) = new.parse() {
             *req.uri_mut() = uri;
+            req.extensions_mut().insert(TrailingSlash);
         }
     }
     req

@@ -25,6 +25,19 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn reboot(&self, instance_id: &str, hard: bool) -> Result<(), DriverError>;
     async fn power_state(&self, instance_id: &str) -> PowerState;
     async fn console_output(&self, instance_id: &str) -> String;
+    /// What this host offers guests (the hypervisor's capacity).
+    fn host_resources(&self) -> HostResources;
+}
+
+/// A hypervisor's capacity and identity, as `os-hypervisors` shows it.
+#[derive(Clone, Debug)]
+pub struct HostResources {
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub local_gb: i64,
+    pub hypervisor_type: &'static str,
+    pub hypervisor_version: i64,
+    pub cpu_info: String,
 }
 
 pub struct FakeDriver {
@@ -56,6 +69,18 @@ impl FakeDriver {
 
 #[async_trait]
 impl ComputeDriver for FakeDriver {
+    /// Upstream's fake driver reports the same generous host.
+    fn host_resources(&self) -> HostResources {
+        HostResources {
+            vcpus: 1000,
+            memory_mb: 800_000,
+            local_gb: 600_000,
+            hypervisor_type: "fake",
+            hypervisor_version: 1000,
+            cpu_info: "?".into(),
+        }
+    }
+
     async fn spawn(&self, instance_id: &str, name: &str) -> Result<(), DriverError> {
         self.pause().await;
         self.with(|g| {

@@ -2,6 +2,8 @@
 //!
 //! - `api/`: HTTP handlers, one module per resource; `api/mod.rs` lists routes.
 //! - `microversion.rs`: version negotiation and echo.
+//! - `quota.rs`: the limits in force (defaults, classes, projects, users)
+//!   and their checks.
 //! - `state.rs`: vm_state / task_state / power_state and the status they show.
 //! - `worker.rs`: claims durable tasks (build, delete, power actions) from
 //!   the database and runs them through the driver.
@@ -12,6 +14,7 @@ pub mod api;
 pub mod driver;
 pub mod error;
 pub mod microversion;
+pub mod quota;
 pub mod state;
 pub mod store;
 pub mod worker;
@@ -42,6 +45,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0003_instance_actions",
         sql: include_str!("../migrations/0003_instance_actions.sql"),
     },
+    Migration {
+        version: 4003,
+        name: "compute_0004_services",
+        sql: include_str!("../migrations/0004_services.sql"),
+    },
+    Migration {
+        version: 4004,
+        name: "compute_0005_quotas",
+        sql: include_str!("../migrations/0005_quotas.sql"),
+    },
 ];
 
 /// Settings of the compute service.
@@ -49,6 +62,8 @@ pub const MIGRATIONS: &[Migration] = &[
 pub struct Config {
     /// The name this node's worker claims tasks under.
     pub host: String,
+    /// The address the hypervisor of this host shows (`host_ip`).
+    pub host_ip: String,
     /// Per-transition delay of the fake driver, in milliseconds.
     pub fake_delay_ms: u64,
 }
@@ -115,6 +130,7 @@ impl ComputeService {
     /// Seed the default flavors and requeue tasks a crash interrupted.
     pub async fn recover(&self) -> Result<()> {
         store::flavors::seed_defaults(self.db()).await?;
+        store::services::register(self.db(), &self.config().host).await?;
         store::tasks::requeue_abandoned(self.db(), &self.config().host).await?;
         Ok(())
     }

@@ -12,13 +12,24 @@ use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
 use crate::store::tasks::{self, Task};
-use crate::store::{instance_actions, server_groups};
+use crate::store::{instance_actions, server_groups, services};
 use crate::ComputeService;
+
+/// How often the worker marks this host's services alive (upstream's
+/// `report_interval`).
+const HEARTBEAT: Duration = Duration::from_secs(10);
 
 /// Run forever: claim a task, run it, repeat; sleep until woken or a second
 /// passes when there is nothing to do.
 pub async fn run(svc: ComputeService) {
+    let mut last_beat = std::time::Instant::now();
     loop {
+        if last_beat.elapsed() >= HEARTBEAT {
+            last_beat = std::time::Instant::now();
+            if let Err(e) = services::heartbeat(svc.db(), &svc.config().host).await {
+                tracing::warn!(error = %e, "could not record the service heartbeat");
+            }
+        }
         match tasks::claim(svc.db(), &svc.config().host).await {
             Ok(Some(task)) => {
                 let id = task.id.clone();
@@ -155,25 +166,31 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         .map_err(err)
 }
 
-/// The scheduler's group filters, on this deployment's one host: a member
-/// of an `anti-affinity` group fails when another member already runs here.
+/// The scheduler's filters, on this deployment's one host: the host's
+/// nova-compute service must be enabled (ComputeFilter), and a member of an
+/// `anti-affinity` group fails when another member already runs here.
 async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let db = svc.db();
     let err = |e: ferro_store::sqlx::Error| e.to_string();
+    let no_host = "No valid host was found. There are not enough hosts available.";
+    let host = &svc.config().host;
+    let compute = services::get(db, host, "nova-compute").await.map_err(err)?;
+    if compute.is_some_and(|s| s.disabled) {
+        return Err(no_host.into());
+    }
     let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
         return Ok(());
     };
     if group.policy != "anti-affinity" {
         return Ok(());
     }
-    let host = &svc.config().host;
     for member in server_groups::members(db, &group.id).await.map_err(err)? {
         if member == i.id {
             continue;
         }
         let other = instances::get(db, &member).await.map_err(err)?;
         if other.is_some_and(|o| o.host.as_deref() == Some(host.as_str())) {
-            return Err("No valid host was found. There are not enough hosts available.".into());
+            return Err(no_host.into());
         }
     }
     Ok(())

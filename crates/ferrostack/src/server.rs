@@ -123,6 +123,15 @@ fn default_public_url(bound: SocketAddr) -> String {
     format!("http://{host}:{}", bound.port())
 }
 
+/// The address compute shows as its hypervisor's `host_ip`: the listen
+/// address, or loopback when listening on every address.
+fn host_ip(listen: &str) -> String {
+    match listen.parse::<SocketAddr>() {
+        Ok(a) if !a.ip().is_unspecified() => a.ip().to_string(),
+        _ => "127.0.0.1".to_owned(),
+    }
+}
+
 /// Every service, opened on one database.
 struct Services {
     identity: Identity,
@@ -177,6 +186,7 @@ impl Services {
             peers,
             ferro_compute::Config {
                 host: cfg.compute.host.clone(),
+                host_ip: host_ip(&cfg.listen),
                 fake_delay_ms: cfg.compute.fake_delay_ms,
             },
         );

@@ -1,20 +1,21 @@
 //! `POST /servers/{id}/action`: power actions, lock, rebuild, resize,
-//! createImage, console output.
+//! console output; createImage/createBackup are in `server_images`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::services::NewImage;
 use ferro_api::BaseUrl;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::common::{
     accepted_empty, invalid, load_server, ok, ref_id, require_member, Body, Caller,
 };
 use super::flavors::last;
 use super::instance_actions::{record, ReqId};
+use super::server_images as images;
 use super::server_security_groups as sg;
 use super::servers::{render, View};
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::state::vm;
 use crate::store::instances::{self, Instance};
 use crate::store::{flavors, tasks};
@@ -76,6 +77,7 @@ pub async fn action(
         "unlock",
         "os-getConsoleOutput",
         "createImage",
+        "createBackup",
         "addSecurityGroup",
         "removeSecurityGroup",
     ];
@@ -108,6 +110,7 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
         "confirmResize" => ("confirmResize", true),
         "revertResize" => ("revertResize", true),
         "createImage" => ("createImage", true),
+        "createBackup" => ("createBackup", true),
         _ => return None,
     })
 }
@@ -198,7 +201,8 @@ async fn run(
         "reboot" => reboot(&svc, &i, &arg).await,
         "lock" | "unlock" => lock(&svc, c, i, name == "lock").await,
         "os-getConsoleOutput" => console(&svc, &i, &arg).await,
-        "createImage" => create_image(&svc, c, &i, &arg, base).await,
+        "createImage" => images::create_image(&svc, c, &i, &arg, base).await,
+        "createBackup" => images::create_backup(&svc, c, &i, &arg, base).await,
         "rebuild" => rebuild(&svc, c, i, &arg, base).await,
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
@@ -317,62 +321,6 @@ async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Resp
     Ok(ok(json!({ "output": out })))
 }
 
-async fn create_image(
-    svc: &ComputeService,
-    c: &Caller,
-    i: &Instance,
-    arg: &Value,
-    base: &BaseUrl,
-) -> Result<Response> {
-    let name = arg["name"]
-        .as_str()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| invalid("createImage.name", "is required"))?;
-    let user: Map<String, Value> = match arg.get("metadata") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(invalid("createImage.metadata", "must be an object")),
-    };
-    // Nova's defaults first; the caller's metadata overrides them.
-    let mut properties = Map::new();
-    properties.insert("instance_uuid".into(), json!(i.id));
-    properties.insert("image_type".into(), json!("snapshot"));
-    if !i.image_id.is_empty() {
-        properties.insert("base_image_ref".into(), json!(i.image_id));
-    }
-    properties.extend(user);
-    let image = svc
-        .peers()
-        .image
-        .create_image(
-            c,
-            NewImage {
-                name: name.to_owned(),
-                disk_format: "qcow2".into(),
-                container_format: "bare".into(),
-                min_disk: i.flavor["disk"].as_i64().unwrap_or(0),
-                min_ram: 0,
-                properties,
-            },
-        )
-        .await?;
-    // The fake driver has no disk: the snapshot is an empty image file.
-    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{}", image.id));
-    std::fs::write(&tmp, b"").map_err(|e| Error::internal(e.to_string()))?;
-    let result = svc
-        .peers()
-        .image
-        .upload_image_file(c, &image.id, tmp.clone())
-        .await;
-    let _ = std::fs::remove_file(&tmp);
-    result?;
-    let mut resp = accepted_empty();
-    if let Ok(loc) = base.join(&format!("/v2.1/images/{}", image.id)).parse() {
-        resp.headers_mut().insert(http::header::LOCATION, loc);
-    }
-    Ok(resp)
-}
-
 async fn rebuild(
     svc: &ComputeService,
     c: &Caller,
@@ -397,18 +345,19 @@ async fn rebuild(
     }
     i.image_id = image_id;
     if let Some(n) = arg.get("name") {
-        i.name = super::server_create::server_name(n)?;
+        i.name = super::server_fields::server_name(n)?;
     }
     if let Some(Value::Object(m)) = arg.get("metadata") {
-        super::server_create::check_metadata(m)?;
+        super::server_fields::check_metadata(m)?;
+        quota::check_metadata_items(svc, &i.project_id, m.len()).await?;
         i.metadata = m.clone();
     }
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_create::disk_config(v)?;
+        i.disk_config = super::server_fields::disk_config(v)?;
     }
     for (key, version) in [("accessIPv4", 4), ("accessIPv6", 6)] {
         if let Some(v) = arg.get(key) {
-            let ip = super::server_create::access_ip(v, key, version)?;
+            let ip = super::server_fields::access_ip(v, key, version)?;
             if version == 4 {
                 i.access_ipv4 = ip;
             } else {
@@ -448,7 +397,7 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
         ));
     }
     if let Some(v) = arg.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_create::disk_config(v)?;
+        i.disk_config = super::server_fields::disk_config(v)?;
     }
     resize_quota(svc, &i, &new).await?;
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
@@ -459,19 +408,31 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
     Ok(accepted_empty())
 }
 
-/// An upsize must fit the project's cores/ram quota (the increase counts).
+/// An upsize must fit the cores/ram quota of the project and of the
+/// server's user (the increase counts).
 async fn resize_quota(svc: &ComputeService, i: &Instance, new: &flavors::Flavor) -> Result<()> {
-    use super::server_create::{QUOTA_CORES, QUOTA_RAM};
-    let (_, cores, ram) = instances::usage(svc.db(), &i.project_id).await?;
     let old = |k: &str| i.flavor.get(k).and_then(Value::as_i64).unwrap_or(0);
-    for (what, used, delta, limit) in [
-        ("cores", cores, new.vcpus - old("vcpus"), QUOTA_CORES),
-        ("ram", ram, new.ram - old("ram"), QUOTA_RAM),
+    let all = instances::list(svc.db(), Some(&i.project_id)).await?;
+    let mine: Vec<Instance> = all
+        .iter()
+        .filter(|x| x.user_id == i.user_id)
+        .cloned()
+        .collect();
+    for (list, limits) in [
+        (&all, quota::project_limits(svc, &i.project_id).await?),
+        (
+            &mine,
+            quota::user_limits(svc, &i.project_id, &i.user_id).await?,
+        ),
     ] {
-        if delta > 0 && used + delta > limit {
-            return Err(Error::forbidden(format!(
-                "Quota exceeded for {what}: Requested {delta}, but already used {used} of {limit} {what}"
-            )));
+        let (_, cores, ram) = instances::sum_usage(list);
+        for (what, used, delta) in [
+            ("cores", cores, new.vcpus - old("vcpus")),
+            ("ram", ram, new.ram - old("ram")),
+        ] {
+            if delta > 0 {
+                quota::check(what, delta, used, limits.get(what))?;
+            }
         }
     }
     Ok(())

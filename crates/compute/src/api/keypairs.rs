@@ -9,11 +9,9 @@ use serde_json::{json, Value};
 
 use super::common::{accepted_empty, invalid, ok, wrapped, Body, Caller};
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::store::keypairs::{self, Keypair};
 use crate::ComputeService;
-
-/// Keypairs a user may hold (upstream's default quota).
-const MAX_KEYPAIRS: usize = 100;
 
 fn check_name(name: &str) -> Result<()> {
     let ok_chars = name
@@ -97,7 +95,13 @@ pub async fn create(State(svc): State<ComputeService>, c: Caller, body: Body) ->
             "Key pair '{name}' already exists."
         )));
     }
-    if existing.len() >= MAX_KEYPAIRS {
+    // key_pairs is a per-user quota (of the caller's project's limits).
+    let limits = match c.project_id.as_deref() {
+        Some(p) => quota::user_limits(&svc, p, &c.user_id).await?,
+        None => quota::defaults(&svc).await?,
+    };
+    let limit = limits.get("key_pairs");
+    if limit >= 0 && existing.len() as i64 >= limit {
         return Err(Error::forbidden("Quota exceeded, too many key pairs."));
     }
     let k = Keypair {

@@ -1,5 +1,4 @@
-//! Limits, availability zones, quota sets (read-only: the defaults), the
-//! deprecated image proxy (`/images`) and `/extensions`.
+//! Limits, availability zones, the deprecated image proxy (`/images`) and `/extensions`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -10,8 +9,6 @@ use serde_json::{json, Value};
 
 use super::common::{links, no_content, ok, project_of, query_get, Caller, QueryParams};
 use super::flavors::last;
-use super::server_create::{QUOTA_CORES, QUOTA_INSTANCES, QUOTA_METADATA_ITEMS, QUOTA_RAM};
-use super::server_groups::{QUOTA_SERVER_GROUPS, QUOTA_SERVER_GROUP_MEMBERS};
 use crate::error::{Error, Result};
 use crate::store::instances;
 use crate::ComputeService;
@@ -20,20 +17,21 @@ pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Resp
     let project = project_of(&c)?;
     let (count, cores, ram) = instances::usage(svc.db(), &project).await?;
     let groups = crate::store::server_groups::count(svc.db(), &project).await?;
+    let l = crate::quota::project_limits(&svc, &project).await?;
     Ok(ok(json!({"limits": {"rate": [], "absolute": {
-        "maxServerMeta": QUOTA_METADATA_ITEMS,
-        "maxPersonality": 5,
-        "maxPersonalitySize": 10240,
+        "maxServerMeta": l.get("metadata_items"),
+        "maxPersonality": l.get("injected_files"),
+        "maxPersonalitySize": l.get("injected_file_content_bytes"),
         "maxImageMeta": 128,
-        "maxTotalKeypairs": 100,
-        "maxSecurityGroupRules": -1,
-        "maxSecurityGroups": -1,
-        "maxServerGroups": QUOTA_SERVER_GROUPS,
-        "maxServerGroupMembers": QUOTA_SERVER_GROUP_MEMBERS,
-        "maxTotalCores": QUOTA_CORES,
-        "maxTotalFloatingIps": -1,
-        "maxTotalInstances": QUOTA_INSTANCES,
-        "maxTotalRAMSize": QUOTA_RAM,
+        "maxTotalKeypairs": l.get("key_pairs"),
+        "maxSecurityGroupRules": l.get("security_group_rules"),
+        "maxSecurityGroups": l.get("security_groups"),
+        "maxServerGroups": l.get("server_groups"),
+        "maxServerGroupMembers": l.get("server_group_members"),
+        "maxTotalCores": l.get("cores"),
+        "maxTotalFloatingIps": l.get("floating_ips"),
+        "maxTotalInstances": l.get("instances"),
+        "maxTotalRAMSize": l.get("ram"),
         "totalCoresUsed": cores,
         "totalRAMUsed": ram,
         "totalInstancesUsed": count,
@@ -64,51 +62,6 @@ pub async fn availability_zones(_c: Caller) -> Result<Response> {
     Ok(ok(json!({"availabilityZoneInfo": [
         {"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}
     ]})))
-}
-
-fn quota_set(id: &str) -> Value {
-    json!({"quota_set": {
-        "id": id,
-        "instances": QUOTA_INSTANCES,
-        "cores": QUOTA_CORES,
-        "ram": QUOTA_RAM,
-        "metadata_items": QUOTA_METADATA_ITEMS,
-        "key_pairs": 100,
-        "server_groups": QUOTA_SERVER_GROUPS,
-        "server_group_members": QUOTA_SERVER_GROUP_MEMBERS,
-        "injected_files": 5,
-        "injected_file_content_bytes": 10240,
-        "injected_file_path_bytes": 255,
-        "fixed_ips": -1,
-        "floating_ips": -1,
-        "security_groups": -1,
-        "security_group_rules": -1,
-    }})
-}
-
-pub async fn quota_show(c: Caller, Path(p): Path<Vec<String>>) -> Result<Response> {
-    let project = last(&p).to_owned();
-    if !c.is_admin() && c.project_id.as_deref() != Some(project.as_str()) {
-        return Err(Error::forbidden(
-            "Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.",
-        ));
-    }
-    Ok(ok(quota_set(&project)))
-}
-
-pub async fn quota_defaults(_c: Caller, Path(p): Path<Vec<String>>) -> Result<Response> {
-    Ok(ok(quota_set(last(&p))))
-}
-
-pub async fn quota_update(c: Caller) -> Result<Response> {
-    if !c.is_admin() {
-        return Err(Error::forbidden(
-            "Policy doesn't allow os_compute_api:os-quota-sets:update to be performed.",
-        ));
-    }
-    Err(Error::conflict(
-        "Changing compute quotas is not supported yet; the defaults apply to every project.",
-    ))
 }
 
 pub async fn extensions(_c: Caller) -> Result<Response> {

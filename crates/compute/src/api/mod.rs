@@ -4,17 +4,25 @@
 mod actions;
 mod common;
 mod flavors;
+mod hypervisors;
 mod instance_actions;
 mod keypairs;
 mod misc;
+mod quota_classes;
+mod quota_sets;
 mod server_create;
+mod server_fields;
 mod server_groups;
+mod server_images;
 mod server_parts;
+mod server_password;
 mod server_security_groups;
 mod servers;
+mod services;
+mod tenant_usage;
 mod versions;
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::error::NovaFormat;
@@ -117,6 +125,10 @@ fn resource_routes() -> Router<ComputeService> {
             get(server_security_groups::list_server_groups),
         )
         .route(
+            "/servers/{server_id}/os-server-password",
+            get(server_password::show_password).delete(server_password::clear_password),
+        )
+        .route(
             "/os-server-groups",
             get(server_groups::list_groups).post(server_groups::create_group),
         )
@@ -146,11 +158,50 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/os-quota-sets/{project_id}",
-            get(misc::quota_show).put(misc::quota_update),
+            get(quota_sets::show_quota_set)
+                .put(quota_sets::update_quota_set)
+                .delete(quota_sets::delete_quota_set),
         )
         .route(
             "/os-quota-sets/{project_id}/defaults",
-            get(misc::quota_defaults),
+            get(quota_sets::show_defaults),
+        )
+        .route(
+            "/os-quota-sets/{project_id}/detail",
+            get(quota_sets::show_quota_detail),
+        )
+        .route(
+            "/os-quota-class-sets/{class}",
+            get(quota_classes::show_quota_class_set).put(quota_classes::update_quota_class_set),
         )
         .route("/extensions", get(misc::extensions))
+        .route("/os-services", get(services::list_services))
+        .route(
+            "/os-services/{service}",
+            put(services::update_service).delete(services::delete_service),
+        )
+        .route("/os-hypervisors", get(hypervisors::list_hypervisors))
+        .route(
+            "/os-hypervisors/detail",
+            get(hypervisors::detail_hypervisors),
+        )
+        .route(
+            "/os-hypervisors/statistics",
+            get(hypervisors::hypervisor_statistics),
+        )
+        .route("/os-hypervisors/{id}", get(hypervisors::show_hypervisor))
+        .route("/os-hypervisors/{id}/uptime", get(hypervisors::show_uptime))
+        .route(
+            "/os-hypervisors/{id}/search",
+            get(hypervisors::search_hypervisors),
+        )
+        .route(
+            "/os-hypervisors/{id}/servers",
+            get(hypervisors::hypervisor_servers),
+        )
+        .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
+        .route(
+            "/os-simple-tenant-usage/{tenant_id}",
+            get(tenant_usage::show_usage),
+        )
 }

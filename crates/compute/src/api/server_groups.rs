@@ -13,12 +13,9 @@ use super::common::{
 };
 use super::flavors::last;
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::store::server_groups::{self, ServerGroup};
 use crate::ComputeService;
-
-/// Upstream's default quotas.
-pub const QUOTA_SERVER_GROUPS: i64 = 10;
-pub const QUOTA_SERVER_GROUP_MEMBERS: i64 = 10;
 
 /// The policies microversion 2.1 accepts (the soft ones need 2.15).
 const POLICIES: &[&str] = &["anti-affinity", "affinity"];
@@ -108,7 +105,10 @@ pub async fn create_group(
     }
     let name = group_name(&o)?;
     let policy = group_policy(&o)?;
-    if server_groups::count(svc.db(), &project).await? >= QUOTA_SERVER_GROUPS {
+    let limit = quota::project_limits(&svc, &project)
+        .await?
+        .get("server_groups");
+    if limit >= 0 && server_groups::count(svc.db(), &project).await? >= limit {
         return Err(Error::forbidden("Quota exceeded, too many server groups."));
     }
     let g = ServerGroup {
@@ -224,7 +224,10 @@ pub async fn hinted_group(
         Err(e) => return Err(e),
     };
     let have = server_groups::members(svc.db(), &g.id).await?.len() as i64;
-    if have + count > QUOTA_SERVER_GROUP_MEMBERS {
+    let limit = quota::project_limits(svc, &g.project_id)
+        .await?
+        .get("server_group_members");
+    if limit >= 0 && have.saturating_add(count) > limit {
         return Err(Error::forbidden(
             "Quota exceeded, too many servers in group",
         ));

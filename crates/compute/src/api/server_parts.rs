@@ -10,8 +10,9 @@ use super::common::{
 };
 use super::flavors::last;
 use super::instance_actions::{record, ReqId};
-use super::server_create::check_metadata;
+use super::server_fields::check_metadata;
 use crate::error::{Error, Result};
+use crate::quota;
 use crate::state::vm;
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances;
@@ -53,6 +54,7 @@ async fn write_meta(
         i.metadata.extend(new);
     }
     check_metadata(&i.metadata)?;
+    quota::check_metadata_items(svc, &i.project_id, i.metadata.len()).await?;
     instances::update_fields(svc.db(), &i).await?;
     Ok(ok(json!({ "metadata": i.metadata })))
 }
@@ -105,6 +107,7 @@ pub async fn put_meta(
     let mut i = load_server(&svc, &c, &sid).await?;
     i.metadata.extend(meta.clone());
     check_metadata(&i.metadata)?;
+    quota::check_metadata_items(&svc, &i.project_id, i.metadata.len()).await?;
     instances::update_fields(svc.db(), &i).await?;
     Ok(ok(json!({ "meta": meta })))
 }

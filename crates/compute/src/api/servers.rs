@@ -314,16 +314,16 @@ pub async fn update(
         }
     }
     if let Some(n) = o.get("name") {
-        i.name = super::server_create::server_name(n)?;
+        i.name = super::server_fields::server_name(n)?;
     }
     if let Some(v) = o.get("accessIPv4") {
-        i.access_ipv4 = super::server_create::access_ip(v, "accessIPv4", 4)?;
+        i.access_ipv4 = super::server_fields::access_ip(v, "accessIPv4", 4)?;
     }
     if let Some(v) = o.get("accessIPv6") {
-        i.access_ipv6 = super::server_create::access_ip(v, "accessIPv6", 6)?;
+        i.access_ipv6 = super::server_fields::access_ip(v, "accessIPv6", 6)?;
     }
     if let Some(v) = o.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_create::disk_config(v)?;
+        i.disk_config = super::server_fields::disk_config(v)?;
     }
     instances::update_fields(svc.db(), &i).await?;
     let i = load_server(&svc, &c, &i.id).await?;

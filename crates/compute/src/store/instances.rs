@@ -164,18 +164,38 @@ pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Instanc
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Instances (deleted ones too) that ran during `[begin, end)`: launched
+/// before `end` and not terminated before `begin`; of one project or all.
+pub async fn list_active_in_window(
+    db: &Db,
+    begin: i64,
+    end: i64,
+    project_id: Option<&str>,
+) -> sqlx::Result<Vec<Instance>> {
+    let rows = sqlx::query(
+        "SELECT * FROM compute_instance WHERE launched_at < $2 \
+         AND (terminated_at IS NULL OR terminated_at > $1) \
+         AND ($3 = '' OR project_id = $3) ORDER BY created_at, id",
+    )
+    .bind(begin)
+    .bind(end)
+    .bind(project_id.unwrap_or_default())
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// Usage of a project: (instances, vcpus, ram MiB) of live instances.
 pub async fn usage(db: &Db, project_id: &str) -> sqlx::Result<(i64, i64, i64)> {
-    let list = list(db, Some(project_id)).await?;
-    let vcpus = list
-        .iter()
-        .map(|i| i.flavor["vcpus"].as_i64().unwrap_or(0))
-        .sum();
-    let ram = list
-        .iter()
-        .map(|i| i.flavor["ram"].as_i64().unwrap_or(0))
-        .sum();
-    Ok((list.len() as i64, vcpus, ram))
+    Ok(sum_usage(&list(db, Some(project_id)).await?))
+}
+
+/// (instances, vcpus, ram MiB) of a list of instances.
+pub fn sum_usage(list: &[Instance]) -> (i64, i64, i64) {
+    let f = |i: &Instance, k: &str| i.flavor[k].as_i64().unwrap_or(0);
+    let vcpus = list.iter().map(|i| f(i, "vcpus")).sum();
+    let ram = list.iter().map(|i| f(i, "ram")).sum();
+    (list.len() as i64, vcpus, ram)
 }
 
 /// Set the state axes (and fault) of an instance.

@@ -5,7 +5,9 @@ pub mod flavors;
 pub mod instance_actions;
 pub mod instances;
 pub mod keypairs;
+pub mod quotas;
 pub mod server_groups;
+pub mod services;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;

@@ -1,0 +1,243 @@
+//! The lookups a create needs: flavor, image, key pair, block devices,
+//! networks and security groups, each failing as Nova does (mostly 400).
+
+use ferro_api::AuthContext;
+use serde_json::{json, Map, Value};
+
+use super::super::common::{invalid, ref_id};
+use crate::error::{Error, Result};
+use crate::store::flavors::{self, Flavor};
+use crate::store::keypairs;
+use crate::ComputeService;
+
+/// The flavor, if it exists and the caller may use it (a private flavor:
+/// admins and the projects it was shared with).
+pub async fn flavor(svc: &ComputeService, ctx: &AuthContext, id: &str) -> Result<Flavor> {
+    let missing = || Error::bad_request(format!("Flavor {id} could not be found."));
+    let flavor = flavors::get(svc.db(), id).await?.ok_or_else(missing)?;
+    if !flavor.is_public && !ctx.is_admin() {
+        let project = ctx.project_id.clone().unwrap_or_default();
+        if !flavors::access(svc.db(), &flavor.id)
+            .await?
+            .contains(&project)
+        {
+            return Err(missing());
+        }
+    }
+    Ok(flavor)
+}
+
+/// The public key of the caller's key pair `name`.
+pub async fn key_data(svc: &ComputeService, ctx: &AuthContext, name: &str) -> Result<String> {
+    Ok(keypairs::get(svc.db(), &ctx.user_id, name)
+        .await?
+        .ok_or_else(|| Error::bad_request("Invalid key_name provided."))?
+        .public_key)
+}
+
+/// The image id to boot from (`""` for a server booted from a volume).
+pub async fn image(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    o: &Map<String, Value>,
+    flavor: &Flavor,
+    boot_volume: bool,
+) -> Result<String> {
+    match o.get("imageRef") {
+        Some(Value::String(s)) if !s.is_empty() => image_for(svc, ctx, s, flavor).await,
+        None | Some(Value::String(_)) if boot_volume => Ok(String::new()),
+        None => Err(invalid("imageRef", "'imageRef' is a required property")),
+        Some(v) => Err(invalid(
+            "imageRef",
+            &format!("{v} is not a valid image reference"),
+        )),
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// The `networks` request: a list of `{uuid|port|fixed_ip}`; absent means
+/// "the only network the project may use", as at 2.1.
+pub async fn networks(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    o: &Map<String, Value>,
+) -> Result<Value> {
+    let list = match o.get("networks") {
+        None | Some(Value::Null) => {
+            let nets = svc
+                .peers()
+                .network
+                .bootable_networks(ctx)
+                .await
+                .map_err(Error::from)?;
+            return match nets.len() {
+                0 => Ok(json!([])),
+                1 => Ok(json!([{"uuid": nets[0]}])),
+                _ => Err(Error::conflict(
+                    "Multiple possible networks found, use a Network ID to be more specific.",
+                )),
+            };
+        }
+        Some(Value::Array(l)) => l.clone(),
+        Some(v) => return Err(invalid("networks", &format!("{v} is not of type 'array'"))),
+    };
+    let mut out = Vec::new();
+    for n in list {
+        let Value::Object(m) = &n else {
+            return Err(invalid("networks", "each entry must be an object"));
+        };
+        for key in m.keys() {
+            if !["uuid", "port", "fixed_ip", "tag"].contains(&key.as_str()) {
+                return Err(invalid(
+                    "networks",
+                    &format!("Additional properties are not allowed ('{key}')"),
+                ));
+            }
+        }
+        let uuid = m.get("uuid").and_then(Value::as_str);
+        let port = m.get("port").and_then(Value::as_str);
+        if uuid.is_none() && port.is_none() {
+            return Err(Error::bad_request(
+                "Bad networks format: network uuid is not in proper format",
+            ));
+        }
+        if uuid.is_some_and(|u| !is_uuid(u)) || port.is_some_and(|p| !is_uuid(p)) {
+            return Err(Error::bad_request(
+                "Bad networks format: network uuid is not in proper format",
+            ));
+        }
+        if let Some(ip) = m.get("fixed_ip") {
+            let ok = ip
+                .as_str()
+                .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok());
+            if !ok {
+                return Err(Error::bad_request(format!(
+                    "Invalid fixed IP address ({ip})"
+                )));
+            }
+        }
+        out.push(n.clone());
+    }
+    Ok(Value::Array(out))
+}
+
+/// The block device mappings, checked; returns them and whether the server
+/// boots from a volume.
+pub async fn block_devices(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    o: &Map<String, Value>,
+) -> Result<(Value, bool)> {
+    let list = match o.get("block_device_mapping_v2") {
+        None | Some(Value::Null) => return Ok((json!([]), false)),
+        Some(Value::Array(l)) => l.clone(),
+        Some(v) => {
+            return Err(invalid(
+                "block_device_mapping_v2",
+                &format!("{v} is not of type 'array'"),
+            ))
+        }
+    };
+    let mut boot_volume = false;
+    for b in &list {
+        let src = b["source_type"].as_str().unwrap_or("");
+        let dest = b["destination_type"].as_str().unwrap_or("local");
+        if !["image", "volume", "snapshot", "blank"].contains(&src) {
+            return Err(invalid(
+                "block_device_mapping_v2",
+                &format!("source_type {src:?} is not valid"),
+            ));
+        }
+        if !["local", "volume"].contains(&dest) {
+            return Err(invalid(
+                "block_device_mapping_v2",
+                &format!("destination_type {dest:?} is not valid"),
+            ));
+        }
+        let boot0 = b["boot_index"].as_i64() == Some(0) || b["boot_index"].as_str() == Some("0");
+        if src == "volume" {
+            let id = b["uuid"].as_str().unwrap_or_default();
+            let vol = svc
+                .peers()
+                .volume
+                .get_volume(ctx, id)
+                .await
+                .map_err(Error::from)?;
+            let vol = vol.ok_or_else(|| {
+                Error::bad_request(format!(
+                    "Block Device Mapping is Invalid: failed to get volume {id}."
+                ))
+            })?;
+            if vol.status != "available" {
+                return Err(Error::bad_request(format!(
+                    "Block Device Mapping is Invalid: volume {id} is {}",
+                    vol.status
+                )));
+            }
+            if boot0 && !vol.bootable {
+                return Err(Error::bad_request(format!(
+                    "Block Device {id} is not bootable."
+                )));
+            }
+        }
+        if boot0 && dest == "volume" {
+            boot_volume = true;
+        }
+    }
+    Ok((Value::Array(list), boot_volume))
+}
+
+async fn image_for(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    image_ref: &str,
+    flavor: &Flavor,
+) -> Result<String> {
+    let id = ref_id(image_ref);
+    let image = svc
+        .peers()
+        .image
+        .get_image(ctx, &id)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::bad_request(format!("Image {id} could not be found.")))?;
+    if image.status != "active" {
+        return Err(Error::bad_request(format!("Image {id} is not active.")));
+    }
+    if image.min_ram > flavor.ram {
+        return Err(Error::bad_request(
+            "Flavor's memory is too small for requested image.",
+        ));
+    }
+    let size_gb = (image.size.unwrap_or(0).max(0) as u64).div_ceil(1 << 30) as i64;
+    if flavor.disk > 0 && (image.min_disk > flavor.disk || size_gb > flavor.disk) {
+        return Err(Error::bad_request(
+            "Flavor's disk is too small for requested image.",
+        ));
+    }
+    Ok(id)
+}
+
+/// Every requested group must exist in the caller's project (400 if not,
+/// as Nova checks before scheduling).
+pub async fn check_security_groups(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    groups: &[String],
+) -> Result<()> {
+    for g in groups {
+        match svc.peers().network.find_security_group(ctx, g).await {
+            Ok(_) => {}
+            Err(ferro_api::CommonError::NotFound(_)) => {
+                return Err(Error::bad_request(format!(
+                    "Unable to find security group with name or id '{g}'."
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}

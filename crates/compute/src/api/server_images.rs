@@ -1,0 +1,210 @@
+//! Server actions that make Glance images: `createImage` (a snapshot) and
+//! `createBackup` (a snapshot tagged `image_type=backup`, with rotation).
+
+use axum::response::Response;
+use ferro_api::services::{ImageInfo, NewImage};
+use ferro_api::BaseUrl;
+use serde_json::{json, Map, Value};
+
+use super::common::{accepted_empty, invalid, Caller};
+use crate::error::{Error, Result};
+use crate::state::vm;
+use crate::store::instances::Instance;
+use crate::ComputeService;
+
+pub async fn create_image(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+    base: &BaseUrl,
+) -> Result<Response> {
+    let name = arg["name"]
+        .as_str()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| invalid("createImage.name", "is required"))?;
+    let user = user_metadata(arg, "createImage.metadata")?;
+    let image = snapshot(svc, c, i, name, Map::new(), user, "snapshot").await?;
+    Ok(located(base, &image.id))
+}
+
+/// `createBackup {name, backup_type, rotation, metadata?}`: a new backup
+/// image, then the server's oldest backups of that type beyond `rotation`
+/// are deleted (rotation 0 keeps none, not even the new one).
+pub async fn create_backup(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    arg: &Value,
+    base: &BaseUrl,
+) -> Result<Response> {
+    let o = arg
+        .as_object()
+        .ok_or_else(|| invalid("createBackup", "Value: must be an object"))?;
+    if let Some(k) = o
+        .keys()
+        .find(|k| !["name", "backup_type", "rotation", "metadata"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            "createBackup",
+            &format!("Additional properties are not allowed ('{k}' was unexpected)"),
+        ));
+    }
+    let name = backup_name(o.get("name"))?;
+    let backup_type = match o.get("backup_type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(v) => {
+            return Err(invalid(
+                "backup_type",
+                &format!("{v} is not of type 'string'"),
+            ))
+        }
+        None => {
+            return Err(invalid(
+                "createBackup",
+                "'backup_type' is a required property",
+            ))
+        }
+    };
+    let rotation = rotation(o.get("rotation"))?;
+    let user = user_metadata(arg, "metadata")?;
+    let allowed = [vm::ACTIVE, vm::STOPPED, vm::PAUSED, vm::SUSPENDED];
+    if !allowed.contains(&i.vm_state.as_str()) {
+        return Err(Error::conflict(format!(
+            "Cannot 'createBackup' instance {} while it is in vm_state {}",
+            i.id, i.vm_state
+        )));
+    }
+    let mut tags = Map::new();
+    tags.insert("backup_type".into(), json!(backup_type));
+    let image = snapshot(svc, c, i, &name, tags, user, "backup").await?;
+    rotate_backups(svc, c, &i.id, &backup_type, rotation).await?;
+    // Nova names the new image only when it is kept.
+    Ok(if rotation > 0 {
+        located(base, &image.id)
+    } else {
+        accepted_empty()
+    })
+}
+
+fn backup_name(v: Option<&Value>) -> Result<String> {
+    match v {
+        None => Err(invalid("createBackup", "'name' is a required property")),
+        Some(Value::String(s)) if s.is_empty() || s.len() > 255 || s.trim() != s => Err(invalid(
+            "name",
+            &format!(
+                "Value: {s:?}. must be 1 to 255 characters, without leading or trailing whitespace"
+            ),
+        )),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v) => Err(invalid("name", &format!("{v} is not of type 'string'"))),
+    }
+}
+
+/// Nova's `non_negative_integer`: an integer or a string of digits.
+fn rotation(v: Option<&Value>) -> Result<u64> {
+    let v = v.ok_or_else(|| invalid("createBackup", "'rotation' is a required property"))?;
+    let n = match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
+        _ => None,
+    };
+    n.ok_or_else(|| {
+        invalid(
+            "rotation",
+            &format!("Value: {v}. must be a non-negative integer"),
+        )
+    })
+}
+
+fn user_metadata(arg: &Value, field: &str) -> Result<Map<String, Value>> {
+    match arg.get("metadata") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(invalid(field, "must be an object")),
+    }
+}
+
+fn located(base: &BaseUrl, image_id: &str) -> Response {
+    let mut resp = accepted_empty();
+    if let Ok(loc) = base.join(&format!("/v2.1/images/{image_id}")).parse() {
+        resp.headers_mut().insert(http::header::LOCATION, loc);
+    }
+    resp
+}
+
+/// Register an image of the server and give it (empty: the fake driver has
+/// no disk) data. Nova's properties first, then `tags`, then the caller's.
+async fn snapshot(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    name: &str,
+    tags: Map<String, Value>,
+    user: Map<String, Value>,
+    image_type: &str,
+) -> Result<ImageInfo> {
+    let mut properties = Map::new();
+    properties.insert("instance_uuid".into(), json!(i.id));
+    properties.insert("image_type".into(), json!(image_type));
+    if !i.image_id.is_empty() {
+        properties.insert("base_image_ref".into(), json!(i.image_id));
+    }
+    properties.extend(tags);
+    properties.extend(user);
+    let new = NewImage {
+        name: name.to_owned(),
+        disk_format: "qcow2".into(),
+        container_format: "bare".into(),
+        min_disk: i.flavor["disk"].as_i64().unwrap_or(0),
+        min_ram: 0,
+        properties,
+    };
+    let image = svc.peers().image.create_image(c, new).await?;
+    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{}", image.id));
+    std::fs::write(&tmp, b"").map_err(|e| Error::internal(e.to_string()))?;
+    let result = svc
+        .peers()
+        .image
+        .upload_image_file(c, &image.id, tmp.clone())
+        .await;
+    let _ = std::fs::remove_file(&tmp);
+    result.map_err(Error::from)
+}
+
+/// Delete the server's backups of `backup_type` beyond the `rotation`
+/// newest.
+async fn rotate_backups(
+    svc: &ComputeService,
+    c: &Caller,
+    server_id: &str,
+    backup_type: &str,
+    rotation: u64,
+) -> Result<()> {
+    let prop = |i: &ImageInfo, k: &str| {
+        i.properties
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut backups: Vec<ImageInfo> = svc
+        .peers()
+        .image
+        .list_images(c, None)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            prop(i, "instance_uuid").as_deref() == Some(server_id)
+                && prop(i, "image_type").as_deref() == Some("backup")
+                && prop(i, "backup_type").as_deref() == Some(backup_type)
+        })
+        .collect();
+    backups.sort_by_key(|i| std::cmp::Reverse(i.created_at));
+    let keep = usize::try_from(rotation).unwrap_or(usize::MAX);
+    for old in backups.iter().skip(keep) {
+        svc.peers().image.delete_image(c, &old.id).await?;
+    }
+    Ok(())
+}
