@@ -88,6 +88,11 @@ def test_discovery_and_microversions(sqlite_server):
     assert r.status_code == 406 and "notAcceptable" in r.json()
     r = nova.get("/flavors", headers={"X-OpenStack-Nova-API-Version": "latest"})
     assert r.status_code == 200
+    # the image proxy: a delete with a blank id is a 404, the collection has no DELETE
+    r = nova.req("DELETE", "/images/")
+    assert r.status_code == 404 and r.json()["itemNotFound"]["code"] == 404
+    r = nova.req("DELETE", "/images")
+    assert r.status_code == 405 and "badMethod" in r.json()
 
 
 def test_flavors_and_keypairs(sqlite_server):

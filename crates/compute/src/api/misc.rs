@@ -1,10 +1,13 @@
 //! Limits, availability zones, the deprecated image proxy (`/images`) and `/extensions`.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use ferro_api::request_id::TrailingSlash;
 use ferro_api::services::ImageInfo;
 use ferro_api::time::{iso_seconds, parse_iso};
 use ferro_api::BaseUrl;
+use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::common::{links, no_content, ok, project_of, query_get, Caller, QueryParams};
@@ -206,6 +209,17 @@ pub async fn image_show(
         .await?
         .ok_or_else(|| Error::not_found(format!("Image {id} could not be found.")))?;
     Ok(ok(json!({ "image": image_detail(&i, &base) })))
+}
+
+/// `DELETE /images/`: a delete with an empty id, which Nova answers 404
+/// (the path reaches here with its trailing slash stripped); `DELETE /images`
+/// itself is not a route (405).
+pub async fn image_delete_blank(slash: Option<Extension<TrailingSlash>>) -> Response {
+    if slash.is_some() {
+        Error::not_found("Image not found.").into_response()
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED.into_response()
+    }
 }
 
 pub async fn image_delete(

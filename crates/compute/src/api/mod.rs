@@ -150,7 +150,10 @@ fn resource_routes() -> Router<ComputeService> {
             "/os-availability-zone/detail",
             get(misc::availability_zones_detail),
         )
-        .route("/images", get(misc::images))
+        .route(
+            "/images",
+            get(misc::images).delete(misc::image_delete_blank),
+        )
         .route("/images/detail", get(misc::images_detail))
         .route(
             "/images/{image_id}",
