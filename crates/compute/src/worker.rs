@@ -52,9 +52,14 @@ pub async fn run(svc: ComputeService) {
 
 /// The context the worker acts in for an instance: its owner's project.
 pub(crate) fn owner_context(i: &Instance) -> AuthContext {
+    owner_context_of(&i.user_id, &i.project_id)
+}
+
+/// The context of a server's owner, from its user and project ids.
+pub(crate) fn owner_context_of(user_id: &str, project_id: &str) -> AuthContext {
     AuthContext {
-        user_id: i.user_id.clone(),
-        project_id: Some(i.project_id.clone()),
+        user_id: user_id.to_owned(),
+        project_id: Some(project_id.to_owned()),
         roles: vec!["member".into(), "reader".into()],
         ..Default::default()
     }

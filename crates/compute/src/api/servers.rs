@@ -14,9 +14,9 @@ use super::common::{
 use super::flavors::last;
 use crate::error::{Error, Result};
 use crate::state;
-use crate::store::instances::{self, Instance};
+use crate::store::instances::{self, Instance, Summary};
 use crate::store::{attachments, tasks};
-use crate::worker::owner_context;
+use crate::worker::{owner_context, owner_context_of};
 use crate::ComputeService;
 
 pub use super::server_create::create;
@@ -166,7 +166,7 @@ fn merge(into: &mut Value, from: Value) {
 }
 
 /// The servers a list request selects, before paging.
-async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec<Instance>> {
+async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec<Summary>> {
     let all_tenants = query_get(q, "all_tenants")
         .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"));
     let project = if all_tenants && c.is_admin() {
@@ -176,7 +176,7 @@ async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec
     } else {
         Some(super::common::project_of(c)?)
     };
-    let mut list = instances::list(svc.db(), project.as_deref()).await?;
+    let mut list = instances::list_summaries(svc.db(), project.as_deref()).await?;
     if let Some(name) = query_get(q, "name") {
         let re = regex::Regex::new(name)
             .map_err(|_| Error::bad_request(format!("Invalid name regex {name:?}")))?;
@@ -204,10 +204,11 @@ async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec
             .map_err(|_| Error::bad_request(format!("Invalid ip regex {ip:?}")))?;
         let mut keep = Vec::new();
         for i in list {
+            let owner = owner_context_of(&i.user_id, &i.project_id);
             let ports = svc
                 .peers()
                 .network
-                .ports_of_device(&owner_context(&i), &i.id)
+                .ports_of_device(&owner, &i.id)
                 .await
                 .unwrap_or_default();
             if ports
@@ -247,11 +248,20 @@ async fn listing(
         1000,
     )?;
     let mut items = Vec::with_capacity(page.len());
-    for i in &page {
-        items.push(match view {
-            Some(v) => render(svc, c, i, base, v).await?,
-            None => json!({"id": i.id, "name": i.name, "links": links(base, "servers", &i.id)}),
-        });
+    match view {
+        Some(v) => {
+            let ids: Vec<String> = page.iter().map(|i| i.id.clone()).collect();
+            for i in &instances::get_many(svc.db(), &ids).await? {
+                items.push(render(svc, c, i, base, v).await?);
+            }
+        }
+        None => {
+            for i in &page {
+                items.push(
+                    json!({"id": i.id, "name": i.name, "links": links(base, "servers", &i.id)}),
+                );
+            }
+        }
     }
     let mut body = json!({ "servers": items });
     if let Some(m) = next {

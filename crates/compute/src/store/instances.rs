@@ -164,6 +164,73 @@ pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Instanc
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The columns a server list filters and pages on (the full rows are read
+/// only for the page shown).
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub image_id: String,
+    pub flavor_id: String,
+    pub vm_state: String,
+    pub task_state: Option<String>,
+    pub host: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Summaries of live instances, newest first, of one project or (None) of all.
+pub async fn list_summaries(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Summary>> {
+    let rows = sqlx::query(
+        "SELECT id, name, project_id, user_id, image_id, flavor_id, vm_state, task_state, host, \
+         updated_at FROM compute_instance WHERE deleted_at IS NULL AND ($1 = '' OR project_id = $1) \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(project_id.unwrap_or(""))
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Summary {
+            id: text(r, "id"),
+            name: text(r, "name"),
+            project_id: text(r, "project_id"),
+            user_id: text(r, "user_id"),
+            image_id: text(r, "image_id"),
+            flavor_id: text(r, "flavor_id"),
+            vm_state: text(r, "vm_state"),
+            task_state: opt_text(r, "task_state"),
+            host: opt_text(r, "host"),
+            updated_at: int(r, "updated_at"),
+        })
+        .collect())
+}
+
+/// The live instances with these ids, in the order of `ids` (missing ones,
+/// deleted meanwhile, are left out).
+pub async fn get_many(db: &Db, ids: &[String]) -> sqlx::Result<Vec<Instance>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT * FROM compute_instance WHERE deleted_at IS NULL AND id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db.read()).await?;
+    let mut by_id: std::collections::HashMap<String, Instance> = rows
+        .iter()
+        .map(from_row)
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
 /// Instances (deleted ones too) that ran during `[begin, end)`: launched
 /// before `end` and not terminated before `begin`; of one project or all.
 pub async fn list_active_in_window(
