@@ -148,3 +148,25 @@ def test_write_through_another_process_invalidates_at_once(backend, tmp_path):
             b.stop()
         a.stop()
         drop()
+
+
+def test_rendered_body_follows_catalog_and_project_changes(server):
+    """The serialised validation body is reused only while nothing changed."""
+    ks = Identity(server, server.admin_token())
+    _, project, tok = ks.user_with_role("member")
+    body = _validated_twice(ks, tok)
+    assert body["project"]["name"] == project["name"]
+    types = {s["type"] for s in body["catalog"]}
+    svc = ks.post("/v3/services", json={"service": {"type": uniq("svc"), "name": "x"}},
+                  expect=201).json()["service"]
+    ks.post("/v3/endpoints", expect=201, json={"endpoint": {
+        "service_id": svc["id"], "interface": "public", "url": "http://example.test/x"}})
+    after = _validated_twice(ks, tok)
+    assert {s["type"] for s in after["catalog"]} == types | {svc["type"]}
+    renamed = uniq("renamed")
+    ks.patch(f"/v3/projects/{project['id']}", json={"project": {"name": renamed}}, expect=200)
+    assert ks.validate(tok).json()["token"]["project"]["name"] == renamed
+    # ?nocatalog has its own rendered body
+    r = ks.get("/v3/auth/tokens?nocatalog", headers={"X-Subject-Token": tok}, expect=200)
+    assert "catalog" not in r.json()["token"]
+    assert "catalog" in ks.validate(tok).json()["token"]

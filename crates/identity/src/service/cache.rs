@@ -225,6 +225,7 @@ mod tests {
             domain: None,
             roles: Vec::new(),
             app_cred: None,
+            rendered: Default::default(),
         })
     }
 

@@ -27,6 +27,28 @@ pub struct Validated {
     pub domain: Option<Domain>,
     pub roles: Vec<Role>,
     pub app_cred: Option<AppCred>,
+    /// The serialised `GET /v3/auth/tokens` body, with and without the
+    /// catalog, made on first use. A cached validation lives only as long as
+    /// the identity generation it was computed at, so neither outlives a
+    /// change to what they show.
+    pub rendered: Rendered,
+}
+
+/// Lazily serialised token bodies: `[with catalog, without]`.
+#[derive(Default)]
+pub struct Rendered(pub [std::sync::OnceLock<bytes::Bytes>; 2]);
+
+/// A copy may be changed afterwards, so it starts without rendered bodies.
+impl Clone for Rendered {
+    fn clone(&self) -> Self {
+        Rendered::default()
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rendered")
+    }
 }
 
 fn invalid() -> Error {
@@ -129,6 +151,7 @@ impl Identity {
             domain,
             roles,
             app_cred,
+            rendered: Rendered::default(),
         })
     }
 }
