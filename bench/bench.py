@@ -5,6 +5,7 @@ other; --smoke: ferrostack only, a tiny data set, seconds."""
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -24,6 +25,9 @@ def parse():
     ap.add_argument("--duration", type=int, help="whole seconds per measurement")
     ap.add_argument("--size", type=int,
                     help="users = projects = images (default 1000; smoke 20); servers: 10 per project")
+    ap.add_argument("--no-pin", action="store_true",
+                    help="let servers and load generator share every CPU (default: the "
+                         "load generator gets the last CPU, the servers the others)")
     ap.add_argument("--out", help="results directory (default bench/results/DATE)")
     return ap.parse_args()
 
@@ -68,16 +72,24 @@ def main():
 
     started = time.monotonic()
     res = {"machine": machine.describe(a.binary), "config": cfg.public()}
+    split = machine.cpu_split(not a.no_pin)
+    res["machine"]["cpu_split"] = split
+    server_cores = res["machine"]["nproc"]
+    if split:
+        os.sched_setaffinity(0, split["load"])   # wrk and the Python clients inherit it
+        servers.pin_servers(split["server"])
+        server_cores = len(split["server"])
+        log(f"servers on CPU {split['server']}, load generator on CPU {split['load']}")
     cfg.blob_md5, cfg.blob_sha256 = transfer.make_blob(cfg.blob, cfg.blob_size)
     failures = runner.Failures()
     upstream = not (cfg.smoke or a.no_upstream)
     if upstream:
         t = machine.bcrypt_hash_seconds(Path(a.venv) / "bin" / "python", 12)
-        res["bcrypt"] = {"cost": 12, "hash_s": t, "cores": res["machine"]["nproc"],
-                         "bound_rps": res["machine"]["nproc"] / t if t else None}
+        res["bcrypt"] = {"cost": 12, "hash_s": t, "cores": server_cores,
+                         "bound_rps": server_cores / t if t else None}
         if t:
             log(f"bcrypt cost 12: {t * 1000:.0f} ms per hash; bound "
-                f"{res['bcrypt']['bound_rps']:.1f} token issues/s on {res['machine']['nproc']} cores")
+                f"{res['bcrypt']['bound_rps']:.1f} token issues/s on {server_cores} server cores")
 
     log("== ferrostack")
     data = work / ("ferro-smoke" if cfg.smoke else "ferro-data")

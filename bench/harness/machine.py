@@ -51,6 +51,18 @@ def describe(binary):
     }
 
 
+def cpu_split(pin):
+    """Which CPUs the servers get and which the load generator gets. With
+    `pin` and two or more CPUs: the load generator (this process, wrk and the
+    Python clients it starts) takes the last CPU, the servers the others, so
+    the client's work never competes with the server under test. None:
+    everything shares every CPU."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2:
+        return None
+    return {"server": cpus[:-1], "load": cpus[-1:]}
+
+
 def bcrypt_hash_seconds(python, cost=12, n=5):
     """Median time of one bcrypt hash at `cost` with python's bcrypt module
     (the upstream venv has it); None when the module is missing."""

@@ -47,6 +47,12 @@ def _machine(res):
              f"- load average (1/5/15 min) at start {' '.join(m['loadavg_start'])}, "
              f"at end {' '.join(m.get('loadavg_end', []))} (other jobs share this machine)",
              f"- load generator: {m['wrk']}; Python {m['python']}"]
+    split = m.get("cpu_split")
+    if split:
+        lines.append(f"- CPUs: every server process pinned to CPU {', '.join(map(str, split['server']))}; "
+                     f"wrk and the Python clients to CPU {', '.join(map(str, split['load']))}")
+    else:
+        lines.append("- CPUs: servers and load generator share every CPU (`--no-pin`)")
     if "upstream_versions" in m:
         v = ", ".join(f"{k} {val}" for k, val in sorted(m["upstream_versions"].items()))
         lines.append(f"- upstream: {v}; gunicorn 2 sync workers per service; SQLite; "
@@ -219,7 +225,7 @@ def render(res):
     b = res.get("bcrypt")
     if b and b.get("hash_s"):
         lines += [f"bcrypt bound: one cost-12 hash takes {b['hash_s'] * 1000:.0f} ms here "
-                  f"(Python's bcrypt, median of 5), so {b['cores']} cores can check at most "
+                  f"(Python's bcrypt, median of 5), so {b['cores']} server core(s) can check at most "
                   f"{b['bound_rps']:.1f} passwords/s.", ""]
     for part in (_machine(res), _requests_table(res), _servers_table(res), _compute(res)):
         lines += part + [""]

@@ -14,6 +14,20 @@ from . import procs
 BENCH = Path(__file__).resolve().parent.parent
 UPSTREAM = BENCH / "upstream"
 
+# CPUs every server process (and its children) is confined to; None: any.
+SERVER_CPUS = None
+
+
+def pin_servers(cpus):
+    """Confine the servers started from now on to `cpus` (None: no limit)."""
+    global SERVER_CPUS
+    SERVER_CPUS = list(cpus) if cpus else None
+
+
+def _confine():
+    if SERVER_CPUS:
+        os.sched_setaffinity(0, SERVER_CPUS)
+
 
 def free_port():
     with socket.socket() as s:
@@ -43,7 +57,8 @@ class Proc:
         t0 = time.monotonic()
         try:
             self.proc = subprocess.Popen(self.args, env=self.env, cwd=self.cwd, stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         preexec_fn=_confine)
         finally:
             log.close()
         try:
