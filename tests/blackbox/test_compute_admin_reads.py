@@ -3,28 +3,16 @@ delete), os-hypervisors (list, detail, show, statistics, uptime, search,
 servers) and os-simple-tenant-usage, with policy and bad input."""
 
 import datetime
-import subprocess
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
-from test_compute_server_groups import _project_token
+from computehelp import Nova, boot_active, image, project_token, token, wait
 from test_identity_cli import Cli
-
-
-def _boot(nova, s, tok, name="adm"):
-    iid, nid = _image(s, tok), _net(s, tok)
-    r = nova.post("/servers", {"server": {"name": name, "imageRef": iid, "flavorRef": "42",
-                                          "networks": [{"uuid": nid}]}})
-    assert r.status_code == 202, r.text
-    sid = r.json()["server"]["id"]
-    _wait(nova, sid, "ACTIVE")
-    return sid
 
 
 def test_services(server):
     s = server
-    admin = Nova(s, _token(s))
+    admin = Nova(s, token(s))
     svcs = admin.get("/os-services").json()["services"]
     assert sorted(x["binary"] for x in svcs) == ["nova-compute", "nova-conductor", "nova-scheduler"]
     for x in svcs:
@@ -63,7 +51,7 @@ def test_services(server):
     sched = admin.get("/os-services?binary=nova-scheduler").json()["services"][0]
     assert admin.req("DELETE", f"/os-services/{sched['id']}").status_code == 204
     assert len(admin.get("/os-services").json()["services"]) == 2
-    member = Nova(s, _project_token(s, _token(s), "pa"))
+    member = Nova(s, project_token(s, token(s), "pa"))
     assert member.get("/os-services").status_code == 403
     assert member.req("PUT", "/os-services/enable",
                       json={"host": "ferrostack", "binary": "nova-compute"}).status_code == 403
@@ -71,26 +59,26 @@ def test_services(server):
 
 def test_disabled_compute_fails_scheduling(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     admin = Nova(s, tok)
-    sid = _boot(admin, s, tok)
+    sid = boot_active(admin, s, tok, "adm")
     comp = admin.get("/os-services?binary=nova-compute").json()["services"][0]
     r = admin.req("DELETE", f"/os-services/{comp['id']}")
     assert r.status_code == 409 and "conflictingRequest" in r.json()
     admin.req("PUT", "/os-services/disable", json={"host": "ferrostack", "binary": "nova-compute"})
-    iid = _image(s, tok)
+    iid = image(s, tok)
     nid = admin.get(f"/servers/{sid}/os-interface").json()["interfaceAttachments"][0]["net_id"]
     r = admin.post("/servers", {"server": {"name": "x", "imageRef": iid, "flavorRef": "42",
                                            "networks": [{"uuid": nid}]}})
-    failed = _wait(admin, r.json()["server"]["id"], "ERROR")
+    failed = wait(admin, r.json()["server"]["id"], "ERROR")
     assert "No valid host" in failed["fault"]["message"]
 
 
 def test_hypervisors(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     admin = Nova(s, tok)
-    sid = _boot(admin, s, tok)
+    sid = boot_active(admin, s, tok, "adm")
     (h,) = admin.get("/os-hypervisors").json()["hypervisors"]
     assert h == {"id": h["id"], "hypervisor_hostname": "ferrostack", "state": "up", "status": "enabled"}
     (d,) = admin.get("/os-hypervisors/detail").json()["hypervisors"]
@@ -113,7 +101,7 @@ def test_hypervisors(sqlite_server):
                  "/os-hypervisors/zzz/search", "/os-hypervisors/zzz/servers"]:
         r = admin.get(path)
         assert r.status_code == 404 and "itemNotFound" in r.json(), path
-    member = Nova(s, _project_token(s, tok, "pa"))
+    member = Nova(s, project_token(s, tok, "pa"))
     for path in ["/os-hypervisors", "/os-hypervisors/detail", f"/os-hypervisors/{h['id']}",
                  "/os-hypervisors/statistics", "/os-hypervisors/ferro/search"]:
         assert member.get(path).status_code == 403, path
@@ -133,12 +121,12 @@ def _fmt(t):
 
 def test_tenant_usage(server):
     s = server
-    admin_tok = _token(s)
+    admin_tok = token(s)
     admin = Nova(s, admin_tok)
-    sid = _boot(admin, s, admin_tok)
-    gone = _boot(admin, s, admin_tok, name="gone")
+    sid = boot_active(admin, s, admin_tok, "adm")
+    gone = boot_active(admin, s, admin_tok, "gone")
     assert admin.req("DELETE", f"/servers/{gone}").status_code == 204
-    _wait(admin, gone, "DELETED")
+    wait(admin, gone, "DELETED")
     now = datetime.datetime.utcnow()
     q = {"start": _fmt(now - datetime.timedelta(days=1)), "end": _fmt(now + datetime.timedelta(days=1))}
     (u,) = admin.get("/os-simple-tenant-usage", params=dict(q, detailed="1")).json()["tenant_usages"]
@@ -163,7 +151,7 @@ def test_tenant_usage(server):
     r = admin.get("/os-simple-tenant-usage", params={"start": "yesterday"})
     assert r.status_code == 400 and "start" in r.json()["badRequest"]["message"]
     assert admin.get("/os-simple-tenant-usage/").status_code == 404
-    member_tok = _project_token(s, admin_tok, "pa")
+    member_tok = project_token(s, admin_tok, "pa")
     member = Nova(s, member_tok)
     assert member.get("/os-simple-tenant-usage", params=q).status_code == 403
     assert member.get(f"/os-simple-tenant-usage/{project}", params=q).status_code == 403

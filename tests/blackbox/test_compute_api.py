@@ -6,70 +6,9 @@ import signal
 import time
 import uuid
 
-import pytest
 import requests
 
-
-def _token(server, user="admin", password=None, project="admin"):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"id": "default"}, "password": password or server.admin_password}}},
-        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    r = requests.post(server.identity_url + "/v3/auth/tokens", json=body, timeout=30)
-    assert r.status_code == 201, r.text
-    return r.headers["X-Subject-Token"]
-
-
-class Nova:
-    def __init__(self, server, token):
-        self.base = server.url + "/compute/v2.1"
-        self.h = {"X-Auth-Token": token}
-
-    def req(self, method, path, **kw):
-        headers = dict(self.h, **kw.pop("headers", {}))
-        return requests.request(method, self.base + path, headers=headers, timeout=30, **kw)
-
-    def get(self, path, **kw):
-        return self.req("GET", path, **kw)
-
-    def post(self, path, body, **kw):
-        return self.req("POST", path, json=body, **kw)
-
-
-def _wait(nova, sid, status, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = nova.get(f"/servers/{sid}")
-        if r.status_code == 200 and r.json()["server"]["status"] == status:
-            return r.json()["server"]
-        if status == "DELETED" and r.status_code == 404:
-            return None
-        time.sleep(0.1)
-    raise AssertionError(f"server {sid} did not reach {status}: {r.status_code} {r.text[:300]}")
-
-
-def _net(server, token, name="n1", cidr="10.1.0.0/24"):
-    h = {"X-Auth-Token": token}
-    base = server.url + "/networking/v2.0"
-    n = requests.post(base + "/networks", json={"network": {"name": name}}, headers=h, timeout=30)
-    assert n.status_code == 201, n.text
-    nid = n.json()["network"]["id"]
-    s = requests.post(base + "/subnets", headers=h, timeout=30, json={"subnet": {
-        "network_id": nid, "cidr": cidr, "ip_version": 4}})
-    assert s.status_code == 201, s.text
-    return nid
-
-
-def _image(server, token):
-    h = {"X-Auth-Token": token}
-    base = server.url + "/image/v2"
-    r = requests.post(base + "/images", headers=h, timeout=30, json={
-        "name": "cirros", "disk_format": "qcow2", "container_format": "bare", "visibility": "public"})
-    assert r.status_code == 201, r.text
-    iid = r.json()["id"]
-    r = requests.put(f"{base}/images/{iid}/file", data=b"x" * 4096, timeout=30,
-                     headers=dict(h, **{"Content-Type": "application/octet-stream"}))
-    assert r.status_code == 204, r.text
-    return iid
+from computehelp import Nova, image, net, token, wait
 
 
 def test_discovery_and_microversions(sqlite_server):
@@ -80,7 +19,7 @@ def test_discovery_and_microversions(sqlite_server):
     assert v["status"] == "CURRENT" and v["min_version"] == "2.1"
     r = requests.get(s.url + "/compute/v2.1", timeout=10)
     assert r.status_code == 200 and r.json()["version"]["id"] == "v2.1"
-    nova = Nova(s, _token(s))
+    nova = Nova(s, token(s))
     r = nova.get("/flavors")
     assert r.headers["OpenStack-API-Version"] == "compute 2.1"
     assert r.headers["X-OpenStack-Nova-API-Version"] == "2.1"
@@ -97,7 +36,7 @@ def test_discovery_and_microversions(sqlite_server):
 
 def test_flavors_and_keypairs(sqlite_server):
     s = sqlite_server
-    nova = Nova(s, _token(s))
+    nova = Nova(s, token(s))
     names = {f["name"] for f in nova.get("/flavors/detail").json()["flavors"]}
     assert {"m1.tiny", "m1.small", "m1.nano"} <= names
     r = nova.post("/flavors", {"flavor": {"name": "f-x", "ram": 64, "vcpus": 1, "disk": 0, "id": None}})
@@ -135,17 +74,17 @@ def test_flavors_and_keypairs(sqlite_server):
 
 
 def test_server_lifecycle(server):
-    tok = _token(server)
+    tok = token(server)
     nova = Nova(server, tok)
-    nid = _net(server, tok)
-    iid = _image(server, tok)
+    nid = net(server, tok)
+    iid = image(server, tok)
     r = nova.post("/servers", {"server": {"name": "s1", "imageRef": iid, "flavorRef": "42",
                                           "networks": [{"uuid": nid}], "metadata": {"a": "b"}}})
     assert r.status_code == 202, r.text
     created = r.json()["server"]
     assert set(created) >= {"id", "links", "adminPass", "OS-DCF:diskConfig", "security_groups"}
     sid = created["id"]
-    s = _wait(nova, sid, "ACTIVE")
+    s = wait(nova, sid, "ACTIVE")
     assert s["OS-EXT-STS:vm_state"] == "active" and s["OS-EXT-STS:power_state"] == 1
     assert s["metadata"] == {"a": "b"} and s["image"]["id"] == iid and s["flavor"]["id"] == "42"
     (addr,) = s["addresses"]["n1"]
@@ -156,15 +95,15 @@ def test_server_lifecycle(server):
     # actions and their state checks
     assert nova.post(f"/servers/{sid}/action", {"os-start": None}).status_code == 409
     assert nova.post(f"/servers/{sid}/action", {"os-stop": None}).status_code == 202
-    _wait(nova, sid, "SHUTOFF")
+    wait(nova, sid, "SHUTOFF")
     assert nova.post(f"/servers/{sid}/action", {"os-start": None}).status_code == 202
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     assert nova.post(f"/servers/{sid}/action", {"reboot": {"type": "HARD"}}).status_code == 202
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     assert nova.post(f"/servers/{sid}/action", {"pause": None}).status_code == 202
-    _wait(nova, sid, "PAUSED")
+    wait(nova, sid, "PAUSED")
     assert nova.post(f"/servers/{sid}/action", {"unpause": None}).status_code == 202
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     out = nova.post(f"/servers/{sid}/action", {"os-getConsoleOutput": {"length": 5}})
     assert out.status_code == 200 and "output" in out.json()
     assert nova.post(f"/servers/{sid}/action", {"bogus": None}).status_code == 400
@@ -176,7 +115,7 @@ def test_server_lifecycle(server):
     assert nova.get(f"/servers/{sid}/metadata").json()["metadata"] == {"a": "b", "k": "v"}
     # delete releases the port
     assert nova.req("DELETE", f"/servers/{sid}").status_code == 204
-    _wait(nova, sid, "DELETED")
+    wait(nova, sid, "DELETED")
     ports = requests.get(server.url + f"/networking/v2.0/ports?device_id={sid}",
                          headers={"X-Auth-Token": tok}, timeout=30).json()["ports"]
     assert ports == []
@@ -184,10 +123,10 @@ def test_server_lifecycle(server):
 
 def test_server_create_errors(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    iid = _image(s, tok)
-    nid = _net(s, tok)
+    iid = image(s, tok)
+    nid = net(s, tok)
     base = {"name": "x", "imageRef": iid, "flavorRef": "1", "networks": [{"uuid": nid}]}
 
     def create(**over):
@@ -216,7 +155,7 @@ def test_server_create_errors(sqlite_server):
 
 def test_isolation_between_projects(sqlite_server):
     s = sqlite_server
-    admin = _token(s)
+    admin = token(s)
     ident = s.identity_url + "/v3"
     h = {"X-Auth-Token": admin}
     roles = requests.get(ident + "/roles?name=member", headers=h, timeout=10).json()["roles"]
@@ -225,14 +164,14 @@ def test_isolation_between_projects(sqlite_server):
         p = requests.post(ident + "/projects", headers=h, json={"project": {"name": name}}, timeout=10).json()["project"]
         u = requests.post(ident + "/users", headers=h, timeout=10, json={"user": {"name": "u" + name, "password": "pw-" + name}}).json()["user"]
         requests.put(f"{ident}/projects/{p['id']}/users/{u['id']}/roles/{roles[0]['id']}", headers=h, timeout=10)
-        toks[name] = _token(s, "u" + name, "pw-" + name, name)
-    iid = _image(s, admin)
+        toks[name] = token(s, "u" + name, "pw-" + name, name)
+    iid = image(s, admin)
     a = Nova(s, toks["pa"])
-    nid = _net(s, toks["pa"])
+    nid = net(s, toks["pa"])
     r = a.post("/servers", {"server": {"name": "mine", "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]}})
     assert r.status_code == 202, r.text
     sid = r.json()["server"]["id"]
-    _wait(a, sid, "ACTIVE")
+    wait(a, sid, "ACTIVE")
     b = Nova(s, toks["pb"])
     assert b.get(f"/servers/{sid}").status_code == 404
     assert b.get("/servers").json()["servers"] == []
@@ -240,7 +179,7 @@ def test_isolation_between_projects(sqlite_server):
     assert b.post(f"/servers/{sid}/action", {"os-stop": None}).status_code == 404
     assert Nova(s, admin).get("/servers/detail?all_tenants=1").json()["servers"][0]["id"] == sid
     # a second server in project B; admin pages through every project's servers
-    nid_b = _net(s, toks["pb"], name="nb", cidr="10.2.0.0/24")
+    nid_b = net(s, toks["pb"], name="nb", cidr="10.2.0.0/24")
     r = b.post("/servers", {"server": {"name": "theirs", "imageRef": iid, "flavorRef": "42",
                                        "networks": [{"uuid": nid_b}]}})
     assert r.status_code == 202, r.text
@@ -257,10 +196,10 @@ def test_kill9_during_build_recovers(tmp_path):
     srv = ferro.Server(tmp_path / "data", extra_args=["--config", str(_slow_config(tmp_path))])
     srv.start()
     try:
-        tok = _token(srv)
+        tok = token(srv)
         nova = Nova(srv, tok)
-        nid = _net(srv, tok)
-        iid = _image(srv, tok)
+        nid = net(srv, tok)
+        iid = image(srv, tok)
         r = nova.post("/servers", {"server": {"name": "slow", "imageRef": iid, "flavorRef": "42",
                                               "networks": [{"uuid": nid}]}})
         assert r.status_code == 202
@@ -269,8 +208,8 @@ def test_kill9_during_build_recovers(tmp_path):
         assert nova.get(f"/servers/{sid}").json()["server"]["status"] == "BUILD"
         srv.stop(signal.SIGKILL)
         srv.start()
-        nova = Nova(srv, _token(srv))
-        s = _wait(nova, sid, "ACTIVE", timeout=60)
+        nova = Nova(srv, token(srv))
+        s = wait(nova, sid, "ACTIVE", timeout=60)
         assert len(s["addresses"]["n1"]) == 1, "the rebuilt task must not allocate a second port"
     finally:
         srv.stop()

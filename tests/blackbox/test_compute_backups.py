@@ -3,18 +3,7 @@ wire and with openstacksdk."""
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
-from test_compute_server_groups import _project_token
-
-
-def _boot(nova, s, tok, name="bk"):
-    iid, nid = _image(s, tok), _net(s, tok)
-    r = nova.post("/servers", {"server": {"name": name, "imageRef": iid, "flavorRef": "42",
-                                          "networks": [{"uuid": nid}]}})
-    assert r.status_code == 202, r.text
-    sid = r.json()["server"]["id"]
-    _wait(nova, sid, "ACTIVE")
-    return sid
+from computehelp import Nova, boot_active, image, net, project_token, token, wait
 
 
 def _backups(s, tok, sid, backup_type):
@@ -27,9 +16,9 @@ def _backups(s, tok, sid, backup_type):
 
 def test_backup_rotation(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    sid = _boot(nova, s, tok)
+    sid = boot_active(nova, s, tok, "bk")
     ids = []
     for n in ("b1", "b2", "b3"):
         r = nova.post(f"/servers/{sid}/action",
@@ -60,9 +49,9 @@ def test_backup_rotation(sqlite_server):
 
 def test_backup_bad_input_and_state(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    sid = _boot(nova, s, tok)
+    sid = boot_active(nova, s, tok, "bk")
     for body, field in [({"name": "x", "backup_type": "daily"}, "rotation"),
                         ({"backup_type": "daily", "rotation": 1}, "name"),
                         ({"name": "x", "rotation": 1}, "backup_type"),
@@ -83,16 +72,16 @@ def test_backup_bad_input_and_state(sqlite_server):
 
 def test_server_password(sqlite_server):
     s = sqlite_server
-    admin = _token(s)
-    member = Nova(s, _project_token(s, admin, "pa"))
-    other = Nova(s, _project_token(s, admin, "pb"))
-    iid, nid = _image(s, admin), _net(s, admin)
+    admin = token(s)
+    member = Nova(s, project_token(s, admin, "pa"))
+    other = Nova(s, project_token(s, admin, "pb"))
+    iid, nid = image(s, admin), net(s, admin)
     requests.put(s.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin},
                  json={"network": {"shared": True}}, timeout=10)
     r = member.post("/servers", {"server": {"name": "pw", "imageRef": iid, "flavorRef": "42",
                                             "networks": [{"uuid": nid}]}})
     sid = r.json()["server"]["id"]
-    _wait(member, sid, "ACTIVE")
+    wait(member, sid, "ACTIVE")
     r = member.get(f"/servers/{sid}/os-server-password")
     assert r.status_code == 200 and r.json() == {"password": ""}
     r = member.req("DELETE", f"/servers/{sid}/os-server-password")
@@ -107,9 +96,9 @@ def test_backup_with_sdk(sqlite_server):
     import openstack
 
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    sid = _boot(nova, s, tok)
+    sid = boot_active(nova, s, tok, "bk")
     conn = openstack.connect(auth_url=s.identity_url + "/v3", username="admin",
                              password=s.admin_password, project_name="admin",
                              user_domain_id="default", project_domain_id="default")

@@ -16,18 +16,18 @@ def _server():
     """One server (and one real instance) shared by the whole sweep."""
     if "srv" not in _STATE:
         import tempfile
-        from test_compute_api import Nova, _image, _net, _token, _wait
+        from computehelp import Nova, image, net, token, wait
 
         d = tempfile.mkdtemp(prefix="ferro-compute-sweep-")
         srv = ferro.Server(__import__("pathlib").Path(d) / "data").start()
-        tok = _token(srv)
+        tok = token(srv)
         nova = Nova(srv, tok)
-        nid = _net(srv, tok)
-        iid = _image(srv, tok)
+        nid = net(srv, tok)
+        iid = image(srv, tok)
         r = nova.post("/servers", {"server": {"name": "sweep", "imageRef": iid, "flavorRef": "1",
                                               "networks": [{"uuid": nid}]}})
         sid = r.json()["server"]["id"]
-        _wait(nova, sid, "ACTIVE")
+        wait(nova, sid, "ACTIVE")
         nova.post("/os-keypairs", {"keypair": {"name": "sweep-key"}})
         _STATE.update(srv=srv, nova=nova, sid=sid, nid=nid, iid=iid, fives=[])
     return _STATE

@@ -4,22 +4,21 @@ X-Openstack-Request-Id), events only for admins, and the openstack CLI."""
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
-from test_compute_server_groups import _project_token
+from computehelp import Nova, image, net, project_token, token, wait
 from test_identity_cli import Cli
 
 
 def test_actions_recorded_with_request_ids(server):
-    tok = _token(server)
+    tok = token(server)
     nova = Nova(server, tok)
-    iid, nid = _image(server, tok), _net(server, tok)
+    iid, nid = image(server, tok), net(server, tok)
     r = nova.post("/servers", {"server": {"name": "acts", "imageRef": iid, "flavorRef": "42",
                                           "networks": [{"uuid": nid}]}})
     assert r.status_code == 202
     create_rid = r.headers["X-Compute-Request-Id"]
     assert create_rid == r.headers["X-Openstack-Request-Id"] and create_rid.startswith("req-")
     sid = r.json()["server"]["id"]
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     rids = {"create": create_rid}
     for action, body, status in [("stop", {"os-stop": None}, "SHUTOFF"),
                                  ("start", {"os-start": None}, "ACTIVE"),
@@ -29,7 +28,7 @@ def test_actions_recorded_with_request_ids(server):
         r = nova.post(f"/servers/{sid}/action", body)
         assert r.status_code == 202, r.text
         rids[action] = r.headers["X-Compute-Request-Id"]
-        _wait(nova, sid, status)
+        wait(nova, sid, status)
     # a refused action is not recorded
     assert nova.post(f"/servers/{sid}/action", {"os-start": None}).status_code == 409
     listed = nova.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"]
@@ -51,16 +50,16 @@ def test_actions_recorded_with_request_ids(server):
 
 def test_events_for_admins_only_and_isolation(sqlite_server):
     s = sqlite_server
-    admin = _token(s)
-    member = Nova(s, _project_token(s, admin, "pa"))
-    other = Nova(s, _project_token(s, admin, "pb"))
-    iid, nid = _image(s, admin), _net(s, admin)
+    admin = token(s)
+    member = Nova(s, project_token(s, admin, "pa"))
+    other = Nova(s, project_token(s, admin, "pb"))
+    iid, nid = image(s, admin), net(s, admin)
     requests.put(s.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin},
                  json={"network": {"shared": True}}, timeout=10)
     r = member.post("/servers", {"server": {"name": "m", "imageRef": iid, "flavorRef": "42",
                                             "networks": [{"uuid": nid}]}})
     sid, rid = r.json()["server"]["id"], r.headers["X-Compute-Request-Id"]
-    _wait(member, sid, "ACTIVE")
+    wait(member, sid, "ACTIVE")
     mine = member.get(f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]
     assert "events" not in mine
     as_admin = Nova(s, admin).get(f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]
@@ -71,16 +70,16 @@ def test_events_for_admins_only_and_isolation(sqlite_server):
 
 def test_failed_build_event(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    iid, nid = _image(s, tok), _net(s, tok)
+    iid, nid = image(s, tok), net(s, tok)
     g = nova.post("/os-server-groups", {"server_group": {"name": "anti", "policies": ["anti-affinity"]}}).json()["server_group"]
     body = {"server": {"name": "a", "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]},
             "os:scheduler_hints": {"group": g["id"]}}
-    _wait(nova, nova.post("/servers", body).json()["server"]["id"], "ACTIVE")
+    wait(nova, nova.post("/servers", body).json()["server"]["id"], "ACTIVE")
     r = nova.post("/servers", body)
     sid, rid = r.json()["server"]["id"], r.headers["X-Compute-Request-Id"]
-    _wait(nova, sid, "ERROR")
+    wait(nova, sid, "ERROR")
     a = nova.get(f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]
     assert a["message"] == "Error"
     assert a["events"][0]["result"] == "Error" and "No valid host" in a["events"][0]["traceback"]
@@ -89,8 +88,8 @@ def test_failed_build_event(sqlite_server):
 def test_instance_actions_cli(sqlite_server):
     s = sqlite_server
     cli = Cli(s)
-    tok = _token(s)
-    iid, nid = _image(s, tok), _net(s, tok)
+    tok = token(s)
+    iid, nid = image(s, tok), net(s, tok)
     cli.json("server", "create", "--image", iid, "--flavor", "m1.nano", "--network", nid, "--wait", "cli-acts")
     cli.run("server", "stop", "cli-acts")
     rows = cli.json("server", "event", "list", "cli-acts")

@@ -4,8 +4,8 @@ and without force, per-user limits, revert), os-quota-class-sets for
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
-from test_compute_server_groups import _project_token
+from computehelp import Nova, image, net, project_token, token, wait
+
 
 RESOURCES = {"cores", "fixed_ips", "floating_ips", "injected_file_content_bytes",
              "injected_file_path_bytes", "injected_files", "instances", "key_pairs",
@@ -23,10 +23,10 @@ def _ids(s, admin_tok, project_name, user_name):
 
 def test_quota_sets(server):
     s = server
-    admin_tok = _token(s)
+    admin_tok = token(s)
     admin = Nova(s, admin_tok)
-    member = Nova(s, _project_token(s, admin_tok, "qa"))
-    other = Nova(s, _project_token(s, admin_tok, "qb"))
+    member = Nova(s, project_token(s, admin_tok, "qa"))
+    other = Nova(s, project_token(s, admin_tok, "qb"))
     pid, uid = _ids(s, admin_tok, "qa", "uqa")
     q = member.get(f"/os-quota-sets/{pid}").json()["quota_set"]
     assert set(q) == RESOURCES | {"id"} and q["id"] == pid and q["ram"] == 51200
@@ -65,7 +65,7 @@ def test_quota_sets(server):
 
 def test_quota_bad_input(sqlite_server):
     s = sqlite_server
-    admin = Nova(s, _token(s))
+    admin = Nova(s, token(s))
     pid = "6b8f2d1e00004000800000000000dead"
     for body, word in [({"quota_set": {"ram": -2}}, "ram"),
                        ({"quota_set": {"ram": "lots"}}, "ram"),
@@ -86,14 +86,14 @@ def test_quota_bad_input(sqlite_server):
 
 def test_enforcement_and_force(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
     pid = requests.get(s.identity_url + "/v3/auth/tokens", timeout=10,
                        headers={"X-Auth-Token": tok, "X-Subject-Token": tok}).json()["token"]["project"]["id"]
-    iid, nid = _image(s, tok), _net(s, tok)
+    iid, nid = image(s, tok), net(s, tok)
     boot = {"server": {"name": "q", "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]}}
     sid = nova.post("/servers", boot).json()["server"]["id"]
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     # below what is used: refused unless forced
     r = nova.req("PUT", f"/os-quota-sets/{pid}", json={"quota_set": {"instances": 0}})
     assert r.status_code == 400 and "already used and reserved 1" in r.text
@@ -117,7 +117,7 @@ def test_enforcement_and_force(sqlite_server):
 
 def test_quota_class_default(server):
     s = server
-    admin_tok = _token(s)
+    admin_tok = token(s)
     admin = Nova(s, admin_tok)
     c = admin.get("/os-quota-class-sets/default").json()["quota_class_set"]
     assert c["id"] == "default" and set(c) == RESOURCES | {"id"} and c["instances"] == 10
@@ -127,7 +127,7 @@ def test_quota_class_default(server):
     assert r.json()["quota_class_set"]["instances"] == 110 and "id" not in r.json()["quota_class_set"]
     assert admin.get("/os-quota-class-sets/default").json()["quota_class_set"]["floating_ips"] == 99
     # the defaults of every project follow, unless the project has its own
-    member = Nova(s, _project_token(s, admin_tok, "qc"))
+    member = Nova(s, project_token(s, admin_tok, "qc"))
     pid, _ = _ids(s, admin_tok, "qc", "uqc")
     assert member.get(f"/os-quota-sets/{pid}").json()["quota_set"]["instances"] == 110
     assert member.get(f"/os-quota-sets/{pid}/defaults").json()["quota_set"]["instances"] == 110

@@ -5,7 +5,7 @@ with the openstack CLI and plain HTTP."""
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
+from computehelp import Nova, image, net, token, wait
 from test_identity_cli import Cli
 
 
@@ -26,10 +26,10 @@ def _port_groups(server, token, sid):
 
 def test_create_with_unknown_group_is_400(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    body = {"name": "x", "imageRef": _image(s, tok), "flavorRef": "42",
-            "networks": [{"uuid": _net(s, tok)}]}
+    body = {"name": "x", "imageRef": image(s, tok), "flavorRef": "42",
+            "networks": [{"uuid": net(s, tok)}]}
     r = nova.post("/servers", {"server": dict(body, security_groups=[{"name": "does_not_exist"}])})
     assert r.status_code == 400, r.text
     assert "does_not_exist" in r.json()["badRequest"]["message"]
@@ -39,7 +39,7 @@ def test_create_with_unknown_group_is_400(sqlite_server):
     r = nova.post("/servers", {"server": dict(body, security_groups=[{"name": web["id"]}, {"name": "default"}])})
     assert r.status_code == 202, r.text
     sid = r.json()["server"]["id"]
-    shown = _wait(nova, sid, "ACTIVE")
+    shown = wait(nova, sid, "ACTIVE")
     assert sorted(g["name"] for g in shown["security_groups"]) == ["default", "web"]
     # two groups named alike: Nova answers 409 (use an id)
     _sg(s, tok, "twin")
@@ -49,13 +49,13 @@ def test_create_with_unknown_group_is_400(sqlite_server):
 
 
 def test_add_remove_security_group_wire(server):
-    tok = _token(server)
+    tok = token(server)
     nova = Nova(server, tok)
-    nid = _net(server, tok)
-    r = nova.post("/servers", {"server": {"name": "sg", "imageRef": _image(server, tok),
+    nid = net(server, tok)
+    r = nova.post("/servers", {"server": {"name": "sg", "imageRef": image(server, tok),
                                           "flavorRef": "42", "networks": [{"uuid": nid}]}})
     sid = r.json()["server"]["id"]
-    s = _wait(nova, sid, "ACTIVE")
+    s = wait(nova, sid, "ACTIVE")
     assert s["security_groups"] == [{"name": "default"}]
     web = _sg(server, tok, "web")
     act = f"/servers/{sid}/action"
@@ -91,13 +91,13 @@ def test_add_remove_security_group_wire(server):
 
 def test_server_without_ports(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
-    r = nova.post("/servers", {"server": {"name": "lonely", "imageRef": _image(s, tok),
+    r = nova.post("/servers", {"server": {"name": "lonely", "imageRef": image(s, tok),
                                           "flavorRef": "42", "networks": []}})
     assert r.status_code == 202, r.text
     sid = r.json()["server"]["id"]
-    _wait(nova, sid, "ACTIVE")
+    wait(nova, sid, "ACTIVE")
     r = nova.post(f"/servers/{sid}/action", {"addSecurityGroup": {"name": "default"}})
     assert r.status_code == 404, r.text
 
@@ -105,9 +105,9 @@ def test_server_without_ports(sqlite_server):
 def test_security_group_cli(sqlite_server):
     s = sqlite_server
     cli = Cli(s)
-    tok = _token(s)
-    nid = _net(s, tok)
-    iid = _image(s, tok)
+    tok = token(s)
+    nid = net(s, tok)
+    iid = image(s, tok)
     cli.json("security", "group", "create", "ssh")
     srv = cli.json("server", "create", "--image", iid, "--flavor", "m1.nano", "--network", nid,
                    "--wait", "cli-sg")

@@ -5,19 +5,8 @@ isolation between projects, and the openstack CLI."""
 
 import requests
 
-from test_compute_api import Nova, _image, _net, _token, _wait
+from computehelp import Nova, image, net, project_token, token, wait
 from test_identity_cli import Cli
-
-
-def _project_token(s, admin, name):
-    ident = s.identity_url + "/v3"
-    h = {"X-Auth-Token": admin}
-    role = requests.get(ident + "/roles?name=member", headers=h, timeout=10).json()["roles"][0]
-    p = requests.post(ident + "/projects", headers=h, json={"project": {"name": name}}, timeout=10).json()["project"]
-    u = requests.post(ident + "/users", headers=h, timeout=10,
-                      json={"user": {"name": "u" + name, "password": "pw-" + name}}).json()["user"]
-    requests.put(f"{ident}/projects/{p['id']}/users/{u['id']}/roles/{role['id']}", headers=h, timeout=10)
-    return _token(s, "u" + name, "pw-" + name, name)
 
 
 def _boot(nova, iid, nid, name, group=None):
@@ -28,9 +17,9 @@ def _boot(nova, iid, nid, name, group=None):
 
 
 def test_server_group_lifecycle(server):
-    tok = _token(server)
+    tok = token(server)
     nova = Nova(server, tok)
-    iid, nid = _image(server, tok), _net(server, tok)
+    iid, nid = image(server, tok), net(server, tok)
     r = nova.post("/os-server-groups", {"server_group": {"name": "aff", "policies": ["affinity"]}})
     assert r.status_code == 200, r.text
     aff = r.json()["server_group"]
@@ -44,19 +33,19 @@ def test_server_group_lifecycle(server):
         assert r.status_code == 202, r.text
         ids.append(r.json()["server"]["id"])
     for sid in ids:
-        _wait(nova, sid, "ACTIVE")
+        wait(nova, sid, "ACTIVE")
     assert nova.get(f"/os-server-groups/{aff['id']}").json()["server_group"]["members"] == ids
     # anti-affinity: the second member finds no valid host
     anti = nova.post("/os-server-groups", {"server_group": {"name": "anti", "policies": ["anti-affinity"]}}).json()["server_group"]
     first = _boot(nova, iid, nid, "b0", anti["id"]).json()["server"]["id"]
-    _wait(nova, first, "ACTIVE")
+    wait(nova, first, "ACTIVE")
     second = _boot(nova, iid, nid, "b1", anti["id"]).json()["server"]["id"]
-    failed = _wait(nova, second, "ERROR")
+    failed = wait(nova, second, "ERROR")
     assert failed["fault"]["code"] == 500 and "No valid host" in failed["fault"]["message"]
     assert set(nova.get(f"/os-server-groups/{anti['id']}").json()["server_group"]["members"]) == {first, second}
     # deleting a server removes it from its group
     assert nova.req("DELETE", f"/servers/{ids[0]}").status_code == 204
-    _wait(nova, ids[0], "DELETED")
+    wait(nova, ids[0], "DELETED")
     assert nova.get(f"/os-server-groups/{aff['id']}").json()["server_group"]["members"] == [ids[1]]
     # delete the group
     assert nova.req("DELETE", f"/os-server-groups/{aff['id']}").status_code == 204
@@ -67,7 +56,7 @@ def test_server_group_lifecycle(server):
 
 def test_server_group_bad_input_and_quota(sqlite_server):
     s = sqlite_server
-    tok = _token(s)
+    tok = token(s)
     nova = Nova(s, tok)
     bad = [
         {"server_group": {"name": "x"}},
@@ -90,7 +79,7 @@ def test_server_group_bad_input_and_quota(sqlite_server):
     assert "policies" in msg
     assert nova.get("/os-server-groups?limit=x").status_code == 400
     assert nova.get("/os-server-groups?offset=-1").status_code == 400
-    iid, nid = _image(s, tok), _net(s, tok)
+    iid, nid = image(s, tok), net(s, tok)
     r = _boot(nova, iid, nid, "h", "not-a-uuid")
     assert r.status_code == 400
     r = _boot(nova, iid, nid, "h", "6b8f2d1e-0000-4000-8000-00000000dead")
@@ -112,17 +101,17 @@ def test_server_group_bad_input_and_quota(sqlite_server):
 
 def test_server_group_isolation(sqlite_server):
     s = sqlite_server
-    admin = _token(s)
-    a = Nova(s, _project_token(s, admin, "pa"))
-    b = Nova(s, _project_token(s, admin, "pb"))
+    admin = token(s)
+    a = Nova(s, project_token(s, admin, "pa"))
+    b = Nova(s, project_token(s, admin, "pb"))
     g = a.post("/os-server-groups", {"server_group": {"name": "mine", "policies": ["affinity"]}}).json()["server_group"]
     assert b.get(f"/os-server-groups/{g['id']}").status_code == 404
     assert b.req("DELETE", f"/os-server-groups/{g['id']}").status_code == 404
     assert b.get("/os-server-groups").json()["server_groups"] == []
     assert b.get("/os-server-groups?all_projects=True").json()["server_groups"] == []
     # another project cannot boot into the group
-    iid = _image(s, admin)
-    nid = _net(s, admin)
+    iid = image(s, admin)
+    nid = net(s, admin)
     requests.put(s.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin},
                  json={"network": {"shared": True}}, timeout=10)
     r = _boot(b, iid, nid, "intruder", g["id"])

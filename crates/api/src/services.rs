@@ -87,6 +87,14 @@ pub struct PortInfo {
     pub port_security_enabled: bool,
 }
 
+/// A device's ports and the names of their security groups (each once, in
+/// port order), as the device's owner sees them.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceNetwork {
+    pub ports: Vec<PortInfo>,
+    pub security_group_names: Vec<String>,
+}
+
 /// A security group as compute shows it (`os-security-groups` form).
 #[derive(Clone, Debug, Default)]
 pub struct SecurityGroupInfo {
@@ -144,6 +152,13 @@ pub trait NetworkApi: Send + Sync + 'static {
         ctx: &AuthContext,
         device_id: &str,
     ) -> ServiceResult<Vec<PortInfo>>;
+    /// Ports and security group names of several devices in one read, for
+    /// a page of servers: `devices[n]` is `(owner, device_id)`, the answer's
+    /// `n`th entry is what that owner sees of that device.
+    async fn device_networks(
+        &self,
+        devices: &[(AuthContext, String)],
+    ) -> ServiceResult<Vec<DeviceNetwork>>;
     /// Release a device's ports: delete those compute created, unbind the
     /// ones the user passed in, and disassociate their floating IPs.
     async fn release_ports(&self, ctx: &AuthContext, device_id: &str) -> ServiceResult<()>;

@@ -1,7 +1,9 @@
 //! What compute asks of the network service, in process.
 
 use async_trait::async_trait;
-use ferro_api::services::{NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult};
+use ferro_api::services::{
+    DeviceNetwork, NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult,
+};
 use ferro_api::AuthContext;
 use serde_json::{json, Value};
 
@@ -54,6 +56,22 @@ fn info(st: &State, p: &Obj) -> PortInfo {
         status: str_of(p, "status").to_owned(),
         port_security_enabled: bool_of(p, "port_security_enabled"),
     }
+}
+
+/// The device's ports the caller may see, oldest first.
+fn device_ports(st: &State, ctx: &Ctx, device_id: &str) -> Vec<PortInfo> {
+    let mut ports: Vec<&Obj> = st
+        .by(Kind::Port, "device_id", device_id)
+        .into_iter()
+        .filter(|p| logic::visible(st, Kind::Port, p, ctx))
+        .collect();
+    ports.sort_by_key(|p| {
+        (
+            str_of(p, "updated_at").to_owned(),
+            str_of(p, "id").to_owned(),
+        )
+    });
+    ports.into_iter().map(|p| info(st, p)).collect()
 }
 
 fn unbind(st: &mut State, port_id: &str) {
@@ -152,20 +170,40 @@ impl NetworkApi for NetworkService {
         ctx: &AuthContext,
         device_id: &str,
     ) -> ServiceResult<Vec<PortInfo>> {
-        let ctx = Ctx::from_auth(ctx);
         let st = self.read().await?;
-        let mut ports: Vec<&Obj> = st
-            .by(Kind::Port, "device_id", device_id)
-            .into_iter()
-            .filter(|p| logic::visible(&st, Kind::Port, p, &ctx))
-            .collect();
-        ports.sort_by_key(|p| {
-            (
-                str_of(p, "updated_at").to_owned(),
-                str_of(p, "id").to_owned(),
-            )
-        });
-        Ok(ports.into_iter().map(|p| info(&st, p)).collect())
+        Ok(device_ports(&st, &Ctx::from_auth(ctx), device_id))
+    }
+
+    async fn device_networks(
+        &self,
+        devices: &[(AuthContext, String)],
+    ) -> ServiceResult<Vec<DeviceNetwork>> {
+        let st = self.read().await?;
+        Ok(devices
+            .iter()
+            .map(|(owner, device_id)| {
+                let ctx = Ctx::from_auth(owner);
+                let ports = device_ports(&st, &ctx, device_id);
+                let mut seen: Vec<&str> = Vec::new();
+                let mut names = Vec::new();
+                for id in ports.iter().flat_map(|p| p.security_group_ids.iter()) {
+                    if seen.contains(&id.as_str()) {
+                        continue;
+                    }
+                    seen.push(id);
+                    if let Some(g) = st
+                        .get(Kind::SecurityGroup, id)
+                        .filter(|g| logic::visible(&st, Kind::SecurityGroup, g, &ctx))
+                    {
+                        names.push(str_of(g, "name").to_owned());
+                    }
+                }
+                DeviceNetwork {
+                    ports,
+                    security_group_names: names,
+                }
+            })
+            .collect())
     }
 
     async fn release_ports(&self, _ctx: &AuthContext, device_id: &str) -> ServiceResult<()> {

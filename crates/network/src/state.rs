@@ -10,7 +10,7 @@
 //! (`net_removed`) with the new value, and a process whose copy is older than
 //! the stored generation replays the changes stamped after its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ferro_store::{Db, Migration};
 use serde_json::{Map, Value};
@@ -107,6 +107,21 @@ impl Kind {
     }
 }
 
+/// The `(kind, key)` pairs [`State::by`] answers from an index instead of a
+/// scan: the lookups made per port, per device and per network.
+const INDEXED: &[(Kind, &str)] = &[
+    (Kind::Port, "device_id"),
+    (Kind::Port, "network_id"),
+    (Kind::Subnet, "network_id"),
+    (Kind::FloatingIp, "port_id"),
+    (Kind::FloatingIp, "router_id"),
+    (Kind::FloatingIp, "floating_network_id"),
+    (Kind::SecurityGroupRule, "security_group_id"),
+];
+
+/// Ids of the objects of one kind per value of one of their string keys.
+type Index = HashMap<String, BTreeSet<String>>;
+
 /// Every resource, by kind and id.
 #[derive(Clone, Default)]
 pub struct State {
@@ -114,6 +129,10 @@ pub struct State {
     /// What the current write changed: each touched object's value before
     /// the write (`None` when it did not exist), to undo a failed write.
     undo: BTreeMap<(Kind, String), Option<Obj>>,
+    /// For each [`INDEXED`] pair: the ids per value, as of the last kept
+    /// change. Objects the current write touched (the keys of `undo`) may
+    /// differ from it; `by` looks at those directly.
+    index: HashMap<(Kind, &'static str), Index>,
     /// The stored generation this copy reflects.
     generation: i64,
 }
@@ -181,10 +200,37 @@ impl State {
     }
 
     /// Objects of `kind` whose `key` is the string `value`.
+    /// In id order, as a scan would give them.
     pub fn by<'a>(&'a self, kind: Kind, key: &'a str, value: &'a str) -> Vec<&'a Obj> {
-        self.iter(kind)
+        let Some(index) = self.index_of(kind, key) else {
+            return self
+                .iter(kind)
+                .filter(|o| str_of(o, key) == value)
+                .collect();
+        };
+        let mut ids: BTreeSet<&str> = index
+            .get(value)
+            .map(|ids| ids.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        ids.extend(
+            self.undo
+                .keys()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| id.as_str()),
+        );
+        ids.into_iter()
+            .filter_map(|id| self.get(kind, id))
             .filter(|o| str_of(o, key) == value)
             .collect()
+    }
+
+    /// The index of `(kind, key)` if there is one; `None` for pairs not in
+    /// [`INDEXED`].
+    fn index_of(&self, kind: Kind, key: &str) -> Option<&Index> {
+        let pair = INDEXED
+            .iter()
+            .find(|(k, name)| *k == kind && *name == key)?;
+        Some(self.index.get(pair).unwrap_or(&EMPTY_INDEX))
     }
 
     pub fn ids_by(&self, kind: Kind, key: &str, value: &str) -> Vec<String> {
@@ -194,11 +240,34 @@ impl State {
             .collect()
     }
 
-    /// Keep the current write's changes (they are committed).
+    /// Keep the current write's changes (they are committed): the index
+    /// moves each touched object from its old values to its new ones.
     pub fn clear_dirty(&mut self) {
-        self.undo.clear();
+        for ((kind, id), before) in std::mem::take(&mut self.undo) {
+            for &(k, key) in INDEXED.iter().filter(|(k, _)| *k == kind) {
+                let old = before.as_ref().map(|o| str_of(o, key));
+                let new = self.get(kind, &id).map(|o| str_of(o, key).to_owned());
+                if old == new.as_deref() {
+                    continue;
+                }
+                let index = self.index.entry((k, key)).or_default();
+                if let Some(old) = old {
+                    if let Some(ids) = index.get_mut(old) {
+                        ids.remove(&id);
+                        if ids.is_empty() {
+                            index.remove(old);
+                        }
+                    }
+                }
+                if let Some(new) = new {
+                    index.entry(new).or_default().insert(id.clone());
+                }
+            }
+        }
     }
 }
+
+static EMPTY_INDEX: std::sync::LazyLock<Index> = std::sync::LazyLock::new(HashMap::new);
 
 /// The string at `key`, or "" when absent or not a string.
 pub fn str_of<'a>(obj: &'a Obj, key: &str) -> &'a str {
@@ -390,6 +459,56 @@ mod tests {
             str_of(st.get(Kind::Network, "b").unwrap(), "name"),
             "second"
         );
+    }
+
+    fn port(id: &str, device: &str) -> Obj {
+        let Value::Object(o) = json!({"id": id, "device_id": device}) else {
+            unreachable!()
+        };
+        o
+    }
+
+    fn ids(objs: Vec<&Obj>) -> Vec<&str> {
+        objs.into_iter().map(|o| str_of(o, "id")).collect()
+    }
+
+    #[test]
+    fn indexed_lookups_follow_writes_kept_and_undone() {
+        let mut st = State::default();
+        st.put(Kind::Port, port("p2", "vm1"));
+        st.put(Kind::Port, port("p1", "vm1"));
+        st.put(Kind::Port, port("p3", "vm2"));
+        // Before the write is kept, the touched objects are looked at directly.
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm1")), ["p1", "p2"]);
+        st.clear_dirty();
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm1")), ["p1", "p2"]);
+
+        // Moved, removed, added: visible at once, and after keeping.
+        st.get_mut(Kind::Port, "p2")
+            .unwrap()
+            .insert("device_id".into(), json!("vm2"));
+        st.remove(Kind::Port, "p3");
+        st.put(Kind::Port, port("p4", "vm2"));
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm1")), ["p1"]);
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm2")), ["p2", "p4"]);
+        st.clear_dirty();
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm1")), ["p1"]);
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm2")), ["p2", "p4"]);
+
+        // An undone write leaves the index as it was.
+        st.get_mut(Kind::Port, "p1")
+            .unwrap()
+            .insert("device_id".into(), json!("vm3"));
+        st.remove(Kind::Port, "p4");
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm3")), ["p1"]);
+        st.rollback();
+        assert!(st.by(Kind::Port, "device_id", "vm3").is_empty());
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm1")), ["p1"]);
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "vm2")), ["p2", "p4"]);
+        // A port without the key is indexed under "" like a scan finds it.
+        st.put(Kind::Port, obj("p5", "bare"));
+        st.clear_dirty();
+        assert_eq!(ids(st.by(Kind::Port, "device_id", "")), ["p5"]);
     }
 
     #[test]

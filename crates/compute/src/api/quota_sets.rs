@@ -47,15 +47,32 @@ async fn limits_for(svc: &ComputeService, project: &str, user: Option<&str>) -> 
     }
 }
 
+/// The target project of a read (`show`/`detail`), once the caller may read
+/// it, and its limits (or those of `?user_id=`).
+async fn readable(
+    svc: &ComputeService,
+    c: &Caller,
+    q: &QueryParams,
+    p: &[String],
+    action: &str,
+) -> Result<(String, Limits)> {
+    let project = target(p);
+    require_reader_of(
+        c,
+        &project,
+        &format!("os_compute_api:os-quota-sets:{action}"),
+    )?;
+    let limits = limits_for(svc, &project, query_get(q, "user_id")).await?;
+    Ok((project, limits))
+}
+
 pub async fn show_quota_set(
     State(svc): State<ComputeService>,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
-    let project = target(&p);
-    require_reader_of(&c, &project, "os_compute_api:os-quota-sets:show")?;
-    let limits = limits_for(&svc, &project, query_get(&q, "user_id")).await?;
+    let (project, limits) = readable(&svc, &c, &q, &p, "show").await?;
     Ok(ok(json!({"quota_set": render(&limits, Some(&project))})))
 }
 
@@ -90,11 +107,8 @@ pub async fn show_quota_detail(
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
-    let project = target(&p);
-    require_reader_of(&c, &project, "os_compute_api:os-quota-sets:detail")?;
-    let user = query_get(&q, "user_id");
-    let limits = limits_for(&svc, &project, user).await?;
-    let used = in_use(&svc, &project, user).await?;
+    let (project, limits) = readable(&svc, &c, &q, &p, "detail").await?;
+    let used = in_use(&svc, &project, query_get(&q, "user_id")).await?;
     let mut m = Map::new();
     m.insert("id".into(), json!(project));
     for (r, limit) in &limits.0 {

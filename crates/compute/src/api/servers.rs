@@ -1,7 +1,10 @@
 //! `/servers`: create, list, detail, show, update, delete.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::response::Response;
+use ferro_api::services::DeviceNetwork;
 use ferro_api::time::{iso_naive_micros, iso_seconds, now_micros, parse_iso};
 use ferro_api::{AuthContext, BaseUrl};
 use serde_json::{json, Map, Value};
@@ -39,22 +42,37 @@ fn host_id(i: &Instance) -> String {
     }
 }
 
+/// What a server's view needs besides its row: its ports and their security
+/// groups' names (from the network service) and, for the detail view, the
+/// volumes attached to it. Read once for a whole page of servers.
+pub struct Extras {
+    net: HashMap<String, DeviceNetwork>,
+    volumes: HashMap<String, Vec<String>>,
+}
+
+impl Extras {
+    pub async fn load(svc: &ComputeService, servers: &[Instance], view: View) -> Result<Extras> {
+        let devices: Vec<(AuthContext, String)> = servers
+            .iter()
+            .map(|i| (owner_context(i), i.id.clone()))
+            .collect();
+        let nets = svc.peers().network.device_networks(&devices).await?;
+        let ids: Vec<String> = devices.into_iter().map(|(_, id)| id).collect();
+        let volumes = match view {
+            View::Detail => attachments::volumes_of_instances(svc.db(), &ids).await?,
+            View::Basic => HashMap::new(),
+        };
+        Ok(Extras {
+            net: ids.into_iter().zip(nets).collect(),
+            volumes,
+        })
+    }
+}
+
 /// `{"net-name": [{"version", "addr", ...}]}` from the server's ports.
-async fn addresses(svc: &ComputeService, i: &Instance, view: View) -> Value {
-    let ports = match svc
-        .peers()
-        .network
-        .ports_of_device(&owner_context(i), &i.id)
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(server = %i.id, error = %e, "could not read the server's ports");
-            return json!({});
-        }
-    };
+fn addresses(net: Option<&DeviceNetwork>, view: View) -> Value {
     let mut out = Map::new();
-    for p in ports {
+    for p in net.map_or(&[][..], |n| &n.ports) {
         let entry = out
             .entry(p.network_name.clone())
             .or_insert_with(|| json!([]));
@@ -79,6 +97,7 @@ async fn addresses(svc: &ComputeService, i: &Instance, view: View) -> Value {
     Value::Object(out)
 }
 
+/// One server's view, reading what it needs besides the row.
 pub async fn render(
     svc: &ComputeService,
     ctx: &AuthContext,
@@ -86,6 +105,19 @@ pub async fn render(
     base: &BaseUrl,
     view: View,
 ) -> Result<Value> {
+    let extras = Extras::load(svc, std::slice::from_ref(i), view).await?;
+    Ok(render_with(ctx, i, base, view, &extras))
+}
+
+/// A server's view from its row and the page's [`Extras`].
+pub fn render_with(
+    ctx: &AuthContext,
+    i: &Instance,
+    base: &BaseUrl,
+    view: View,
+    extras: &Extras,
+) -> Value {
+    let net = extras.net.get(&i.id);
     let status = state::status(&i.vm_state, i.task_state.as_deref());
     let image = if i.image_id.is_empty() {
         json!("")
@@ -104,7 +136,7 @@ pub async fn render(
         "flavor": {"id": i.flavor_id, "links": bookmark(base, "flavors", &i.flavor_id)},
         "created": iso_seconds(i.created_at),
         "updated": iso_seconds(i.updated_at),
-        "addresses": addresses(svc, i, view).await,
+        "addresses": addresses(net, view),
         "accessIPv4": i.access_ipv4,
         "accessIPv6": i.access_ipv6,
         "links": links(base, "servers", &i.id),
@@ -122,10 +154,12 @@ pub async fn render(
         }
     }
     if view == View::Detail {
-        let volumes: Vec<Value> = attachments::of_instance(svc.db(), &i.id)
-            .await?
+        let volumes: Vec<Value> = extras
+            .volumes
+            .get(&i.id)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .map(|a| json!({"id": a.volume_id}))
+            .map(|v| json!({ "id": v }))
             .collect();
         let extra = json!({
             "key_name": i.key_name,
@@ -140,9 +174,9 @@ pub async fn render(
         });
         merge(&mut s, extra);
         // Nova shows the ports' groups, by name, and no key when there are none.
-        let groups = super::server_security_groups::groups_of(svc, i).await?;
+        let groups = net.map_or(&[][..], |n| &n.security_group_names);
         if !groups.is_empty() {
-            let names: Vec<Value> = groups.iter().map(|g| json!({"name": g.name})).collect();
+            let names: Vec<Value> = groups.iter().map(|g| json!({ "name": g })).collect();
             s["security_groups"] = Value::Array(names);
         }
         if ctx.is_admin() {
@@ -156,7 +190,7 @@ pub async fn render(
             );
         }
     }
-    Ok(s)
+    s
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -202,16 +236,15 @@ async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec
     if let Some(ip) = query_get(q, "ip") {
         let re = regex::Regex::new(ip)
             .map_err(|_| Error::bad_request(format!("Invalid ip regex {ip:?}")))?;
+        let devices: Vec<(AuthContext, String)> = list
+            .iter()
+            .map(|i| (owner_context_of(&i.user_id, &i.project_id), i.id.clone()))
+            .collect();
+        let nets = svc.peers().network.device_networks(&devices).await?;
         let mut keep = Vec::new();
-        for i in list {
-            let owner = owner_context_of(&i.user_id, &i.project_id);
-            let ports = svc
-                .peers()
-                .network
-                .ports_of_device(&owner, &i.id)
-                .await
-                .unwrap_or_default();
-            if ports
+        for (i, net) in list.into_iter().zip(nets) {
+            if net
+                .ports
                 .iter()
                 .flat_map(|p| p.fixed_ips.iter())
                 .any(|(_, a, _)| re.is_match(a))
@@ -251,8 +284,10 @@ async fn listing(
     match view {
         Some(v) => {
             let ids: Vec<String> = page.iter().map(|i| i.id.clone()).collect();
-            for i in &instances::get_many(svc.db(), &ids).await? {
-                items.push(render(svc, c, i, base, v).await?);
+            let servers = instances::get_many(svc.db(), &ids).await?;
+            let extras = Extras::load(svc, &servers, v).await?;
+            for i in &servers {
+                items.push(render_with(c, i, base, v, &extras));
             }
         }
         None => {

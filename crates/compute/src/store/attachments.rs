@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use ferro_api::time::now_micros;
 use ferro_store::sqlx::{self, any::AnyRow};
 
@@ -52,6 +54,33 @@ pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Attachm
     .fetch_all(db.read())
     .await?;
     Ok(rows.iter().map(from_row).collect())
+}
+
+/// Volume ids attached to each of `instance_ids` (oldest first); one query.
+pub async fn volumes_of_instances(
+    db: &Db,
+    instance_ids: &[String],
+) -> sqlx::Result<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if instance_ids.is_empty() {
+        return Ok(out);
+    }
+    let marks: Vec<String> = (1..=instance_ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT instance_id, volume_id FROM compute_volume_attachment \
+         WHERE instance_id IN ({}) ORDER BY created_at, device",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in instance_ids {
+        query = query.bind(id);
+    }
+    for row in query.fetch_all(db.read()).await? {
+        out.entry(text(&row, "instance_id"))
+            .or_default()
+            .push(text(&row, "volume_id"));
+    }
+    Ok(out)
 }
 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<()> {

@@ -81,8 +81,7 @@ pub fn used_ips(st: &State, subnet_id: &str, except: Option<&str>) -> HashSet<u1
         .flat_map(|p| {
             p.get("fixed_ips")
                 .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
+                .map_or(&[][..], Vec::as_slice)
         })
         .filter(|ip| ip["subnet_id"].as_str() == Some(subnet_id))
         .filter_map(|ip| parse_ip(ip["ip_address"].as_str()?).map(|(a, _)| a))
