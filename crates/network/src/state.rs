@@ -107,20 +107,64 @@ impl Kind {
     }
 }
 
-/// The `(kind, key)` pairs [`State::by`] answers from an index instead of a
-/// scan: the lookups made per port, per device and per network.
-const INDEXED: &[(Kind, &str)] = &[
-    (Kind::Port, "device_id"),
-    (Kind::Port, "network_id"),
-    (Kind::Subnet, "network_id"),
-    (Kind::FloatingIp, "port_id"),
-    (Kind::FloatingIp, "router_id"),
-    (Kind::FloatingIp, "floating_network_id"),
-    (Kind::SecurityGroupRule, "security_group_id"),
+/// How an index files an object: under the string at its key, or (for
+/// [`FIXED_IP`]) under each of its fixed IPs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Field,
+    FixedIps,
+}
+
+/// The index of ports by fixed IP: values made by [`fixed_ip_key`].
+pub const FIXED_IP: &str = "fixed_ip";
+
+/// The value a port with `addr` on `subnet_id` is filed under in [`FIXED_IP`]:
+/// the address zero-padded, so a subnet's addresses sort in numeric order.
+pub fn fixed_ip_key(subnet_id: &str, addr: u128) -> String {
+    format!("{subnet_id} {addr:039}")
+}
+
+/// The `(kind, key)` pairs [`State::by`] and [`State::any_by`] answer from
+/// an index instead of a scan: the lookups made per port, per device, per
+/// network, and the uniqueness checks of MAC and IP addresses.
+const INDEXED: &[(Kind, &str, Keys)] = &[
+    (Kind::Port, "device_id", Keys::Field),
+    (Kind::Port, "network_id", Keys::Field),
+    (Kind::Port, "mac_address", Keys::Field),
+    (Kind::Port, FIXED_IP, Keys::FixedIps),
+    (Kind::Subnet, "network_id", Keys::Field),
+    (Kind::FloatingIp, "port_id", Keys::Field),
+    (Kind::FloatingIp, "router_id", Keys::Field),
+    (Kind::FloatingIp, "floating_network_id", Keys::Field),
+    (Kind::SecurityGroupRule, "security_group_id", Keys::Field),
 ];
 
+/// The values `o` is filed under in the index `key`.
+fn keys_of(o: &Obj, key: &str, how: Keys) -> Vec<String> {
+    match how {
+        Keys::Field => vec![str_of(o, key).to_owned()],
+        Keys::FixedIps => o
+            .get("fixed_ips")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|ip| {
+                let (addr, _) = crate::ipam::parse_ip(ip["ip_address"].as_str()?)?;
+                Some(fixed_ip_key(ip["subnet_id"].as_str()?, addr))
+            })
+            .collect(),
+    }
+}
+
+fn filed_under(o: &Obj, key: &str, how: Keys, value: &str) -> bool {
+    match how {
+        Keys::Field => str_of(o, key) == value,
+        Keys::FixedIps => keys_of(o, key, how).iter().any(|k| k == value),
+    }
+}
+
 /// Ids of the objects of one kind per value of one of their string keys.
-type Index = HashMap<String, BTreeSet<String>>;
+type Index = BTreeMap<String, BTreeSet<String>>;
 
 /// Every resource, by kind and id.
 #[derive(Clone, Default)]
@@ -199,10 +243,10 @@ impl State {
         self.objs.get(&kind).into_iter().flat_map(|m| m.values())
     }
 
-    /// Objects of `kind` whose `key` is the string `value`.
-    /// In id order, as a scan would give them.
+    /// Objects of `kind` whose `key` is the string `value` (or, for an
+    /// index like [`FIXED_IP`], filed under `value`), in id order.
     pub fn by<'a>(&'a self, kind: Kind, key: &'a str, value: &'a str) -> Vec<&'a Obj> {
-        let Some(index) = self.index_of(kind, key) else {
+        let Some((how, index)) = self.index_of(kind, key) else {
             return self
                 .iter(kind)
                 .filter(|o| str_of(o, key) == value)
@@ -212,25 +256,63 @@ impl State {
             .get(value)
             .map(|ids| ids.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        ids.extend(
-            self.undo
-                .keys()
-                .filter(|(k, _)| *k == kind)
-                .map(|(_, id)| id.as_str()),
-        );
+        ids.extend(self.touched(kind));
         ids.into_iter()
             .filter_map(|id| self.get(kind, id))
-            .filter(|o| str_of(o, key) == value)
+            .filter(|o| filed_under(o, key, how, value))
             .collect()
+    }
+
+    /// Whether some object of `kind` filed under `value` at `key` also
+    /// satisfies `also`; without building a list.
+    pub fn any_by(&self, kind: Kind, key: &str, value: &str, also: impl Fn(&Obj) -> bool) -> bool {
+        let Some((how, index)) = self.index_of(kind, key) else {
+            return self.iter(kind).any(|o| str_of(o, key) == value && also(o));
+        };
+        index
+            .get(value)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(self.touched(kind))
+            .filter_map(|id| self.get(kind, id))
+            .any(|o| filed_under(o, key, how, value) && also(o))
+    }
+
+    /// The addresses in `lo..=hi` that ports held on `subnet_id` at the last
+    /// kept change, in ascending order (the current write's changes are not
+    /// in it: check a candidate with [`Self::any_by`] before using it).
+    pub fn kept_fixed_ips(
+        &self,
+        subnet_id: &str,
+        lo: u128,
+        hi: u128,
+    ) -> impl Iterator<Item = u128> + '_ {
+        let index = self
+            .index
+            .get(&(Kind::Port, FIXED_IP))
+            .unwrap_or(&EMPTY_INDEX);
+        index
+            .range(fixed_ip_key(subnet_id, lo)..=fixed_ip_key(subnet_id, hi))
+            .filter_map(|(key, _)| key.rsplit(' ').next()?.parse().ok())
+    }
+
+    /// Ids of the objects of `kind` the current write touched: the index
+    /// may not reflect them yet.
+    fn touched(&self, kind: Kind) -> impl Iterator<Item = &str> {
+        self.undo
+            .keys()
+            .filter(move |(k, _)| *k == kind)
+            .map(|(_, id)| id.as_str())
     }
 
     /// The index of `(kind, key)` if there is one; `None` for pairs not in
     /// [`INDEXED`].
-    fn index_of(&self, kind: Kind, key: &str) -> Option<&Index> {
-        let pair = INDEXED
+    fn index_of(&self, kind: Kind, key: &str) -> Option<(Keys, &Index)> {
+        let &(k, name, how) = INDEXED
             .iter()
-            .find(|(k, name)| *k == kind && *name == key)?;
-        Some(self.index.get(pair).unwrap_or(&EMPTY_INDEX))
+            .find(|(k, name, _)| *k == kind && *name == key)?;
+        Some((how, self.index.get(&(k, name)).unwrap_or(&EMPTY_INDEX)))
     }
 
     pub fn ids_by(&self, kind: Kind, key: &str, value: &str) -> Vec<String> {
@@ -244,30 +326,36 @@ impl State {
     /// moves each touched object from its old values to its new ones.
     pub fn clear_dirty(&mut self) {
         for ((kind, id), before) in std::mem::take(&mut self.undo) {
-            for &(k, key) in INDEXED.iter().filter(|(k, _)| *k == kind) {
-                let old = before.as_ref().map(|o| str_of(o, key));
-                let new = self.get(kind, &id).map(|o| str_of(o, key).to_owned());
-                if old == new.as_deref() {
+            for &(k, key, how) in INDEXED.iter().filter(|(k, _, _)| *k == kind) {
+                let old = before
+                    .as_ref()
+                    .map(|o| keys_of(o, key, how))
+                    .unwrap_or_default();
+                let new = self
+                    .get(kind, &id)
+                    .map(|o| keys_of(o, key, how))
+                    .unwrap_or_default();
+                if old == new {
                     continue;
                 }
                 let index = self.index.entry((k, key)).or_default();
-                if let Some(old) = old {
-                    if let Some(ids) = index.get_mut(old) {
+                for value in &old {
+                    if let Some(ids) = index.get_mut(value) {
                         ids.remove(&id);
                         if ids.is_empty() {
-                            index.remove(old);
+                            index.remove(value);
                         }
                     }
                 }
-                if let Some(new) = new {
-                    index.entry(new).or_default().insert(id.clone());
+                for value in new {
+                    index.entry(value).or_default().insert(id.clone());
                 }
             }
         }
     }
 }
 
-static EMPTY_INDEX: std::sync::LazyLock<Index> = std::sync::LazyLock::new(HashMap::new);
+static EMPTY_INDEX: Index = BTreeMap::new();
 
 /// The string at `key`, or "" when absent or not a string.
 pub fn str_of<'a>(obj: &'a Obj, key: &str) -> &'a str {
@@ -509,6 +597,40 @@ mod tests {
         st.put(Kind::Port, obj("p5", "bare"));
         st.clear_dirty();
         assert_eq!(ids(st.by(Kind::Port, "device_id", "")), ["p5"]);
+    }
+
+    #[test]
+    fn fixed_ips_and_macs_are_found_through_the_index() {
+        let Value::Object(p) = json!({"id": "p1", "network_id": "n", "mac_address": "fa:16:3e:00:00:01",
+            "fixed_ips": [{"subnet_id": "s", "ip_address": "10.0.0.5"},
+                          {"subnet_id": "s6", "ip_address": "2001:db8::0005"}]})
+        else {
+            unreachable!()
+        };
+        let mut st = State::default();
+        st.put(Kind::Port, p);
+        st.clear_dirty();
+        let v4 = fixed_ip_key("s", 0x0a00_0005);
+        let v6 = fixed_ip_key("s6", 0x2001_0db8_0000_0000_0000_0000_0000_0005);
+        assert!(st.any_by(Kind::Port, FIXED_IP, &v4, |_| true));
+        assert!(st.any_by(Kind::Port, FIXED_IP, &v6, |_| true));
+        assert!(!st.any_by(Kind::Port, FIXED_IP, &v4, |p| str_of(p, "id") != "p1"));
+        assert!(st.any_by(Kind::Port, "mac_address", "fa:16:3e:00:00:01", |_| true));
+
+        // Moving the port's address frees the old one at once and after keeping.
+        st.get_mut(Kind::Port, "p1").unwrap()["fixed_ips"] =
+            json!([{"subnet_id": "s", "ip_address": "10.0.0.6"}]);
+        let moved = fixed_ip_key("s", 0x0a00_0006);
+        assert!(!st.any_by(Kind::Port, FIXED_IP, &v4, |_| true));
+        assert!(st.any_by(Kind::Port, FIXED_IP, &moved, |_| true));
+        st.clear_dirty();
+        assert!(!st.any_by(Kind::Port, FIXED_IP, &v4, |_| true));
+        assert!(!st.any_by(Kind::Port, FIXED_IP, &v6, |_| true));
+        assert_eq!(ids(st.by(Kind::Port, FIXED_IP, &moved)), ["p1"]);
+        st.remove(Kind::Port, "p1");
+        st.clear_dirty();
+        assert!(!st.any_by(Kind::Port, FIXED_IP, &moved, |_| true));
+        assert!(!st.any_by(Kind::Port, "mac_address", "fa:16:3e:00:00:01", |_| true));
     }
 
     #[test]

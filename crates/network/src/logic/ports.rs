@@ -4,10 +4,10 @@
 use rand::Rng;
 use serde_json::{json, Value};
 
-use super::subnets::{cidr_of, is_auto_address, pools_of, used_ips};
+use super::subnets::{cidr_of, ip_used, is_auto_address, lowest_free};
 use super::{new_obj, owner_project, quotas, secgroups, touch, validate as v, Ctx};
 use crate::error::{Error, Result};
-use crate::ipam::{first_free, fmt_ip, parse_ip, Cidr};
+use crate::ipam::{fmt_ip, parse_ip, Cidr};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 
 const CREATE_KEYS: &[&str] = &[
@@ -245,10 +245,9 @@ fn valid_mac(m: &str) -> Result<String> {
 }
 
 fn check_mac_free(st: &State, net_id: &str, mac: &str, except: Option<&str>) -> Result<()> {
-    let taken = st
-        .by(Kind::Port, "network_id", net_id)
-        .iter()
-        .any(|p| str_of(p, "mac_address") == mac && Some(str_of(p, "id")) != except);
+    let taken = st.any_by(Kind::Port, "mac_address", mac, |p| {
+        str_of(p, "network_id") == net_id && Some(str_of(p, "id")) != except
+    });
     if taken {
         return Err(Error::conflict(
             "MacAddressInUse",
@@ -344,8 +343,8 @@ pub fn allocate(
                 if picked {
                     continue;
                 }
-                let used = used_ips(st, str_of(sub, "id"), Some(port_id));
-                if let Some(a) = first_free(&pools_of(sub), &used) {
+                let sid = str_of(sub, "id");
+                if let Some(a) = lowest_free(st, sub, |a| ip_used(st, sid, a, Some(port_id))) {
                     push(&mut out, &mut taken, sub, a);
                     picked = true;
                 }
@@ -382,8 +381,10 @@ pub fn allocate(
         };
         let sub_id = str_of(sub, "id").to_owned();
         let cidr = cidr_of(sub).ok_or_else(|| Error::internal("stored subnet has no cidr"))?;
-        let mut used = used_ips(st, &sub_id, Some(port_id));
-        used.extend(taken.iter().filter(|(s, _)| *s == sub_id).map(|(_, a)| *a));
+        let used = |a: u128| {
+            taken.iter().any(|(s, t)| *s == sub_id && *t == a)
+                || ip_used(st, &sub_id, a, Some(port_id))
+        };
         let addr = match ip {
             Some(ip) => {
                 let (a, v6) = parse_ip(&ip).ok_or_else(|| {
@@ -406,7 +407,7 @@ pub fn allocate(
                         "IPv6 address {ip} cannot be directly assigned to a port on subnet {sub_id} as the subnet is configured for automatic addresses"
                     )));
                 }
-                if used.contains(&a) {
+                if used(a) {
                     return Err(Error::conflict(
                         "IpAddressAlreadyAllocated",
                         format!("IP address {ip} already allocated in subnet {sub_id}"),
@@ -423,7 +424,7 @@ pub fn allocate(
                     .and_then(parse_ip);
                 match current {
                     Some((a, _)) if !taken.iter().any(|(s, t)| *s == sub_id && *t == a) => a,
-                    _ => first_free(&pools_of(sub), &used).ok_or_else(|| exhausted(net_id))?,
+                    _ => lowest_free(st, sub, used).ok_or_else(|| exhausted(net_id))?,
                 }
             }
         };

@@ -1,13 +1,11 @@
 //! Subnets and their IPAM: cidr checks, gateway, allocation pools.
 
-use std::collections::HashSet;
-
 use serde_json::{json, Value};
 
 use super::{new_obj, owner_project, quotas, touch, validate as v, Ctx};
 use crate::error::{Error, Result};
 use crate::ipam::{fmt_ip, parse_ip, pools_without, Cidr};
-use crate::state::{str_of, Kind, Obj, State};
+use crate::state::{fixed_ip_key, str_of, Kind, Obj, State, FIXED_IP};
 
 const CREATE_KEYS: &[&str] = &[
     "name",
@@ -74,18 +72,34 @@ pub fn pools_of(sub: &Obj) -> Vec<(u128, u128)> {
         .unwrap_or_default()
 }
 
-/// Addresses of `subnet_id` held by ports (`except` one port).
-pub fn used_ips(st: &State, subnet_id: &str, except: Option<&str>) -> HashSet<u128> {
-    st.iter(Kind::Port)
-        .filter(|p| Some(str_of(p, "id")) != except)
-        .flat_map(|p| {
-            p.get("fixed_ips")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice)
-        })
-        .filter(|ip| ip["subnet_id"].as_str() == Some(subnet_id))
-        .filter_map(|ip| parse_ip(ip["ip_address"].as_str()?).map(|(a, _)| a))
-        .collect()
+/// The lowest address of the subnet's pools for which `used` (exact: it
+/// sees the write in progress) is false. Addresses the kept state already
+/// gives to ports are skipped without asking `used`, so a nearly full subnet
+/// costs a walk over integers, not a lookup per address.
+pub fn lowest_free(st: &State, sub: &Obj, used: impl Fn(u128) -> bool) -> Option<u128> {
+    let sid = str_of(sub, "id");
+    for (start, end) in pools_of(sub) {
+        let mut kept = st.kept_fixed_ips(sid, start, end).peekable();
+        let mut a = start;
+        loop {
+            while kept.next_if(|t| *t < a).is_some() {}
+            if kept.peek() != Some(&a) && !used(a) {
+                return Some(a);
+            }
+            if a == end {
+                break;
+            }
+            a += 1;
+        }
+    }
+    None
+}
+
+/// Whether a port other than `except` holds `addr` on the subnet.
+pub fn ip_used(st: &State, subnet_id: &str, addr: u128, except: Option<&str>) -> bool {
+    st.any_by(Kind::Port, FIXED_IP, &fixed_ip_key(subnet_id, addr), |p| {
+        Some(str_of(p, "id")) != except
+    })
 }
 
 fn pools_json(pools: &[(u128, u128)], v6: bool) -> Value {
@@ -496,4 +510,53 @@ pub fn delete(st: &mut State, ctx: &Ctx, id: &str) -> Result<()> {
     }
     st.remove(Kind::Subnet, id);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn obj(v: Value) -> Obj {
+        let Value::Object(o) = v else { unreachable!() };
+        o
+    }
+
+    fn port(id: &str, ip: &str) -> Obj {
+        obj(json!({"id": id, "fixed_ips": [{"subnet_id": "s", "ip_address": ip}]}))
+    }
+
+    #[test]
+    fn lowest_free_skips_kept_and_asks_about_the_rest() {
+        let sub = obj(json!({"id": "s", "allocation_pools": [
+            {"start": "10.0.0.2", "end": "10.0.0.4"}, {"start": "10.0.0.10", "end": "10.0.0.11"}]}));
+        let ip = |s: &str| parse_ip(s).unwrap().0;
+        let mut st = State::default();
+        st.put(Kind::Port, port("a", "10.0.0.2"));
+        st.put(Kind::Port, port("b", "10.0.0.4"));
+        st.put(Kind::Port, port("other-subnet", "10.0.0.3"));
+        st.get_mut(Kind::Port, "other-subnet").unwrap()["fixed_ips"][0]["subnet_id"] = json!("t");
+        st.clear_dirty();
+        assert_eq!(
+            lowest_free(&st, &sub, |a| ip_used(&st, "s", a, None)),
+            Some(ip("10.0.0.3"))
+        );
+        // A port of the write in progress takes .3: the next pool's first.
+        st.put(Kind::Port, port("c", "10.0.0.3"));
+        assert_eq!(
+            lowest_free(&st, &sub, |a| ip_used(&st, "s", a, None)),
+            Some(ip("10.0.0.10"))
+        );
+        assert_eq!(
+            lowest_free(&st, &sub, |a| a == ip("10.0.0.10")
+                || ip_used(&st, "s", a, None)),
+            Some(ip("10.0.0.11"))
+        );
+        assert_eq!(lowest_free(&st, &sub, |_| true), None);
+        // Excepting the port being updated frees its own address.
+        st.clear_dirty();
+        assert!(ip_used(&st, "s", ip("10.0.0.2"), None));
+        assert!(!ip_used(&st, "s", ip("10.0.0.2"), Some("a")));
+    }
 }
