@@ -105,6 +105,22 @@ pub fn project_of(ctx: &AuthContext) -> Result<String> {
 
 /// `limit`/`marker` paging: the page after `marker` (an id) of at most
 /// `limit` items, and the marker for the next page when there may be one.
+/// The page size a `limit` query asks for, at most `max_limit` (the default).
+pub fn page_size(limit: Option<&str>, max_limit: usize) -> Result<usize> {
+    Ok(match limit {
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| invalid("limit", &format!("{l:?} is not a non-negative integer")))?,
+        None => max_limit,
+    }
+    .min(max_limit))
+}
+
+/// The marker of a list that names no item of it.
+pub fn marker_not_found(marker: &str) -> Error {
+    Error::bad_request(format!("marker [{marker}] not found"))
+}
+
 pub fn paginate<T>(
     items: Vec<T>,
     id: impl Fn(&T) -> &str,
@@ -112,19 +128,13 @@ pub fn paginate<T>(
     marker: Option<&str>,
     max_limit: usize,
 ) -> Result<(Vec<T>, Option<String>)> {
-    let limit = match limit {
-        Some(l) => l
-            .parse::<usize>()
-            .map_err(|_| invalid("limit", &format!("{l:?} is not a non-negative integer")))?,
-        None => max_limit,
-    }
-    .min(max_limit);
+    let limit = page_size(limit, max_limit)?;
     let start = match marker {
         Some(m) => items
             .iter()
             .position(|x| id(x) == m)
             .map(|p| p + 1)
-            .ok_or_else(|| Error::bad_request(format!("marker [{m}] not found")))?,
+            .ok_or_else(|| marker_not_found(m))?,
         None => 0,
     };
     let rest: Vec<T> = items.into_iter().skip(start).collect();

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha224};
 
 use super::common::{
-    accepted, bookmark, links, load_server, next_link, no_content, ok, paginate, query_get,
-    require_member, Body, Caller, QueryParams,
+    accepted, bookmark, links, load_server, marker_not_found, next_link, no_content, ok, page_size,
+    paginate, query_get, require_member, Body, Caller, QueryParams,
 };
 use super::flavors::last;
 use crate::error::{Error, Result};
@@ -199,17 +199,71 @@ fn merge(into: &mut Value, from: Value) {
     }
 }
 
-/// The servers a list request selects, before paging.
-async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec<Summary>> {
+/// The project a list request is about: the caller's, or for admins with
+/// `all_tenants` the one named by `tenant_id`/`project_id`, or all (None).
+fn scope(c: &Caller, q: &QueryParams) -> Result<Option<String>> {
     let all_tenants = query_get(q, "all_tenants")
         .is_some_and(|v| !matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"));
-    let project = if all_tenants && c.is_admin() {
+    Ok(if all_tenants && c.is_admin() {
         query_get(q, "tenant_id")
             .or(query_get(q, "project_id"))
             .map(str::to_owned)
     } else {
         Some(super::common::project_of(c)?)
+    })
+}
+
+/// Filters that need every candidate row (`select`); without them the
+/// database pages the list itself (`page_in_db`).
+const ROW_FILTERS: [&str; 7] = [
+    "name",
+    "status",
+    "image",
+    "flavor",
+    "changes-since",
+    "ip",
+    "host",
+];
+
+/// The page of a list request without row filters, and the next marker:
+/// the same answer `select` + `paginate` give, from the page's rows only.
+async fn page_in_db(
+    svc: &ComputeService,
+    c: &Caller,
+    q: &QueryParams,
+) -> Result<(Vec<Summary>, Option<String>)> {
+    let project = scope(c, q)?;
+    let limit = page_size(query_get(q, "limit"), 1000)?;
+    let after = match query_get(q, "marker") {
+        Some(m) => Some(
+            instances::position(svc.db(), project.as_deref(), m)
+                .await?
+                .ok_or_else(|| marker_not_found(m))?,
+        ),
+        None => None,
     };
+    let ascending = query_get(q, "sort_dir") == Some("asc");
+    let mut page = instances::page_summaries(
+        svc.db(),
+        project.as_deref(),
+        after.as_ref(),
+        ascending,
+        limit + 1,
+    )
+    .await?;
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next = if more {
+        page.last().map(|i| i.id.clone())
+    } else {
+        None
+    };
+    Ok((page, next))
+}
+
+/// The servers a list request selects, before paging.
+async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec<Summary>> {
+    let project = scope(c, q)?;
     let mut list = instances::list_summaries(svc.db(), project.as_deref()).await?;
     if let Some(name) = query_get(q, "name") {
         let re = regex::Regex::new(name)
@@ -272,14 +326,17 @@ async fn listing(
     q: &QueryParams,
     view: Option<View>,
 ) -> Result<Response> {
-    let list = select(svc, c, q).await?;
-    let (page, next) = paginate(
-        list,
-        |i| &i.id,
-        query_get(q, "limit"),
-        query_get(q, "marker"),
-        1000,
-    )?;
+    let (page, next) = if ROW_FILTERS.iter().all(|f| query_get(q, f).is_none()) {
+        page_in_db(svc, c, q).await?
+    } else {
+        paginate(
+            select(svc, c, q).await?,
+            |i| &i.id,
+            query_get(q, "limit"),
+            query_get(q, "marker"),
+            1000,
+        )?
+    };
     let mut items = Vec::with_capacity(page.len());
     match view {
         Some(v) => {

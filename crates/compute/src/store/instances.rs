@@ -180,31 +180,86 @@ pub struct Summary {
     pub updated_at: i64,
 }
 
+const SUMMARY_COLUMNS: &str =
+    "id, name, project_id, user_id, image_id, flavor_id, vm_state, task_state, host, updated_at";
+
+fn summary_from_row(r: &AnyRow) -> Summary {
+    Summary {
+        id: text(r, "id"),
+        name: text(r, "name"),
+        project_id: text(r, "project_id"),
+        user_id: text(r, "user_id"),
+        image_id: text(r, "image_id"),
+        flavor_id: text(r, "flavor_id"),
+        vm_state: text(r, "vm_state"),
+        task_state: opt_text(r, "task_state"),
+        host: opt_text(r, "host"),
+        updated_at: int(r, "updated_at"),
+    }
+}
+
 /// Summaries of live instances, newest first, of one project or (None) of all.
 pub async fn list_summaries(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Summary>> {
-    let rows = sqlx::query(
-        "SELECT id, name, project_id, user_id, image_id, flavor_id, vm_state, task_state, host, \
-         updated_at FROM compute_instance WHERE deleted_at IS NULL AND ($1 = '' OR project_id = $1) \
-         ORDER BY created_at DESC, id DESC",
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM compute_instance WHERE deleted_at IS NULL \
+         AND ($1 = '' OR project_id = $1) ORDER BY created_at DESC, id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(project_id.unwrap_or(""))
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(summary_from_row).collect())
+}
+
+/// Where a list continues after the live instance `id` of the project (or
+/// of all, None): its `(created_at, id)`; None if there is no such instance.
+pub async fn position(
+    db: &Db,
+    project_id: Option<&str>,
+    id: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
+    let row = sqlx::query(
+        "SELECT created_at, id FROM compute_instance WHERE deleted_at IS NULL \
+         AND ($1 = '' OR project_id = $1) AND id = $2",
     )
     .bind(project_id.unwrap_or(""))
-    .fetch_all(db.read())
+    .bind(id)
+    .fetch_optional(db.read())
     .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Summary {
-            id: text(r, "id"),
-            name: text(r, "name"),
-            project_id: text(r, "project_id"),
-            user_id: text(r, "user_id"),
-            image_id: text(r, "image_id"),
-            flavor_id: text(r, "flavor_id"),
-            vm_state: text(r, "vm_state"),
-            task_state: opt_text(r, "task_state"),
-            host: opt_text(r, "host"),
-            updated_at: int(r, "updated_at"),
-        })
-        .collect())
+    Ok(row.map(|r| (int(&r, "created_at"), text(&r, "id"))))
+}
+
+/// Up to `limit` summaries in list order — newest first, or oldest first
+/// when `ascending` — after the position `after` (see [`position`]); the
+/// database sorts and cuts, so a page costs its own rows only.
+pub async fn page_summaries(
+    db: &Db,
+    project_id: Option<&str>,
+    after: Option<&(i64, String)>,
+    ascending: bool,
+    limit: usize,
+) -> sqlx::Result<Vec<Summary>> {
+    let (cmp, order) = if ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM compute_instance WHERE deleted_at IS NULL \
+         AND ($1 = '' OR project_id = $1) \
+         AND ($2 = 0 OR created_at {cmp} $3 OR (created_at = $3 AND id {cmp} $4)) \
+         ORDER BY created_at {order}, id {order} LIMIT $5"
+    );
+    let (created, id) = after.cloned().unwrap_or_default();
+    let rows = sqlx::query(&sql)
+        .bind(project_id.unwrap_or(""))
+        .bind(i64::from(after.is_some()))
+        .bind(created)
+        .bind(id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(summary_from_row).collect())
 }
 
 /// The live instances with these ids, in the order of `ids` (missing ones,
