@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0005_quotas",
         sql: include_str!("../migrations/0005_quotas.sql"),
     },
+    Migration {
+        version: 4005,
+        name: "compute_0006_instance_order",
+        sql: include_str!("../migrations/0006_instance_order.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -244,18 +244,31 @@ pub async fn page_summaries(
     } else {
         ("<", "DESC")
     };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM compute_instance WHERE deleted_at IS NULL \
-         AND ($1 = '' OR project_id = $1) \
-         AND ($2 = 0 OR created_at {cmp} $3 OR (created_at = $3 AND id {cmp} $4)) \
-         ORDER BY created_at {order}, id {order} LIMIT $5"
-    );
-    let (created, id) = after.cloned().unwrap_or_default();
-    let rows = sqlx::query(&sql)
-        .bind(project_id.unwrap_or(""))
-        .bind(i64::from(after.is_some()))
-        .bind(created)
-        .bind(id)
+    // Conditions are left out rather than neutralised (`$1 = '' OR …`), so
+    // the planner can walk compute_instance_(project_)created in order.
+    let mut sql =
+        format!("SELECT {SUMMARY_COLUMNS} FROM compute_instance WHERE deleted_at IS NULL");
+    let mut n = 0;
+    let mut mark = || {
+        n += 1;
+        format!("${n}")
+    };
+    if project_id.is_some() {
+        sql += &format!(" AND project_id = {}", mark());
+    }
+    if after.is_some() {
+        let (c, i) = (mark(), mark());
+        sql += &format!(" AND (created_at {cmp} {c} OR (created_at = {c} AND id {cmp} {i}))");
+    }
+    sql += &format!(" ORDER BY created_at {order}, id {order} LIMIT {}", mark());
+    let mut query = sqlx::query(&sql);
+    if let Some(p) = project_id {
+        query = query.bind(p);
+    }
+    if let Some((created, id)) = after {
+        query = query.bind(*created).bind(id.as_str());
+    }
+    let rows = query
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(db.read())
         .await?;
