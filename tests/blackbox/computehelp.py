@@ -89,3 +89,18 @@ def boot_active(nova, server, tok, name):
     sid = r.json()["server"]["id"]
     wait(nova, sid, "ACTIVE")
     return sid
+
+
+def shared_net_server(server, admin_tok, name):
+    """A member of a new project "pa" boots `name` on the admin's network
+    (made shared) and waits for ACTIVE; a member of another project "pb"
+    looks on. Returns (member, other, the create response)."""
+    member = Nova(server, project_token(server, admin_tok, "pa"))
+    other = Nova(server, project_token(server, admin_tok, "pb"))
+    iid, nid = image(server, admin_tok), net(server, admin_tok)
+    requests.put(server.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin_tok},
+                 json={"network": {"shared": True}}, timeout=10)
+    r = member.post("/servers", {"server": {"name": name, "imageRef": iid, "flavorRef": "42",
+                                            "networks": [{"uuid": nid}]}})
+    wait(member, r.json()["server"]["id"], "ACTIVE")
+    return member, other, r

@@ -3,7 +3,7 @@ wire and with openstacksdk."""
 
 import requests
 
-from computehelp import Nova, boot_active, image, net, project_token, token, wait
+from computehelp import Nova, boot_active, shared_net_server, token
 
 
 def _backups(s, tok, sid, backup_type):
@@ -73,15 +73,8 @@ def test_backup_bad_input_and_state(sqlite_server):
 def test_server_password(sqlite_server):
     s = sqlite_server
     admin = token(s)
-    member = Nova(s, project_token(s, admin, "pa"))
-    other = Nova(s, project_token(s, admin, "pb"))
-    iid, nid = image(s, admin), net(s, admin)
-    requests.put(s.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin},
-                 json={"network": {"shared": True}}, timeout=10)
-    r = member.post("/servers", {"server": {"name": "pw", "imageRef": iid, "flavorRef": "42",
-                                            "networks": [{"uuid": nid}]}})
+    member, other, r = shared_net_server(s, admin, "pw")
     sid = r.json()["server"]["id"]
-    wait(member, sid, "ACTIVE")
     r = member.get(f"/servers/{sid}/os-server-password")
     assert r.status_code == 200 and r.json() == {"password": ""}
     r = member.req("DELETE", f"/servers/{sid}/os-server-password")

@@ -2,9 +2,7 @@
 recorded with the request id the caller saw (X-Compute-Request-Id equals
 X-Openstack-Request-Id), events only for admins, and the openstack CLI."""
 
-import requests
-
-from computehelp import Nova, image, net, project_token, token, wait
+from computehelp import Nova, image, net, shared_net_server, token, wait
 from test_identity_cli import Cli
 
 
@@ -51,15 +49,8 @@ def test_actions_recorded_with_request_ids(server):
 def test_events_for_admins_only_and_isolation(sqlite_server):
     s = sqlite_server
     admin = token(s)
-    member = Nova(s, project_token(s, admin, "pa"))
-    other = Nova(s, project_token(s, admin, "pb"))
-    iid, nid = image(s, admin), net(s, admin)
-    requests.put(s.url + f"/networking/v2.0/networks/{nid}", headers={"X-Auth-Token": admin},
-                 json={"network": {"shared": True}}, timeout=10)
-    r = member.post("/servers", {"server": {"name": "m", "imageRef": iid, "flavorRef": "42",
-                                            "networks": [{"uuid": nid}]}})
+    member, other, r = shared_net_server(s, admin, "m")
     sid, rid = r.json()["server"]["id"], r.headers["X-Compute-Request-Id"]
-    wait(member, sid, "ACTIVE")
     mine = member.get(f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]
     assert "events" not in mine
     as_admin = Nova(s, admin).get(f"/servers/{sid}/os-instance-actions/{rid}").json()["instanceAction"]
