@@ -6,14 +6,14 @@ use ferro_api::BaseUrl;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::microversion::{MAX, MIN};
+use crate::microversion::RANGE;
 
 fn entry_v21(base: &BaseUrl) -> Value {
     json!({
         "id": "v2.1",
         "status": "CURRENT",
-        "version": MAX.to_string(),
-        "min_version": MIN.to_string(),
+        "version": RANGE.max.to_string(),
+        "min_version": RANGE.min.to_string(),
         "updated": "2013-07-23T11:33:21Z",
         "links": [{"rel": "self", "href": base.join("/v2.1/")}],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],

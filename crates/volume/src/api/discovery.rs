@@ -7,14 +7,14 @@ use ferro_api::BaseUrl;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::microversion::{fmt, MAX, MIN};
+use crate::microversion::RANGE;
 
 fn v3_entry(base: &BaseUrl) -> Value {
     json!({
         "id": "v3.0",
         "status": "CURRENT",
-        "version": fmt(MAX),
-        "min_version": fmt(MIN),
+        "version": RANGE.max.to_string(),
+        "min_version": RANGE.min.to_string(),
         "updated": "2023-08-31T00:00:00Z",
         "links": [
             {"rel": "describedby", "type": "text/html",
