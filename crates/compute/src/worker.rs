@@ -80,6 +80,7 @@ async fn handle(svc: &ComputeService, task: Task) {
         "delete" => delete(svc, &instance).await,
         "power" => power(svc, &instance, &task.args).await,
         "reboot" => reboot(svc, &instance, &task.args).await,
+        "rebuild" => rebuild(svc, &instance, &task.args).await,
         other => Err(format!("unknown task kind {other}")),
     };
     record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
@@ -352,4 +353,27 @@ async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), 
     )
     .await
     .map_err(|e| e.to_string())
+}
+
+/// Rebuild: a fresh guest from the (new) image, same id, ports and volumes;
+/// back to `to` (`active`, or `stopped` for a server that was stopped).
+async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let driver = svc.driver();
+    driver.destroy(&i.id).await.map_err(|e| e.to_string())?;
+    driver
+        .spawn(&i.id, &i.name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (state, power) = if args["to"].as_str() == Some(vm::STOPPED) {
+        driver
+            .set_power(&i.id, PowerState::Shutdown)
+            .await
+            .map_err(|e| e.to_string())?;
+        (vm::STOPPED, PowerState::Shutdown)
+    } else {
+        (vm::ACTIVE, PowerState::Running)
+    };
+    instances::set_state(svc.db(), &i.id, state, None, power.code())
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -16,7 +16,10 @@ mod server_groups;
 mod server_images;
 mod server_parts;
 mod server_password;
+mod server_query;
 mod server_security_groups;
+mod server_tags;
+mod server_view;
 mod servers;
 mod services;
 mod tenant_usage;
@@ -98,6 +101,18 @@ fn resource_routes() -> Router<ComputeService> {
             get(server_parts::show_meta)
                 .put(server_parts::put_meta)
                 .delete(server_parts::delete_meta),
+        )
+        .route(
+            "/servers/{server_id}/tags",
+            get(server_tags::list_tags)
+                .put(server_tags::replace_tags)
+                .delete(server_tags::delete_tags),
+        )
+        .route(
+            "/servers/{server_id}/tags/{tag}",
+            get(server_tags::check_tag)
+                .put(server_tags::add_tag)
+                .delete(server_tags::delete_tag),
         )
         .route("/servers/{server_id}/ips", get(server_parts::ips))
         .route(

@@ -60,14 +60,14 @@ pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Attachm
 pub async fn volumes_of_instances(
     db: &Db,
     instance_ids: &[String],
-) -> sqlx::Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+) -> sqlx::Result<HashMap<String, Vec<(String, bool)>>> {
+    let mut out: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     if instance_ids.is_empty() {
         return Ok(out);
     }
     let marks: Vec<String> = (1..=instance_ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
-        "SELECT instance_id, volume_id FROM compute_volume_attachment \
+        "SELECT instance_id, volume_id, delete_on_termination FROM compute_volume_attachment \
          WHERE instance_id IN ({}) ORDER BY created_at, device",
         marks.join(", ")
     );
@@ -76,9 +76,10 @@ pub async fn volumes_of_instances(
         query = query.bind(id);
     }
     for row in query.fetch_all(db.read()).await? {
-        out.entry(text(&row, "instance_id"))
-            .or_default()
-            .push(text(&row, "volume_id"));
+        out.entry(text(&row, "instance_id")).or_default().push((
+            text(&row, "volume_id"),
+            int(&row, "delete_on_termination") != 0,
+        ));
     }
     Ok(out)
 }

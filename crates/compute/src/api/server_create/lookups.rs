@@ -1,11 +1,13 @@
 //! The lookups a create needs: flavor, image, key pair, block devices,
 //! networks and security groups, each failing as Nova does (mostly 400).
 
+use ferro_api::services::ImageInfo;
 use ferro_api::AuthContext;
 use serde_json::{json, Map, Value};
 
 use super::super::common::{invalid, ref_id};
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::flavors::{self, Flavor};
 use crate::store::keypairs;
 use crate::ComputeService;
@@ -35,17 +37,17 @@ pub async fn key_data(svc: &ComputeService, ctx: &AuthContext, name: &str) -> Re
         .public_key)
 }
 
-/// The image id to boot from (`""` for a server booted from a volume).
+/// The image to boot from (None for a server booted from a volume).
 pub async fn image(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
     flavor: &Flavor,
     boot_volume: bool,
-) -> Result<String> {
+) -> Result<Option<ImageInfo>> {
     match o.get("imageRef") {
-        Some(Value::String(s)) if !s.is_empty() => image_for(svc, ctx, s, flavor).await,
-        None | Some(Value::String(_)) if boot_volume => Ok(String::new()),
+        Some(Value::String(s)) if !s.is_empty() => image_for(svc, ctx, s, flavor).await.map(Some),
+        None | Some(Value::String(_)) if boot_volume => Ok(None),
         None => Err(invalid("imageRef", "'imageRef' is a required property")),
         Some(v) => Err(invalid(
             "imageRef",
@@ -58,44 +60,66 @@ fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
 
-/// The `networks` request: a list of `{uuid|port|fixed_ip}`; absent means
-/// "the only network the project may use", as at 2.1.
+/// The `networks` request at version `v`: a list of `{uuid|port|fixed_ip}`
+/// (a `tag` at 2.32-2.36 and from 2.42), or from 2.37 `"auto"` / `"none"`
+/// (then required). Absent or `[]` before 2.37 means "the only network the
+/// project may use", as in Nova.
 pub async fn networks(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
+    v: ApiVersion,
 ) -> Result<Value> {
     let list = match o.get("networks") {
-        None | Some(Value::Null) => {
-            let nets = svc
-                .peers()
-                .network
-                .bootable_networks(ctx)
-                .await
-                .map_err(Error::from)?;
-            return match nets.len() {
-                0 => Ok(json!([])),
-                1 => Ok(json!([{"uuid": nets[0]}])),
-                _ => Err(Error::conflict(
-                    "Multiple possible networks found, use a Network ID to be more specific.",
-                )),
+        None if v.at_least(2, 37) => {
+            return Err(invalid("networks", "'networks' is a required property"))
+        }
+        None => return only_network(svc, ctx).await,
+        Some(Value::String(s)) if v.at_least(2, 37) && s == "none" => return Ok(json!([])),
+        Some(Value::String(s)) if v.at_least(2, 37) && s == "auto" => {
+            return match only_network(svc, ctx).await {
+                Ok(found) if found.as_array().is_some_and(|l| !l.is_empty()) => Ok(found),
+                Ok(_) => {
+                    let net = svc
+                        .peers()
+                        .network
+                        .auto_allocated_network(ctx)
+                        .await
+                        .map_err(|e| {
+                            Error::bad_request(format!(
+                                "Unable to automatically allocate a network for project: {e}"
+                            ))
+                        })?;
+                    Ok(json!([{ "uuid": net }]))
+                }
+                Err(e) => Err(e),
             };
         }
+        Some(Value::Array(l)) if l.is_empty() && !v.at_least(2, 37) => {
+            return only_network(svc, ctx).await
+        }
         Some(Value::Array(l)) => l.clone(),
-        Some(v) => return Err(invalid("networks", &format!("{v} is not of type 'array'"))),
+        Some(x) => {
+            return Err(invalid(
+                "networks",
+                &format!("{x} is not valid under any of the given schemas"),
+            ))
+        }
     };
+    let tag_allowed = (v.at_least(2, 32) && !v.at_least(2, 37)) || v.at_least(2, 42);
     let mut out = Vec::new();
     for n in list {
         let Value::Object(m) = &n else {
             return Err(invalid("networks", "each entry must be an object"));
         };
-        for key in m.keys() {
-            if !["uuid", "port", "fixed_ip", "tag"].contains(&key.as_str()) {
-                return Err(invalid(
-                    "networks",
-                    &format!("Additional properties are not allowed ('{key}')"),
-                ));
-            }
+        let known: &[&str] = if tag_allowed {
+            &["uuid", "port", "fixed_ip", "tag"]
+        } else {
+            &["uuid", "port", "fixed_ip"]
+        };
+        super::super::server_fields::only_known(m, known)?;
+        if let Some(t) = m.get("tag") {
+            super::super::server_fields::tag(t, "networks.tag")?;
         }
         let uuid = m.get("uuid").and_then(Value::as_str);
         let port = m.get("port").and_then(Value::as_str);
@@ -122,6 +146,24 @@ pub async fn networks(
         out.push(n.clone());
     }
     Ok(Value::Array(out))
+}
+
+/// No network named: the one network the project may boot on (none: no
+/// NIC; several: 409, as Nova).
+async fn only_network(svc: &ComputeService, ctx: &AuthContext) -> Result<Value> {
+    let nets = svc
+        .peers()
+        .network
+        .bootable_networks(ctx)
+        .await
+        .map_err(Error::from)?;
+    match nets.len() {
+        0 => Ok(json!([])),
+        1 => Ok(json!([{"uuid": nets[0]}])),
+        _ => Err(Error::conflict(
+            "Multiple possible networks found, use a Network ID to be more specific.",
+        )),
+    }
 }
 
 /// The block device mappings, checked; returns them and whether the server
@@ -195,7 +237,7 @@ async fn image_for(
     ctx: &AuthContext,
     image_ref: &str,
     flavor: &Flavor,
-) -> Result<String> {
+) -> Result<ImageInfo> {
     let id = ref_id(image_ref);
     let image = svc
         .peers()
@@ -218,7 +260,27 @@ async fn image_for(
             "Flavor's disk is too small for requested image.",
         ));
     }
-    Ok(id)
+    Ok(image)
+}
+
+/// The image properties a server shows (2.98): the standard `hw_*`,
+/// `img_*`, `os_*` and `trait:*`-style keys of the image, not user keys.
+pub fn image_properties(image: &ImageInfo) -> Value {
+    const PREFIXES: &[&str] = &[
+        "hw_",
+        "img_",
+        "os_",
+        "hypervisor_",
+        "vm_mode",
+        "architecture",
+    ];
+    let props: Map<String, Value> = image
+        .properties
+        .iter()
+        .filter(|(k, v)| !v.is_null() && PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(props)
 }
 
 /// Every requested group must exist in the caller's project (400 if not,
