@@ -211,6 +211,8 @@ pub struct VolumeInfo {
     pub data_path: Option<PathBuf>,
     /// `(server_id, attachment_id, device)`.
     pub attachments: Vec<(String, String, String)>,
+    /// May attach to several servers at once.
+    pub multiattach: bool,
 }
 
 #[async_trait]

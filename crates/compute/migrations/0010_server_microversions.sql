@@ -20,3 +20,6 @@ CREATE TABLE compute_instance_tag (
     tag TEXT NOT NULL,
     PRIMARY KEY (instance_id, tag)
 );
+
+-- Device tags of attached volumes (2.49 at attach, shown from 2.70).
+ALTER TABLE compute_volume_attachment ADD COLUMN tag TEXT;

@@ -276,6 +276,7 @@ async fn attach_boot_volumes(
             attachment_id: att,
             delete_on_termination: b["delete_on_termination"].as_bool().unwrap_or(false),
             boot_index: b["boot_index"].as_i64(),
+            tag: b["tag"].as_str().map(str::to_owned),
         };
         attachments::create(svc.db(), &a)
             .await

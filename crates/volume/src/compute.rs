@@ -45,6 +45,7 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
                 )
             })
             .collect(),
+        multiattach: false,
     })
 }
 

@@ -20,6 +20,7 @@ mod server_query;
 mod server_security_groups;
 mod server_tags;
 mod server_view;
+mod server_volumes;
 mod servers;
 mod services;
 mod tenant_usage;
@@ -121,11 +122,13 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/servers/{server_id}/os-volume_attachments",
-            get(server_parts::list_attachments).post(server_parts::attach_volume),
+            get(server_volumes::list_attachments).post(server_volumes::attach_volume),
         )
         .route(
             "/servers/{server_id}/os-volume_attachments/{volume_id}",
-            get(server_parts::show_attachment).delete(server_parts::detach_volume),
+            get(server_volumes::show_attachment)
+                .put(server_volumes::update_attachment)
+                .delete(server_volumes::detach_volume),
         )
         .route(
             "/servers/{server_id}/os-interface",

@@ -95,9 +95,8 @@ pub async fn networks(
                 Err(e) => Err(e),
             };
         }
-        Some(Value::Array(l)) if l.is_empty() && !v.at_least(2, 37) => {
-            return only_network(svc, ctx).await
-        }
+        // Nova treats an empty list as "none named" at every version.
+        Some(Value::Array(l)) if l.is_empty() => return only_network(svc, ctx).await,
         Some(Value::Array(l)) => l.clone(),
         Some(x) => {
             return Err(invalid(
