@@ -215,6 +215,14 @@ pub struct VolumeInfo {
     pub multiattach: bool,
 }
 
+/// What a volume made for a server starts from.
+#[derive(Clone, Debug)]
+pub enum BootVolumeSource {
+    Image(String),
+    Snapshot(String),
+    Blank,
+}
+
 #[async_trait]
 pub trait VolumeApi: Send + Sync + 'static {
     async fn get_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<VolumeInfo>>;
@@ -247,13 +255,15 @@ pub trait VolumeApi: Send + Sync + 'static {
         volume_id: &str,
         attachment_id: &str,
     ) -> ServiceResult<()>;
-    /// Create a bootable volume from an image (for `block_device_mapping_v2`
-    /// with `destination_type: volume`); waits until it is available.
-    async fn create_from_image(
+    /// Create a volume for a server's `block_device_mapping_v2` entry with
+    /// `destination_type: volume` (from an image, a snapshot, or blank, of
+    /// an optional volume type); waits until it is available.
+    async fn create_boot_volume(
         &self,
         ctx: &AuthContext,
-        image_id: &str,
+        source: BootVolumeSource,
         size_gb: i64,
+        volume_type: Option<String>,
     ) -> ServiceResult<VolumeInfo>;
     async fn delete_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
 }

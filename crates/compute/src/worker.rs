@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ferro_api::services::PortRequest;
+use ferro_api::services::{BootVolumeSource, PortRequest};
 use ferro_api::AuthContext;
 use serde_json::Value;
 
@@ -232,31 +232,38 @@ async fn attach_boot_volumes(
         if b["destination_type"].as_str() != Some("volume") {
             continue;
         }
-        let volume_id = match b["source_type"].as_str() {
-            Some("volume") => b["uuid"].as_str().unwrap_or_default().to_owned(),
-            Some("image") => {
-                if have
-                    .iter()
-                    .any(|a| a.boot_index == b["boot_index"].as_i64())
-                {
+        let source = match b["source_type"].as_str() {
+            Some("volume") => None,
+            Some("image") => Some(BootVolumeSource::Image(
+                b["uuid"].as_str().unwrap_or(&i.image_id).to_owned(),
+            )),
+            Some("snapshot") => Some(BootVolumeSource::Snapshot(
+                b["uuid"].as_str().unwrap_or_default().to_owned(),
+            )),
+            Some("blank") => Some(BootVolumeSource::Blank),
+            _ => continue,
+        };
+        let volume_id = match source {
+            None => b["uuid"].as_str().unwrap_or_default().to_owned(),
+            Some(source) => {
+                // A volume made for this entry on an earlier try is kept.
+                if have.iter().any(|a| a.device == device_name(n)) {
                     continue;
                 }
                 let size = b["volume_size"].as_i64().unwrap_or(1).max(1);
-                let image = b["uuid"].as_str().unwrap_or(&i.image_id);
-                let v = svc
-                    .peers()
+                let volume_type = b["volume_type"].as_str().map(str::to_owned);
+                svc.peers()
                     .volume
-                    .create_from_image(ctx, image, size)
+                    .create_boot_volume(ctx, source, size, volume_type)
                     .await
-                    .map_err(|e| e.to_string())?;
-                v.id
+                    .map_err(|e| e.to_string())?
+                    .id
             }
-            _ => continue,
         };
         if have.iter().any(|a| a.volume_id == volume_id) {
             continue;
         }
-        let device = format!("/dev/vd{}", (b'a' + n as u8) as char);
+        let device = device_name(n);
         let att = svc
             .peers()
             .volume
@@ -283,6 +290,11 @@ async fn attach_boot_volumes(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The device of the `n`th block device mapping (`/dev/vda`, …).
+fn device_name(n: usize) -> String {
+    format!("/dev/vd{}", (b'a' + (n.min(25) as u8)) as char)
 }
 
 async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {

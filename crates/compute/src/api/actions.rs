@@ -428,7 +428,11 @@ async fn rebuild(
         }
         None => uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
     };
-    let i = load_server(svc, c, &i.id).await?;
+    // The answer shows the rebuild under way (the worker may already be
+    // done with a fast driver), as Nova's does.
+    let mut i = load_server(svc, c, &i.id).await?;
+    i.task_state = Some("rebuilding".into());
+    i.vm_state = back_to.to_owned();
     let mut server = render(svc, c, &i, base, Shape::rebuild(v)).await?;
     server["adminPass"] = json!(admin_pass);
     if v.at_least(2, 57) {

@@ -171,6 +171,7 @@ pub async fn block_devices(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
+    v: ApiVersion,
 ) -> Result<(Value, bool)> {
     let list = match o.get("block_device_mapping_v2") {
         None | Some(Value::Null) => return Ok((json!([]), false)),
@@ -184,6 +185,16 @@ pub async fn block_devices(
     };
     let mut boot_volume = false;
     for b in &list {
+        let Value::Object(entry) = b else {
+            return Err(invalid(
+                "block_device_mapping_v2",
+                &format!("{b} is not of type 'object'"),
+            ));
+        };
+        super::super::server_fields::only_known(entry, &bdm_keys(v))?;
+        if let Some(t) = entry.get("tag") {
+            super::super::server_fields::tag(t, "block_device_mapping_v2.tag")?;
+        }
         let src = b["source_type"].as_str().unwrap_or("");
         let dest = b["destination_type"].as_str().unwrap_or("local");
         if !["image", "volume", "snapshot", "blank"].contains(&src) {
@@ -229,6 +240,36 @@ pub async fn block_devices(
         }
     }
     Ok((Value::Array(list), boot_volume))
+}
+
+/// The keys of a `block_device_mapping_v2` entry at version `v` (a `tag`
+/// at 2.32 and from 2.42, `volume_type` from 2.67).
+fn bdm_keys(v: ApiVersion) -> Vec<&'static str> {
+    let mut keys = vec![
+        "virtual_name",
+        "volume_id",
+        "snapshot_id",
+        "volume_size",
+        "device_name",
+        "delete_on_termination",
+        "no_device",
+        "connection_info",
+        "source_type",
+        "uuid",
+        "image_id",
+        "destination_type",
+        "guest_format",
+        "device_type",
+        "disk_bus",
+        "boot_index",
+    ];
+    if v == ApiVersion::new(2, 32) || v.at_least(2, 42) {
+        keys.push("tag");
+    }
+    if v.at_least(2, 67) {
+        keys.push("volume_type");
+    }
+    keys
 }
 
 async fn image_for(

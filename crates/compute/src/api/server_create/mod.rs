@@ -47,7 +47,7 @@ pub async fn create(
     let b = body::parse(&o, c.is_admin(), v)?;
     check_host(&svc, &c, &o)?;
     let flavor = lookups::flavor(&svc, &c, &b.flavor_id).await?;
-    let (bdms, boot_volume) = lookups::block_devices(&svc, &c, &o).await?;
+    let (bdms, boot_volume) = lookups::block_devices(&svc, &c, &o, v).await?;
     let image = lookups::image(&svc, &c, &o, &flavor, boot_volume).await?;
     let key_data = match &b.key_name {
         Some(k) => Some(lookups::key_data(&svc, &c, k).await?),
