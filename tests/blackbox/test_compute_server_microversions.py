@@ -248,3 +248,27 @@ def test_volume_attachment_views(env):
     srv = show(nova, sid, "2.3")
     assert srv["os-extended-volumes:volumes_attached"] == [{"id": vol["id"], "delete_on_termination": False}]
     assert show(nova, sid, "2.1")["os-extended-volumes:volumes_attached"] == [{"id": vol["id"]}]
+
+
+def test_interface_tags(env):
+    s, nova, iid, nid, tok = env
+    r = nova.post("/servers", {"server": {"name": "if", "imageRef": iid, "flavorRef": "42",
+                                          "networks": [{"uuid": nid, "tag": "nic0"}]}},
+                  headers=at("2.42"))
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    wait(nova, sid, "ACTIVE")
+    # a network tag is refused between 2.37 and 2.41
+    r = nova.post("/servers", {"server": {"name": "if2", "imageRef": iid, "flavorRef": "42",
+                                          "networks": [{"uuid": nid, "tag": "x"}]}},
+                  headers=at("2.41"))
+    assert r.status_code == 400
+    old = nova.get(f"/servers/{sid}/os-interface", headers=at("2.69")).json()["interfaceAttachments"]
+    assert len(old) == 1 and "tag" not in old[0]
+    new = nova.get(f"/servers/{sid}/os-interface", headers=at("2.70")).json()["interfaceAttachments"]
+    assert new[0]["tag"] == "nic0"
+    body = {"interfaceAttachment": {"net_id": nid, "tag": "nic1"}}
+    assert nova.post(f"/servers/{sid}/os-interface", body, headers=at("2.48")).status_code == 400
+    r = nova.post(f"/servers/{sid}/os-interface", body, headers=at("2.70"))
+    assert r.status_code == 200, r.text
+    assert r.json()["interfaceAttachment"]["tag"] == "nic1"

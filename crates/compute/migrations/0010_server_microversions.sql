@@ -23,3 +23,12 @@ CREATE TABLE compute_instance_tag (
 
 -- Device tags of attached volumes (2.49 at attach, shown from 2.70).
 ALTER TABLE compute_volume_attachment ADD COLUMN tag TEXT;
+
+-- Device tags of a server's network interfaces (2.32/2.42+ at create, 2.49
+-- at attach, shown from 2.70), by port.
+CREATE TABLE compute_interface_tag (
+    instance_id TEXT NOT NULL,
+    port_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (instance_id, port_id)
+);

@@ -12,7 +12,7 @@ use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
 use crate::store::tasks::{self, Task};
-use crate::store::{instance_actions, server_groups, services};
+use crate::store::{instance_actions, server_groups, services, tags};
 use crate::ComputeService;
 
 /// How often the worker marks this host's services alive (upstream's
@@ -148,12 +148,19 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if existing.is_empty() {
-        for req in port_requests(i) {
-            svc.peers()
+        let tags = network_tags(i);
+        for (req, tag) in port_requests(i).into_iter().zip(tags) {
+            let port = svc
+                .peers()
                 .network
                 .allocate_port(&ctx, &req, &i.id, "compute:nova")
                 .await
                 .map_err(|e| format!("Build of instance {} aborted: {e}", i.id))?;
+            if let Some(tag) = tag {
+                tags::set_interface_tag(db, &i.id, &port.id, &tag)
+                    .await
+                    .map_err(err)?;
+            }
         }
     }
     instances::set_state(db, &i.id, vm::BUILDING, Some("block_device_mapping"), 0)
@@ -200,6 +207,17 @@ async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The device tag of each requested NIC (None where none was given).
+fn network_tags(i: &Instance) -> Vec<Option<String>> {
+    match &i.requested_networks {
+        Value::Array(list) => list
+            .iter()
+            .map(|n| n["tag"].as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The NIC requests recorded at create time.

@@ -14,6 +14,7 @@ mod server_create;
 mod server_fields;
 mod server_groups;
 mod server_images;
+mod server_interfaces;
 mod server_parts;
 mod server_password;
 mod server_query;
@@ -132,11 +133,11 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/servers/{server_id}/os-interface",
-            get(server_parts::list_interfaces).post(server_parts::attach_interface),
+            get(server_interfaces::list_interfaces).post(server_interfaces::attach_interface),
         )
         .route(
             "/servers/{server_id}/os-interface/{port_id}",
-            get(server_parts::show_interface).delete(server_parts::detach_interface),
+            get(server_interfaces::show_interface).delete(server_interfaces::detach_interface),
         )
         .route(
             "/servers/{server_id}/os-security-groups",

@@ -89,3 +89,34 @@ pub async fn remove(db: &Db, instance_id: &str, tag: &str) -> sqlx::Result<bool>
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The device tags of a server's interfaces, by port id.
+pub async fn interface_tags(db: &Db, instance_id: &str) -> sqlx::Result<HashMap<String, String>> {
+    let rows = sqlx::query("SELECT port_id, tag FROM compute_interface_tag WHERE instance_id=$1")
+        .bind(instance_id)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (text(r, "port_id"), text(r, "tag")))
+        .collect())
+}
+
+/// Record the device tag of one interface.
+pub async fn set_interface_tag(
+    db: &Db,
+    instance_id: &str,
+    port_id: &str,
+    tag: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO compute_interface_tag (instance_id, port_id, tag) VALUES ($1, $2, $3) \
+         ON CONFLICT (instance_id, port_id) DO UPDATE SET tag = excluded.tag",
+    )
+    .bind(instance_id)
+    .bind(port_id)
+    .bind(tag)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
