@@ -23,6 +23,12 @@ use crate::store::instances::{self, Instance};
 use crate::store::{flavors, tasks};
 use crate::ComputeService;
 
+/// An action's body that must be an object.
+fn object<'a>(arg: &'a Value, action: &str) -> Result<&'a serde_json::Map<String, Value>> {
+    arg.as_object()
+        .ok_or_else(|| invalid(action, &format!("{arg} is not of type 'object'")))
+}
+
 fn conflict(action: &str, i: &Instance) -> Error {
     Error::conflict(format!(
         "Cannot '{action}' instance {} while it is in vm_state {}",
@@ -205,7 +211,7 @@ async fn run(
         "reboot" => reboot(&svc, &i, &arg).await,
         "lock" => lock(&svc, c, i, Some(&arg), v).await,
         "unlock" => lock(&svc, c, i, None, v).await,
-        "trigger_crash_dump" if v.at_least(2, 17) => crash_dump(&i),
+        "trigger_crash_dump" if v.at_least(2, 17) => crash_dump(&i, &arg),
         "os-getConsoleOutput" => console(&svc, &i, &arg).await,
         "createImage" => images::create_image(&svc, c, &i, &arg, base, v).await,
         "createBackup" => images::create_backup(&svc, c, &i, &arg, base, v).await,
@@ -252,10 +258,12 @@ async fn reset_state(
 }
 
 async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
-    let kind = arg["type"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
+    let o = object(arg, "reboot")?;
+    fields::only_known(o, &["type"])?;
+    let kind = match o.get("type").and_then(Value::as_str) {
+        Some(t @ ("HARD" | "Hard" | "hard" | "SOFT" | "Soft" | "soft")) => t.to_ascii_uppercase(),
+        _ => String::new(),
+    };
     let (hard, allowed, task): (bool, &[&str], &str) = match kind.as_str() {
         "SOFT" => (false, &[vm::ACTIVE], "reboot_pending"),
         "HARD" => (
@@ -338,7 +346,13 @@ fn lock_reason(body: &Value) -> Result<Option<String>> {
 }
 
 /// `trigger_crash_dump` (2.17): the guest gets an NMI; nothing to record.
-fn crash_dump(i: &Instance) -> Result<Response> {
+fn crash_dump(i: &Instance, arg: &Value) -> Result<Response> {
+    if !arg.is_null() {
+        return Err(invalid(
+            "trigger_crash_dump",
+            &format!("{arg} is not of type 'null'"),
+        ));
+    }
     if i.vm_state != vm::ACTIVE {
         return Err(conflict("trigger_crash_dump", i));
     }
@@ -346,11 +360,13 @@ fn crash_dump(i: &Instance) -> Result<Response> {
 }
 
 async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
+    let o = object(arg, "os-getConsoleOutput")?;
+    fields::only_known(o, &["length"])?;
     if i.vm_state != vm::ACTIVE && i.vm_state != vm::PAUSED {
         return Err(conflict("get_console_output", i));
     }
     let text = svc.driver().console_output(&i.id).await;
-    let out = match arg.get("length") {
+    let out = match o.get("length") {
         None | Some(Value::Null) => text,
         Some(v) => {
             let n = v
@@ -527,6 +543,7 @@ async fn apply_rebuild_fields(
 }
 
 async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Response> {
+    fields::only_known(object(arg, "resize")?, &["flavorRef", "OS-DCF:diskConfig"])?;
     if ![vm::ACTIVE, vm::STOPPED].contains(&i.vm_state.as_str()) || i.task_state.is_some() {
         return Err(conflict("resize", &i));
     }

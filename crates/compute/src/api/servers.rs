@@ -296,7 +296,9 @@ pub async fn update(
 ) -> Result<Response> {
     require_member(&c)?;
     let mut i = load_server(&svc, &c, last(&p)).await?;
-    let o = super::common::wrapped(&body.object()?, "server")?;
+    let top = body.object()?;
+    fields::only_known(&top, &["server"])?;
+    let o = super::common::wrapped(&top, "server")?;
     let mut known = vec!["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"];
     for (since, key) in [
         ((2, 19), "description"),
