@@ -272,3 +272,38 @@ def test_interface_tags(env):
     r = nova.post(f"/servers/{sid}/os-interface", body, headers=at("2.70"))
     assert r.status_code == 200, r.text
     assert r.json()["interfaceAttachment"]["tag"] == "nic1"
+
+
+def test_single_host_moves_and_extras(env):
+    """What needs a second host answers as Nova on a one-host deployment."""
+    _, nova, iid, nid, _ = env
+    sid = boot(nova, iid, nid)
+    r = nova.post(f"/servers/{sid}/action", {"migrate": None})
+    assert r.status_code == 202
+    assert show(nova, sid, "2.1")["status"] == "ACTIVE"
+    actions = nova.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"]
+    assert actions[0]["action"] == "migrate"
+    r = nova.post(f"/servers/{sid}/action", {"migrate": {"host": "elsewhere"}}, headers=at("2.56"))
+    assert r.status_code == 400 and "elsewhere" in r.text
+    assert nova.post(f"/servers/{sid}/action", {"migrate": {"host": "x"}},
+                     headers=at("2.55")).status_code == 400
+    live = {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+    # checked synchronously before 2.34 (400 NoValidHost), asynchronously after
+    r = nova.post(f"/servers/{sid}/action", live, headers=at("2.25"))
+    assert r.status_code == 400 and "No valid host" in r.text
+    assert nova.post(f"/servers/{sid}/action", live, headers=at("2.34")).status_code == 202
+    r = nova.post(f"/servers/{sid}/action",
+                  {"os-migrateLive": {"host": None, "block_migration": "auto", "force": True}},
+                  headers=at("2.68"))
+    assert r.status_code == 400 and "force" in r.text
+    r = nova.post(f"/servers/{sid}/action", {"evacuate": {}}, headers=at("2.29"))
+    assert r.status_code == 400 and "still in use" in r.text
+    assert nova.get(f"/servers/{sid}/migrations", headers=at("2.22")).status_code == 404
+    assert nova.get(f"/servers/{sid}/migrations", headers=at("2.23")).json() == {"migrations": []}
+    assert nova.get(f"/servers/{sid}/topology", headers=at("2.77")).status_code == 404
+    assert nova.get(f"/servers/{sid}/topology", headers=at("2.78")).json()["nodes"] == []
+    body = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
+    r = nova.post(f"/servers/{sid}/remote-consoles", body, headers=at("2.6"))
+    assert r.status_code == 400 and "Unavailable console type" in r.text
+    body = {"remote_console": {"protocol": "mks", "type": "webmks"}}
+    assert "protocol" in nova.post(f"/servers/{sid}/remote-consoles", body, headers=at("2.7")).text

@@ -13,6 +13,7 @@ use super::flavors::last;
 use super::instance_actions::{record, ReqId};
 use super::server_fields as fields;
 use super::server_images as images;
+use super::server_moves as moves;
 use super::server_security_groups as sg;
 use super::server_view::{render, Shape};
 use crate::error::{Error, Result};
@@ -94,7 +95,12 @@ pub async fn action(
         return Err(Error::conflict(format!("Instance {} is locked", i.id)));
     }
     let id = i.id.clone();
-    let resp = run(&svc, &c, v, &base, i, &name, &arg).await?;
+    let resp = match name.as_str() {
+        "migrate" => moves::migrate(&svc, &c, &i, &arg, v, &req).await?,
+        "os-migrateLive" => moves::migrate_live(&svc, &c, &i, &arg, v, &req).await?,
+        "evacuate" => moves::evacuate(&svc, &c, &i, &arg, v).await?,
+        _ => run(&svc, &c, v, &base, i, &name, &arg).await?,
+    };
     if let Some((action, synchronous)) = recorded_action(&name) {
         record(&svc, &c, &id, action, &req, synchronous).await?;
     }

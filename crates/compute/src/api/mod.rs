@@ -15,6 +15,7 @@ mod server_fields;
 mod server_groups;
 mod server_images;
 mod server_interfaces;
+mod server_moves;
 mod server_parts;
 mod server_password;
 mod server_query;
@@ -115,6 +116,22 @@ fn resource_routes() -> Router<ComputeService> {
             get(server_tags::check_tag)
                 .put(server_tags::add_tag)
                 .delete(server_tags::delete_tag),
+        )
+        .route(
+            "/servers/{server_id}/migrations",
+            get(server_moves::list_server_migrations),
+        )
+        .route(
+            "/servers/{server_id}/migrations/{migration_id}",
+            get(server_moves::show_server_migration),
+        )
+        .route(
+            "/servers/{server_id}/topology",
+            get(server_moves::show_topology),
+        )
+        .route(
+            "/servers/{server_id}/remote-consoles",
+            post(server_moves::create_remote_console),
         )
         .route("/servers/{server_id}/ips", get(server_parts::ips))
         .route(
