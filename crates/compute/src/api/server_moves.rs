@@ -184,12 +184,12 @@ pub async fn evacuate(
         known.push("targetState");
     }
     fields::only_known(o, &known)?;
-    check_destination(svc, o.get("host")).or_else(|e| match o.get("host") {
+    check_destination(svc, o.get("host")).map_err(|e| match o.get("host") {
         // Nova looks the named host up first: unknown hosts are a 404.
         Some(Value::String(h)) if *h != svc.config().host => {
-            Err(Error::not_found(format!("Compute host {h} not found.")))
+            Error::not_found(format!("Compute host {h} not found."))
         }
-        _ => Err(e),
+        _ => e,
     })?;
     let host = i.host.clone().unwrap_or_else(|| svc.config().host.clone());
     Err(Error::bad_request(format!(
