@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::compute_secgroups;
 use crate::error::Error;
-use crate::logic::{self, floatingips, ports, Ctx};
+use crate::logic::{self, auto_allocate, floatingips, ports, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
 
@@ -283,6 +283,17 @@ impl NetworkApi for NetworkService {
         })
         .await?;
         Ok(())
+    }
+
+    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String> {
+        let ctx = Ctx::from_auth(ctx);
+        let project = auto_allocate::project(&ctx, "None")?;
+        if let Some(id) = auto_allocate::network_of(&*self.read().await?, &project) {
+            return Ok(id);
+        }
+        Ok(self
+            .write(|st| auto_allocate::get_or_create(st, &project))
+            .await?)
     }
 }
 
