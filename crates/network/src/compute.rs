@@ -404,4 +404,41 @@ mod tests {
         assert_eq!(str_of(kept, "device_id"), "");
         assert_eq!(str_of(kept, "status"), "DOWN");
     }
+    #[tokio::test]
+    async fn auto_allocated_network_is_made_once() {
+        let svc = service().await;
+        let auth = member("p1");
+        let err = svc.auto_allocated_network(&auth).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::CONFLICT);
+        assert_eq!(
+            err.to_string(),
+            "Deployment error: No default router:external network."
+        );
+        let admin = AuthContext {
+            project_id: Some("admin".into()),
+            roles: vec!["admin".into()],
+            ..Default::default()
+        };
+        assert!(admin.is_admin());
+        let actx = Ctx::from_auth(&admin);
+        svc.write(|st| {
+            let body = json!({"router:external": true, "is_default": true});
+            let n = crate::logic::networks::create(st, &actx, body.as_object().unwrap())?;
+            let s = json!({"network_id": n["id"], "cidr": "172.24.4.0/24", "ip_version": 4});
+            crate::logic::subnets::create(st, &actx, s.as_object().unwrap())
+        })
+        .await
+        .unwrap();
+        let net = svc.auto_allocated_network(&auth).await.unwrap();
+        assert_eq!(svc.auto_allocated_network(&auth).await.unwrap(), net);
+        assert_eq!(
+            svc.bootable_networks(&auth).await.unwrap(),
+            vec![net.clone()]
+        );
+        let other = svc.auto_allocated_network(&member("p2")).await.unwrap();
+        assert_ne!(other, net);
+        let no_project = AuthContext::default();
+        let err = svc.auto_allocated_network(&no_project).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
+    }
 }
