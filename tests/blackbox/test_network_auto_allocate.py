@@ -223,3 +223,25 @@ def test_external_network_without_subnet(server):
     assert member.get("/v2.0/routers", expect=200).json()["routers"] == []
     assert member.get("/v2.0/networks?router:external=false",
                       expect=200).json()["networks"] == []
+
+
+def test_cli_auto_allocated_topology(server):
+    from test_identity_cli import Cli
+    cli = Cli(server)
+    r = cli.run("network", "auto", "allocated", "topology", "create", "--check-resources",
+                check=False)
+    assert r.returncode != 0 and "No default router:external network" in r.stderr, r.stderr
+    ext = cli.json("network", "create", "--external", "--default", "public")
+    assert ext["is_default"] is True
+    cli.json("subnet", "create", "--subnet-range", "172.24.4.0/24", "--network", "public",
+             "--no-dhcp", "public-subnet")
+    # the client shows a `dry_run` column it never fills: success is the exit code
+    check = cli.json("network", "auto", "allocated", "topology", "create", "--check-resources")
+    assert check == {"dry_run": None}
+    topo = cli.json("network", "auto", "allocated", "topology", "create")
+    net = cli.json("network", "show", topo["id"])
+    assert net["name"] == "auto_allocated_network"
+    again = cli.json("network", "auto", "allocated", "topology", "create", "--or-show")
+    assert again["id"] == topo["id"]
+    cli.run("network", "auto", "allocated", "topology", "delete")
+    assert cli.run("network", "show", topo["id"], check=False).returncode != 0
