@@ -199,6 +199,13 @@ pub trait NetworkApi: Send + Sync + 'static {
         device_id: &str,
         port_id: &str,
     ) -> ServiceResult<()>;
+    /// The caller's project's auto-allocated network (Neutron's
+    /// `auto-allocated-topology`, for Nova's `"networks": "auto"`): its id,
+    /// made on first use with a subnet and a router to the default external
+    /// network. Errors: 409 when no default external network exists
+    /// ("Deployment error: No default router:external network.") or the
+    /// topology cannot be made; 403 without a project scope.
+    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String>;
 }
 
 /// A volume as compute needs to see it.

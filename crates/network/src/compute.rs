@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::compute_secgroups;
 use crate::error::Error;
-use crate::logic::{self, floatingips, ports, Ctx};
+use crate::logic::{self, auto_allocate, floatingips, ports, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
 
@@ -284,6 +284,17 @@ impl NetworkApi for NetworkService {
         .await?;
         Ok(())
     }
+
+    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String> {
+        let ctx = Ctx::from_auth(ctx);
+        let project = auto_allocate::project(&ctx, "None")?;
+        if let Some(id) = auto_allocate::network_of(&*self.read().await?, &project) {
+            return Ok(id);
+        }
+        Ok(self
+            .write(|st| auto_allocate::get_or_create(st, &project))
+            .await?)
+    }
 }
 
 #[cfg(test)]
@@ -392,5 +403,42 @@ mod tests {
         let kept = st.get(Kind::Port, &user_port).unwrap();
         assert_eq!(str_of(kept, "device_id"), "");
         assert_eq!(str_of(kept, "status"), "DOWN");
+    }
+    #[tokio::test]
+    async fn auto_allocated_network_is_made_once() {
+        let svc = service().await;
+        let auth = member("p1");
+        let err = svc.auto_allocated_network(&auth).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::CONFLICT);
+        assert_eq!(
+            err.to_string(),
+            "Deployment error: No default router:external network."
+        );
+        let admin = AuthContext {
+            project_id: Some("admin".into()),
+            roles: vec!["admin".into()],
+            ..Default::default()
+        };
+        assert!(admin.is_admin());
+        let actx = Ctx::from_auth(&admin);
+        svc.write(|st| {
+            let body = json!({"router:external": true, "is_default": true});
+            let n = crate::logic::networks::create(st, &actx, body.as_object().unwrap())?;
+            let s = json!({"network_id": n["id"], "cidr": "172.24.4.0/24", "ip_version": 4});
+            crate::logic::subnets::create(st, &actx, s.as_object().unwrap())
+        })
+        .await
+        .unwrap();
+        let net = svc.auto_allocated_network(&auth).await.unwrap();
+        assert_eq!(svc.auto_allocated_network(&auth).await.unwrap(), net);
+        assert_eq!(
+            svc.bootable_networks(&auth).await.unwrap(),
+            vec![net.clone()]
+        );
+        let other = svc.auto_allocated_network(&member("p2")).await.unwrap();
+        assert_ne!(other, net);
+        let no_project = AuthContext::default();
+        let err = svc.auto_allocated_network(&no_project).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
     }
 }
