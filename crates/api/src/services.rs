@@ -136,14 +136,6 @@ pub trait NetworkApi: Send + Sync + 'static {
     /// Networks the caller may boot on when no network is named (`auto`):
     /// the project's own and shared ones.
     async fn bootable_networks(&self, ctx: &AuthContext) -> ServiceResult<Vec<String>>;
-    /// The project's auto-allocated network (Neutron's
-    /// `auto-allocated-topology`), made on first use.
-    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String> {
-        let _ = ctx;
-        Err(CommonError::conflict(
-            "Deployment error: the auto-allocated topology is not available.",
-        ))
-    }
     /// Create (or claim) a port and bind it to `device_id` with
     /// `device_owner` (`compute:nova`). Errors: 404 unknown network/port,
     /// 409 port in use / IP taken / no free IP, 400 bad fixed IP.
