@@ -307,3 +307,22 @@ def test_single_host_moves_and_extras(env):
     assert r.status_code == 400 and "Unavailable console type" in r.text
     body = {"remote_console": {"protocol": "mks", "type": "webmks"}}
     assert "protocol" in nova.post(f"/servers/{sid}/remote-consoles", body, headers=at("2.7")).text
+
+
+def test_create_checks_what_it_names(env):
+    """Unknown networks, ports and addresses are refused at once, as Nova."""
+    s, nova, iid, nid, tok = env
+    base = {"name": "chk", "imageRef": iid, "flavorRef": "42"}
+    missing = "6b8f2d1e-0000-4000-8000-00000000dead"
+    for nets, status in [([{"uuid": missing}], 400), ([{"port": missing}], 400),
+                         ([{"uuid": nid, "fixed_ip": "192.0.2.9"}], 400)]:
+        r = nova.post("/servers", {"server": dict(base, networks=nets)})
+        assert r.status_code == status, (nets, r.text)
+    sid = boot(nova, iid, nid)
+    port = requests.get(f"{s.url}/networking/v2.0/ports?device_id={sid}", timeout=10,
+                        headers={"X-Auth-Token": tok}).json()["ports"][0]
+    r = nova.post("/servers", {"server": dict(base, networks=[{"port": port["id"]}])})
+    assert r.status_code == 409, r.text
+    taken = port["fixed_ips"][0]["ip_address"]
+    r = nova.post("/servers", {"server": dict(base, networks=[{"uuid": nid, "fixed_ip": taken}])})
+    assert r.status_code == 400 and "in use" in r.text

@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use ferro_api::services::{
     DeviceNetwork, NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult,
 };
-use ferro_api::AuthContext;
+use ferro_api::{AuthContext, CommonError};
 use serde_json::{json, Value};
 
 use crate::compute_secgroups;
 use crate::error::Error;
-use crate::logic::{self, auto_allocate, floatingips, ports, Ctx};
+use crate::ipam::parse_ip;
+use crate::logic::{self, auto_allocate, floatingips, ports, subnets, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
 
@@ -114,6 +115,42 @@ impl NetworkApi for NetworkService {
             .into_iter()
             .map(|n| str_of(n, "id").to_owned())
             .collect())
+    }
+
+    async fn check_port_request(&self, ctx: &AuthContext, req: &PortRequest) -> ServiceResult<()> {
+        let st = self.read().await?;
+        let ctx = Ctx::from_auth(ctx);
+        if let Some(pid) = &req.port_id {
+            let p = logic::fetch(&st, Kind::Port, pid, &ctx)?;
+            if !str_of(p, "device_id").is_empty() {
+                return Err(CommonError::conflict(format!("Port {pid} is still in use.")));
+            }
+            return Ok(());
+        }
+        let Some(net) = &req.network_id else {
+            return Ok(());
+        };
+        logic::fetch(&st, Kind::Network, net, &ctx)?;
+        let Some(ip) = &req.fixed_ip else {
+            return Ok(());
+        };
+        let (addr, v6) = parse_ip(ip)
+            .ok_or_else(|| CommonError::bad_request(format!("Invalid fixed IP address ({ip})")))?;
+        let subnet = st
+            .by(Kind::Subnet, "network_id", net)
+            .into_iter()
+            .find(|s| subnets::cidr_of(s).is_some_and(|c| c.contains(addr, v6)))
+            .ok_or_else(|| {
+                CommonError::not_found(format!(
+                    "Fixed IP address {ip} is not in any subnet of network {net}."
+                ))
+            })?;
+        if subnets::ip_used(&st, str_of(subnet, "id"), addr, None) {
+            return Err(CommonError::conflict(format!(
+                "Fixed IP address {ip} is already in use on instance or port."
+            )));
+        }
+        Ok(())
     }
 
     async fn allocate_port(

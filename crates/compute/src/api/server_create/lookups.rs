@@ -142,9 +142,43 @@ pub async fn networks(
                 )));
             }
         }
+        let req = ferro_api::services::PortRequest {
+            port_id: port.map(str::to_owned),
+            network_id: uuid.map(str::to_owned),
+            fixed_ip: m.get("fixed_ip").and_then(Value::as_str).map(str::to_owned),
+            security_groups: Vec::new(),
+        };
+        check_nic(svc, ctx, &req).await?;
         out.push(n.clone());
     }
     Ok(Value::Array(out))
+}
+
+/// Nova checks every NIC it is asked for before it answers: an unknown
+/// network, port or address is a 400, a port or address in use a 409.
+async fn check_nic(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    req: &ferro_api::services::PortRequest,
+) -> Result<()> {
+    use ferro_api::CommonError;
+    match svc.peers().network.check_port_request(ctx, req).await {
+        Ok(()) => Ok(()),
+        Err(CommonError::NotFound(_)) if req.port_id.is_some() => Err(Error::bad_request(
+            format!("Port id {} could not be found.", req.port_id.as_deref().unwrap_or_default()),
+        )),
+        Err(CommonError::NotFound(m)) if req.fixed_ip.is_some() && m.contains("Fixed IP") => {
+            Err(Error::bad_request(m))
+        }
+        Err(CommonError::NotFound(_)) => Err(Error::bad_request(format!(
+            "Network {} could not be found.",
+            req.network_id.as_deref().unwrap_or_default()
+        ))),
+        Err(CommonError::Conflict(m)) if req.fixed_ip.is_some() && req.port_id.is_none() => {
+            Err(Error::bad_request(m))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// No network named: the one network the project may boot on (none: no
