@@ -207,6 +207,11 @@ def test_manual_teardown_and_policy(server):
     member.delete(f"{TOPO}/{project['id']}", expect=204)
     member.get(f"/v2.0/networks/{fresh['id']}", expect=404)
 
+    # bad input: an over-long project id (admin), unauthenticated
+    assert_neutron_error(admin.get(f"{TOPO}/{'p' * 300}"), 400)
+    assert_neutron_error(Net(server, None).get(f"{TOPO}/{project['id']}"), 401)
+    assert_neutron_error(member.post(f"{TOPO}/{project['id']}", json={}), 405)
+
     # the extension is listed
     ext = member.get("/v2.0/extensions/auto-allocated-topology", expect=200).json()["extension"]
     assert ext["name"] == "Auto Allocated Topology Services"
