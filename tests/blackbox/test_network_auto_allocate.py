@@ -2,7 +2,11 @@
 attribute of external networks it relies on."""
 
 import ipaddress
+import threading
 
+import pytest
+
+import ferro
 from nethelp import Identity, Net, admin_net, assert_neutron_error, external_network, project_user
 
 TOPO = "/v2.0/auto-allocated-topology"
@@ -207,6 +211,11 @@ def test_manual_teardown_and_policy(server):
     member.delete(f"{TOPO}/{project['id']}", expect=204)
     member.get(f"/v2.0/networks/{fresh['id']}", expect=404)
 
+    # bad input: an over-long project id (admin), unauthenticated
+    assert_neutron_error(admin.get(f"{TOPO}/{'p' * 300}"), 400)
+    assert_neutron_error(Net(server, None).get(f"{TOPO}/{project['id']}"), 401)
+    assert_neutron_error(member.post(f"{TOPO}/{project['id']}", json={}), 405)
+
     # the extension is listed
     ext = member.get("/v2.0/extensions/auto-allocated-topology", expect=200).json()["extension"]
     assert ext["name"] == "Auto Allocated Topology Services"
@@ -245,3 +254,39 @@ def test_cli_auto_allocated_topology(server):
     assert again["id"] == topo["id"]
     cli.run("network", "auto", "allocated", "topology", "delete")
     assert cli.run("network", "show", topo["id"], check=False).returncode != 0
+
+
+@pytest.mark.skipif(not ferro.POSTGRES_URL, reason="FERROSTACK_TEST_POSTGRES_URL is not set")
+def test_two_nodes_build_one_topology(tmp_path):
+    """Concurrent first requests on two processes sharing one database make
+    one topology (the build is one write, serialised across processes)."""
+    url, drop = ferro.fresh_postgres_database()
+    a = ferro.Server(tmp_path / "node-a", database_url=url)
+    b = ferro.Server(tmp_path / "node-b", database_url=url, admin_password=a.admin_password)
+    try:
+        a.start()
+        b.start()
+        na, nb = Net(a, a.admin_token()), Net(b, b.admin_token())
+        default_external(na)
+        ids, errors = [], []
+
+        def ask(net):
+            r = net.get(f"{TOPO}/None")
+            if r.status_code == 200:
+                ids.append(r.json()["auto_allocated_topology"]["id"])
+            else:
+                errors.append((r.status_code, r.text[:300]))
+
+        threads = [threading.Thread(target=ask, args=(n,)) for n in (na, nb) * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(ids) == 8 and len(set(ids)) == 1, (ids, errors)
+        nets = nb.get("/v2.0/networks?name=auto_allocated_network", expect=200).json()["networks"]
+        assert [n["id"] for n in nets] == ids[:1]
+        assert len(na.get("/v2.0/routers", expect=200).json()["routers"]) == 1
+    finally:
+        b.stop()
+        a.stop()
+        drop()

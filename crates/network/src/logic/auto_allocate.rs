@@ -37,6 +37,12 @@ pub fn project(ctx: &Ctx, project_id: &str) -> Result<String> {
             "Not authorized.",
         ));
     }
+    if project.len() > 255 {
+        return Err(Error::invalid_attr(
+            "project_id",
+            "it exceeds maximum length of 255",
+        ));
+    }
     Ok(project.to_owned())
 }
 
