@@ -140,8 +140,7 @@ pub trait NetworkApi: Send + Sync + 'static {
     /// its port exists, is visible and unused; its network exists and is
     /// visible; its fixed IP lies in one of the network's subnets and is
     /// free. Errors: 404 (network, port, address), 409 (port or IP in use).
-    async fn check_port_request(&self, ctx: &AuthContext, req: &PortRequest)
-        -> ServiceResult<()>;
+    async fn check_port_request(&self, ctx: &AuthContext, req: &PortRequest) -> ServiceResult<()>;
     /// Create (or claim) a port and bind it to `device_id` with
     /// `device_owner` (`compute:nova`). Errors: 404 unknown network/port,
     /// 409 port in use / IP taken / no free IP, 400 bad fixed IP.

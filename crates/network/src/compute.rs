@@ -123,7 +123,9 @@ impl NetworkApi for NetworkService {
         if let Some(pid) = &req.port_id {
             let p = logic::fetch(&st, Kind::Port, pid, &ctx)?;
             if !str_of(p, "device_id").is_empty() {
-                return Err(CommonError::conflict(format!("Port {pid} is still in use.")));
+                return Err(CommonError::conflict(format!(
+                    "Port {pid} is still in use."
+                )));
             }
             return Ok(());
         }

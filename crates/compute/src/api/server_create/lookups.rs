@@ -164,9 +164,10 @@ async fn check_nic(
     use ferro_api::CommonError;
     match svc.peers().network.check_port_request(ctx, req).await {
         Ok(()) => Ok(()),
-        Err(CommonError::NotFound(_)) if req.port_id.is_some() => Err(Error::bad_request(
-            format!("Port id {} could not be found.", req.port_id.as_deref().unwrap_or_default()),
-        )),
+        Err(CommonError::NotFound(_)) if req.port_id.is_some() => Err(Error::bad_request(format!(
+            "Port id {} could not be found.",
+            req.port_id.as_deref().unwrap_or_default()
+        ))),
         Err(CommonError::NotFound(m)) if req.fixed_ip.is_some() && m.contains("Fixed IP") => {
             Err(Error::bad_request(m))
         }
