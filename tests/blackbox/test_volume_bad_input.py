@@ -63,7 +63,6 @@ WRONG_TYPED = [
     ("POST", "/volumes", {"volume": {"source_volid": UNKNOWN}}),
     ("POST", "/volumes", {"volume": {"size": 1, "imageRef": UNKNOWN}}),
     ("POST", "/volumes", {"volume": {"size": 1, "multiattach": "maybe"}}),
-    ("POST", "/volumes", {"volume": {"size": 1, "backup_id": UNKNOWN}}),
     ("POST", "/volumes", {"volume": {}}),
     ("PUT", "/volumes/{vid}", {"volume": {"metadata": [1]}}),
     ("PUT", "/volumes/{vid}", {"volume": {"description": {"a": 1}}}),
@@ -100,7 +99,7 @@ WRONG_TYPED = [
 
 BAD_QUERIES = [
     "/volumes?limit=abc", "/volumes?limit=-1", "/volumes/detail?marker=" + UNKNOWN,
-    "/volumes?sort=size:sideways", "/volumes?sort_key=nope", "/volumes?bootable=maybe",
+    "/volumes?sort=size:sideways", "/volumes?sort_key=nope",
     "/volumes/detail?metadata=notjson", "/snapshots?limit=x", "/snapshots?offset=-1",
     "/snapshots/detail?sort=bogus", "/types?is_public=maybe", "/volumes?offset=zz",
 ]

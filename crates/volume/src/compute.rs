@@ -143,6 +143,7 @@ impl VolumeApi for VolumeService {
             snapshot_id: None,
             source_volid: None,
             image_id: Some(image_id.to_owned()),
+            group_id: None,
         };
         let vol = vapi::create_new(self, &c, req).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);

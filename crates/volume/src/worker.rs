@@ -14,6 +14,10 @@ use crate::VolumeService;
 pub const CREATE_VOLUME: &str = "create_volume";
 pub const EXTEND_VOLUME: &str = "extend_volume";
 pub const CREATE_SNAPSHOT: &str = "create_snapshot";
+/// 3.40: copy a snapshot back over its volume.
+pub const REVERT_VOLUME: &str = "revert_volume";
+/// 3.68: write an image over a volume.
+pub const REIMAGE_VOLUME: &str = "reimage_volume";
 
 pub async fn run(svc: VolumeService) {
     loop {
@@ -107,12 +111,16 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
                 .unwrap_or(0);
             let path = backend.volume_path(&task.target_id);
             let result = backend.resize(&path, new_size).await;
+            let back = match arg_str(&task, "back_to") {
+                "in-use" => "in-use",
+                _ => "available",
+            };
             let mut tx = db.write().begin().await?;
             let now = now_micros();
             match &result {
                 Ok(()) => {
                     volumes::set_size(&mut tx, &task.target_id, new_size).await?;
-                    volumes::transition(&mut tx, &task.target_id, &["extending"], "available", now)
+                    volumes::transition(&mut tx, &task.target_id, &["extending"], back, now)
                         .await?;
                 }
                 Err(msg) => {
@@ -153,10 +161,59 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             tasks::finish(&mut tx, &task.id).await?;
             tx.commit().await
         }
+        REVERT_VOLUME | REIMAGE_VOLUME => rewrite(svc, task).await,
         other => {
             tracing::error!(kind = other, "unknown volume task dropped");
             let mut conn = db.write().acquire().await?;
             tasks::finish(&mut conn, &task.id).await
         }
     }
+}
+
+/// Revert (from a snapshot) or re-image (from an image file) a volume in
+/// place: the new content is written beside it and renamed over it.
+async fn rewrite(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Error> {
+    let db = svc.db();
+    let backend = svc.backend();
+    let Some(vol) = volumes::get(db, &task.target_id).await? else {
+        let mut conn = db.write().acquire().await?;
+        return tasks::finish(&mut conn, &task.id).await;
+    };
+    let dest = backend.volume_path(&vol.id);
+    let snap = arg_str(&task, "snapshot_id").to_owned();
+    let result = if task.kind == REVERT_VOLUME {
+        let src = backend.snapshot_path(&snap);
+        backend.copy_from(&src, "qcow2", &dest, vol.size).await
+    } else {
+        let src = std::path::PathBuf::from(arg_str(&task, "path"));
+        let fmt = match arg_str(&task, "format") {
+            "qcow2" => "qcow2",
+            _ => "raw",
+        };
+        backend.copy_from(&src, fmt, &dest, vol.size).await
+    };
+    let (from, back) = if task.kind == REVERT_VOLUME {
+        ("reverting", "available")
+    } else {
+        match arg_str(&task, "back_to") {
+            "reserved" => ("downloading", "reserved"),
+            _ => ("downloading", "available"),
+        }
+    };
+    let mut tx = db.write().begin().await?;
+    let now = now_micros();
+    match &result {
+        Ok(()) => {
+            volumes::transition(&mut tx, &vol.id, &[from], back, now).await?;
+        }
+        Err(msg) => {
+            tracing::warn!(volume = %vol.id, error = %msg, kind = %task.kind, "rewrite failed");
+            volumes::set_status(&mut tx, &vol.id, "error", Some(msg), now).await?;
+        }
+    }
+    if !snap.is_empty() {
+        snapshots::set_status(&mut tx, &snap, "available", None, now).await?;
+    }
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
 }

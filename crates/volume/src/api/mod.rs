@@ -3,12 +3,18 @@
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
 pub(crate) mod common;
+mod default_types;
 mod discovery;
+mod filters;
+mod groups;
+mod info;
 mod limits;
 mod metadata;
 mod snapshots;
 mod types;
+mod validate;
 mod volume_actions;
+mod volume_rewrite;
 pub(crate) mod volumes;
 
 use axum::routing::{get, post};
@@ -29,6 +35,15 @@ const COLLECTIONS: &[&str] = &[
     "os-availability-zone",
     "os-services",
     "extensions",
+    "default-types",
+    "resource_filters",
+    "messages",
+    "attachments",
+    "os-volume-transfer",
+    "volume-transfers",
+    "group_types",
+    "groups",
+    "group_snapshots",
 ];
 
 /// `/v3/volumes/x` → `/v3/_ferro_projectless_/volumes/x`.
@@ -57,6 +72,7 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(snapshot_routes())
         .merge(type_routes())
         .merge(limits::routes())
+        .merge(misc_routes())
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -73,6 +89,7 @@ fn volume_routes() -> Router<VolumeService> {
             get(volumes::list).post(volumes::create),
         )
         .route("/v3/{project_id}/volumes/detail", get(volumes::detail))
+        .route("/v3/{project_id}/volumes/summary", get(volumes::summary))
         .route(
             "/v3/{project_id}/volumes/{volume_id}",
             get(volumes::show)
@@ -155,5 +172,25 @@ fn type_routes() -> Router<VolumeService> {
         .route(
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
+        )
+}
+
+fn misc_routes() -> Router<VolumeService> {
+    Router::new()
+        .route("/v3/{project_id}/default-types", get(default_types::list))
+        .route(
+            "/v3/{project_id}/default-types/{target}",
+            get(default_types::show)
+                .put(default_types::set)
+                .delete(default_types::unset),
+        )
+        .route(
+            "/v3/{project_id}/resource_filters",
+            get(info::resource_filters),
+        )
+        .route("/v3/{project_id}/messages", get(info::messages))
+        .route(
+            "/v3/{project_id}/messages/{message_id}",
+            get(info::message).delete(info::message),
         )
 }
