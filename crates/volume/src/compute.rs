@@ -33,6 +33,7 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
         status: v.status.clone(),
         size_gb: v.size,
         bootable: v.bootable,
+        multiattach: v.multiattach,
         data_path: Some(svc.backend().volume_path(&v.id)),
         attachments: atts
             .into_iter()
@@ -73,10 +74,24 @@ impl VolumeApi for VolumeService {
     ) -> ServiceResult<String> {
         writer(ctx)?;
         let v = load(self, ctx, volume_id).await?;
-        if v.status != "available" {
+        // a multiattach volume takes further attachments while in use
+        let ok_from = ops::attachable(&v);
+        if !ok_from.contains(&v.status.as_str()) {
             return Err(CommonError::conflict(format!(
-                "Volume {volume_id} status must be available to attach, but it is {}.",
+                "Volume {volume_id} status must be {} to attach, but it is {}.",
+                ok_from.join(" or "),
                 v.status
+            )));
+        }
+        let atts = attachments::of_volume(self.db(), &v.id)
+            .await
+            .map_err(Error::from)?;
+        if atts
+            .iter()
+            .any(|a| a.server_id.as_deref() == Some(server_id))
+        {
+            return Err(CommonError::conflict(format!(
+                "Volume {volume_id} is already attached to server {server_id}."
             )));
         }
         Ok(ops::reserve(self, &v, Some(server_id)).await?)
@@ -388,6 +403,73 @@ mod tests {
         );
         svc.delete_volume(&ctx, &v.id).await.unwrap();
         assert!(!v.data_path.unwrap().exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn multiattach_volume_takes_a_second_server() {
+        let dir = std::env::temp_dir().join(format!("ferro-vol-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let svc = service(&dir, None).await;
+        let ctx = member();
+        let mut v = volumes::Volume {
+            id: uuid::Uuid::new_v4().to_string(),
+            project_id: "p1".into(),
+            user_id: "u1".into(),
+            name: None,
+            description: None,
+            size: 1,
+            status: "available".into(),
+            availability_zone: "nova".into(),
+            volume_type_id: crate::store::DEFAULT_TYPE_ID.into(),
+            snapshot_id: None,
+            source_volid: None,
+            image_id: None,
+            bootable: false,
+            readonly: false,
+            metadata: Default::default(),
+            image_metadata: None,
+            error_message: None,
+            multiattach: true,
+            group_id: None,
+            created_at: 1,
+            updated_at: None,
+        };
+        let mut conn = svc.db().write().acquire().await.unwrap();
+        volumes::insert(&mut conn, &v).await.unwrap();
+        v.id = uuid::Uuid::new_v4().to_string();
+        v.multiattach = false;
+        volumes::insert(&mut conn, &v).await.unwrap();
+        drop(conn);
+        let single = v.id.clone();
+        let multi = volumes::list(svc.db(), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.multiattach)
+            .unwrap()
+            .id;
+        let a1 = svc.reserve(&ctx, &multi, "srv-1").await.unwrap();
+        svc.attach(&ctx, &multi, &a1, "/dev/vdb").await.unwrap();
+        let err = svc.reserve(&ctx, &multi, "srv-1").await.unwrap_err();
+        assert_eq!(err.status(), 409);
+        let a2 = svc.reserve(&ctx, &multi, "srv-2").await.unwrap();
+        svc.attach(&ctx, &multi, &a2, "/dev/vdc").await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert!(got.multiattach);
+        assert_eq!(got.status, "in-use");
+        assert_eq!(got.attachments.len(), 2);
+        svc.detach(&ctx, &multi, &a1).await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert_eq!((got.status.as_str(), got.attachments.len()), ("in-use", 1));
+        svc.detach(&ctx, &multi, &a2).await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert_eq!(got.status, "available");
+        // a plain volume still refuses a second server
+        let b1 = svc.reserve(&ctx, &single, "srv-1").await.unwrap();
+        svc.attach(&ctx, &single, &b1, "/dev/vdb").await.unwrap();
+        let err = svc.reserve(&ctx, &single, "srv-2").await.unwrap_err();
+        assert_eq!(err.status(), 409);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -2,6 +2,7 @@
 //! Every route lives under `/v3/{project_id}/`; the project-less form
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
+mod attachments;
 pub(crate) mod common;
 mod default_types;
 mod discovery;
@@ -177,6 +178,24 @@ fn type_routes() -> Router<VolumeService> {
 
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .route(
+            "/v3/{project_id}/attachments",
+            get(attachments::list).post(attachments::create),
+        )
+        .route(
+            "/v3/{project_id}/attachments/detail",
+            get(attachments::list_detail),
+        )
+        .route(
+            "/v3/{project_id}/attachments/{attachment_id}",
+            get(attachments::show)
+                .put(attachments::update)
+                .delete(attachments::delete),
+        )
+        .route(
+            "/v3/{project_id}/attachments/{attachment_id}/action",
+            post(attachments::action),
+        )
         .route("/v3/{project_id}/default-types", get(default_types::list))
         .route(
             "/v3/{project_id}/default-types/{target}",
