@@ -12,6 +12,7 @@ mod info;
 mod limits;
 mod metadata;
 mod snapshots;
+mod transfers;
 mod types;
 mod validate;
 mod volume_actions;
@@ -74,6 +75,7 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(type_routes())
         .merge(limits::routes())
         .merge(misc_routes())
+        .merge(transfer_routes())
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -173,6 +175,42 @@ fn type_routes() -> Router<VolumeService> {
         .route(
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
+        )
+}
+
+fn transfer_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/os-volume-transfer",
+            get(transfers::list).post(transfers::create),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/detail",
+            get(transfers::list_detail),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/{transfer_id}",
+            get(transfers::show).delete(transfers::delete),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/{transfer_id}/accept",
+            post(transfers::accept),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers",
+            get(transfers::v3_list).post(transfers::v3_create),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/detail",
+            get(transfers::v3_list_detail),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/{transfer_id}",
+            get(transfers::show).delete(transfers::delete),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/{transfer_id}/accept",
+            post(transfers::accept),
         )
 }
 

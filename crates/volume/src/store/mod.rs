@@ -6,6 +6,7 @@ pub mod groups;
 pub mod quotas;
 pub mod snapshots;
 pub mod tasks;
+pub mod transfers;
 pub mod types;
 pub mod volumes;
 

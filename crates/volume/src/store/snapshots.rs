@@ -159,3 +159,19 @@ pub async fn ids_with_status(db: &Db, status: &str) -> sqlx::Result<Vec<String>>
         .await?;
     Ok(rows.iter().map(|r| text(r, "id")).collect())
 }
+
+/// Move a volume's snapshots (transfer accept) to another owner.
+pub async fn set_owner_of_volume(
+    conn: &mut sqlx::AnyConnection,
+    volume_id: &str,
+    project_id: &str,
+    user_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_snapshots SET project_id=$2, user_id=$3 WHERE volume_id=$1")
+        .bind(volume_id)
+        .bind(project_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}

@@ -94,7 +94,6 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, v: &Volume) -> sqlx::Result<
 }
 
 /// Move a volume (transfer accept) to another owner.
-#[allow(dead_code)]
 pub async fn set_owner(
     conn: &mut sqlx::AnyConnection,
     id: &str,
