@@ -7,6 +7,8 @@ pub(crate) mod common;
 mod default_types;
 mod discovery;
 mod filters;
+mod group_snapshots;
+mod group_types;
 mod groups;
 mod info;
 mod limits;
@@ -76,6 +78,7 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(limits::routes())
         .merge(misc_routes())
         .merge(transfer_routes())
+        .merge(group_routes())
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -175,6 +178,64 @@ fn type_routes() -> Router<VolumeService> {
         .route(
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
+        )
+}
+
+fn group_routes() -> Router<VolumeService> {
+    let p = "/v3/{project_id}";
+    Router::new()
+        .route(
+            &format!("{p}/group_types"),
+            get(group_types::list).post(group_types::create),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}"),
+            get(group_types::show)
+                .put(group_types::update)
+                .delete(group_types::delete),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}/group_specs"),
+            get(group_types::specs_list).post(group_types::specs_create),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}/group_specs/{{key}}"),
+            get(group_types::spec_show)
+                .put(group_types::spec_put)
+                .delete(group_types::spec_delete),
+        )
+        .route(
+            &format!("{p}/groups"),
+            get(groups::list).post(groups::create),
+        )
+        .route(&format!("{p}/groups/detail"), get(groups::list_detail))
+        .route(
+            &format!("{p}/groups/action"),
+            post(groups::collection_action),
+        )
+        .route(
+            &format!("{p}/groups/{{group_id}}"),
+            get(groups::show).put(groups::update),
+        )
+        .route(
+            &format!("{p}/groups/{{group_id}}/action"),
+            post(groups::action),
+        )
+        .route(
+            &format!("{p}/group_snapshots"),
+            get(group_snapshots::list).post(group_snapshots::create),
+        )
+        .route(
+            &format!("{p}/group_snapshots/detail"),
+            get(group_snapshots::list_detail),
+        )
+        .route(
+            &format!("{p}/group_snapshots/{{group_snapshot_id}}"),
+            get(group_snapshots::show).delete(group_snapshots::delete),
+        )
+        .route(
+            &format!("{p}/group_snapshots/{{group_snapshot_id}}/action"),
+            post(group_snapshots::action),
         )
 }
 

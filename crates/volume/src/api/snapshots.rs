@@ -32,7 +32,7 @@ fn render(ctx: &Ctx, s: &Snapshot, full: bool) -> Value {
         "updated_at": opt_ts(s.updated_at),
     });
     if ctx.at(14) {
-        m["group_snapshot_id"] = Value::Null;
+        m["group_snapshot_id"] = json!(s.group_snapshot_id);
     }
     if ctx.at(41) {
         m["user_id"] = json!(s.user_id);
@@ -100,6 +100,7 @@ fn attr<'a>(s: &'a Snapshot, key: &str) -> Attr<'a> {
         "user_id" => Attr::Str(Some(&s.user_id)),
         "created_at" => Attr::Time(Some(s.created_at)),
         "updated_at" => Attr::Time(s.updated_at),
+        "group_snapshot_id" => Attr::Str(s.group_snapshot_id.as_deref()),
         _ => Attr::Unknown,
     }
 }
@@ -211,10 +212,30 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             vol.status
         )));
     }
-    let now = now_micros();
-    let snap = Snapshot {
+    let snap = new_snapshot(
+        ctx.project_id.clone(),
+        &ctx,
+        &vol,
+        name,
+        description,
+        metadata,
+    );
+    make(&svc, std::slice::from_ref(&snap)).await?;
+    Ok(accepted(json!({"snapshot": render(&ctx, &snap, false)})))
+}
+
+/// A `creating` snapshot row of `vol` (not yet stored).
+pub fn new_snapshot(
+    project_id: String,
+    ctx: &Ctx,
+    vol: &crate::store::volumes::Volume,
+    name: Option<String>,
+    description: Option<String>,
+    metadata: Map<String, Value>,
+) -> Snapshot {
+    Snapshot {
         id: uuid::Uuid::new_v4().to_string(),
-        project_id: ctx.project_id.clone(),
+        project_id,
         user_id: ctx.auth.user_id.clone(),
         volume_id: vol.id.clone(),
         name,
@@ -223,22 +244,33 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
         status: "creating".into(),
         metadata,
         error_message: None,
-        created_at: now,
+        group_snapshot_id: None,
+        created_at: now_micros(),
         updated_at: None,
+    }
+}
+
+/// Store snapshots and their copy tasks in one transaction, within quota.
+pub async fn make(svc: &VolumeService, snaps: &[Snapshot]) -> Result<()> {
+    let Some(first) = snaps.first() else {
+        return Ok(());
     };
     let db = svc.db();
     let mut tx = db.write().begin().await?;
     let delta = Delta {
-        snapshots: 1,
-        gigabytes: snap.size,
+        snapshots: snaps.len() as i64,
+        gigabytes: snaps.iter().map(|s| s.size).sum(),
         ..Delta::default()
     };
-    check_quota(db, &mut tx, &snap.project_id, &delta, None).await?;
-    store::insert(&mut tx, &snap).await?;
-    tasks::insert(&mut tx, worker::CREATE_SNAPSHOT, &snap.id, &Map::new(), now).await?;
+    check_quota(db, &mut tx, &first.project_id, &delta, None).await?;
+    for snap in snaps {
+        store::insert(&mut tx, snap).await?;
+        let now = snap.created_at;
+        tasks::insert(&mut tx, worker::CREATE_SNAPSHOT, &snap.id, &Map::new(), now).await?;
+    }
     tx.commit().await?;
     svc.wake();
-    Ok(accepted(json!({"snapshot": render(&ctx, &snap, false)})))
+    Ok(())
 }
 
 pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {

@@ -328,6 +328,39 @@ pub struct NewVolume {
     pub group_id: Option<String>,
 }
 
+impl NewVolume {
+    fn empty(group_id: &str) -> NewVolume {
+        NewVolume {
+            size: None,
+            name: None,
+            description: None,
+            volume_type: None,
+            metadata: Map::new(),
+            availability_zone: None,
+            snapshot_id: None,
+            source_volid: None,
+            image_id: None,
+            group_id: Some(group_id.to_owned()),
+        }
+    }
+
+    /// A clone of volume `source` into group `group_id` (create-from-src).
+    pub fn clone_of(source: &str, group_id: &str) -> NewVolume {
+        NewVolume {
+            source_volid: Some(source.to_owned()),
+            ..NewVolume::empty(group_id)
+        }
+    }
+
+    /// A volume from snapshot `snap` into group `group_id`.
+    pub fn from_snapshot(snap: &str, group_id: &str) -> NewVolume {
+        NewVolume {
+            snapshot_id: Some(snap.to_owned()),
+            ..NewVolume::empty(group_id)
+        }
+    }
+}
+
 /// The keys of Cinder's volume-create schema at `ctx`'s version.
 fn create_keys(ctx: &Ctx) -> Vec<&'static str> {
     let mut keys = vec![
@@ -648,6 +681,12 @@ pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
 pub async fn delete(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     ctx.require_write()?;
     let v = visible(&svc, &ctx, ctx.param("volume_id")).await?;
+    if let Some(g) = &v.group_id {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} belongs to group {g}; remove it from the group or delete              the group with its volumes.",
+            v.id
+        )));
+    }
     let flag = |k: &str| -> Result<bool> {
         match ctx.q(k) {
             None => Ok(false),

@@ -1,5 +1,4 @@
 //! Group types, groups and group snapshots (3.11 / 3.13 / 3.14).
-#![allow(dead_code)] // used by the groups API (step 4)
 
 use ferro_store::sqlx::{self, any::AnyRow};
 use serde_json::{Map, Value};
@@ -194,6 +193,114 @@ pub async fn delete_type(db: &Db, id: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM volume_group_types WHERE id=$1")
         .bind(id)
         .execute(db.write())
+        .await
+        .map(|_| ())
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupSnapshot {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub group_id: String,
+    pub group_type_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+}
+
+const SNAP_COLS: &str =
+    "id, project_id, user_id, group_id, group_type_id, name, description, status, created_at";
+
+fn snap_from_row(r: &AnyRow) -> GroupSnapshot {
+    GroupSnapshot {
+        id: text(r, "id"),
+        project_id: text(r, "project_id"),
+        user_id: text(r, "user_id"),
+        group_id: text(r, "group_id"),
+        group_type_id: text(r, "group_type_id"),
+        name: opt_text(r, "name"),
+        description: opt_text(r, "description"),
+        status: text(r, "status"),
+        created_at: int(r, "created_at"),
+    }
+}
+
+pub async fn insert_snapshot(
+    conn: &mut sqlx::AnyConnection,
+    s: &GroupSnapshot,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO volume_group_snapshots ({SNAP_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+    ))
+    .bind(&s.id)
+    .bind(&s.project_id)
+    .bind(&s.user_id)
+    .bind(&s.group_id)
+    .bind(&s.group_type_id)
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(&s.status)
+    .bind(s.created_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get_snapshot(db: &Db, id: &str) -> sqlx::Result<Option<GroupSnapshot>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SNAP_COLS} FROM volume_group_snapshots WHERE id=$1"
+    ))
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.as_ref().map(snap_from_row))
+}
+
+pub async fn list_snapshots(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<GroupSnapshot>> {
+    let rows = match project_id {
+        Some(p) => {
+            sqlx::query(&format!(
+                "SELECT {SNAP_COLS} FROM volume_group_snapshots WHERE project_id=$1"
+            ))
+            .bind(p)
+            .fetch_all(db.read())
+            .await?
+        }
+        None => {
+            sqlx::query(&format!("SELECT {SNAP_COLS} FROM volume_group_snapshots"))
+                .fetch_all(db.read())
+                .await?
+        }
+    };
+    Ok(rows.iter().map(snap_from_row).collect())
+}
+
+/// The group snapshots of a group.
+pub async fn snapshots_of(db: &Db, group_id: &str) -> sqlx::Result<Vec<GroupSnapshot>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SNAP_COLS} FROM volume_group_snapshots WHERE group_id=$1"
+    ))
+    .bind(group_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(snap_from_row).collect())
+}
+
+pub async fn set_snapshot_status(db: &Db, id: &str, status: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_group_snapshots SET status=$2 WHERE id=$1")
+        .bind(id)
+        .bind(status)
+        .execute(db.write())
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete_snapshot(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM volume_group_snapshots WHERE id=$1")
+        .bind(id)
+        .execute(&mut *conn)
         .await
         .map(|_| ())
 }

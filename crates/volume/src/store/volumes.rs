@@ -251,3 +251,17 @@ pub async fn count_of_type(db: &Db, type_id: &str) -> sqlx::Result<i64> {
         .await?;
     Ok(int(&row, "n"))
 }
+
+/// Put a volume into a group (3.13) or take it out.
+pub async fn set_group(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    group_id: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_volumes SET group_id=$2 WHERE id=$1")
+        .bind(id)
+        .bind(group_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
