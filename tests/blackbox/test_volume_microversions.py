@@ -279,3 +279,29 @@ def test_extend_in_use_342_revert_340_completion_371(server):
     assert v["status"] == "available"
     s = c.get(f"/snapshots/{s2['id']}", expect=200).json()["snapshot"]
     assert s["status"] == "available"
+
+
+def test_no_valid_host_message_33(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    admin.post("/types", json={"volume_type": {"name": "elsewhere", "extra_specs": {
+        "vendor_name": "Nobody", "storage_protocol": "iSCSI"}}}, expect=200)
+    admin.post("/types", json={"volume_type": {"name": "here", "extra_specs": {
+        "vendor_name": "Ferrostack", "capabilities:storage_protocol": "<or> iSCSI <or> qcow2",
+        "my:scoped": "x"}}}, expect=200)
+    assert c.create_volume(1, volume_type="here")["status"] == "available"
+    v = c.create_volume(1, volume_type="elsewhere")
+    assert v["status"] == "error"
+    h = mv("3.3")
+    msgs = c.get("/messages", headers=h, expect=200).json()["messages"]
+    (m,) = [x for x in msgs if x["resource_uuid"] == v["id"]]
+    assert m["message_level"] == "ERROR" and m["resource_type"] == "VOLUME"
+    assert m["event_id"] == "VOLUME_VOLUME_001_002" and m["request_id"].startswith("req-")
+    assert m["guaranteed_until"] > m["created_at"]
+    got = c.get(f"/messages/{m['id']}", headers=h, expect=200).json()["message"]
+    assert got == m
+    other, _ = member_cinder(server, ks)
+    assert_cinder_error(other.get(f"/messages/{m['id']}", headers=h), 404)
+    assert other.get("/messages", headers=h, expect=200).json() == {"messages": []}
+    c.delete(f"/messages/{m['id']}", headers=h, expect=204)
+    assert_cinder_error(c.get(f"/messages/{m['id']}", headers=h), 404)

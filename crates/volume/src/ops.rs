@@ -68,7 +68,15 @@ pub enum Source {
     Blank,
     Snapshot(String),
     Volume(String),
-    Image { path: String, format: String },
+    Image {
+        path: String,
+        format: String,
+    },
+    /// No backend matches the volume type's capabilities: the worker
+    /// fails the volume and leaves a user message for `request_id`.
+    NoValidHost {
+        request_id: String,
+    },
 }
 
 /// Insert a `creating` volume and its durable creation task, within quota.
@@ -83,6 +91,10 @@ pub async fn create_volume(svc: &VolumeService, vol: &volumes::Volume, src: &Sou
             args.insert("path".into(), Value::String(path.clone()));
             args.insert("format".into(), Value::String(format.clone()));
             ("image", None)
+        }
+        Source::NoValidHost { request_id } => {
+            args.insert("request_id".into(), Value::String(request_id.clone()));
+            ("no_valid_host", None)
         }
     };
     args.insert("source".into(), Value::String(kind.into()));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
-use crate::store::{snapshots, tasks, volumes};
+use crate::store::{messages, snapshots, tasks, volumes};
 use crate::VolumeService;
 
 pub const CREATE_VOLUME: &str = "create_volume";
@@ -60,8 +60,11 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
-            let dest = backend.volume_path(&vol.id);
             let source = arg_str(&task, "source");
+            if source == "no_valid_host" {
+                return no_valid_host(svc, &task, &vol).await;
+            }
+            let dest = backend.volume_path(&vol.id);
             let result = match backend.ensure_dir().await {
                 Err(e) => Err(e),
                 Ok(()) => match source {
@@ -214,6 +217,41 @@ async fn rewrite(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
     if !snap.is_empty() {
         snapshots::set_status(&mut tx, &snap, "available", None, now).await?;
     }
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
+}
+
+/// The scheduler found no backend: the volume fails and the project gets a
+/// user message, as Cinder's scheduler reports it.
+async fn no_valid_host(
+    svc: &VolumeService,
+    task: &tasks::Task,
+    vol: &volumes::Volume,
+) -> Result<(), sqlx::Error> {
+    let now = now_micros();
+    let msg = messages::Message {
+        id: uuid::Uuid::new_v4().to_string(),
+        project_id: vol.project_id.clone(),
+        request_id: arg_str(task, "request_id").to_owned(),
+        resource_type: "VOLUME".into(),
+        resource_uuid: Some(vol.id.clone()),
+        event_id: "VOLUME_VOLUME_001_002".into(),
+        message_level: "ERROR".into(),
+        user_message: "schedule allocate volume:Could not find any available weighted backend."
+            .into(),
+        created_at: now,
+        expires_at: now + 30 * 24 * 3600 * 1_000_000,
+    };
+    let mut tx = svc.db().write().begin().await?;
+    volumes::set_status(
+        &mut tx,
+        &vol.id,
+        "error",
+        Some("No valid backend was found."),
+        now,
+    )
+    .await?;
+    messages::insert(&mut tx, &msg).await?;
     tasks::finish(&mut tx, &task.id).await?;
     tx.commit().await
 }

@@ -30,6 +30,8 @@ pub struct Ctx {
     pub base: BaseUrl,
     /// The negotiated microversion.
     pub v: ApiVersion,
+    /// `X-Openstack-Request-Id` of this request (user messages name it).
+    pub request_id: String,
 }
 
 impl FromRequestParts<VolumeService> for Ctx {
@@ -77,6 +79,11 @@ impl FromRequestParts<VolumeService> for Ctx {
             .get::<ApiVersion>()
             .copied()
             .unwrap_or(ApiVersion::new(3, 0));
+        let request_id = parts
+            .extensions
+            .get::<ferro_api::request_id::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_else(ferro_api::request_id::new_request_id);
         Ok(Ctx {
             auth,
             project_id,
@@ -84,6 +91,7 @@ impl FromRequestParts<VolumeService> for Ctx {
             query,
             base,
             v,
+            request_id,
         })
     }
 }
@@ -504,6 +512,7 @@ impl Ctx {
             query: Vec::new(),
             base: BaseUrl(String::new()),
             v: ApiVersion::new(3, 0),
+            request_id: ferro_api::request_id::new_request_id(),
         }
     }
 }

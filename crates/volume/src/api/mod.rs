@@ -309,6 +309,6 @@ fn misc_routes() -> Router<VolumeService> {
         .route("/v3/{project_id}/messages", get(info::messages))
         .route(
             "/v3/{project_id}/messages/{message_id}",
-            get(info::message).delete(info::message),
+            get(info::message).delete(info::delete_message),
         )
 }

@@ -593,6 +593,11 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         .get("multiattach")
         .and_then(Value::as_str)
         .is_some_and(|s| s.trim() == "<is> True");
+    if !crate::backend::accepts(&vtype.extra_specs) {
+        source = Source::NoValidHost {
+            request_id: ctx.request_id.clone(),
+        };
+    }
     let type_id = vtype.id;
     let vol = Volume {
         id: uuid::Uuid::new_v4().to_string(),

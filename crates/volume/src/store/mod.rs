@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod groups;
+pub mod messages;
 pub mod quotas;
 pub mod snapshots;
 pub mod tasks;
@@ -124,6 +125,18 @@ CREATE TABLE volume_transfers (
     updated_at BIGINT
 );
 CREATE INDEX volume_transfers_volume ON volume_transfers (volume_id);
+CREATE TABLE volume_messages (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_uuid TEXT,
+    event_id TEXT NOT NULL,
+    message_level TEXT NOT NULL,
+    user_message TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
 CREATE TABLE volume_default_types (
     project_id TEXT PRIMARY KEY,
     volume_type_id TEXT NOT NULL,
