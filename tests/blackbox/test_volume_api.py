@@ -17,7 +17,7 @@ def test_discovery_and_microversions(server):
     assert r.status_code == 300, r.text
     (entry,) = r.json()["versions"]
     assert entry["id"] == "v3.0" and entry["status"] == "CURRENT"
-    assert entry["min_version"] == "3.0" and entry["version"] == "3.0"
+    assert entry["min_version"] == "3.0" and entry["version"] == "3.71"
     assert {"rel": "self", "href": server.url + "/volume/v3/"} in entry["links"]
     assert entry["media-types"]
     r = requests.get(server.url + "/volume/v3/", timeout=10)
@@ -30,7 +30,7 @@ def test_discovery_and_microversions(server):
     r = c.get("/volumes", headers={"OpenStack-API-Version": "volume 3.0"}, expect=200)
     assert r.headers["OpenStack-API-Version"] == "volume 3.0"
     r = c.get("/volumes", headers={"OpenStack-API-Version": "volume latest"}, expect=200)
-    assert r.headers["OpenStack-API-Version"] == "volume 3.0"
+    assert r.headers["OpenStack-API-Version"] == "volume 3.71"
     for bad in ("3.72", "2.0", "4.0"):
         r = c.get("/volumes", headers={"OpenStack-API-Version": f"volume {bad}"})
         assert_cinder_error(r, 406)

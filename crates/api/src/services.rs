@@ -215,7 +215,8 @@ pub struct VolumeInfo {
     pub data_path: Option<PathBuf>,
     /// `(server_id, attachment_id, device)`.
     pub attachments: Vec<(String, String, String)>,
-    /// May attach to several servers at once.
+    /// Made from a type with `multiattach="<is> True"`: may be attached to
+    /// several servers at once.
     pub multiattach: bool,
 }
 
@@ -230,7 +231,9 @@ pub enum BootVolumeSource {
 #[async_trait]
 pub trait VolumeApi: Send + Sync + 'static {
     async fn get_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<VolumeInfo>>;
-    /// `available → attaching`; 409 unless available. Returns an attachment id.
+    /// `available → attaching` (a multiattach volume also from `in-use`);
+    /// 409 otherwise, or when already attached to `server_id`. Returns an
+    /// attachment id.
     async fn reserve(
         &self,
         ctx: &AuthContext,

@@ -162,3 +162,56 @@ async fn qemu_img(args: &[&str]) -> Result<(), String> {
         Err(stderr_of(&out.stderr))
     }
 }
+
+/// What the one backend reports to the scheduler (Cinder's capabilities).
+const CAPABILITIES: &[(&str, &str)] = &[
+    ("volume_backend_name", "qcow2"),
+    ("vendor_name", "Ferrostack"),
+    ("storage_protocol", "qcow2"),
+    ("driver_version", "1.0"),
+    ("multiattach", "True"),
+    ("thin_provisioning_support", "True"),
+    ("thick_provisioning_support", "False"),
+];
+
+/// One requirement (Cinder's extra-spec operators `<is>`, `<in>`, `<or>`,
+/// `==`, or a plain value) against one capability value.
+fn satisfies(cap: &str, req: &str) -> bool {
+    let req = req.trim();
+    if let Some(v) = req.strip_prefix("<is>") {
+        return v.trim().eq_ignore_ascii_case(cap);
+    }
+    if let Some(v) = req.strip_prefix("<in>") {
+        return cap.contains(v.trim());
+    }
+    if req.starts_with("<or>") {
+        return req
+            .split("<or>")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .any(|alt| alt == cap);
+    }
+    if let Some(v) = req.strip_prefix("==").or_else(|| req.strip_prefix("s==")) {
+        return v.trim() == cap;
+    }
+    if req.starts_with('<') || req.starts_with('>') || req.starts_with("!=") {
+        return true; // numeric and other operators: not judged here
+    }
+    req == cap
+}
+
+/// Whether a volume type's extra specs can be served by this backend: each
+/// unscoped (or `capabilities:`) key naming a capability we report must be
+/// satisfied; other keys are not judged.
+pub fn accepts(extra_specs: &serde_json::Map<String, serde_json::Value>) -> bool {
+    extra_specs.iter().all(|(key, req)| {
+        let key = key.strip_prefix("capabilities:").unwrap_or(key);
+        let Some((_, cap)) = CAPABILITIES.iter().find(|(k, _)| *k == key) else {
+            return true;
+        };
+        match req.as_str() {
+            Some(r) => satisfies(cap, r),
+            None => true,
+        }
+    })
+}

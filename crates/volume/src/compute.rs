@@ -33,6 +33,7 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
         status: v.status.clone(),
         size_gb: v.size,
         bootable: v.bootable,
+        multiattach: v.multiattach,
         data_path: Some(svc.backend().volume_path(&v.id)),
         attachments: atts
             .into_iter()
@@ -45,7 +46,6 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
                 )
             })
             .collect(),
-        multiattach: false,
     })
 }
 
@@ -74,10 +74,24 @@ impl VolumeApi for VolumeService {
     ) -> ServiceResult<String> {
         writer(ctx)?;
         let v = load(self, ctx, volume_id).await?;
-        if v.status != "available" {
+        // a multiattach volume takes further attachments while in use
+        let ok_from = ops::attachable(&v);
+        if !ok_from.contains(&v.status.as_str()) {
             return Err(CommonError::conflict(format!(
-                "Volume {volume_id} status must be available to attach, but it is {}.",
+                "Volume {volume_id} status must be {} to attach, but it is {}.",
+                ok_from.join(" or "),
                 v.status
+            )));
+        }
+        let atts = attachments::of_volume(self.db(), &v.id)
+            .await
+            .map_err(Error::from)?;
+        if atts
+            .iter()
+            .any(|a| a.server_id.as_deref() == Some(server_id))
+        {
+            return Err(CommonError::conflict(format!(
+                "Volume {volume_id} is already attached to server {server_id}."
             )));
         }
         Ok(ops::reserve(self, &v, Some(server_id)).await?)
@@ -150,6 +164,7 @@ impl VolumeApi for VolumeService {
             snapshot_id,
             source_volid: None,
             image_id,
+            group_id: None,
         };
         let vol = vapi::create_new(self, &c, req).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
@@ -360,11 +375,17 @@ mod tests {
         };
         let svc = service(&dir, Some(Arc::new(FakeImages(image)))).await;
         let ctx = member();
-        let v = svc.create_from_image(&ctx, "img-1", 1).await.unwrap();
+        let v = svc
+            .create_boot_volume(&ctx, BootVolumeSource::Image("img-1".into()), 1, None)
+            .await
+            .unwrap();
         assert_eq!(v.status, "available");
         assert!(v.bootable);
         assert!(v.data_path.as_ref().unwrap().exists());
-        let missing = svc.create_from_image(&ctx, "nope", 1).await.unwrap_err();
+        let missing = svc
+            .create_boot_volume(&ctx, BootVolumeSource::Image("nope".into()), 1, None)
+            .await
+            .unwrap_err();
         assert_eq!(missing.status(), 404);
 
         let att = svc.reserve(&ctx, &v.id, "srv-1").await.unwrap();
@@ -398,12 +419,79 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn multiattach_volume_takes_a_second_server() {
+        let dir = std::env::temp_dir().join(format!("ferro-vol-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let svc = service(&dir, None).await;
+        let ctx = member();
+        let mut v = volumes::Volume {
+            id: uuid::Uuid::new_v4().to_string(),
+            project_id: "p1".into(),
+            user_id: "u1".into(),
+            name: None,
+            description: None,
+            size: 1,
+            status: "available".into(),
+            availability_zone: "nova".into(),
+            volume_type_id: crate::store::DEFAULT_TYPE_ID.into(),
+            snapshot_id: None,
+            source_volid: None,
+            image_id: None,
+            bootable: false,
+            readonly: false,
+            metadata: Default::default(),
+            image_metadata: None,
+            error_message: None,
+            multiattach: true,
+            group_id: None,
+            created_at: 1,
+            updated_at: None,
+        };
+        let mut conn = svc.db().write().acquire().await.unwrap();
+        volumes::insert(&mut conn, &v).await.unwrap();
+        v.id = uuid::Uuid::new_v4().to_string();
+        v.multiattach = false;
+        volumes::insert(&mut conn, &v).await.unwrap();
+        drop(conn);
+        let single = v.id.clone();
+        let multi = volumes::list(svc.db(), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.multiattach)
+            .unwrap()
+            .id;
+        let a1 = svc.reserve(&ctx, &multi, "srv-1").await.unwrap();
+        svc.attach(&ctx, &multi, &a1, "/dev/vdb").await.unwrap();
+        let err = svc.reserve(&ctx, &multi, "srv-1").await.unwrap_err();
+        assert_eq!(err.status(), 409);
+        let a2 = svc.reserve(&ctx, &multi, "srv-2").await.unwrap();
+        svc.attach(&ctx, &multi, &a2, "/dev/vdc").await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert!(got.multiattach);
+        assert_eq!(got.status, "in-use");
+        assert_eq!(got.attachments.len(), 2);
+        svc.detach(&ctx, &multi, &a1).await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert_eq!((got.status.as_str(), got.attachments.len()), ("in-use", 1));
+        svc.detach(&ctx, &multi, &a2).await.unwrap();
+        let got = svc.get_volume(&ctx, &multi).await.unwrap().unwrap();
+        assert_eq!(got.status, "available");
+        // a plain volume still refuses a second server
+        let b1 = svc.reserve(&ctx, &single, "srv-1").await.unwrap();
+        svc.attach(&ctx, &single, &b1, "/dev/vdb").await.unwrap();
+        let err = svc.reserve(&ctx, &single, "srv-2").await.unwrap_err();
+        assert_eq!(err.status(), 409);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn volume_from_image_without_image_service_is_400() {
         let dir = std::env::temp_dir().join(format!("ferro-vol-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let svc = service(&dir, None).await;
         let err = svc
-            .create_from_image(&member(), "img-1", 1)
+            .create_boot_volume(&member(), BootVolumeSource::Image("img-1".into()), 1, None)
             .await
             .unwrap_err();
         assert_eq!(err.status(), 400);

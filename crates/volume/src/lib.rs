@@ -24,11 +24,18 @@ use ferro_store::{Db, Migration};
 pub use error::{CinderFormat, Error};
 
 /// This service's schema migrations (versions 5000..).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 5000,
-    name: "volume: volumes, attachments, snapshots, types, quotas, tasks",
-    sql: store::SCHEMA,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 5000,
+        name: "volume: volumes, attachments, snapshots, types, quotas, tasks",
+        sql: store::SCHEMA,
+    },
+    Migration {
+        version: 5001,
+        name: "volume: multiattach, groups, transfers, default types, attachment connectors",
+        sql: store::SCHEMA_5001,
+    },
+];
 
 /// Settings of the service.
 #[derive(Clone, Debug)]

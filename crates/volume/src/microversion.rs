@@ -13,7 +13,7 @@ use crate::error::CinderFormat;
 pub static RANGE: VersionRange = VersionRange {
     service: "volume",
     min: ApiVersion::new(3, 0),
-    max: ApiVersion::new(3, 0),
+    max: ApiVersion::new(3, 71),
     legacy_header: None,
 };
 

@@ -68,7 +68,15 @@ pub enum Source {
     Blank,
     Snapshot(String),
     Volume(String),
-    Image { path: String, format: String },
+    Image {
+        path: String,
+        format: String,
+    },
+    /// No backend matches the volume type's capabilities: the worker
+    /// fails the volume and leaves a user message for `request_id`.
+    NoValidHost {
+        request_id: String,
+    },
 }
 
 /// Insert a `creating` volume and its durable creation task, within quota.
@@ -83,6 +91,10 @@ pub async fn create_volume(svc: &VolumeService, vol: &volumes::Volume, src: &Sou
             args.insert("path".into(), Value::String(path.clone()));
             args.insert("format".into(), Value::String(format.clone()));
             ("image", None)
+        }
+        Source::NoValidHost { request_id } => {
+            args.insert("request_id".into(), Value::String(request_id.clone()));
+            ("no_valid_host", None)
         }
     };
     args.insert("source".into(), Value::String(kind.into()));
@@ -117,16 +129,40 @@ fn invalid(vol: &volumes::Volume, what: &str) -> Error {
     ))
 }
 
-/// `available → attaching` with a reserved attachment; returns its id.
+/// The statuses a volume may take a new attachment in: `available`, and
+/// for a multiattach volume also `in-use`.
+pub fn attachable(vol: &volumes::Volume) -> &'static [&'static str] {
+    if vol.multiattach {
+        &["available", "in-use"]
+    } else {
+        &["available"]
+    }
+}
+
+/// `available → attaching` (a multiattach volume also `in-use →
+/// attaching`) with a reserved attachment; returns its id.
 pub async fn reserve(
     svc: &VolumeService,
     vol: &volumes::Volume,
     server_id: Option<&str>,
 ) -> Result<String> {
     let now = now_micros();
+    let ok_from = attachable(vol);
+    if let Some(server) = server_id {
+        let existing = attachments::of_volume(svc.db(), &vol.id).await?;
+        if existing
+            .iter()
+            .any(|a| a.server_id.as_deref() == Some(server))
+        {
+            return Err(Error::bad_request(format!(
+                "Invalid volume: Volume {} is already attached to server {server}.",
+                vol.id
+            )));
+        }
+    }
     let mut tx = svc.db().write().begin().await?;
-    if !volumes::transition(&mut tx, &vol.id, &["available"], "attaching", now).await? {
-        return Err(invalid(vol, "available"));
+    if !volumes::transition(&mut tx, &vol.id, ok_from, "attaching", now).await? {
+        return Err(invalid(vol, &ok_from.join(" or ")));
     }
     let att = attachments::Attachment {
         id: uuid::Uuid::new_v4().to_string(),
@@ -138,6 +174,7 @@ pub async fn reserve(
         mode: "rw".into(),
         attached_at: None,
         created_at: now,
+        connector: None,
     };
     attachments::insert(&mut tx, &att).await?;
     tx.commit().await?;
@@ -194,6 +231,7 @@ pub async fn attach(svc: &VolumeService, vol: &volumes::Volume, req: &AttachReq<
         mode: "rw".into(),
         attached_at: None,
         created_at: now,
+        connector: None,
     });
     let fresh = att.attach_status == "reserved"
         && att.attached_at.is_none()

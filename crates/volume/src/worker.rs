@@ -8,12 +8,16 @@ use std::time::Duration;
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
-use crate::store::{snapshots, tasks, volumes};
+use crate::store::{messages, snapshots, tasks, volumes};
 use crate::VolumeService;
 
 pub const CREATE_VOLUME: &str = "create_volume";
 pub const EXTEND_VOLUME: &str = "extend_volume";
 pub const CREATE_SNAPSHOT: &str = "create_snapshot";
+/// 3.40: copy a snapshot back over its volume.
+pub const REVERT_VOLUME: &str = "revert_volume";
+/// 3.68: write an image over a volume.
+pub const REIMAGE_VOLUME: &str = "reimage_volume";
 
 pub async fn run(svc: VolumeService) {
     loop {
@@ -56,8 +60,11 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             if delay > 0 {
                 tokio::time::sleep(Duration::from_millis(delay)).await;
             }
-            let dest = backend.volume_path(&vol.id);
             let source = arg_str(&task, "source");
+            if source == "no_valid_host" {
+                return no_valid_host(svc, &task, &vol).await;
+            }
+            let dest = backend.volume_path(&vol.id);
             let result = match backend.ensure_dir().await {
                 Err(e) => Err(e),
                 Ok(()) => match source {
@@ -107,12 +114,16 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
                 .unwrap_or(0);
             let path = backend.volume_path(&task.target_id);
             let result = backend.resize(&path, new_size).await;
+            let back = match arg_str(&task, "back_to") {
+                "in-use" => "in-use",
+                _ => "available",
+            };
             let mut tx = db.write().begin().await?;
             let now = now_micros();
             match &result {
                 Ok(()) => {
                     volumes::set_size(&mut tx, &task.target_id, new_size).await?;
-                    volumes::transition(&mut tx, &task.target_id, &["extending"], "available", now)
+                    volumes::transition(&mut tx, &task.target_id, &["extending"], back, now)
                         .await?;
                 }
                 Err(msg) => {
@@ -153,10 +164,94 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             tasks::finish(&mut tx, &task.id).await?;
             tx.commit().await
         }
+        REVERT_VOLUME | REIMAGE_VOLUME => rewrite(svc, task).await,
         other => {
             tracing::error!(kind = other, "unknown volume task dropped");
             let mut conn = db.write().acquire().await?;
             tasks::finish(&mut conn, &task.id).await
         }
     }
+}
+
+/// Revert (from a snapshot) or re-image (from an image file) a volume in
+/// place: the new content is written beside it and renamed over it.
+async fn rewrite(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Error> {
+    let db = svc.db();
+    let backend = svc.backend();
+    let Some(vol) = volumes::get(db, &task.target_id).await? else {
+        let mut conn = db.write().acquire().await?;
+        return tasks::finish(&mut conn, &task.id).await;
+    };
+    let dest = backend.volume_path(&vol.id);
+    let snap = arg_str(&task, "snapshot_id").to_owned();
+    let result = if task.kind == REVERT_VOLUME {
+        let src = backend.snapshot_path(&snap);
+        backend.copy_from(&src, "qcow2", &dest, vol.size).await
+    } else {
+        let src = std::path::PathBuf::from(arg_str(&task, "path"));
+        let fmt = match arg_str(&task, "format") {
+            "qcow2" => "qcow2",
+            _ => "raw",
+        };
+        backend.copy_from(&src, fmt, &dest, vol.size).await
+    };
+    let (from, back) = if task.kind == REVERT_VOLUME {
+        ("reverting", "available")
+    } else {
+        match arg_str(&task, "back_to") {
+            "reserved" => ("downloading", "reserved"),
+            _ => ("downloading", "available"),
+        }
+    };
+    let mut tx = db.write().begin().await?;
+    let now = now_micros();
+    match &result {
+        Ok(()) => {
+            volumes::transition(&mut tx, &vol.id, &[from], back, now).await?;
+        }
+        Err(msg) => {
+            tracing::warn!(volume = %vol.id, error = %msg, kind = %task.kind, "rewrite failed");
+            volumes::set_status(&mut tx, &vol.id, "error", Some(msg), now).await?;
+        }
+    }
+    if !snap.is_empty() {
+        snapshots::set_status(&mut tx, &snap, "available", None, now).await?;
+    }
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
+}
+
+/// The scheduler found no backend: the volume fails and the project gets a
+/// user message, as Cinder's scheduler reports it.
+async fn no_valid_host(
+    svc: &VolumeService,
+    task: &tasks::Task,
+    vol: &volumes::Volume,
+) -> Result<(), sqlx::Error> {
+    let now = now_micros();
+    let msg = messages::Message {
+        id: uuid::Uuid::new_v4().to_string(),
+        project_id: vol.project_id.clone(),
+        request_id: arg_str(task, "request_id").to_owned(),
+        resource_type: "VOLUME".into(),
+        resource_uuid: Some(vol.id.clone()),
+        event_id: "VOLUME_VOLUME_001_002".into(),
+        message_level: "ERROR".into(),
+        user_message: "schedule allocate volume:Could not find any available weighted backend."
+            .into(),
+        created_at: now,
+        expires_at: now + 30 * 24 * 3600 * 1_000_000,
+    };
+    let mut tx = svc.db().write().begin().await?;
+    volumes::set_status(
+        &mut tx,
+        &vol.id,
+        "error",
+        Some("No valid backend was found."),
+        now,
+    )
+    .await?;
+    messages::insert(&mut tx, &msg).await?;
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
 }

@@ -13,6 +13,7 @@ use http::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::VolumeService;
 
 pub type Body = ferro_api::JsonBody<Error>;
@@ -27,6 +28,10 @@ pub struct Ctx {
     params: HashMap<String, String>,
     pub query: Vec<(String, String)>,
     pub base: BaseUrl,
+    /// The negotiated microversion.
+    pub v: ApiVersion,
+    /// `X-Openstack-Request-Id` of this request (user messages name it).
+    pub request_id: String,
 }
 
 impl FromRequestParts<VolumeService> for Ctx {
@@ -69,12 +74,24 @@ impl FromRequestParts<VolumeService> for Ctx {
             Ok(b) => b,
             Err(never) => match never {},
         };
+        let v = parts
+            .extensions
+            .get::<ApiVersion>()
+            .copied()
+            .unwrap_or(ApiVersion::new(3, 0));
+        let request_id = parts
+            .extensions
+            .get::<ferro_api::request_id::RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_else(ferro_api::request_id::new_request_id);
         Ok(Ctx {
             auth,
             project_id,
             params,
             query,
             base,
+            v,
+            request_id,
         })
     }
 }
@@ -90,6 +107,20 @@ impl Ctx {
             .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// `self.v >= 3.minor`.
+    pub fn at(&self, minor: u32) -> bool {
+        self.v.at_least(3, minor)
+    }
+
+    /// 404, as Cinder answers a route asked below the version that added it.
+    pub fn require_version(&self, minor: u32) -> Result<()> {
+        if self.at(minor) {
+            Ok(())
+        } else {
+            Err(Error::not_found("The resource could not be found."))
+        }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -418,6 +449,7 @@ pub fn next_links(ctx: &Ctx, path: &str, last_id: &str) -> Value {
 }
 
 /// Body `{key: items}` with `{key}_links` when the page is full.
+#[allow(dead_code)]
 pub fn collection<T>(
     ctx: &Ctx,
     key: &str,
@@ -427,7 +459,25 @@ pub fn collection<T>(
     id: impl Fn(&T) -> &str,
     render: impl Fn(&T) -> Value,
 ) -> Response {
+    counted(ctx, key, path, page, more, None, id, render)
+}
+
+/// [`collection`] plus `count` (3.45 `with_count`) when given.
+#[allow(clippy::too_many_arguments)]
+pub fn counted<T>(
+    ctx: &Ctx,
+    key: &str,
+    path: &str,
+    page: &[T],
+    more: bool,
+    count: Option<usize>,
+    id: impl Fn(&T) -> &str,
+    render: impl Fn(&T) -> Value,
+) -> Response {
     let mut body = Map::new();
+    if let Some(n) = count {
+        body.insert("count".to_owned(), json!(n));
+    }
     body.insert(key.to_owned(), page.iter().map(render).collect());
     if more {
         if let Some(last) = page.last() {
@@ -461,6 +511,8 @@ impl Ctx {
             params: HashMap::new(),
             query: Vec::new(),
             base: BaseUrl(String::new()),
+            v: ApiVersion::new(3, 0),
+            request_id: ferro_api::request_id::new_request_id(),
         }
     }
 }

@@ -28,8 +28,13 @@ pub fn routes() -> Router<VolumeService> {
 }
 
 pub async fn limits(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
-    let l = quotas::limits_db(svc.db(), &ctx.project_id).await?;
-    let (vols, snaps, gb) = quotas::usage_db(svc.db(), &ctx.project_id).await?;
+    // 3.39: an admin may ask for another project's limits.
+    let project = match ctx.q("project_id") {
+        Some(p) if ctx.at(39) && ctx.is_admin() && valid_id(p) => p.to_owned(),
+        _ => ctx.project_id.clone(),
+    };
+    let l = quotas::limits_db(svc.db(), &project).await?;
+    let (vols, snaps, gb) = quotas::usage_db(svc.db(), &project).await?;
     let g = |k: &str| l.get(k).copied().unwrap_or(-1);
     Ok(ok(json!({"limits": {"rate": [], "absolute": {
         "maxTotalVolumes": g("volumes"),

@@ -2,13 +2,23 @@
 //! Every route lives under `/v3/{project_id}/`; the project-less form
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
+mod attachments;
 pub(crate) mod common;
+mod default_types;
 mod discovery;
+mod filters;
+mod group_snapshots;
+mod group_types;
+mod groups;
+mod info;
 mod limits;
 mod metadata;
 mod snapshots;
+mod transfers;
 mod types;
+mod validate;
 mod volume_actions;
+mod volume_rewrite;
 pub(crate) mod volumes;
 
 use axum::routing::{get, post};
@@ -29,6 +39,15 @@ const COLLECTIONS: &[&str] = &[
     "os-availability-zone",
     "os-services",
     "extensions",
+    "default-types",
+    "resource_filters",
+    "messages",
+    "attachments",
+    "os-volume-transfer",
+    "volume-transfers",
+    "group_types",
+    "groups",
+    "group_snapshots",
 ];
 
 /// `/v3/volumes/x` → `/v3/_ferro_projectless_/volumes/x`.
@@ -57,6 +76,9 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(snapshot_routes())
         .merge(type_routes())
         .merge(limits::routes())
+        .merge(misc_routes())
+        .merge(transfer_routes())
+        .merge(group_routes())
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -73,6 +95,7 @@ fn volume_routes() -> Router<VolumeService> {
             get(volumes::list).post(volumes::create),
         )
         .route("/v3/{project_id}/volumes/detail", get(volumes::detail))
+        .route("/v3/{project_id}/volumes/summary", get(volumes::summary))
         .route(
             "/v3/{project_id}/volumes/{volume_id}",
             get(volumes::show)
@@ -155,5 +178,137 @@ fn type_routes() -> Router<VolumeService> {
         .route(
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
+        )
+}
+
+fn group_routes() -> Router<VolumeService> {
+    let p = "/v3/{project_id}";
+    Router::new()
+        .route(
+            &format!("{p}/group_types"),
+            get(group_types::list).post(group_types::create),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}"),
+            get(group_types::show)
+                .put(group_types::update)
+                .delete(group_types::delete),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}/group_specs"),
+            get(group_types::specs_list).post(group_types::specs_create),
+        )
+        .route(
+            &format!("{p}/group_types/{{group_type_id}}/group_specs/{{key}}"),
+            get(group_types::spec_show)
+                .put(group_types::spec_put)
+                .delete(group_types::spec_delete),
+        )
+        .route(
+            &format!("{p}/groups"),
+            get(groups::list).post(groups::create),
+        )
+        .route(&format!("{p}/groups/detail"), get(groups::list_detail))
+        .route(
+            &format!("{p}/groups/action"),
+            post(groups::collection_action),
+        )
+        .route(
+            &format!("{p}/groups/{{group_id}}"),
+            get(groups::show).put(groups::update),
+        )
+        .route(
+            &format!("{p}/groups/{{group_id}}/action"),
+            post(groups::action),
+        )
+        .route(
+            &format!("{p}/group_snapshots"),
+            get(group_snapshots::list).post(group_snapshots::create),
+        )
+        .route(
+            &format!("{p}/group_snapshots/detail"),
+            get(group_snapshots::list_detail),
+        )
+        .route(
+            &format!("{p}/group_snapshots/{{group_snapshot_id}}"),
+            get(group_snapshots::show).delete(group_snapshots::delete),
+        )
+        .route(
+            &format!("{p}/group_snapshots/{{group_snapshot_id}}/action"),
+            post(group_snapshots::action),
+        )
+}
+
+fn transfer_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/os-volume-transfer",
+            get(transfers::list).post(transfers::create),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/detail",
+            get(transfers::list_detail),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/{transfer_id}",
+            get(transfers::show).delete(transfers::delete),
+        )
+        .route(
+            "/v3/{project_id}/os-volume-transfer/{transfer_id}/accept",
+            post(transfers::accept),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers",
+            get(transfers::v3_list).post(transfers::v3_create),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/detail",
+            get(transfers::v3_list_detail),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/{transfer_id}",
+            get(transfers::show).delete(transfers::delete),
+        )
+        .route(
+            "/v3/{project_id}/volume-transfers/{transfer_id}/accept",
+            post(transfers::accept),
+        )
+}
+
+fn misc_routes() -> Router<VolumeService> {
+    Router::new()
+        .route(
+            "/v3/{project_id}/attachments",
+            get(attachments::list).post(attachments::create),
+        )
+        .route(
+            "/v3/{project_id}/attachments/detail",
+            get(attachments::list_detail),
+        )
+        .route(
+            "/v3/{project_id}/attachments/{attachment_id}",
+            get(attachments::show)
+                .put(attachments::update)
+                .delete(attachments::delete),
+        )
+        .route(
+            "/v3/{project_id}/attachments/{attachment_id}/action",
+            post(attachments::action),
+        )
+        .route("/v3/{project_id}/default-types", get(default_types::list))
+        .route(
+            "/v3/{project_id}/default-types/{target}",
+            get(default_types::show)
+                .put(default_types::set)
+                .delete(default_types::unset),
+        )
+        .route(
+            "/v3/{project_id}/resource_filters",
+            get(info::resource_filters),
+        )
+        .route("/v3/{project_id}/messages", get(info::messages))
+        .route(
+            "/v3/{project_id}/messages/{message_id}",
+            get(info::message).delete(info::delete_message),
         )
 }

@@ -6,9 +6,11 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    accepted, accepted_empty, bool_value, collection, list_opts, metadata_filter, metadata_value,
-    ok, opt_string, opt_ts, paginate, ts, valid_id, wrapped, Body, Ctx,
+    accepted, accepted_empty, bool_value, counted, list_opts, metadata_value, ok, opt_string,
+    opt_ts, paginate, ts, valid_id, Body, Ctx,
 };
+use super::filters::{self, Attr};
+use super::validate;
 use super::volumes;
 use crate::error::{Error, Result};
 use crate::ops::{check_quota, Delta};
@@ -29,6 +31,15 @@ fn render(ctx: &Ctx, s: &Snapshot, full: bool) -> Value {
         "created_at": ts(s.created_at),
         "updated_at": opt_ts(s.updated_at),
     });
+    if ctx.at(14) {
+        m["group_snapshot_id"] = json!(s.group_snapshot_id);
+    }
+    if ctx.at(41) {
+        m["user_id"] = json!(s.user_id);
+    }
+    if ctx.at(65) {
+        m["consumes_quota"] = json!(true);
+    }
     if full {
         let progress = if s.status == "available" {
             "100%"
@@ -38,7 +49,6 @@ fn render(ctx: &Ctx, s: &Snapshot, full: bool) -> Value {
         m["os-extended-snapshot-attributes:progress"] = json!(progress);
         m["os-extended-snapshot-attributes:project_id"] = json!(s.project_id);
     }
-    let _ = ctx;
     m
 }
 
@@ -75,45 +85,56 @@ fn sort_value(s: &Snapshot, key: &str) -> Value {
     }
 }
 
+fn attr<'a>(s: &'a Snapshot, key: &str) -> Attr<'a> {
+    match key {
+        "id" => Attr::Str(Some(&s.id)),
+        "name" => Attr::Str(s.name.as_deref()),
+        "description" | "display_description" => Attr::Str(s.description.as_deref()),
+        "status" => Attr::Str(Some(&s.status)),
+        "volume_id" => Attr::Str(Some(&s.volume_id)),
+        "size" | "volume_size" => Attr::Int(s.size),
+        "metadata" => Attr::Meta(&s.metadata),
+        "availability_zone" => Attr::Str(Some("nova")),
+        "consumes_quota" | "use_quota" => Attr::Bool(true),
+        "project_id" | "tenant_id" => Attr::Str(Some(&s.project_id)),
+        "user_id" => Attr::Str(Some(&s.user_id)),
+        "created_at" => Attr::Time(Some(s.created_at)),
+        "updated_at" => Attr::Time(s.updated_at),
+        "group_snapshot_id" => Attr::Str(s.group_snapshot_id.as_deref()),
+        _ => Attr::Unknown,
+    }
+}
+
 async fn listing(svc: &VolumeService, ctx: Ctx, detail: bool) -> Result<Response> {
     let opts = list_opts(&ctx, SORT_KEYS)?;
+    let count = filters::with_count(&ctx)?;
     let all = ctx.all_tenants()?;
     let scope = if all {
         None
     } else {
         Some(ctx.project_id.as_str())
     };
-    let mut list = store::list(svc.db(), scope).await?;
-    if let Some(n) = ctx.q("name").or(ctx.q("display_name")) {
-        list.retain(|s| s.name.as_deref() == Some(n));
-    }
-    if let Some(st) = ctx.q("status") {
-        list.retain(|s| s.status == st);
-    }
-    if let Some(v) = ctx.q("volume_id") {
-        list.retain(|s| s.volume_id == v);
-    }
-    if let Some(m) = ctx.q("metadata") {
-        let want = metadata_filter(m)?;
-        list.retain(|s| want.iter().all(|(k, x)| s.metadata.get(k) == Some(x)));
-    }
-    if all {
-        if let Some(p) = ctx.q("project_id").or(ctx.q("tenant_id")) {
-            list.retain(|s| s.project_id == p);
-        }
-    }
+    let fs = filters::parse(
+        &ctx,
+        "snapshot",
+        &["name", "status", "volume_id", "metadata"],
+        &[(22, "metadata")],
+    )?;
+    let list = filters::apply(store::list(svc.db(), scope).await?, &fs, false, attr)?;
+    let total = count.then_some(list.len());
     let (page, more) = paginate(list, &opts, |s| s.id.as_str(), sort_value, "snapshots")?;
     let path = if detail {
         "snapshots/detail"
     } else {
         "snapshots"
     };
-    Ok(collection(
+    Ok(counted(
         &ctx,
         "snapshots",
         path,
         &page,
         more,
+        total,
         |s| &s.id,
         |s| render(&ctx, s, detail),
     ))
@@ -134,32 +155,53 @@ pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
 
 pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
     ctx.require_write()?;
-    let obj = wrapped(&body, "snapshot")?;
+    let obj = validate::wrapped_only(&body, "snapshot", &[])?;
+    validate::no_extra(
+        &obj,
+        &[
+            "name",
+            "display_name",
+            "description",
+            "volume_id",
+            "force",
+            "metadata",
+        ],
+        "snapshot",
+    )?;
     let volume_id = match obj.get("volume_id") {
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) if validate::is_uuid(s) => s.clone(),
         None | Some(Value::Null) => {
             // Cinder looks up the volume `None`: 404.
             return Err(Error::not_found(
                 "Volume could not be found: 'volume_id' is required.",
             ));
         }
-        Some(_) => {
-            return Err(Error::bad_request(
-                "Invalid input: 'volume_id' must be a string.",
-            ))
+        Some(v) => {
+            return Err(Error::bad_request(format!(
+                "Invalid input for field/attribute volume_id. Value: {v}. {v} is not a 'uuid'."
+            )))
         }
     };
-    let force = match obj.get("force") {
-        None | Some(Value::Null) => false,
+    validate::not_null(&obj, "force")?;
+    let mut force = match obj.get("force") {
+        None => false,
         Some(v) => bool_value(v, "force")?,
     };
+    if ctx.at(66) {
+        if obj.contains_key("force") && !force {
+            return Err(Error::bad_request(
+                "Since microversion 3.66 the 'force' flag is invalid for this request. For                  backward compatibility, however, when the 'force' flag is passed with a value                  evaluating to True, it is silently ignored.",
+            ));
+        }
+        // 3.66: in-use volumes are snapshotted without the flag.
+        force = true;
+    }
     let metadata = match obj.get("metadata") {
         None | Some(Value::Null) => Map::new(),
         Some(v) => metadata_value(v, "metadata")?,
     };
-    let name = opt_string(&obj, "name", 255)?.or(opt_string(&obj, "display_name", 255)?);
-    let description =
-        opt_string(&obj, "description", 255)?.or(opt_string(&obj, "display_description", 255)?);
+    let name = validate::name(&obj, "name")?.or(validate::name(&obj, "display_name")?);
+    let description = validate::name(&obj, "description")?;
     let vol = volumes::visible(&svc, &ctx, &volume_id).await?;
     let ok_status = vol.status == "available" || (force && vol.status == "in-use");
     if !ok_status {
@@ -170,10 +212,30 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             vol.status
         )));
     }
-    let now = now_micros();
-    let snap = Snapshot {
+    let snap = new_snapshot(
+        ctx.project_id.clone(),
+        &ctx,
+        &vol,
+        name,
+        description,
+        metadata,
+    );
+    make(&svc, std::slice::from_ref(&snap)).await?;
+    Ok(accepted(json!({"snapshot": render(&ctx, &snap, false)})))
+}
+
+/// A `creating` snapshot row of `vol` (not yet stored).
+pub fn new_snapshot(
+    project_id: String,
+    ctx: &Ctx,
+    vol: &crate::store::volumes::Volume,
+    name: Option<String>,
+    description: Option<String>,
+    metadata: Map<String, Value>,
+) -> Snapshot {
+    Snapshot {
         id: uuid::Uuid::new_v4().to_string(),
-        project_id: ctx.project_id.clone(),
+        project_id,
         user_id: ctx.auth.user_id.clone(),
         volume_id: vol.id.clone(),
         name,
@@ -182,40 +244,55 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
         status: "creating".into(),
         metadata,
         error_message: None,
-        created_at: now,
+        group_snapshot_id: None,
+        created_at: now_micros(),
         updated_at: None,
+    }
+}
+
+/// Store snapshots and their copy tasks in one transaction, within quota.
+pub async fn make(svc: &VolumeService, snaps: &[Snapshot]) -> Result<()> {
+    let Some(first) = snaps.first() else {
+        return Ok(());
     };
     let db = svc.db();
     let mut tx = db.write().begin().await?;
     let delta = Delta {
-        snapshots: 1,
-        gigabytes: snap.size,
+        snapshots: snaps.len() as i64,
+        gigabytes: snaps.iter().map(|s| s.size).sum(),
         ..Delta::default()
     };
-    check_quota(db, &mut tx, &snap.project_id, &delta, None).await?;
-    store::insert(&mut tx, &snap).await?;
-    tasks::insert(&mut tx, worker::CREATE_SNAPSHOT, &snap.id, &Map::new(), now).await?;
+    check_quota(db, &mut tx, &first.project_id, &delta, None).await?;
+    for snap in snaps {
+        store::insert(&mut tx, snap).await?;
+        let now = snap.created_at;
+        tasks::insert(&mut tx, worker::CREATE_SNAPSHOT, &snap.id, &Map::new(), now).await?;
+    }
     tx.commit().await?;
     svc.wake();
-    Ok(accepted(json!({"snapshot": render(&ctx, &snap, false)})))
+    Ok(())
 }
 
 pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
     ctx.require_write()?;
+    let obj = validate::wrapped_only(&body, "snapshot", &[])?;
+    let keys = ["name", "description", "display_name", "display_description"];
+    validate::no_extra(&obj, &keys, "snapshot")?;
+    if obj.is_empty() {
+        return Err(Error::bad_request(
+            "Invalid input for field/attribute snapshot. Value: {}. {} is not valid under any              of the given schemas (give name or description).",
+        ));
+    }
     let mut s = visible(&svc, &ctx, ctx.param("snapshot_id")).await?;
-    let obj = wrapped(&body, "snapshot")?;
     if obj.contains_key("name") {
-        s.name = opt_string(&obj, "name", 255)?;
+        s.name = validate::name(&obj, "name")?;
     } else if obj.contains_key("display_name") {
-        s.name = opt_string(&obj, "display_name", 255)?;
+        s.name = validate::name(&obj, "display_name")?;
     }
     if obj.contains_key("description") {
-        s.description = opt_string(&obj, "description", 255)?;
+        s.description = validate::name(&obj, "description")?;
     } else if obj.contains_key("display_description") {
-        s.description = opt_string(&obj, "display_description", 255)?;
-    }
-    if let Some(m) = obj.get("metadata") {
-        s.metadata = metadata_value(m, "metadata")?;
+        s.description = validate::name(&obj, "display_description")?;
     }
     let now = now_micros();
     store::update_fields(svc.db(), &s, now).await?;

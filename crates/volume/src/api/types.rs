@@ -7,7 +7,8 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    accepted_empty, bool_value, ok, opt_string, parse_bool, valid_id, wrapped, Body, Ctx,
+    accepted_empty, bool_value, metadata_filter, ok, opt_string, parse_bool, valid_id, wrapped,
+    Body, Ctx,
 };
 use crate::error::{Error, Result};
 use crate::store::types::{self as store, VolumeType};
@@ -73,6 +74,20 @@ pub async fn resolve_type(svc: &VolumeService, ctx: &Ctx, key: &str) -> Result<V
     }
 }
 
+/// The type a volume gets when none is asked: the project's own default
+/// (3.62 `default-types`), else `__DEFAULT__`.
+pub async fn default_type(svc: &VolumeService, ctx: &Ctx) -> Result<VolumeType> {
+    let db = svc.db();
+    if let Some(id) = store::project_default(db, &ctx.project_id).await? {
+        if let Some(t) = store::get(db, &id).await? {
+            return Ok(t);
+        }
+    }
+    store::get(db, DEFAULT_TYPE_ID)
+        .await?
+        .ok_or_else(|| Error::type_not_found(DEFAULT_TYPE_ID))
+}
+
 pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let want_public = match ctx.q("is_public") {
         None => Some(true),
@@ -87,6 +102,11 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
     } else {
         Some(true)
     };
+    // 3.52: `extra_specs={"k": "v"}` keeps the types having all of them.
+    let specs = match ctx.q("extra_specs") {
+        Some(raw) if ctx.at(52) => Some(metadata_filter(raw)?),
+        _ => None,
+    };
     let mine = store::accessible(svc.db(), &ctx.project_id).await?;
     let list: Vec<Value> = store::list(svc.db())
         .await?
@@ -96,6 +116,11 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
             Some(true) => t.is_public || mine.contains(&t.id),
             Some(false) => !t.is_public,
         })
+        .filter(|t| {
+            specs
+                .as_ref()
+                .is_none_or(|want| want.iter().all(|(k, v)| spec_matches(t, k, v)))
+        })
         .map(|t| render(&ctx, &t, Flavor::Show))
         .collect();
     Ok(ok(json!({ "volume_types": list })))
@@ -104,6 +129,14 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
 pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let t = resolve_type(&svc, &ctx, ctx.param("type_id")).await?;
     Ok(ok(json!({"volume_type": render(&ctx, &t, Flavor::Show)})))
+}
+
+fn spec_matches(t: &VolumeType, key: &str, want: &Value) -> bool {
+    let want = match want {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    t.extra_specs.get(key).and_then(Value::as_str) == Some(want.as_str())
 }
 
 fn specs_value(v: &Value) -> Result<Map<String, Value>> {

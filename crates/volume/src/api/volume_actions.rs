@@ -8,6 +8,7 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{accepted_empty, bool_value, ok, ok_empty, opt_string, size_value, Body, Ctx};
+use super::volume_rewrite;
 use super::volumes::visible;
 use crate::error::{Error, Result};
 use crate::ops::{self, AttachReq, Delta};
@@ -71,7 +72,20 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
                 }
                 Some(v) => size_value(v, "new_size")?,
             };
-            extend(&svc, &vol, new_size).await?;
+            extend(&svc, &ctx, &vol, new_size).await?;
+            Ok(accepted_empty())
+        }
+        "revert" if ctx.at(40) => {
+            volume_rewrite::revert(&svc, &ctx, &vol, &a).await?;
+            Ok(accepted_empty())
+        }
+        "os-reimage" if ctx.at(68) => {
+            volume_rewrite::reimage(&svc, &ctx, &vol, &a).await?;
+            Ok(accepted_empty())
+        }
+        "os-extend_volume_completion" if ctx.at(71) => {
+            ctx.require_admin()?;
+            volume_rewrite::extend_completion(&svc, &vol, &a).await?;
             Ok(accepted_empty())
         }
         "os-set_bootable" => {
@@ -201,16 +215,27 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             }})))
         }
         "os-terminate_connection" => Ok(accepted_empty()),
+        "revert" | "os-reimage" | "os-extend_volume_completion" => {
+            // asked below the version that added it
+            Err(Error::not_found("The resource could not be found."))
+        }
         other => Err(Error::bad_request(format!(
             "There is no such action: {other}"
         ))),
     }
 }
 
-/// `available → extending`, with a durable resize task (gigabytes quota
-/// checked for the growth).
-async fn extend(svc: &VolumeService, vol: &volumes::Volume, new_size: i64) -> Result<()> {
-    if vol.status != "available" {
+/// `available → extending` (from 3.42 also `in-use → extending`, back to
+/// `in-use` when done), with a durable resize task (gigabytes quota checked
+/// for the growth).
+async fn extend(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    vol: &volumes::Volume,
+    new_size: i64,
+) -> Result<()> {
+    let in_use = ctx.at(42) && vol.status == "in-use";
+    if vol.status != "available" && !in_use {
         return Err(Error::bad_request(format!(
             "Invalid volume: Volume {} status must be 'available' to extend, but current status \
              is: {}.",
@@ -232,7 +257,8 @@ async fn extend(svc: &VolumeService, vol: &volumes::Volume, new_size: i64) -> Re
         ..Delta::default()
     };
     ops::check_quota(db, &mut tx, &vol.project_id, &delta, Some(new_size)).await?;
-    if !volumes::transition(&mut tx, &vol.id, &["available"], "extending", now).await? {
+    let from = if in_use { "in-use" } else { "available" };
+    if !volumes::transition(&mut tx, &vol.id, &[from], "extending", now).await? {
         return Err(Error::bad_request(format!(
             "Invalid volume: Volume {} status must be 'available' to extend.",
             vol.id
@@ -240,6 +266,7 @@ async fn extend(svc: &VolumeService, vol: &volumes::Volume, new_size: i64) -> Re
     }
     let mut args = Map::new();
     args.insert("new_size".into(), json!(new_size));
+    args.insert("back_to".into(), json!(from));
     tasks::insert(&mut tx, worker::EXTEND_VOLUME, &vol.id, &args, now).await?;
     tx.commit().await?;
     svc.wake();

@@ -8,10 +8,14 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    accepted, accepted_empty, bool_value, collection, list_opts, metadata_filter, metadata_value,
-    ok, opt_string, opt_ts, paginate, parse_bool, size_value, ts, valid_id, wrapped, Body, Ctx,
+    accepted, accepted_empty, bool_value, counted, list_opts, metadata_value, ok, opt_string,
+    opt_ts, paginate, parse_bool, size_value, ts, valid_id, Body, Ctx,
 };
+use super::filters::{self, Attr};
+use super::groups;
+use super::types::default_type;
 use super::types::resolve_type;
+use super::validate;
 use crate::error::{Error, Result};
 use crate::ops::{self, Source};
 use crate::store::{
@@ -47,7 +51,8 @@ impl View {
         Ok(View { types, atts })
     }
 
-    fn attachments(&self, v: &Volume) -> Value {
+    fn attachments(&self, ctx: &Ctx, v: &Volume) -> Value {
+        let show_host = ctx.is_admin() || ctx.auth.has_role("service");
         self.atts
             .get(&v.id)
             .map(|l| {
@@ -58,7 +63,7 @@ impl View {
                             "server_id": a.server_id,
                             "attachment_id": a.id,
                             "attached_at": opt_ts(a.attached_at),
-                            "host_name": a.host_name,
+                            "host_name": if show_host { json!(a.host_name) } else { Value::Null },
                             "volume_id": v.id,
                             "device": a.device,
                             "id": v.id,
@@ -69,9 +74,16 @@ impl View {
             .unwrap_or_else(|| json!([]))
     }
 
-    /// The 3.0 volume body; `full` adds the extended attributes that show
-    /// and detail carry (create and update responses do not).
+    /// The volume body at the request's microversion (Cinder's v3 detail
+    /// view, used by create, update, show and detail); `full` adds the
+    /// extension attributes that only show and detail carry.
     pub fn render(&self, ctx: &Ctx, v: &Volume, full: bool) -> Value {
+        let type_name = self.types.get(&v.volume_type_id);
+        let volume_type = match type_name {
+            Some(n) => json!(n),
+            None if ctx.at(63) => Value::Null,
+            None => json!(v.volume_type_id),
+        };
         let mut m = json!({
             "id": v.id,
             "name": v.name,
@@ -81,23 +93,27 @@ impl View {
             "availability_zone": v.availability_zone,
             "created_at": ts(v.created_at),
             "updated_at": opt_ts(v.updated_at),
-            "attachments": self.attachments(v),
+            "attachments": self.attachments(ctx, v),
             "links": ctx.links("volumes", &v.id),
             "bootable": if v.bootable { "true" } else { "false" },
             "encrypted": false,
-            "multiattach": false,
+            "multiattach": v.multiattach,
             "metadata": v.metadata,
             "user_id": v.user_id,
             "snapshot_id": v.snapshot_id,
             "source_volid": v.source_volid,
-            "volume_type": self.types.get(&v.volume_type_id),
+            "volume_type": volume_type,
             "consistencygroup_id": null,
             "replication_status": null,
-            "migration_status": null,
         });
+        let admin = ctx.is_admin();
+        if admin {
+            m["migration_status"] = Value::Null;
+        }
+        versioned_fields(&mut m, ctx, v);
         if full {
             m["os-vol-tenant-attr:tenant_id"] = json!(v.project_id);
-            if ctx.is_admin() {
+            if admin {
                 m["os-vol-host-attr:host"] = json!(HOST);
                 m["os-vol-mig-status-attr:migstat"] = Value::Null;
                 m["os-vol-mig-status-attr:name_id"] = Value::Null;
@@ -107,6 +123,36 @@ impl View {
             }
         }
         m
+    }
+}
+
+/// The id of the one volume service (`service_uuid`, 3.48).
+pub const SERVICE_UUID: &str = "6c1f3d1e-8a57-4f0b-9d3e-2b6a4c9e7f10";
+
+/// Fields added by later microversions (3.13 … 3.65).
+fn versioned_fields(m: &mut Value, ctx: &Ctx, v: &Volume) {
+    let admin = ctx.is_admin();
+    if ctx.at(13) {
+        m["group_id"] = json!(v.group_id);
+    }
+    if ctx.at(21) && admin {
+        m["provider_id"] = Value::Null;
+    }
+    if ctx.at(48) {
+        // A local file backend needs no os-brick locking: false at every
+        // version (3.69 only allows null besides).
+        m["shared_targets"] = json!(false);
+        m["service_uuid"] = json!(SERVICE_UUID);
+    }
+    if ctx.at(61) && admin {
+        m["cluster_name"] = Value::Null;
+    }
+    if ctx.at(63) {
+        m["volume_type_id"] = json!(v.volume_type_id);
+    }
+    // 3.64 `encryption_key_id` appears only for encrypted volumes: never here.
+    if ctx.at(65) {
+        m["consumes_quota"] = json!(true);
     }
 }
 
@@ -150,6 +196,46 @@ fn sort_value(v: &Volume, key: &str) -> Value {
     }
 }
 
+/// A volume attribute as the list filters see it.
+fn attr<'a>(v: &'a Volume, key: &str) -> Attr<'a> {
+    match key {
+        "id" => Attr::Str(Some(&v.id)),
+        "name" => Attr::Str(v.name.as_deref()),
+        "description" | "display_description" => Attr::Str(v.description.as_deref()),
+        "status" => Attr::Str(Some(&v.status)),
+        "availability_zone" => Attr::Str(Some(&v.availability_zone)),
+        "size" => Attr::Int(v.size),
+        "bootable" => Attr::Bool(v.bootable),
+        "multiattach" => Attr::Bool(v.multiattach),
+        "consumes_quota" | "use_quota" => Attr::Bool(true),
+        "metadata" => Attr::Meta(&v.metadata),
+        "glance_metadata" => Attr::Meta(EMPTY.get_or_init(Map::new)),
+        "migration_status" | "replication_status" => Attr::Str(None),
+        "group_id" => Attr::Str(v.group_id.as_deref()),
+        "project_id" | "tenant_id" => Attr::Str(Some(&v.project_id)),
+        "user_id" => Attr::Str(Some(&v.user_id)),
+        "snapshot_id" => Attr::Str(v.snapshot_id.as_deref()),
+        "source_volid" => Attr::Str(v.source_volid.as_deref()),
+        "volume_type_id" => Attr::Str(Some(&v.volume_type_id)),
+        "created_at" => Attr::Time(Some(v.created_at)),
+        "updated_at" => Attr::Time(v.updated_at),
+        _ => Attr::Unknown,
+    }
+}
+
+static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// What a non-admin may filter on before 3.31.
+const LEGACY_FILTERS: &[&str] = &[
+    "name",
+    "status",
+    "metadata",
+    "availability_zone",
+    "bootable",
+    "group_id",
+    "glance_metadata",
+];
+
 async fn filtered(svc: &VolumeService, ctx: &Ctx) -> Result<Vec<Volume>> {
     let all = ctx.all_tenants()?;
     let scope = if all {
@@ -157,57 +243,56 @@ async fn filtered(svc: &VolumeService, ctx: &Ctx) -> Result<Vec<Volume>> {
     } else {
         Some(ctx.project_id.as_str())
     };
-    let mut list = volumes::list(svc.db(), scope).await?;
-    let name = ctx.q("name").or(ctx.q("display_name"));
-    if let Some(n) = name {
-        list.retain(|v| v.name.as_deref() == Some(n));
-    }
-    if let Some(s) = ctx.q("status") {
-        list.retain(|v| v.status == s);
-    }
-    if let Some(z) = ctx.q("availability_zone") {
-        list.retain(|v| v.availability_zone == z);
-    }
-    if let Some(b) = ctx.q("bootable") {
-        let want = parse_bool(b)
-            .ok_or_else(|| Error::bad_request(format!("Invalid filter 'bootable': {b}.")))?;
-        list.retain(|v| v.bootable == want);
-    }
-    if let Some(m) = ctx.q("metadata") {
-        let want = metadata_filter(m)?;
-        list.retain(|v| want.iter().all(|(k, x)| v.metadata.get(k) == Some(x)));
-    }
-    if all {
-        if let Some(p) = ctx.q("project_id").or(ctx.q("tenant_id")) {
-            list.retain(|v| v.project_id == p);
-        }
+    let fs = filters::parse(
+        ctx,
+        "volume",
+        LEGACY_FILTERS,
+        &[(4, "glance_metadata"), (10, "group_id")],
+    )?;
+    let (by_type, fs): (Vec<_>, Vec<_>) = fs.into_iter().partition(|f| f.key == "volume_type");
+    let list = volumes::list(svc.db(), scope).await?;
+    let mut list = filters::apply(list, &fs, ctx.at(2), attr)?;
+    if let Some(f) = by_type.first() {
+        // a type filter takes the type's name or id
+        let names: HashMap<String, String> = types::list(svc.db())
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
+        list.retain(|v| {
+            v.volume_type_id == f.value || names.get(&v.volume_type_id) == Some(&f.value)
+        });
     }
     Ok(list)
 }
 
 async fn listing(svc: &VolumeService, ctx: Ctx, detail: bool) -> Result<Response> {
     let opts = list_opts(&ctx, SORT_KEYS)?;
+    let count = filters::with_count(&ctx)?;
     let list = filtered(svc, &ctx).await?;
+    let total = count.then_some(list.len());
     let (page, more) = paginate(list, &opts, |v| v.id.as_str(), sort_value, "volumes")?;
     let path = if detail { "volumes/detail" } else { "volumes" };
     if detail {
         let view = View::load(svc, None).await?;
-        Ok(collection(
+        Ok(counted(
             &ctx,
             "volumes",
             path,
             &page,
             more,
+            total,
             |v| &v.id,
             |v| view.render(&ctx, v, true),
         ))
     } else {
-        Ok(collection(
+        Ok(counted(
             &ctx,
             "volumes",
             path,
             &page,
             more,
+            total,
             |v| &v.id,
             |v| json!({"id": v.id, "name": v.name, "links": ctx.links("volumes", &v.id)}),
         ))
@@ -239,9 +324,75 @@ pub struct NewVolume {
     pub snapshot_id: Option<String>,
     pub source_volid: Option<String>,
     pub image_id: Option<String>,
+    /// 3.13: the group to create the volume in.
+    pub group_id: Option<String>,
 }
 
-fn parse_new(obj: &Map<String, Value>) -> Result<NewVolume> {
+impl NewVolume {
+    fn empty(group_id: &str) -> NewVolume {
+        NewVolume {
+            size: None,
+            name: None,
+            description: None,
+            volume_type: None,
+            metadata: Map::new(),
+            availability_zone: None,
+            snapshot_id: None,
+            source_volid: None,
+            image_id: None,
+            group_id: Some(group_id.to_owned()),
+        }
+    }
+
+    /// A clone of volume `source` into group `group_id` (create-from-src).
+    pub fn clone_of(source: &str, group_id: &str) -> NewVolume {
+        NewVolume {
+            source_volid: Some(source.to_owned()),
+            ..NewVolume::empty(group_id)
+        }
+    }
+
+    /// A volume from snapshot `snap` into group `group_id`.
+    pub fn from_snapshot(snap: &str, group_id: &str) -> NewVolume {
+        NewVolume {
+            snapshot_id: Some(snap.to_owned()),
+            ..NewVolume::empty(group_id)
+        }
+    }
+}
+
+/// The keys of Cinder's volume-create schema at `ctx`'s version.
+fn create_keys(ctx: &Ctx) -> Vec<&'static str> {
+    let mut keys = vec![
+        "name",
+        "description",
+        "display_name",
+        "display_description",
+        "volume_type",
+        "metadata",
+        "snapshot_id",
+        "source_volid",
+        "consistencygroup_id",
+        "size",
+        "availability_zone",
+        "multiattach",
+        "image_id",
+        "imageRef",
+    ];
+    if ctx.at(13) {
+        keys.push("group_id");
+    }
+    if ctx.at(47) {
+        keys.push("backup_id");
+    }
+    keys
+}
+
+fn parse_new(ctx: &Ctx, obj: &Map<String, Value>) -> Result<NewVolume> {
+    let keys = create_keys(ctx);
+    if ctx.at(53) {
+        validate::no_extra(obj, &keys, "volume")?;
+    }
     let id_field = |k: &str| -> Result<Option<String>> { opt_string(obj, k, 255) };
     let size = match obj.get("size") {
         None | Some(Value::Null) => None,
@@ -254,36 +405,37 @@ fn parse_new(obj: &Map<String, Value>) -> Result<NewVolume> {
     if let Some(v) = obj.get("multiattach") {
         if !v.is_null() && bool_value(v, "multiattach")? {
             return Err(Error::bad_request(
-                "Invalid input: multiattach volumes are not supported by this backend.",
+                "multiattach parameter has been removed. The default behavior is to use                  multiattach enabled volume types. Contact your administrator to create a                  multiattach enabled volume type and use it to create multiattach volumes.",
             ));
         }
     }
-    for unsupported in [
-        "backup_id",
-        "source_replica",
-        "consistencygroup_id",
-        "group_id",
-    ] {
-        if obj.get(unsupported).is_some_and(|v| !v.is_null()) {
-            return Err(Error::bad_request(format!(
-                "Invalid input: '{unsupported}' is not supported by this deployment."
-            )));
+    if ctx.at(47) {
+        if let Some(b) = validate::opt_uuid(obj, "backup_id")? {
+            return Err(Error::not_found(format!("Backup {b} could not be found.")));
         }
     }
+    if let Some(c) = validate::opt_uuid(obj, "consistencygroup_id")? {
+        return Err(Error::not_found(format!(
+            "ConsistencyGroup {c} could not be found."
+        )));
+    }
+    let group_id = if ctx.at(13) {
+        id_field("group_id")?
+    } else {
+        None
+    };
     Ok(NewVolume {
         size,
-        name: opt_string(obj, "name", 255)?.or(opt_string(obj, "display_name", 255)?),
-        description: opt_string(obj, "description", 255)?.or(opt_string(
-            obj,
-            "display_description",
-            255,
-        )?),
+        name: validate::name(obj, "name")?.or(validate::name(obj, "display_name")?),
+        description: validate::name(obj, "description")?
+            .or(validate::name(obj, "display_description")?),
         volume_type: id_field("volume_type")?,
         metadata,
         availability_zone: id_field("availability_zone")?,
-        snapshot_id: id_field("snapshot_id")?,
-        source_volid: id_field("source_volid")?,
+        snapshot_id: validate::opt_uuid(obj, "snapshot_id")?,
+        source_volid: validate::opt_uuid(obj, "source_volid")?,
         image_id: id_field("imageRef")?.or(id_field("image_id")?),
+        group_id,
     })
 }
 
@@ -425,10 +577,28 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
              volume nor an image is given.",
         ));
     };
-    let type_id = match &req.volume_type {
-        Some(t) => resolve_type(svc, ctx, t).await?.id,
-        None => type_id.unwrap_or_else(|| crate::store::DEFAULT_TYPE_ID.to_owned()),
+    let vtype = match (&req.volume_type, type_id) {
+        (Some(t), _) => resolve_type(svc, ctx, t).await?,
+        (None, Some(id)) => match types::get(db, &id).await? {
+            Some(t) => t,
+            None => default_type(svc, ctx).await?,
+        },
+        (None, None) => default_type(svc, ctx).await?,
     };
+    if let Some(g) = &req.group_id {
+        groups::check_volume_type(svc, ctx, g, &vtype.id).await?;
+    }
+    let multiattach = vtype
+        .extra_specs
+        .get("multiattach")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.trim() == "<is> True");
+    if !crate::backend::accepts(&vtype.extra_specs) {
+        source = Source::NoValidHost {
+            request_id: ctx.request_id.clone(),
+        };
+    }
+    let type_id = vtype.id;
     let vol = Volume {
         id: uuid::Uuid::new_v4().to_string(),
         project_id: ctx.project_id.clone(),
@@ -447,6 +617,8 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         metadata: req.metadata,
         image_metadata,
         error_message: None,
+        multiattach,
+        group_id: req.group_id,
         created_at: now_micros(),
         updated_at: None,
     };
@@ -456,25 +628,40 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
 
 pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
     ctx.require_write()?;
-    let obj = wrapped(&body, "volume")?;
-    let req = parse_new(&obj)?;
+    let obj = validate::wrapped_only(&body, "volume", &["OS-SCH-HNT:scheduler_hints"])?;
+    let req = parse_new(&ctx, &obj)?;
     let vol = create_new(&svc, &ctx, req).await?;
     let view = View::load(&svc, Some(&vol.id)).await?;
     Ok(accepted(json!({"volume": view.render(&ctx, &vol, false)})))
 }
 
+const UPDATE_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "display_name",
+    "display_description",
+    "metadata",
+];
+
 pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
     ctx.require_write()?;
+    let obj = validate::wrapped_only(&body, "volume", &[])?;
+    validate::no_extra(&obj, UPDATE_KEYS, "volume")?;
+    if ctx.at(53) && obj.is_empty() {
+        return Err(Error::bad_request(
+            "Invalid input for field/attribute volume. Value: {}. {} is not valid under any of              the given schemas (give name, description or metadata).",
+        ));
+    }
+    validate::not_null(&obj, "metadata")?;
     let mut v = visible(&svc, &ctx, ctx.param("volume_id")).await?;
-    let obj = wrapped(&body, "volume")?;
     for (key, alias) in [
         ("name", "display_name"),
         ("description", "display_description"),
     ] {
         let val = if obj.contains_key(key) {
-            Some(opt_string(&obj, key, 255)?)
+            Some(validate::name(&obj, key)?)
         } else if obj.contains_key(alias) {
-            Some(opt_string(&obj, alias, 255)?)
+            Some(validate::name(&obj, alias)?)
         } else {
             None
         };
@@ -499,11 +686,48 @@ pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
 pub async fn delete(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     ctx.require_write()?;
     let v = visible(&svc, &ctx, ctx.param("volume_id")).await?;
-    let cascade = match ctx.q("cascade") {
-        None => false,
-        Some(c) => parse_bool(c)
-            .ok_or_else(|| Error::bad_request(format!("Invalid value '{c}' for cascade.")))?,
+    if let Some(g) = &v.group_id {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} belongs to group {g}; remove it from the group or delete              the group with its volumes.",
+            v.id
+        )));
+    }
+    let flag = |k: &str| -> Result<bool> {
+        match ctx.q(k) {
+            None => Ok(false),
+            Some(c) => parse_bool(c)
+                .ok_or_else(|| Error::bad_request(format!("Invalid value '{c}' for {k}."))),
+        }
     };
-    ops::delete_volume(&svc, &v, cascade, false).await?;
+    let cascade = flag("cascade")?;
+    // 3.23: `force` (admin) deletes in any status.
+    let force = ctx.at(23) && flag("force")?;
+    if force {
+        ctx.require_admin()?;
+    }
+    ops::delete_volume(&svc, &v, cascade, force).await?;
     Ok(accepted_empty())
+}
+
+/// `GET /volumes/summary` (3.12; `metadata` from 3.36).
+pub async fn summary(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+    ctx.require_version(12)?;
+    let list = filtered(&svc, &ctx).await?;
+    let size: i64 = list.iter().map(|v| v.size).sum();
+    let mut body = json!({"total_count": list.len(), "total_size": size});
+    if ctx.at(36) {
+        let mut meta: Map<String, Value> = Map::new();
+        for v in &list {
+            for (k, x) in &v.metadata {
+                let e = meta.entry(k.clone()).or_insert_with(|| json!([]));
+                if let Value::Array(a) = e {
+                    if !a.contains(x) {
+                        a.push(x.clone());
+                    }
+                }
+            }
+        }
+        body["metadata"] = Value::Object(meta);
+    }
+    Ok(ok(json!({ "volume-summary": body })))
 }

@@ -2,7 +2,9 @@
 
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{int, opt_int, opt_text, text, Db};
+use serde_json::{Map, Value};
+
+use super::{int, object, opt_int, opt_text, text, to_json, Db};
 
 #[derive(Clone, Debug)]
 pub struct Attachment {
@@ -16,10 +18,12 @@ pub struct Attachment {
     pub mode: String,
     pub attached_at: Option<i64>,
     pub created_at: i64,
+    /// The host connector given to the attachments API (3.27), if any.
+    pub connector: Option<Map<String, Value>>,
 }
 
-const COLS: &str =
-    "id, volume_id, server_id, host_name, device, attach_status, mode, attached_at, created_at";
+const COLS: &str = "id, volume_id, server_id, host_name, device, attach_status, mode, \
+    attached_at, created_at, connector";
 
 fn from_row(r: &AnyRow) -> Attachment {
     Attachment {
@@ -32,6 +36,7 @@ fn from_row(r: &AnyRow) -> Attachment {
         mode: text(r, "mode"),
         attached_at: opt_int(r, "attached_at"),
         created_at: int(r, "created_at"),
+        connector: opt_text(r, "connector").map(|_| object(r, "connector")),
     }
 }
 
@@ -56,7 +61,7 @@ pub async fn all(db: &Db) -> sqlx::Result<Vec<Attachment>> {
 
 pub async fn insert(conn: &mut sqlx::AnyConnection, a: &Attachment) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO volume_attachments ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+        "INSERT INTO volume_attachments ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
     ))
     .bind(&a.id)
     .bind(&a.volume_id)
@@ -67,6 +72,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, a: &Attachment) -> sqlx::Res
     .bind(&a.mode)
     .bind(a.attached_at)
     .bind(a.created_at)
+    .bind(a.connector.as_ref().map(to_json))
     .execute(&mut *conn)
     .await
     .map(|_| ())
@@ -75,7 +81,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, a: &Attachment) -> sqlx::Res
 pub async fn update(conn: &mut sqlx::AnyConnection, a: &Attachment) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE volume_attachments SET server_id=$2, host_name=$3, device=$4, attach_status=$5, \
-         mode=$6, attached_at=$7 WHERE id=$1",
+         mode=$6, attached_at=$7, connector=$8 WHERE id=$1",
     )
     .bind(&a.id)
     .bind(&a.server_id)
@@ -84,9 +90,20 @@ pub async fn update(conn: &mut sqlx::AnyConnection, a: &Attachment) -> sqlx::Res
     .bind(&a.attach_status)
     .bind(&a.mode)
     .bind(a.attached_at)
+    .bind(a.connector.as_ref().map(to_json))
     .execute(&mut *conn)
     .await
     .map(|_| ())
+}
+
+pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Attachment>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM volume_attachments WHERE id=$1"
+    ))
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.as_ref().map(from_row))
 }
 
 pub async fn delete(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<()> {

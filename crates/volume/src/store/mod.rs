@@ -2,9 +2,12 @@
 //! BIGINT columns, so it runs unchanged on SQLite and PostgreSQL.
 
 pub mod attachments;
+pub mod groups;
+pub mod messages;
 pub mod quotas;
 pub mod snapshots;
 pub mod tasks;
+pub mod transfers;
 pub mod types;
 pub mod volumes;
 
@@ -97,6 +100,85 @@ CREATE TABLE volume_tasks (
 );
 INSERT INTO volume_types (id, name, description, is_public, extra_specs, created_at)
 VALUES ('2f2a7c1e-5b0d-4c53-9a63-0d8e1f6a7b01', '__DEFAULT__', 'Default Volume Type', 1, '{}', 0);
+"#;
+
+/// Microversions 3.11-3.71: multiattach volumes, generic groups, transfers,
+/// per-project default types, attachment connectors.
+pub const SCHEMA_5001: &str = r#"
+ALTER TABLE volume_volumes ADD COLUMN multiattach BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE volume_volumes ADD COLUMN group_id TEXT;
+ALTER TABLE volume_attachments ADD COLUMN connector TEXT;
+ALTER TABLE volume_snapshots ADD COLUMN group_snapshot_id TEXT;
+ALTER TABLE volume_attachments ADD COLUMN project_id TEXT;
+CREATE TABLE volume_transfers (
+    id TEXT PRIMARY KEY,
+    volume_id TEXT NOT NULL,
+    name TEXT,
+    salt TEXT NOT NULL,
+    crypt_hash TEXT NOT NULL,
+    source_project_id TEXT NOT NULL,
+    destination_project_id TEXT,
+    accepted BIGINT NOT NULL DEFAULT 0,
+    no_snapshots BIGINT NOT NULL DEFAULT 0,
+    deleted BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE INDEX volume_transfers_volume ON volume_transfers (volume_id);
+CREATE TABLE volume_messages (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_uuid TEXT,
+    event_id TEXT NOT NULL,
+    message_level TEXT NOT NULL,
+    user_message TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE volume_default_types (
+    project_id TEXT PRIMARY KEY,
+    volume_type_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE TABLE volume_group_types (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT,
+    is_public BIGINT NOT NULL,
+    group_specs TEXT NOT NULL DEFAULT '{}',
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE TABLE volume_groups (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    status TEXT NOT NULL,
+    availability_zone TEXT NOT NULL,
+    group_type_id TEXT NOT NULL,
+    volume_type_ids TEXT NOT NULL DEFAULT '[]',
+    group_snapshot_id TEXT,
+    source_group_id TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE TABLE volume_group_snapshots (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    group_id TEXT NOT NULL,
+    group_type_id TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
 "#;
 
 pub fn text(r: &AnyRow, col: &str) -> String {

@@ -17,12 +17,14 @@ pub struct Snapshot {
     pub status: String,
     pub metadata: Map<String, Value>,
     pub error_message: Option<String>,
+    /// The group snapshot (3.14) it was made by.
+    pub group_snapshot_id: Option<String>,
     pub created_at: i64,
     pub updated_at: Option<i64>,
 }
 
 const COLS: &str = "id, project_id, user_id, volume_id, name, description, size, status, \
-    metadata, error_message, created_at, updated_at";
+    metadata, error_message, created_at, updated_at, group_snapshot_id";
 
 fn from_row(r: &AnyRow) -> Snapshot {
     Snapshot {
@@ -36,6 +38,7 @@ fn from_row(r: &AnyRow) -> Snapshot {
         status: text(r, "status"),
         metadata: object(r, "metadata"),
         error_message: opt_text(r, "error_message"),
+        group_snapshot_id: opt_text(r, "group_snapshot_id"),
         created_at: int(r, "created_at"),
         updated_at: opt_int(r, "updated_at"),
     }
@@ -43,7 +46,7 @@ fn from_row(r: &AnyRow) -> Snapshot {
 
 pub async fn insert(conn: &mut sqlx::AnyConnection, s: &Snapshot) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO volume_snapshots ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+        "INSERT INTO volume_snapshots ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
     ))
     .bind(&s.id)
     .bind(&s.project_id)
@@ -57,6 +60,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, s: &Snapshot) -> sqlx::Resul
     .bind(&s.error_message)
     .bind(s.created_at)
     .bind(s.updated_at)
+    .bind(&s.group_snapshot_id)
     .execute(&mut *conn)
     .await
     .map(|_| ())
@@ -158,4 +162,20 @@ pub async fn ids_with_status(db: &Db, status: &str) -> sqlx::Result<Vec<String>>
         .fetch_all(db.read())
         .await?;
     Ok(rows.iter().map(|r| text(r, "id")).collect())
+}
+
+/// Move a volume's snapshots (transfer accept) to another owner.
+pub async fn set_owner_of_volume(
+    conn: &mut sqlx::AnyConnection,
+    volume_id: &str,
+    project_id: &str,
+    user_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_snapshots SET project_id=$2, user_id=$3 WHERE volume_id=$1")
+        .bind(volume_id)
+        .bind(project_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }

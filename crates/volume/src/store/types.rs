@@ -135,3 +135,51 @@ pub async fn remove_access(db: &Db, type_id: &str, project_id: &str) -> sqlx::Re
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A project's own default type (3.62), if set.
+pub async fn project_default(db: &Db, project_id: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query("SELECT volume_type_id FROM volume_default_types WHERE project_id=$1")
+        .bind(project_id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.map(|r| text(&r, "volume_type_id")))
+}
+
+/// Every (project, type) default.
+pub async fn all_defaults(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT project_id, volume_type_id FROM volume_default_types ORDER BY project_id",
+    )
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (text(r, "project_id"), text(r, "volume_type_id")))
+        .collect())
+}
+
+pub async fn set_default(db: &Db, project_id: &str, type_id: &str, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write().begin().await?;
+    sqlx::query("DELETE FROM volume_default_types WHERE project_id=$1")
+        .bind(project_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO volume_default_types (project_id, volume_type_id, created_at) \
+         VALUES ($1, $2, $3)",
+    )
+    .bind(project_id)
+    .bind(type_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+pub async fn unset_default(db: &Db, project_id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM volume_default_types WHERE project_id=$1")
+        .bind(project_id)
+        .execute(db.write())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -24,13 +24,17 @@ pub struct Volume {
     pub metadata: Map<String, Value>,
     pub image_metadata: Option<Map<String, Value>>,
     pub error_message: Option<String>,
+    /// Several attachments allowed (a type with `multiattach="<is> True"`).
+    pub multiattach: bool,
+    /// The generic volume group (3.13) it belongs to.
+    pub group_id: Option<String>,
     pub created_at: i64,
     pub updated_at: Option<i64>,
 }
 
 const COLS: &str = "id, project_id, user_id, name, description, size, status, availability_zone, \
     volume_type_id, snapshot_id, source_volid, image_id, bootable, readonly, metadata, \
-    image_metadata, error_message, created_at, updated_at";
+    image_metadata, error_message, created_at, updated_at, multiattach, group_id";
 
 fn from_row(r: &AnyRow) -> Volume {
     Volume {
@@ -51,6 +55,8 @@ fn from_row(r: &AnyRow) -> Volume {
         metadata: object(r, "metadata"),
         image_metadata: opt_text(r, "image_metadata").map(|_| object(r, "image_metadata")),
         error_message: opt_text(r, "error_message"),
+        multiattach: int(r, "multiattach") != 0,
+        group_id: opt_text(r, "group_id"),
         created_at: int(r, "created_at"),
         updated_at: opt_int(r, "updated_at"),
     }
@@ -59,7 +65,7 @@ fn from_row(r: &AnyRow) -> Volume {
 pub async fn insert(conn: &mut sqlx::AnyConnection, v: &Volume) -> sqlx::Result<()> {
     sqlx::query(&format!(
         "INSERT INTO volume_volumes ({COLS}) VALUES \
-         ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
+         ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"
     ))
     .bind(&v.id)
     .bind(&v.project_id)
@@ -80,9 +86,29 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, v: &Volume) -> sqlx::Result<
     .bind(&v.error_message)
     .bind(v.created_at)
     .bind(v.updated_at)
+    .bind(v.multiattach as i64)
+    .bind(&v.group_id)
     .execute(&mut *conn)
     .await
     .map(|_| ())
+}
+
+/// Move a volume (transfer accept) to another owner.
+pub async fn set_owner(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    project_id: &str,
+    user_id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_volumes SET project_id=$2, user_id=$3, updated_at=$4 WHERE id=$1")
+        .bind(id)
+        .bind(project_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Volume>> {
@@ -224,4 +250,18 @@ pub async fn count_of_type(db: &Db, type_id: &str) -> sqlx::Result<i64> {
         .fetch_one(db.read())
         .await?;
     Ok(int(&row, "n"))
+}
+
+/// Put a volume into a group (3.13) or take it out.
+pub async fn set_group(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    group_id: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_volumes SET group_id=$2 WHERE id=$1")
+        .bind(id)
+        .bind(group_id)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
 }

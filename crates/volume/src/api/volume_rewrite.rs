@@ -1,0 +1,163 @@
+//! Volume actions of later microversions that rewrite a volume's content or
+//! finish an extension: `revert` (3.40), `os-reimage` (3.68),
+//! `os-extend_volume_completion` (3.71).
+
+use ferro_api::time::now_micros;
+use serde_json::{json, Map, Value};
+
+use super::common::{bool_value, Ctx};
+use super::validate;
+use crate::error::{Error, Result};
+use crate::store::{snapshots, tasks, volumes};
+use crate::worker;
+use crate::VolumeService;
+
+/// `{"revert": {"snapshot_id": …}}`: the volume goes back to its latest
+/// snapshot (`reverting`, the snapshot `restoring`, until the copy is done).
+pub async fn revert(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    vol: &volumes::Volume,
+    a: &Map<String, Value>,
+) -> Result<()> {
+    let sid = match a.get("snapshot_id") {
+        Some(Value::String(s)) => s.clone(),
+        _ => {
+            return Err(Error::bad_request(
+                "Invalid input for field/attribute snapshot_id: a snapshot id is required.",
+            ))
+        }
+    };
+    let snap = super::snapshots::visible(svc, ctx, &sid).await?;
+    if snap.volume_id != vol.id {
+        return Err(Error::bad_request(format!(
+            "Invalid input received: Snapshot {sid} is not of volume {}.",
+            vol.id
+        )));
+    }
+    let latest = snapshots::of_volume(svc.db(), &vol.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == "available")
+        .max_by_key(|s| s.created_at);
+    if latest.as_ref().map(|s| s.id.as_str()) != Some(sid.as_str()) {
+        return Err(Error::bad_request(format!(
+            "Invalid snapshot: Snapshot {sid} is not the latest one of volume {}.",
+            vol.id
+        )));
+    }
+    if vol.status != "available" || snap.status != "available" {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} status must be available and snapshot {sid} available \
+             to revert (they are {} and {}).",
+            vol.id, vol.status, snap.status
+        )));
+    }
+    if snap.size != vol.size {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} size must equal snapshot {sid} size to revert.",
+            vol.id
+        )));
+    }
+    let now = now_micros();
+    let db = svc.db();
+    let mut tx = db.write().begin().await?;
+    if !volumes::transition(&mut tx, &vol.id, &["available"], "reverting", now).await? {
+        return Err(Error::bad_request("Invalid volume: status changed."));
+    }
+    snapshots::set_status(&mut tx, &sid, "restoring", None, now).await?;
+    let mut args = Map::new();
+    args.insert("snapshot_id".into(), json!(sid));
+    tasks::insert(&mut tx, worker::REVERT_VOLUME, &vol.id, &args, now).await?;
+    tx.commit().await?;
+    svc.wake();
+    Ok(())
+}
+
+/// `{"os-reimage": {"image_id": …, "reimage_reserved": bool}}`.
+pub async fn reimage(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    vol: &volumes::Volume,
+    a: &Map<String, Value>,
+) -> Result<()> {
+    validate::no_extra(a, &["image_id", "reimage_reserved"], "os-reimage")?;
+    let image_id = validate::opt_uuid(a, "image_id")?.ok_or_else(|| {
+        Error::bad_request("Invalid input for field/attribute image_id: 'image_id' is required.")
+    })?;
+    let reserved_ok = match a.get("reimage_reserved") {
+        None => false,
+        Some(v) => bool_value(v, "reimage_reserved")?,
+    };
+    let allowed: &[&str] = if reserved_ok {
+        &["available", "error", "reserved"]
+    } else {
+        &["available", "error"]
+    };
+    if !allowed.contains(&vol.status.as_str()) {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} status must be {}, but current status is: {}.",
+            vol.id,
+            allowed.join(" or "),
+            vol.status
+        )));
+    }
+    let Some(images) = svc.image_api() else {
+        return Err(Error::bad_request(format!(
+            "Invalid input: cannot reimage from {image_id}: no image service is available."
+        )));
+    };
+    let img = images
+        .get_image(&ctx.auth, &image_id)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| Error::not_found(format!("Image {image_id} could not be found.")))?;
+    let Some(path) = img.data_path.as_ref().and_then(|p| p.to_str()) else {
+        return Err(Error::bad_request(format!(
+            "Invalid image: Image {image_id} has no data."
+        )));
+    };
+    let now = now_micros();
+    let db = svc.db();
+    let mut tx = db.write().begin().await?;
+    if !volumes::transition(&mut tx, &vol.id, allowed, "downloading", now).await? {
+        return Err(Error::bad_request("Invalid volume: status changed."));
+    }
+    let mut args = Map::new();
+    args.insert("path".into(), json!(path));
+    args.insert(
+        "format".into(),
+        json!(img.disk_format.clone().unwrap_or_else(|| "raw".into())),
+    );
+    if vol.status == "reserved" {
+        args.insert("back_to".into(), json!("reserved"));
+    }
+    tasks::insert(&mut tx, worker::REIMAGE_VOLUME, &vol.id, &args, now).await?;
+    tx.commit().await?;
+    svc.wake();
+    Ok(())
+}
+
+/// `{"os-extend_volume_completion": {"error": bool}}`: Nova reports the end
+/// of an in-use extension. Only a volume still `extending` takes it.
+pub async fn extend_completion(
+    svc: &VolumeService,
+    vol: &volumes::Volume,
+    a: &Map<String, Value>,
+) -> Result<()> {
+    validate::no_extra(a, &["error"], "os-extend_volume_completion")?;
+    let error = match a.get("error") {
+        None => false,
+        Some(v) => bool_value(v, "error")?,
+    };
+    if vol.status != "extending" {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} status must be extending, but current status is: {}.",
+            vol.id, vol.status
+        )));
+    }
+    let to = if error { "error_extending" } else { "in-use" };
+    let mut conn = svc.db().write().acquire().await?;
+    volumes::transition(&mut conn, &vol.id, &["extending"], to, now_micros()).await?;
+    Ok(())
+}

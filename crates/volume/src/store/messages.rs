@@ -1,0 +1,92 @@
+//! User messages (3.3): what asynchronous work tells the project about
+//! failures (e.g. no backend could take a volume).
+
+use ferro_store::sqlx::{self, any::AnyRow};
+
+use super::{int, opt_text, text, Db};
+
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: String,
+    pub project_id: String,
+    pub request_id: String,
+    pub resource_type: String,
+    pub resource_uuid: Option<String>,
+    pub event_id: String,
+    pub message_level: String,
+    pub user_message: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const COLS: &str = "id, project_id, request_id, resource_type, resource_uuid, event_id, \
+    message_level, user_message, created_at, expires_at";
+
+fn from_row(r: &AnyRow) -> Message {
+    Message {
+        id: text(r, "id"),
+        project_id: text(r, "project_id"),
+        request_id: text(r, "request_id"),
+        resource_type: text(r, "resource_type"),
+        resource_uuid: opt_text(r, "resource_uuid"),
+        event_id: text(r, "event_id"),
+        message_level: text(r, "message_level"),
+        user_message: text(r, "user_message"),
+        created_at: int(r, "created_at"),
+        expires_at: int(r, "expires_at"),
+    }
+}
+
+pub async fn insert(conn: &mut sqlx::AnyConnection, m: &Message) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO volume_messages ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+    ))
+    .bind(&m.id)
+    .bind(&m.project_id)
+    .bind(&m.request_id)
+    .bind(&m.resource_type)
+    .bind(&m.resource_uuid)
+    .bind(&m.event_id)
+    .bind(&m.message_level)
+    .bind(&m.user_message)
+    .bind(m.created_at)
+    .bind(m.expires_at)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Message>> {
+    let row = sqlx::query(&format!("SELECT {COLS} FROM volume_messages WHERE id=$1"))
+        .bind(id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Message>> {
+    let rows = match project_id {
+        Some(p) => {
+            sqlx::query(&format!(
+                "SELECT {COLS} FROM volume_messages WHERE project_id=$1"
+            ))
+            .bind(p)
+            .fetch_all(db.read())
+            .await?
+        }
+        None => {
+            sqlx::query(&format!("SELECT {COLS} FROM volume_messages"))
+                .fetch_all(db.read())
+                .await?
+        }
+    };
+    Ok(rows.iter().map(from_row).collect())
+}
+
+pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM volume_messages WHERE id=$1")
+        .bind(id)
+        .execute(db.write())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
