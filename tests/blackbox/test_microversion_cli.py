@@ -96,11 +96,10 @@ def test_multiattach_and_transfer(server, tmp_path):
     requests.put(f"{ident}/projects/{proj['id']}/users/{me['id']}/roles/{member['id']}",
                  headers=h, timeout=10)
     req = cli.json("volume", "transfer", "request", "create", "shared-vol")
-    receiver = Cli(server)
-    receiver.env["OS_PROJECT_NAME"] = "receiver"
-    receiver.env.pop("OS_PROJECT_ID", None)
-    conn = openstack.connect(cloud="ferrostack", project_name="receiver",
-                             config_files=[str(server.clouds_yaml)])
+    conn = openstack.connect(
+        auth_url=server.identity_url + "/v3", username="admin", password=server.admin_password,
+        project_name="receiver", user_domain_id="default", project_domain_id="default",
+        region_name="RegionOne")
     accepted = conn.block_storage.accept_transfer(req["id"], req["auth_key"])
     assert accepted.volume_id == vol["id"]
     assert conn.block_storage.get_volume(vol["id"]).project_id == proj["id"]

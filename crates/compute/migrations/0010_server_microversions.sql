@@ -21,8 +21,27 @@ CREATE TABLE compute_instance_tag (
     PRIMARY KEY (instance_id, tag)
 );
 
--- Device tags of attached volumes (2.49 at attach, shown from 2.70).
-ALTER TABLE compute_volume_attachment ADD COLUMN tag TEXT;
+-- Volume attachments gain a device tag (2.49 at attach, shown from 2.70),
+-- and a multiattach volume (2.60) may be attached to several servers: the
+-- table is made again with one attachment per (volume, server).
+CREATE TABLE compute_volume_attachment_v2 (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES compute_instance(id) ON DELETE CASCADE,
+    volume_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    attachment_id TEXT NOT NULL,
+    delete_on_termination BIGINT NOT NULL DEFAULT 0,
+    boot_index BIGINT,
+    created_at BIGINT NOT NULL,
+    tag TEXT,
+    UNIQUE (volume_id, instance_id)
+);
+INSERT INTO compute_volume_attachment_v2 (id, instance_id, volume_id, device, attachment_id,
+    delete_on_termination, boot_index, created_at)
+    SELECT id, instance_id, volume_id, device, attachment_id, delete_on_termination, boot_index,
+    created_at FROM compute_volume_attachment;
+DROP TABLE compute_volume_attachment;
+ALTER TABLE compute_volume_attachment_v2 RENAME TO compute_volume_attachment;
 
 -- Device tags of a server's network interfaces (2.32/2.42+ at create, 2.49
 -- at attach, shown from 2.70), by port.
