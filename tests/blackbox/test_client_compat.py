@@ -2,12 +2,19 @@
 Libcloud, glanceclient): the legacy `volumev3` catalog entry and the image
 service's explicit version list."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import openstack
+import pytest
 import requests
 
 from kshelp import Identity
 
 TIMEOUT = 15
+GLANCE = Path(sys.executable).parent / "glance"
 
 
 def _catalog(server):
@@ -81,3 +88,26 @@ def test_image_versions_explicit_200(sqlite_server):
     assert versions[0] == {"id": "v2.16", "status": "CURRENT",
                            "links": [{"rel": "self", "href": base + "/v2/"}]}
     assert {v["status"] for v in versions[1:]} == {"SUPPORTED"}
+
+
+@pytest.mark.skipif(not GLANCE.exists(), reason="python-glanceclient not in the test venv")
+def test_glanceclient_discovers_without_api_version(sqlite_server, tmp_path):
+    """`glance` with no --os-image-api-version asks GET /image/versions and
+    stops on anything but 200 ("HTTPMultipleChoices (HTTP 300)")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update(OS_AUTH_URL=sqlite_server.identity_url + "/v3", OS_USERNAME="admin",
+               OS_PASSWORD=sqlite_server.admin_password, OS_PROJECT_NAME="admin",
+               OS_USER_DOMAIN_ID="default", OS_PROJECT_DOMAIN_ID="default",
+               OS_REGION_NAME="RegionOne")
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\0" * 4096)
+
+    def glance(*args):
+        p = subprocess.run([str(GLANCE), *args], env=env, capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, (args, p.stdout[-2000:], p.stderr[-2000:])
+        return p.stdout
+
+    glance("image-create", "--name", "gl-disc", "--disk-format", "raw",
+           "--container-format", "bare", "--file", str(disk))
+    assert "gl-disc" in glance("image-list")
