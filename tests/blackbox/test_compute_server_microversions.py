@@ -326,3 +326,32 @@ def test_create_checks_what_it_names(env):
     taken = port["fixed_ips"][0]["ip_address"]
     r = nova.post("/servers", {"server": dict(base, networks=[{"uuid": nid, "fixed_ip": taken}])})
     assert r.status_code == 400 and "in use" in r.text
+
+
+def test_long_actions_show_their_transitional_status(tmp_path):
+    """With a slow (fake) driver every long action is seen in its
+    transitional status before it settles, as Nova shows them."""
+    import ferro
+
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text("[compute]\nfake_delay_ms = 1500\n")
+    srv = ferro.Server(tmp_path / "data", extra_args=["--config", str(cfg)]).start()
+    try:
+        tok = token(srv)
+        nova = Nova(srv, tok)
+        iid, nid = image(srv, tok), net(srv, tok)
+        r = nova.post("/servers", {"server": {"name": "slow", "imageRef": iid, "flavorRef": "42",
+                                              "networks": [{"uuid": nid}]}})
+        sid = r.json()["server"]["id"]
+        wait(nova, sid, "ACTIVE", timeout=60)
+        steps = [({"reboot": {"type": "SOFT"}}, "REBOOT", "ACTIVE"),
+                 ({"rebuild": {"imageRef": iid}}, "REBUILD", "ACTIVE"),
+                 ({"resize": {"flavorRef": "84"}}, "RESIZE", "VERIFY_RESIZE"),
+                 ({"revertResize": None}, "REVERT_RESIZE", "ACTIVE")]
+        for body, during, after in steps:
+            assert nova.post(f"/servers/{sid}/action", body).status_code == 202, body
+            assert show(nova, sid, "2.1")["status"] == during, body
+            wait(nova, sid, after, timeout=60)
+        assert show(nova, sid, "2.47")["flavor"]["original_name"] == "m1.nano"
+    finally:
+        srv.stop()

@@ -23,6 +23,9 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn destroy(&self, instance_id: &str) -> Result<(), DriverError>;
     async fn set_power(&self, instance_id: &str, to: PowerState) -> Result<(), DriverError>;
     async fn reboot(&self, instance_id: &str, hard: bool) -> Result<(), DriverError>;
+    /// Give the guest another flavor's resources (or, on a revert, its old
+    /// ones back); it keeps its power state.
+    async fn resize(&self, instance_id: &str) -> Result<(), DriverError>;
     async fn power_state(&self, instance_id: &str) -> PowerState;
     async fn console_output(&self, instance_id: &str) -> String;
     /// What this host offers guests (the hypervisor's capacity).
@@ -111,6 +114,11 @@ impl ComputeDriver for FakeDriver {
 
     async fn reboot(&self, instance_id: &str, _hard: bool) -> Result<(), DriverError> {
         self.set_power(instance_id, PowerState::Running).await
+    }
+
+    async fn resize(&self, _instance_id: &str) -> Result<(), DriverError> {
+        self.pause().await;
+        Ok(())
     }
 
     async fn power_state(&self, instance_id: &str) -> PowerState {

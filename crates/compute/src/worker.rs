@@ -81,6 +81,7 @@ async fn handle(svc: &ComputeService, task: Task) {
         "power" => power(svc, &instance, &task.args).await,
         "reboot" => reboot(svc, &instance, &task.args).await,
         "rebuild" => rebuild(svc, &instance, &task.args).await,
+        "resize" => resize(svc, &instance, &task.args).await,
         other => Err(format!("unknown task kind {other}")),
     };
     record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
@@ -405,6 +406,23 @@ async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(),
         (vm::ACTIVE, PowerState::Running)
     };
     instances::set_state(svc.db(), &i.id, state, None, power.code())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Resize (to `resized`, awaiting confirmation) or its revert (back to the
+/// vm_state the server had); the guest keeps its power state.
+async fn resize(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    svc.driver()
+        .resize(&i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let to = match args["to"].as_str() {
+        Some("resized") => "resized",
+        Some(vm::STOPPED) => vm::STOPPED,
+        _ => vm::ACTIVE,
+    };
+    instances::set_state(svc.db(), &i.id, to, None, i.power_state)
         .await
         .map_err(|e| e.to_string())
 }

@@ -121,9 +121,9 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
         "lock" => ("lock", true),
         "unlock" => ("unlock", true),
         "rebuild" => ("rebuild", false),
-        "resize" => ("resize", true),
+        "resize" => ("resize", false),
         "confirmResize" => ("confirmResize", true),
-        "revertResize" => ("revertResize", true),
+        "revertResize" => ("revertResize", false),
         "createImage" => ("createImage", true),
         "createBackup" => ("createBackup", true),
         _ => return None,
@@ -570,11 +570,15 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
         i.disk_config = super::server_fields::disk_config(v)?;
     }
     resize_quota(svc, &i, &new).await?;
+    if !instances::claim_task_state(svc.db(), &i.id, None, "resize_prep").await? {
+        return Err(conflict("resize", &i));
+    }
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
     i.flavor_id = new.id.clone();
     i.flavor = serde_json::to_value(&new).unwrap_or(Value::Null);
     instances::update_fields(svc.db(), &i).await?;
-    instances::set_state(svc.db(), &i.id, "resized", None, i.power_state).await?;
+    tasks::enqueue(svc.db(), &i.id, "resize", &json!({ "to": "resized" })).await?;
+    svc.wake_worker();
     Ok(accepted_empty())
 }
 
@@ -624,6 +628,9 @@ async fn revert_resize(svc: &ComputeService, mut i: Instance) -> Result<Response
         return Err(conflict("revertResize", &i));
     }
     let back = pre_resize_state(&i);
+    if !instances::claim_task_state(svc.db(), &i.id, None, "resize_reverting").await? {
+        return Err(conflict("revertResize", &i));
+    }
     if let Some(old) = i.old_flavor.take() {
         i.flavor_id = old["flavor"]["id"]
             .as_str()
@@ -632,7 +639,8 @@ async fn revert_resize(svc: &ComputeService, mut i: Instance) -> Result<Response
         i.flavor = old["flavor"].clone();
     }
     instances::update_fields(svc.db(), &i).await?;
-    instances::set_state(svc.db(), &i.id, back, None, i.power_state).await?;
+    tasks::enqueue(svc.db(), &i.id, "resize", &json!({ "to": back })).await?;
+    svc.wake_worker();
     Ok(accepted_empty())
 }
 
