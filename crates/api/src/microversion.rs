@@ -265,10 +265,18 @@ mod tests {
         assert_eq!(NOVA.negotiate(Some("LATEST")), Ok(ApiVersion::new(2, 104)));
         assert_eq!(NOVA.negotiate(Some("2.53")), Ok(ApiVersion::new(2, 53)));
         for bad in ["2.105", "3.0", "2.0", "1.1"] {
-            assert_eq!(NOVA.negotiate(Some(bad)).unwrap_err().status(), 406, "{bad}");
+            assert_eq!(
+                NOVA.negotiate(Some(bad)).unwrap_err().status(),
+                406,
+                "{bad}"
+            );
         }
         for bad in ["abc", "2.", ".1", "2.1.1", "2.-1", "+2.1"] {
-            assert_eq!(NOVA.negotiate(Some(bad)).unwrap_err().status(), 400, "{bad}");
+            assert_eq!(
+                NOVA.negotiate(Some(bad)).unwrap_err().status(),
+                400,
+                "{bad}"
+            );
         }
     }
 

@@ -15,7 +15,7 @@ use crate::error::NovaFormat;
 pub static RANGE: VersionRange = VersionRange {
     service: "compute",
     min: ApiVersion::new(2, 1),
-    max: ApiVersion::new(2, 1),
+    max: ApiVersion::new(2, 104),
     legacy_header: Some("x-openstack-nova-api-version"),
 };
 

@@ -7,6 +7,7 @@ mod flavors;
 mod hypervisors;
 mod instance_actions;
 mod keypairs;
+mod listing;
 mod misc;
 mod quota_classes;
 mod quota_sets;
