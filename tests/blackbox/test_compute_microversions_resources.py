@@ -86,3 +86,72 @@ def test_keypairs_versions(server):
     for bad in (" lead", "trail ", "", "x" * 256, "a/b"):
         assert at(admin, "2.92").post("/os-keypairs", {"keypair": {"name": bad, "public_key": pub}}).status_code == 400
     assert at(admin, "2.92").post("/os-keypairs", {"keypair": {"name": "z", "public_key": pub, "x": 1}}).status_code == 400
+
+
+def test_flavors_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    base = {"name": "f1", "ram": 64, "vcpus": 1, "disk": 1, "id": "f1"}
+    # 2.1: swap "", no description, rxtx/disabled shown; description refused
+    assert at(admin, "2.54").post("/flavors", {"flavor": dict(base, description="d")}).status_code == 400
+    r = at(admin, "2.1").post("/flavors", {"flavor": base})
+    assert r.status_code == 200, r.text
+    f = r.json()["flavor"]
+    assert f["swap"] == "" and "description" not in f and "extra_specs" not in f
+    assert f["rxtx_factor"] == 1.0 and f["OS-FLV-DISABLED:disabled"] is False
+    # 2.55: description in create, update and every view
+    r = at(admin, "2.55").post("/flavors", {"flavor": {"name": "f2", "ram": 64, "vcpus": 1, "disk": 1,
+                                                       "id": "f2", "description": "two"}})
+    assert r.status_code == 200 and r.json()["flavor"]["description"] == "two", r.text
+    assert at(admin, "2.55").get("/flavors/f1").json()["flavor"]["description"] is None
+    assert at(admin, "2.54").req("PUT", "/flavors/f1", json={"flavor": {"description": "x"}}).status_code == 404
+    r = at(admin, "2.55").req("PUT", "/flavors/f1", json={"flavor": {"description": "one"}})
+    assert r.status_code == 200 and r.json()["flavor"]["description"] == "one", r.text
+    for bad in ({"flavor": {}}, {"flavor": {"description": "x", "name": "y"}}, {"flavor": {"description": 3}}):
+        assert at(admin, "2.55").req("PUT", "/flavors/f1", json=bad).status_code == 400, bad
+    assert at(admin, "2.55").req("PUT", "/flavors/nope", json={"flavor": {"description": None}}).status_code == 404
+    items = at(admin, "2.55").get("/flavors").json()["flavors"]
+    assert {x["id"]: x["description"] for x in items}["f1"] == "one"
+    assert "description" not in at(admin, "2.54").get("/flavors").json()["flavors"][0]
+    # 2.61: extra_specs in detailed views, for readers too
+    assert admin.post("/flavors/f1/os-extra_specs", {"extra_specs": {"k": "v"}}).status_code == 200
+    assert "extra_specs" not in at(admin, "2.60").get("/flavors/f1").json()["flavor"]
+    assert at(admin, "2.61").get("/flavors/f1").json()["flavor"]["extra_specs"] == {"k": "v"}
+    member = Nova(s, project_token(s, token(s), "fl"))
+    d = {x["id"]: x for x in at(member, "2.61").get("/flavors/detail").json()["flavors"]}
+    assert d["f1"]["extra_specs"] == {"k": "v"} and d["1"]["extra_specs"] == {}
+    # 2.75: swap 0, unknown query parameters refused
+    assert at(admin, "2.75").get("/flavors/f1").json()["flavor"]["swap"] == 0
+    assert at(admin, "2.74").get("/flavors/f1").json()["flavor"]["swap"] == ""
+    assert at(admin, "2.74").get("/flavors?foo=1").status_code == 200
+    assert at(admin, "2.75").get("/flavors/detail?foo=1").status_code == 400
+    assert at(admin, "2.75").get("/flavors?sort_key=name&sort_dir=desc").status_code == 200
+    assert at(admin, "2.1").get("/flavors?sort_key=bogus").status_code == 400
+    names = [x["name"] for x in at(admin, "2.75").get("/flavors?sort_key=name&sort_dir=desc").json()["flavors"]]
+    assert names == sorted(names, reverse=True)
+    # 2.102: name filter; no rxtx_factor / disabled in views or create
+    assert at(admin, "2.101").get("/flavors?name=m1").status_code == 400
+    got = at(admin, "2.102").get("/flavors?name=^m1\\.t").json()["flavors"]
+    assert [x["name"] for x in got] == ["m1.tiny"]
+    f = at(admin, "2.102").get("/flavors/f1").json()["flavor"]
+    assert "rxtx_factor" not in f and "OS-FLV-DISABLED:disabled" not in f
+    assert "rxtx_factor" in at(admin, "2.101").get("/flavors/f1").json()["flavor"]
+    r = at(admin, "2.102").post("/flavors", {"flavor": dict(base, id="f3", name="f3", rxtx_factor=2.0)})
+    assert r.status_code == 400 and "rxtx_factor" in r.text
+    assert at(admin, "2.102").get("/flavors/f1?x=1").status_code == 400
+    # 2.7: adding access to a public flavor is a conflict
+    pid = "0" * 32
+    r = at(admin, "2.6").post("/flavors/f1/action", {"addTenantAccess": {"tenant": pid}})
+    assert r.status_code == 200, r.text
+    assert at(admin, "2.6").post("/flavors/f1/action", {"removeTenantAccess": {"tenant": pid}}).status_code == 200
+    assert at(admin, "2.7").post("/flavors/f1/action", {"addTenantAccess": {"tenant": pid}}).status_code == 409
+    # 2.86: extra specs validated in known namespaces
+    ok_specs = {"hw:cpu_policy": "shared", "foo:bar": "baz", "hw:numa_nodes": "1"}
+    assert at(admin, "2.86").post("/flavors/f1/os-extra_specs", {"extra_specs": ok_specs}).status_code == 200
+    for bad in ({"hw:cpu_policy": "sharing"}, {"hw:numa_nodes": "0"}, {"hw:bogus": "1"},
+                {"trait:HW_X": "maybe"}, {"resources:VCPU": "x"}):
+        r = at(admin, "2.86").post("/flavors/f1/os-extra_specs", {"extra_specs": bad})
+        assert r.status_code == 400, (bad, r.text)
+        assert at(admin, "2.85").post("/flavors/f1/os-extra_specs", {"extra_specs": bad}).status_code == 200
+    r = at(admin, "2.86").req("PUT", "/flavors/f1/os-extra_specs/hw:cpu_policy", json={"hw:cpu_policy": "bad"})
+    assert r.status_code == 400

@@ -3,6 +3,8 @@
 
 mod actions;
 mod common;
+mod extra_spec_rules;
+mod flavor_extras;
 mod flavors;
 mod hypervisors;
 mod instance_actions;
@@ -61,19 +63,19 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/flavors/{flavor_id}/os-extra_specs",
-            get(flavors::list_specs).post(flavors::add_specs),
+            get(flavor_extras::list_specs).post(flavor_extras::add_specs),
         )
         .route(
             "/flavors/{flavor_id}/os-extra_specs/{key}",
-            get(flavors::show_spec)
-                .put(flavors::put_spec)
-                .delete(flavors::delete_spec),
+            get(flavor_extras::show_spec)
+                .put(flavor_extras::put_spec)
+                .delete(flavor_extras::delete_spec),
         )
         .route(
             "/flavors/{flavor_id}/os-flavor-access",
-            get(flavors::list_access),
+            get(flavor_extras::list_access),
         )
-        .route("/flavors/{flavor_id}/action", post(flavors::action))
+        .route("/flavors/{flavor_id}/action", post(flavor_extras::action))
         .route("/os-keypairs", get(keypairs::list).post(keypairs::create))
         .route(
             "/os-keypairs/{name}",
