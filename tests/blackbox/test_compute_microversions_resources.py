@@ -155,3 +155,98 @@ def test_flavors_versions(server):
         assert at(admin, "2.85").post("/flavors/f1/os-extra_specs", {"extra_specs": bad}).status_code == 200
     r = at(admin, "2.86").req("PUT", "/flavors/f1/os-extra_specs/hw:cpu_policy", json={"hw:cpu_policy": "bad"})
     assert r.status_code == 400
+
+
+def test_services_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    comp_body = {"host": "ferrostack", "binary": "nova-compute"}
+    (old,) = at(admin, "2.10").get("/os-services?binary=nova-compute").json()["services"]
+    assert "forced_down" not in old and isinstance(old["id"], int)
+    # 2.11: forced_down shown, force-down action
+    assert at(admin, "2.10").req("PUT", "/os-services/force-down",
+                                 json=dict(comp_body, forced_down=True)).status_code == 404
+    r = at(admin, "2.11").req("PUT", "/os-services/force-down", json=dict(comp_body, forced_down=True))
+    assert r.status_code == 200 and r.json() == {"service": dict(comp_body, forced_down=True)}, r.text
+    (svc,) = at(admin, "2.11").get("/os-services?binary=nova-compute").json()["services"]
+    assert svc["forced_down"] is True and svc["state"] == "down" and isinstance(svc["id"], int)
+    assert at(admin, "2.11").req("PUT", "/os-services/force-down", json=comp_body).status_code == 400
+    assert at(admin, "2.11").req("PUT", "/os-services/force-down",
+                                 json=dict(comp_body, forced_down=False)).status_code == 200
+    # 2.53: UUID ids, update by uuid, old action paths refused
+    svcs = at(admin, "2.53").get("/os-services").json()["services"]
+    assert all(len(x["id"]) == 36 and "forced_down" in x for x in svcs)
+    comp = [x for x in svcs if x["binary"] == "nova-compute"][0]
+    sched = [x for x in svcs if x["binary"] == "nova-scheduler"][0]
+    assert at(admin, "2.53").req("PUT", "/os-services/disable", json=comp_body).status_code == 400
+    r = at(admin, "2.53").req("PUT", f"/os-services/{comp['id']}",
+                              json={"status": "disabled", "disabled_reason": "maint"})
+    assert r.status_code == 200, r.text
+    got = r.json()["service"]
+    assert got["id"] == comp["id"] and got["status"] == "disabled" and got["disabled_reason"] == "maint"
+    assert set(got) == {"id", "binary", "host", "zone", "status", "state", "updated_at",
+                        "disabled_reason", "forced_down"}
+    r = at(admin, "2.53").req("PUT", f"/os-services/{comp['id']}", json={"forced_down": True})
+    assert r.json()["service"]["forced_down"] is True and r.json()["service"]["state"] == "down"
+    r = at(admin, "2.53").req("PUT", f"/os-services/{comp['id']}", json={"status": "enabled", "forced_down": False})
+    assert r.json()["service"]["status"] == "enabled" and r.json()["service"]["disabled_reason"] is None
+    for body, code in [({}, 400), ({"status": "enabled", "disabled_reason": "x"}, 400),
+                       ({"status": "on"}, 400), ({"host": "x"}, 400)]:
+        assert at(admin, "2.53").req("PUT", f"/os-services/{comp['id']}", json=body).status_code == code, body
+    assert at(admin, "2.53").req("PUT", f"/os-services/{sched['id']}", json={"status": "disabled"}).status_code == 400
+    fake = "00000000-0000-0000-0000-000000000000"
+    assert at(admin, "2.53").req("PUT", f"/os-services/{fake}", json={"status": "enabled"}).status_code == 404
+    assert at(admin, "2.53").req("DELETE", "/os-services/1").status_code == 400
+    assert at(admin, "2.52").req("DELETE", f"/os-services/{sched['id']}").status_code == 400
+    assert at(admin, "2.53").req("DELETE", f"/os-services/{fake}").status_code == 404
+    assert at(admin, "2.53").req("DELETE", f"/os-services/{sched['id']}").status_code == 204
+    assert len(at(admin, "2.53").get("/os-services").json()["services"]) == 2
+    # 2.75: unknown query parameters refused
+    assert at(admin, "2.74").get("/os-services?x=1").status_code == 200
+    assert at(admin, "2.75").get("/os-services?x=1").status_code == 400
+
+
+def test_hypervisors_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    (d,) = at(admin, "2.27").get("/os-hypervisors/detail").json()["hypervisors"]
+    info = __import__("json").loads(d["cpu_info"])
+    assert set(info) >= {"arch", "model", "vendor", "features", "topology"}
+    assert set(info["topology"]) >= {"cores", "threads", "sockets"}
+    (d,) = at(admin, "2.28").get("/os-hypervisors/detail").json()["hypervisors"]
+    assert d["cpu_info"] == info and isinstance(d["id"], int)
+    # 2.33: paging
+    assert "hypervisors_links" not in at(admin, "2.32").get("/os-hypervisors?limit=1").json()
+    r = at(admin, "2.33").get("/os-hypervisors?limit=1").json()
+    assert len(r["hypervisors"]) == 1 and "marker=" in r["hypervisors_links"][0]["href"]
+    hid = r["hypervisors"][0]["id"]
+    assert at(admin, "2.33").get(f"/os-hypervisors?marker={hid}").json()["hypervisors"] == []
+    assert at(admin, "2.33").get("/os-hypervisors?marker=999").status_code == 400
+    # 2.53: UUIDs, query parameters instead of routes
+    (h,) = at(admin, "2.53").get("/os-hypervisors").json()["hypervisors"]
+    assert len(h["id"]) == 36
+    d = at(admin, "2.53").get(f"/os-hypervisors/{h['id']}").json()["hypervisor"]
+    assert len(d["service"]["id"]) == 36 and "servers" not in d
+    assert at(admin, "2.53").get(f"/os-hypervisors/{hid}").status_code == 400
+    assert at(admin, "2.52").get(f"/os-hypervisors/{h['id']}").status_code == 404
+    for path in ("/os-hypervisors/ferro/search", "/os-hypervisors/ferro/servers"):
+        assert at(admin, "2.52").get(path).status_code == 200
+        assert at(admin, "2.53").get(path).status_code == 404
+    got = at(admin, "2.53").get("/os-hypervisors?hypervisor_hostname_pattern=rost").json()["hypervisors"]
+    assert [x["id"] for x in got] == [h["id"]]
+    assert at(admin, "2.53").get("/os-hypervisors?hypervisor_hostname_pattern=zzz").status_code == 404
+    assert at(admin, "2.53").get("/os-hypervisors?hypervisor_hostname_pattern=f&limit=1").status_code == 400
+    assert at(admin, "2.53").get("/os-hypervisors?foo=1").status_code == 400
+    assert at(admin, "2.53").get("/os-hypervisors?with_servers=maybe").status_code == 400
+    (x,) = at(admin, "2.53").get("/os-hypervisors?with_servers=true").json()["hypervisors"]
+    assert "servers" not in x
+    (x,) = at(admin, "2.75").get("/os-hypervisors/detail?with_servers=1").json()["hypervisors"]
+    assert x["servers"] == []
+    # 2.88: no statistics fields, uptime in the detailed view, routes gone
+    d = at(admin, "2.88").get(f"/os-hypervisors/{h['id']}").json()["hypervisor"]
+    assert "vcpus" not in d and "cpu_info" not in d and "running_vms" not in d and "uptime" in d
+    assert "vcpus" in at(admin, "2.87").get(f"/os-hypervisors/{h['id']}").json()["hypervisor"]
+    assert at(admin, "2.87").get("/os-hypervisors/statistics").status_code == 200
+    assert at(admin, "2.88").get("/os-hypervisors/statistics").status_code == 404
+    assert at(admin, "2.87").get(f"/os-hypervisors/{h['id']}/uptime").status_code == 200
+    assert at(admin, "2.88").get(f"/os-hypervisors/{h['id']}/uptime").status_code == 404

@@ -60,6 +60,13 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0006_instance_order",
         sql: include_str!("../migrations/0006_instance_order.sql"),
     },
+    // 4020..: the non-server microversion work (numbered apart from the
+    // server migrations so both lines can grow independently).
+    Migration {
+        version: 4020,
+        name: "compute_0020_service_uuids",
+        sql: include_str!("../migrations/0020_service_uuids.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -180,7 +180,7 @@ async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let no_host = "No valid host was found. There are not enough hosts available.";
     let host = &svc.config().host;
     let compute = services::get(db, host, "nova-compute").await.map_err(err)?;
-    if compute.is_some_and(|s| s.disabled) {
+    if compute.is_some_and(|s| s.disabled || s.forced_down) {
         return Err(no_host.into());
     }
     let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
