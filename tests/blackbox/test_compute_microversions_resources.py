@@ -250,3 +250,62 @@ def test_hypervisors_versions(server):
     assert at(admin, "2.88").get("/os-hypervisors/statistics").status_code == 404
     assert at(admin, "2.87").get(f"/os-hypervisors/{h['id']}/uptime").status_code == 200
     assert at(admin, "2.88").get(f"/os-hypervisors/{h['id']}/uptime").status_code == 404
+
+
+def _boot_in_group(nova, iid, nid, name, group):
+    from computehelp import wait
+    body = {"server": {"name": name, "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]},
+            "os:scheduler_hints": {"group": group}}
+    r = nova.post("/servers", body)
+    assert r.status_code == 202, r.text
+    return r.json()["server"]["id"]
+
+
+def test_server_groups_versions(server):
+    from computehelp import image, net, wait
+    s = server
+    tok = token(s)
+    admin = Nova(s, tok)
+
+    def create(v, body):
+        return at(admin, v).post("/os-server-groups", {"server_group": body})
+
+    r = create("2.12", {"name": "g1", "policies": ["affinity"]})
+    g = r.json()["server_group"]
+    assert r.status_code == 200 and set(g) == {"id", "name", "policies", "members", "metadata"}, r.text
+    # 2.13: project_id and user_id
+    g = at(admin, "2.13").get(f"/os-server-groups/{g['id']}").json()["server_group"]
+    assert set(g) == {"id", "name", "policies", "members", "metadata", "project_id", "user_id"}
+    # 2.15: soft policies
+    assert create("2.14", {"name": "s", "policies": ["soft-affinity"]}).status_code == 400
+    soft = create("2.15", {"name": "s", "policies": ["soft-anti-affinity"]}).json()["server_group"]
+    assert soft["policies"] == ["soft-anti-affinity"]
+    # 2.64: policy + rules
+    assert create("2.63", {"name": "p", "policy": "affinity"}).status_code == 400
+    assert create("2.64", {"name": "p", "policies": ["affinity"]}).status_code == 400
+    r = create("2.64", {"name": "p", "policy": "anti-affinity", "rules": {"max_server_per_host": 2}})
+    assert r.status_code == 200, r.text
+    anti = r.json()["server_group"]
+    assert set(anti) == {"id", "name", "policy", "rules", "members", "project_id", "user_id"}
+    assert anti["policy"] == "anti-affinity" and anti["rules"] == {"max_server_per_host": 2}
+    old = at(admin, "2.63").get(f"/os-server-groups/{anti['id']}").json()["server_group"]
+    assert old["policies"] == ["anti-affinity"] and old["metadata"] == {}
+    g2 = create("2.64", {"name": "q", "policy": "soft-affinity"}).json()["server_group"]
+    assert g2["rules"] == {}
+    for bad in ({"name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}},
+                {"name": "x", "policy": "anti-affinity", "rules": {"max_server_per_host": 0}},
+                {"name": "x", "policy": "anti-affinity", "rules": {"other": 1}},
+                {"name": "x", "policy": "bogus"}, {"name": "x"}):
+        assert create("2.64", bad).status_code == 400, bad
+    # 2.75: unknown list parameters refused
+    assert at(admin, "2.74").get("/os-server-groups?x=1").status_code == 200
+    assert at(admin, "2.75").get("/os-server-groups?x=1").status_code == 400
+    # max_server_per_host=2 lets two members share the one host, not three;
+    # a soft-anti-affinity group never fails
+    iid, nid = image(s, tok), net(s, tok)
+    a, b = (_boot_in_group(admin, iid, nid, f"m{n}", anti["id"]) for n in range(2))
+    wait(admin, a, "ACTIVE"), wait(admin, b, "ACTIVE")
+    c = _boot_in_group(admin, iid, nid, "m2", anti["id"])
+    assert "No valid host" in wait(admin, c, "ERROR")["fault"]["message"]
+    for n in range(2):
+        wait(admin, _boot_in_group(admin, iid, nid, f"s{n}", soft["id"]), "ACTIVE")

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0020_service_uuids",
         sql: include_str!("../migrations/0020_service_uuids.sql"),
     },
+    Migration {
+        version: 4021,
+        name: "compute_0021_server_group_rules",
+        sql: include_str!("../migrations/0021_server_group_rules.sql"),
+    },
 ];
 
 /// Settings of the compute service.
