@@ -309,3 +309,54 @@ def test_server_groups_versions(server):
     assert "No valid host" in wait(admin, c, "ERROR")["fault"]["message"]
     for n in range(2):
         wait(admin, _boot_in_group(admin, iid, nid, f"s{n}", soft["id"]), "ACTIVE")
+
+
+def test_instance_actions_versions(server):
+    import time
+    from computehelp import shared_net_server, wait
+    s = server
+    admin_tok = token(s)
+    admin = Nova(s, admin_tok)
+    member, other, r = shared_net_server(s, admin_tok, "ia")
+    sid, rid = r.json()["server"]["id"], r.headers["X-Compute-Request-Id"]
+    path = f"/servers/{sid}/os-instance-actions"
+    # 2.51: the owner sees events, without traceback; 2.62 hostId (host for admins)
+    assert "events" not in at(member, "2.50").get(f"{path}/{rid}").json()["instanceAction"]
+    (ev,) = at(member, "2.51").get(f"{path}/{rid}").json()["instanceAction"]["events"]
+    assert set(ev) == {"event", "start_time", "finish_time", "result"}
+    (ev,) = at(member, "2.62").get(f"{path}/{rid}").json()["instanceAction"]["events"]
+    assert set(ev) == {"event", "start_time", "finish_time", "result", "hostId"} and len(ev["hostId"]) == 56
+    (ev,) = at(admin, "2.62").get(f"{path}/{rid}").json()["instanceAction"]["events"]
+    assert ev["host"] == "ferrostack" and "traceback" in ev and "details" not in ev
+    (ev,) = at(admin, "2.84").get(f"{path}/{rid}").json()["instanceAction"]["events"]
+    assert "details" in ev and ev["details"] is None
+    (ev,) = at(member, "2.84").get(f"{path}/{rid}").json()["instanceAction"]["events"]
+    assert "details" not in ev
+    # 2.58: updated_at, paging by request id with links, changes-since
+    for body in ({"lock": None}, {"unlock": None}):
+        assert member.post(f"/servers/{sid}/action", body).status_code == 202
+    acts = at(member, "2.58").get(path).json()["instanceActions"]
+    assert [a["action"] for a in acts] == ["unlock", "lock", "create"] and all(a["updated_at"] for a in acts)
+    assert "updated_at" not in at(member, "2.57").get(path).json()["instanceActions"][0]
+    page = at(member, "2.58").get(f"{path}?limit=2").json()
+    assert len(page["instanceActions"]) == 2 and "marker=" in page["links"][0]["href"]
+    rest = at(member, "2.58").get(f"{path}?marker={page['instanceActions'][1]['request_id']}").json()
+    assert [a["action"] for a in rest["instanceActions"]] == ["create"]
+    assert at(member, "2.58").get(f"{path}?marker=nope").status_code == 400
+    assert at(member, "2.58").get(f"{path}?foo=1").status_code == 400
+    assert at(member, "2.57").get(f"{path}?foo=1").status_code == 200
+    assert at(member, "2.58").get(f"{path}?changes-since=bad").status_code == 400
+    future = "2999-01-01T00:00:00Z"
+    assert at(member, "2.58").get(f"{path}?changes-since={future}").json()["instanceActions"] == []
+    # 2.66: changes-before
+    assert at(member, "2.65").get(f"{path}?changes-before={future}").status_code == 400
+    assert len(at(member, "2.66").get(f"{path}?changes-before={future}").json()["instanceActions"]) == 3
+    assert at(member, "2.66").get(
+        f"{path}?changes-since={future}&changes-before=2000-01-01T00:00:00Z").status_code == 400
+    # 2.21: a deleted server's actions stay readable
+    assert member.req("DELETE", f"/servers/{sid}").status_code == 204
+    wait(member, sid, "DELETED")
+    assert at(member, "2.20").get(path).status_code == 404
+    acts = at(member, "2.21").get(path).json()["instanceActions"]
+    assert acts[0]["action"] == "delete"
+    assert at(other, "2.21").get(path).status_code == 404

@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0021_server_group_rules",
         sql: include_str!("../migrations/0021_server_group_rules.sql"),
     },
+    Migration {
+        version: 4022,
+        name: "compute_0022_instance_action_updates",
+        sql: include_str!("../migrations/0022_instance_action_updates.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -124,7 +124,10 @@ async fn record_event(
         _ => format!("compute_{}_instance", action.action),
     };
     let failure = failure.map(String::as_str);
-    if let Err(e) = instance_actions::add_event(db, &action.id, &event, started, failure).await {
+    let host = &svc.config().host;
+    if let Err(e) =
+        instance_actions::add_event(db, &action.id, &event, started, failure, host).await
+    {
         tracing::warn!(instance = %i.id, error = %e, "could not record the action event");
     }
 }

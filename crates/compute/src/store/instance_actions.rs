@@ -16,6 +16,8 @@ pub struct InstanceAction {
     pub project_id: String,
     pub message: Option<String>,
     pub start_time: i64,
+    /// The last change: the start, then each event (2.58).
+    pub updated_at: i64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -25,6 +27,8 @@ pub struct ActionEvent {
     pub finish_time: Option<i64>,
     pub result: Option<String>,
     pub traceback: Option<String>,
+    /// The host the event ran on (2.62).
+    pub host: Option<String>,
 }
 
 fn from_row(r: &AnyRow) -> InstanceAction {
@@ -37,6 +41,7 @@ fn from_row(r: &AnyRow) -> InstanceAction {
         project_id: text(r, "project_id"),
         message: opt_text(r, "message"),
         start_time: int(r, "start_time"),
+        updated_at: opt_int(r, "updated_at").unwrap_or_else(|| int(r, "start_time")),
     }
 }
 
@@ -47,13 +52,14 @@ fn event_from_row(r: &AnyRow) -> ActionEvent {
         finish_time: opt_int(r, "finish_time"),
         result: opt_text(r, "result"),
         traceback: opt_text(r, "traceback"),
+        host: opt_text(r, "host"),
     }
 }
 
 pub async fn create(db: &Db, a: &InstanceAction) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO compute_instance_action (id, instance_id, action, request_id, user_id, \
-         project_id, message, start_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         project_id, message, start_time, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
     .bind(&a.id)
     .bind(&a.instance_id)
@@ -114,6 +120,7 @@ pub async fn add_event(
     event: &str,
     start_time: i64,
     failure: Option<&str>,
+    host: &str,
 ) -> sqlx::Result<()> {
     let result = if failure.is_some() {
         "Error"
@@ -122,7 +129,7 @@ pub async fn add_event(
     };
     sqlx::query(
         "INSERT INTO compute_instance_action_event (id, action_id, event, start_time, \
-         finish_time, result, traceback) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         finish_time, result, traceback, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(action_id)
@@ -131,8 +138,14 @@ pub async fn add_event(
     .bind(now_micros())
     .bind(result)
     .bind(failure)
+    .bind(host)
     .execute(db.write())
     .await?;
+    sqlx::query("UPDATE compute_instance_action SET updated_at=$2 WHERE id=$1")
+        .bind(action_id)
+        .bind(now_micros())
+        .execute(db.write())
+        .await?;
     if failure.is_some() {
         sqlx::query("UPDATE compute_instance_action SET message='Error' WHERE id=$1")
             .bind(action_id)
@@ -140,4 +153,14 @@ pub async fn add_event(
             .await?;
     }
     Ok(())
+}
+
+/// The project of an instance, deleted or not (2.21 lets the actions of
+/// deleted servers be read).
+pub async fn instance_project(db: &Db, instance_id: &str) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query("SELECT project_id FROM compute_instance WHERE id=$1")
+        .bind(instance_id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(|r| text(r, "project_id")))
 }
