@@ -360,3 +360,106 @@ def test_instance_actions_versions(server):
     acts = at(member, "2.21").get(path).json()["instanceActions"]
     assert acts[0]["action"] == "delete"
     assert at(other, "2.21").get(path).status_code == 404
+
+
+NET_QUOTAS = {"fixed_ips", "floating_ips", "security_groups", "security_group_rules"}
+FILE_QUOTAS = {"injected_files", "injected_file_content_bytes", "injected_file_path_bytes"}
+
+
+def test_limits_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    a = at(admin, "2.35").get("/limits").json()["limits"]["absolute"]
+    assert {"maxTotalFloatingIps", "maxSecurityGroups", "maxSecurityGroupRules", "totalFloatingIpsUsed",
+            "totalSecurityGroupsUsed", "maxImageMeta", "maxPersonality", "maxPersonalitySize"} <= set(a)
+    assert a["maxImageMeta"] == a["maxServerMeta"] == 128
+    a = at(admin, "2.36").get("/limits").json()["limits"]["absolute"]
+    assert not {"maxTotalFloatingIps", "maxSecurityGroups", "maxSecurityGroupRules",
+                "totalFloatingIpsUsed", "totalSecurityGroupsUsed"} & set(a)
+    assert "maxImageMeta" in a
+    a = at(admin, "2.39").get("/limits").json()["limits"]["absolute"]
+    assert "maxImageMeta" not in a and "maxPersonality" in a
+    a = at(admin, "2.57").get("/limits").json()["limits"]["absolute"]
+    assert set(a) == {"maxServerMeta", "maxTotalKeypairs", "maxServerGroups", "maxServerGroupMembers",
+                      "maxTotalCores", "maxTotalInstances", "maxTotalRAMSize", "totalCoresUsed",
+                      "totalRAMUsed", "totalInstancesUsed", "totalServerGroupsUsed"}
+    assert at(admin, "2.75").get("/limits?x=1").status_code == 400
+    member = Nova(s, project_token(s, token(s), "lim"))
+    assert at(member, "2.1").get("/limits?tenant_id=abc").status_code == 403
+    assert at(admin, "2.1").get("/limits?tenant_id=abc").status_code == 200
+
+
+def test_quotas_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    pid = "0123456789abcdef0123456789abcdef"
+    for path in (f"/os-quota-sets/{pid}", f"/os-quota-sets/{pid}/defaults", f"/os-quota-sets/{pid}/detail"):
+        old = set(at(admin, "2.35").get(path).json()["quota_set"])
+        assert NET_QUOTAS | FILE_QUOTAS <= old, path
+        mid = set(at(admin, "2.36").get(path).json()["quota_set"])
+        assert not NET_QUOTAS & mid and FILE_QUOTAS <= mid, path
+        new = set(at(admin, "2.57").get(path).json()["quota_set"])
+        assert not (NET_QUOTAS | FILE_QUOTAS) & new and {"server_groups", "instances"} <= new, path
+    put = lambda v, body: at(admin, v).req("PUT", f"/os-quota-sets/{pid}", json={"quota_set": body})
+    assert put("2.35", {"floating_ips": 5}).status_code == 200
+    r = put("2.36", {"floating_ips": 5})
+    assert r.status_code == 400 and "floating_ips" in r.text
+    r = put("2.36", {"injected_files": 3})
+    assert r.status_code == 200 and "floating_ips" not in r.json()["quota_set"]
+    assert put("2.57", {"injected_files": 3}).status_code == 400
+    assert put("2.57", {"instances": 7}).json()["quota_set"]["instances"] == 7
+    assert at(admin, "2.74").get(f"/os-quota-sets/{pid}?x=1").status_code == 200
+    assert at(admin, "2.75").get(f"/os-quota-sets/{pid}?x=1").status_code == 400
+    assert at(admin, "2.75").get(f"/os-quota-sets/{pid}?user_id=u").status_code == 200
+    assert at(admin, "2.102").get(f"/os-quota-sets/{pid}/defaults?x=1").status_code == 400
+    # quota classes: server groups from 2.50, network quotas gone then
+    cls = "/os-quota-class-sets/default"
+    q = set(at(admin, "2.49").get(cls).json()["quota_class_set"])
+    assert "server_groups" not in q and "server_group_members" not in q and NET_QUOTAS <= q
+    q = set(at(admin, "2.50").get(cls).json()["quota_class_set"])
+    assert {"server_groups", "server_group_members"} <= q and not NET_QUOTAS & q and FILE_QUOTAS <= q
+    q = set(at(admin, "2.57").get(cls).json()["quota_class_set"])
+    assert not (NET_QUOTAS | FILE_QUOTAS) & q
+    cput = lambda v, body: at(admin, v).req("PUT", "/os-quota-class-sets/c1", json={"quota_class_set": body})
+    r = cput("2.49", {"server_groups": 4, "floating_ips": 2})
+    assert r.status_code == 200 and "server_groups" not in r.json()["quota_class_set"], r.text
+    assert at(admin, "2.50").get("/os-quota-class-sets/c1").json()["quota_class_set"]["server_groups"] == 4
+    assert cput("2.50", {"floating_ips": 2}).status_code == 400
+    assert cput("2.50", {"injected_files": 2}).status_code == 200
+    assert cput("2.57", {"injected_files": 2}).status_code == 400
+
+
+def test_usage_images_and_zones_versions(server):
+    from computehelp import image, net, wait
+    s = server
+    tok = token(s)
+    admin = Nova(s, tok)
+    iid, nid = image(s, tok), net(s, tok)
+    for n in range(3):
+        r = admin.post("/servers", {"server": {"name": f"u{n}", "imageRef": iid, "flavorRef": "42",
+                                               "networks": [{"uuid": nid}]}})
+        wait(admin, r.json()["server"]["id"], "ACTIVE")
+    q = "start=2000-01-01T00:00:00&end=2999-01-01T00:00:00&detailed=1"
+    full = at(admin, "2.39").get(f"/os-simple-tenant-usage?{q}&limit=1").json()
+    assert len(full["tenant_usages"][0]["server_usages"]) == 3 and "tenant_usages_links" not in full
+    page = at(admin, "2.40").get(f"/os-simple-tenant-usage?{q}&limit=2").json()
+    assert len(page["tenant_usages"][0]["server_usages"]) == 2
+    marker = page["tenant_usages"][0]["server_usages"][1]["instance_id"]
+    assert f"marker={marker}" in page["tenant_usages_links"][0]["href"]
+    rest = at(admin, "2.40").get(f"/os-simple-tenant-usage?{q}&marker={marker}").json()
+    assert len(rest["tenant_usages"][0]["server_usages"]) == 1
+    pid = page["tenant_usages"][0]["tenant_id"]
+    one = at(admin, "2.40").get(f"/os-simple-tenant-usage/{pid}?start=2000-01-01T00:00:00&limit=1").json()
+    assert len(one["tenant_usage"]["server_usages"]) == 1 and "tenant_usage_links" in one
+    assert at(admin, "2.40").get(f"/os-simple-tenant-usage?{q}&marker=nope").status_code == 400
+    assert at(admin, "2.75").get(f"/os-simple-tenant-usage?{q}&x=1").status_code == 400
+    # the image proxy is gone from 2.36
+    assert at(admin, "2.35").get("/images").status_code == 200
+    assert at(admin, "2.35").get(f"/images/{iid}").status_code == 200
+    for path in ("/images", "/images/detail", f"/images/{iid}"):
+        assert at(admin, "2.36").get(path).status_code == 404, path
+    assert at(admin, "2.36").req("DELETE", f"/images/{iid}").status_code == 404
+    # availability zones refuse query parameters from 2.102
+    assert at(admin, "2.101").get("/os-availability-zone?x=1").status_code == 200
+    assert at(admin, "2.102").get("/os-availability-zone?x=1").status_code == 400
+    assert at(admin, "2.102").get("/os-availability-zone/detail").status_code == 200
