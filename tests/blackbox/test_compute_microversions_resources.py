@@ -463,3 +463,28 @@ def test_usage_images_and_zones_versions(server):
     assert at(admin, "2.101").get("/os-availability-zone?x=1").status_code == 200
     assert at(admin, "2.102").get("/os-availability-zone?x=1").status_code == 400
     assert at(admin, "2.102").get("/os-availability-zone/detail").status_code == 200
+
+
+def test_x509_keypairs(sqlite_server, tmp_path):
+    import subprocess
+    s = sqlite_server
+    admin = Nova(s, token(s))
+    r = at(admin, "2.2").post("/os-keypairs", {"keypair": {"name": "cert", "type": "x509"}})
+    assert r.status_code == 201, r.text
+    k = r.json()["keypair"]
+    assert k["type"] == "x509" and k["public_key"].startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY" in k["private_key"]
+    pem = tmp_path / "c.pem"
+    pem.write_text(k["public_key"])
+    out = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-fingerprint", "-sha1"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().split("=", 1)[1].lower() == k["fingerprint"]
+    # the signature holds (a self-signed certificate verifies against itself)
+    v = subprocess.run(["openssl", "verify", "-CAfile", str(pem), str(pem)], capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    # importing that certificate gives the same fingerprint
+    r = at(admin, "2.2").post("/os-keypairs", {"keypair": {"name": "cert2", "type": "x509",
+                                                           "public_key": k["public_key"]}})
+    assert r.status_code == 201 and r.json()["keypair"]["fingerprint"] == k["fingerprint"]
+    bad = {"keypair": {"name": "c3", "type": "x509", "public_key": "not a cert"}}
+    assert at(admin, "2.2").post("/os-keypairs", bad).status_code == 400

@@ -270,7 +270,7 @@ def compute_sections(image_ref, image_ref_alt, flavor_ref="42", flavor_ref_alt="
             "flavor_ref_alt": flavor_ref_alt,
             "fixed_network_name": fixed_network_name,
             "min_microversion": "2.1",
-            "max_microversion": "2.1",
+            "max_microversion": "latest",
             "build_timeout": 60,
             "build_interval": 1,  # IntOpt: 0.5 would be rejected by oslo.config
             "min_compute_nodes": 1,

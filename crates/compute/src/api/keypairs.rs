@@ -194,17 +194,17 @@ pub async fn create(
 ) -> Result<Response> {
     let new = parse_create(v, &body.object()?)?;
     let user = target_user(&c, new.user_id.as_deref())?;
-    let (public_key, private_key) =
-        match new.public_key {
-            Some(k) => (k, None),
-            None if new.kind == "x509" => return Err(Error::bad_request(
-                "Keypair data is invalid: generating x509 keypairs is not supported; import one",
-            )),
-            None => {
-                let (p, k) = generate()?;
-                (p, Some(k))
-            }
-        };
+    let (public_key, private_key) = match new.public_key {
+        Some(k) => (k, None),
+        None if new.kind == "x509" => {
+            let (cert, key) = super::x509::generate(&user)?;
+            (cert, Some(key))
+        }
+        None => {
+            let (p, k) = generate()?;
+            (p, Some(k))
+        }
+    };
     let fingerprint = match new.kind.as_str() {
         "x509" => x509_fingerprint(&public_key)?,
         _ => ssh_fingerprint(&public_key)?,

@@ -24,6 +24,7 @@ mod servers;
 mod services;
 mod tenant_usage;
 mod versions;
+mod x509;
 
 use axum::routing::{get, post, put};
 use axum::Router;
