@@ -488,3 +488,16 @@ def test_x509_keypairs(sqlite_server, tmp_path):
     assert r.status_code == 201 and r.json()["keypair"]["fingerprint"] == k["fingerprint"]
     bad = {"keypair": {"name": "c3", "type": "x509", "public_key": "not a cert"}}
     assert at(admin, "2.2").post("/os-keypairs", bad).status_code == 400
+
+
+def test_strict_queries_from_2_102(server):
+    from computehelp import boot_active
+    s = server
+    tok = token(s)
+    admin = Nova(s, tok)
+    sid = boot_active(admin, s, tok, "q")
+    for path in ("/extensions", f"/servers/{sid}/os-server-password", f"/servers/{sid}/os-security-groups",
+                 "/flavors/1/os-extra_specs", "/os-quota-class-sets/default"):
+        assert at(admin, "2.101").get(path + "?x=1").status_code == 200, path
+        assert at(admin, "2.102").get(path + "?x=1").status_code == 400, path
+        assert at(admin, "2.102").get(path).status_code == 200, path

@@ -65,3 +65,11 @@ pub fn only_params(q: &QueryParams, allowed: &[&str]) -> Result<()> {
         None => Ok(()),
     }
 }
+
+/// 2.102: every API without query parameters of its own refuses any.
+pub fn no_query_from_2_102(v: crate::microversion::ApiVersion, q: &QueryParams) -> Result<()> {
+    if v.at_least(2, 102) {
+        only_params(q, &[])?;
+    }
+    Ok(())
+}

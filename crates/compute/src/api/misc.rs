@@ -99,7 +99,7 @@ pub async fn availability_zones_detail(
     c: Caller,
     q: QueryParams,
 ) -> Result<Response> {
-    no_query_from_2_102(v, &q)?;
+    super::listing::no_query_from_2_102(v, &q)?;
     if !c.is_admin() {
         return Err(Error::forbidden(
             "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
@@ -112,22 +112,15 @@ pub async fn availability_zones_detail(
     ]})))
 }
 
-/// 2.102: the APIs without query parameters refuse any.
-fn no_query_from_2_102(v: ApiVersion, q: &QueryParams) -> Result<()> {
-    if v.at_least(2, 102) {
-        super::listing::only_params(q, &[])?;
-    }
-    Ok(())
-}
-
 pub async fn availability_zones(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
-    no_query_from_2_102(v, &q)?;
+    super::listing::no_query_from_2_102(v, &q)?;
     Ok(ok(json!({"availabilityZoneInfo": [
         {"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}
     ]})))
 }
 
-pub async fn extensions(_c: Caller) -> Result<Response> {
+pub async fn extensions(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     Ok(ok(json!({"extensions": []})))
 }
 
