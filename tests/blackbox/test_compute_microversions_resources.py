@@ -501,3 +501,32 @@ def test_strict_queries_from_2_102(server):
         assert at(admin, "2.101").get(path + "?x=1").status_code == 200, path
         assert at(admin, "2.102").get(path + "?x=1").status_code == 400, path
         assert at(admin, "2.102").get(path).status_code == 200, path
+
+
+def test_bad_input_never_500_at_any_version(sqlite_server):
+    s = sqlite_server
+    admin = Nova(s, token(s))
+    fake = "00000000-0000-0000-0000-000000000000"
+    bodies = [None, [], "x", 3, {}, {"a": None}, {"keypair": []}, {"flavor": {"name": 5}},
+              {"server_group": {"name": "n", "policy": ["x"], "rules": []}},
+              {"quota_set": {"instances": "x"}}, {"quota_class_set": {"cores": []}},
+              {"status": 1, "forced_down": "maybe"}, {"extra_specs": {"hw:numa_nodes": None}},
+              {"addTenantAccess": {"tenant": 3}}, {"flavor": {"description": "\u0000"}}]
+    paths = ["/os-keypairs", "/os-keypairs/k", "/flavors", "/flavors/1", "/flavors/1/action",
+             "/flavors/1/os-extra_specs", "/flavors/1/os-extra_specs/k", "/os-server-groups",
+             f"/os-server-groups/{fake}", f"/os-services/{fake}", "/os-services/disable",
+             "/os-services/force-down", "/os-quota-sets/p", "/os-quota-class-sets/c"]
+    for v in ("2.1", "2.2", "2.10", "2.11", "2.53", "2.55", "2.64", "2.86", "2.92", "2.104"):
+        for p in paths:
+            for b in bodies:
+                for method in ("POST", "PUT"):
+                    r = at(admin, v).req(method, p, json=b)
+                    assert r.status_code < 500, (v, method, p, b, r.status_code, r.text)
+        for q in ("limit=-1", "limit=x", "marker=zz", "with_servers=2", "changes-since=x",
+                  "hypervisor_hostname_pattern=%00", "start=x", "name=(", "is_public=maybe",
+                  "minRam=x", "sort_key=x", "user_id=", "all_projects&limit=x"):
+            for p in ("/os-keypairs", "/flavors", "/flavors/detail", "/os-hypervisors", "/os-hypervisors/detail",
+                      "/os-services", "/os-server-groups", "/os-simple-tenant-usage", "/limits",
+                      f"/servers/{fake}/os-instance-actions", "/os-quota-sets/p"):
+                r = at(admin, v).get(f"{p}?{q}")
+                assert r.status_code < 500, (v, p, q, r.status_code, r.text)
