@@ -135,8 +135,9 @@ fn min_filter(q: &QueryParams, key: &str) -> Result<Option<i64>> {
         .transpose()
 }
 
+/// Nova's `sort_key` (default `flavorid`, a string column: "42" comes
+/// before "5"), ties broken by flavor id.
 fn sort(list: &mut [Flavor], key: &str, desc: bool) {
-    let numeric_id = |f: &Flavor| f.id.parse::<i64>().ok();
     list.sort_by(|a, b| {
         let o = match key {
             "name" => a.name.cmp(&b.name),
@@ -149,11 +150,9 @@ fn sort(list: &mut [Flavor], key: &str, desc: bool) {
             "disabled" => a.disabled.cmp(&b.disabled),
             "description" => a.description.cmp(&b.description),
             "rxtx_factor" => a.rxtx_factor.total_cmp(&b.rxtx_factor),
-            _ => match (numeric_id(a), numeric_id(b)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                _ => a.id.cmp(&b.id),
-            },
-        };
+            _ => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| a.id.cmp(&b.id));
         if desc {
             o.reverse()
         } else {
