@@ -23,7 +23,7 @@ def test_discovery_and_microversions(sqlite_server):
     r = nova.get("/flavors")
     assert r.headers["OpenStack-API-Version"] == "compute 2.1"
     assert r.headers["X-OpenStack-Nova-API-Version"] == "2.1"
-    r = nova.get("/flavors", headers={"OpenStack-API-Version": "compute 2.99"})
+    r = nova.get("/flavors", headers={"OpenStack-API-Version": "compute 2.999"})
     assert r.status_code == 406 and "notAcceptable" in r.json()
     r = nova.get("/flavors", headers={"X-OpenStack-Nova-API-Version": "latest"})
     assert r.status_code == 200

@@ -1,6 +1,8 @@
-"""Bad input to every compute route: malformed JSON, wrong types, missing
-fields, unknown ids, bad tokens. Every answer must be a 4xx in Nova's error
-format, never a 5xx, and the server must stay healthy."""
+"""Bad input to every compute route, at several microversions: malformed
+JSON, wrong types, missing fields, unknown ids, bad tokens. Every answer must
+be a 4xx in Nova's error format, never a 5xx, and the server must stay
+healthy; the classes of input Nova's schemas refuse (`STRICT_CASES`) must be
+a 400 that names the field."""
 
 import uuid
 
@@ -121,7 +123,8 @@ FIELD_CASES = [
     ("POST", "/os-server-groups", {"server_group": {"name": "g"}}),
     ("POST", "/os-server-groups", {"server_group": {"name": 7, "policies": ["affinity"]}}),
     ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": [None]}}),
-    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": ["soft-anti-affinity"]}}),
+    # (the soft policies are valid from 2.15: test_compute_microversions_resources.py)
+    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": ["bogus-affinity"]}}),
     ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": {"group": "nope"}}),
     ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": []}),
     ("GET", "/os-server-groups?limit=-2", None),
@@ -151,7 +154,8 @@ FIELD_CASES = [
     ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-compute", "zzz": 1}),
     ("PUT", "/os-services/disable-log-reason", {"host": "ferrostack", "binary": "nova-compute", "disabled_reason": ""}),
     ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-conductor"}),
-    ("PUT", "/os-services/force-down", {"host": "ferrostack", "binary": "nova-compute", "forced_down": True}),
+    # (force-down is valid from 2.11 to 2.52: test_compute_microversions_resources.py)
+    ("PUT", "/os-services/force-down", {"host": "ferrostack", "binary": "nova-compute", "forced_down": "maybe"}),
     ("PUT", "/os-services/%00", {"host": "ferrostack", "binary": "nova-compute"}),
     ("DELETE", "/os-services/x1", None),
     ("DELETE", "/os-services/99999999999999999999999", None),
@@ -173,6 +177,48 @@ FIELD_CASES = [
 ]
 
 
+# The sweep runs at these versions: the first, the one that added tags at
+# create, the one that made list queries strict, and the newest.
+VERSIONS = ["2.1", "2.52", "2.75", "latest"]
+
+
+def _at(version):
+    return {"OpenStack-API-Version": f"compute {version}"}
+
+
+# (method, path, body, field the 400 must name): refused by Nova's schemas
+# at every version of the sweep.
+STRICT_CASES = [
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}]}, "bogus": 1}, "bogus"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "bogus": 1}}, "bogus"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}", "bogus": 1}]}}, "bogus"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "security_groups": [{"name": "default", "bogus": 1}]}}, "bogus"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "block_device_mapping_v2": [{"source_type": "image", "uuid": "{iid}", "bogus": 1}]}}, "bogus"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "metadata": None}}, "metadata"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "min_count": None}}, "min_count"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "key_name": None}}, "key_name"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "security_groups": None}}, "security_groups"),
+    ("POST", "/servers", {"server": {"name": "x\u0007y", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}]}}, "name"),
+    ("POST", "/servers", {"server": {"name": " lead", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}]}}, "name"),
+    ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1", "networks": [{"uuid": "{nid}"}], "metadata": {"a/b": "c"}}}, "metadata"),
+    ("PUT", "/servers/{sid}", {"server": {"name": "x"}, "bogus": 1}, "bogus"),
+    ("PUT", "/servers/{sid}", {"server": {"bogus": 1}}, "bogus"),
+    ("PUT", "/servers/{sid}", {"server": {"name": "trail "}}, "name"),
+    ("POST", "/servers/{sid}/action", {"rebuild": {"imageRef": "{iid}", "metadata": []}}, "metadata"),
+    ("POST", "/servers/{sid}/action", {"rebuild": {"imageRef": "{iid}", "metadata": {"k": 1}}}, "metadata"),
+    ("POST", "/servers/{sid}/action", {"rebuild": {"imageRef": "{iid}", "bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/action", {"createImage": {"name": "x", "metadata": "a"}}, "metadata"),
+    ("POST", "/servers/{sid}/action", {"createImage": {"name": "x", "metadata": None}}, "metadata"),
+    ("POST", "/servers/{sid}/action", {"createImage": {"name": "x", "bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/action", {"os-getConsoleOutput": 5}, "os-getConsoleOutput"),
+    ("POST", "/servers/{sid}/action", {"os-getConsoleOutput": {"bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/action", {"reboot": {"type": "HARD", "bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/action", {"resize": {"flavorRef": "2", "bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/os-volume_attachments", {"volumeAttachment": {"volumeId": "6b8f2d1e-0000-4000-8000-00000000dead", "bogus": 1}}, "bogus"),
+    ("POST", "/servers/{sid}/os-interface", {"interfaceAttachment": {"net_id": "{nid}", "bogus": 1}}, "bogus"),
+]
+
+
 def _check(r, label):
     st = _server()
     if r.status_code >= 500:
@@ -184,27 +230,47 @@ def _check(r, label):
     assert inner["code"] == r.status_code and inner["message"], (label, body)
 
 
+@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method,path", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 @pytest.mark.parametrize("name,raw", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
-def test_bad_bodies(method, path, name, raw):
+def test_bad_bodies(method, path, name, raw, version):
     st = _server()
     path = path.format(sid=st["sid"])
-    r = st["nova"].req(method, path, data=raw, headers={"Content-Type": "application/json"})
-    _check(r, f"{method} {path} {name}")
+    r = st["nova"].req(method, path, data=raw,
+                       headers=dict(_at(version), **{"Content-Type": "application/json"}))
+    _check(r, f"{version} {method} {path} {name}")
 
 
-@pytest.mark.parametrize("method,path,body", FIELD_CASES, ids=[f"{c[0]} {c[1]} #{i}" for i, c in enumerate(FIELD_CASES)])
-def test_bad_fields(method, path, body):
-    st = _server()
+def _send(st, method, path, body, version):
     import json as _json
 
     path = path.format(sid=st["sid"])
-    kw = {}
+    kw = {"headers": _at(version)}
     if body is not None:
-        kw["data"] = _json.dumps(body).replace("{iid}", st["iid"]).encode()
-        kw["headers"] = {"Content-Type": "application/json"}
-    r = st["nova"].req(method, path, **kw)
-    _check(r, f"{method} {path} {body}")
+        raw = _json.dumps(body).replace("{iid}", st["iid"]).replace("{nid}", st["nid"])
+        kw["data"] = raw.encode()
+        kw["headers"]["Content-Type"] = "application/json"
+    return st["nova"].req(method, path, **kw)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("method,path,body", FIELD_CASES, ids=[f"{c[0]} {c[1]} #{i}" for i, c in enumerate(FIELD_CASES)])
+def test_bad_fields(method, path, body, version):
+    st = _server()
+    r = _send(st, method, path, body, version)
+    _check(r, f"{version} {method} {path} {body}")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("method,path,body,field", STRICT_CASES,
+                         ids=[f"{c[0]} {c[1]} {c[3]} #{i}" for i, c in enumerate(STRICT_CASES)])
+def test_schema_refusals(method, path, body, field, version):
+    """What Nova's request schemas refuse is a 400 naming the field."""
+    st = _server()
+    r = _send(st, method, path, body, version)
+    _check(r, f"{version} {method} {path} {body}")
+    assert r.status_code == 400, (version, body, r.text)
+    assert field in r.json()["badRequest"]["message"], (version, body, r.text)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "gAAAAAB" + "x" * 100])

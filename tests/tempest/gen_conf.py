@@ -64,8 +64,9 @@ SERVICES_AVAILABLE = {
 # Exactly the aliases GET /v2.0/extensions lists (tests/blackbox/test_network_api.py
 # checks the two stay equal).
 NETWORK_EXTENSIONS = [
-    "allowed-address-pairs", "availability_zone", "binding", "external-net",
-    "ext-gw-mode", "extra_dhcp_opt", "extraroute", "ip-substring-filtering", "net-mtu",
+    "allowed-address-pairs", "auto-allocated-topology", "availability_zone", "binding",
+    "external-net", "ext-gw-mode", "extra_dhcp_opt", "extraroute", "ip-substring-filtering",
+    "net-mtu",
     "net-mtu-writable", "network_availability_zone", "pagination", "port-security",
     "project-id", "provider", "quotas", "quota_details", "router", "security-group",
     "service-type", "sorting", "standard-attr-description", "standard-attr-revisions",

@@ -99,7 +99,7 @@ def create_network(srv, h, name, cidr, **attrs):
 def create_public_network(srv, h):
     """The external flat network "public" tempest allocates floating IPs from."""
     return create_network(srv, h, "public", "172.24.4.0/24", **{
-        "router:external": True, "shared": False,
+        "router:external": True, "shared": False, "is_default": True,
         "provider:network_type": "flat", "provider:physical_network": "public"})
 
 

@@ -136,6 +136,11 @@ pub trait NetworkApi: Send + Sync + 'static {
     /// Networks the caller may boot on when no network is named (`auto`):
     /// the project's own and shared ones.
     async fn bootable_networks(&self, ctx: &AuthContext) -> ServiceResult<Vec<String>>;
+    /// Check, without changing anything, that a NIC request could be met:
+    /// its port exists, is visible and unused; its network exists and is
+    /// visible; its fixed IP lies in one of the network's subnets and is
+    /// free. Errors: 404 (network, port, address), 409 (port or IP in use).
+    async fn check_port_request(&self, ctx: &AuthContext, req: &PortRequest) -> ServiceResult<()>;
     /// Create (or claim) a port and bind it to `device_id` with
     /// `device_owner` (`compute:nova`). Errors: 404 unknown network/port,
     /// 409 port in use / IP taken / no free IP, 400 bad fixed IP.
@@ -191,6 +196,13 @@ pub trait NetworkApi: Send + Sync + 'static {
         device_id: &str,
         port_id: &str,
     ) -> ServiceResult<()>;
+    /// The caller's project's auto-allocated network (Neutron's
+    /// `auto-allocated-topology`, for Nova's `"networks": "auto"`): its id,
+    /// made on first use with a subnet and a router to the default external
+    /// network. Errors: 409 when no default external network exists
+    /// ("Deployment error: No default router:external network.") or the
+    /// topology cannot be made; 403 without a project scope.
+    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String>;
 }
 
 /// A volume as compute needs to see it.
@@ -203,6 +215,16 @@ pub struct VolumeInfo {
     pub data_path: Option<PathBuf>,
     /// `(server_id, attachment_id, device)`.
     pub attachments: Vec<(String, String, String)>,
+    /// May attach to several servers at once.
+    pub multiattach: bool,
+}
+
+/// What a volume made for a server starts from.
+#[derive(Clone, Debug)]
+pub enum BootVolumeSource {
+    Image(String),
+    Snapshot(String),
+    Blank,
 }
 
 #[async_trait]
@@ -237,13 +259,15 @@ pub trait VolumeApi: Send + Sync + 'static {
         volume_id: &str,
         attachment_id: &str,
     ) -> ServiceResult<()>;
-    /// Create a bootable volume from an image (for `block_device_mapping_v2`
-    /// with `destination_type: volume`); waits until it is available.
-    async fn create_from_image(
+    /// Create a volume for a server's `block_device_mapping_v2` entry with
+    /// `destination_type: volume` (from an image, a snapshot, or blank, of
+    /// an optional volume type); waits until it is available.
+    async fn create_boot_volume(
         &self,
         ctx: &AuthContext,
-        image_id: &str,
+        source: BootVolumeSource,
         size_gb: i64,
+        volume_type: Option<String>,
     ) -> ServiceResult<VolumeInfo>;
     async fn delete_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
 }

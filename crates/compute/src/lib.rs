@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0006_instance_order",
         sql: include_str!("../migrations/0006_instance_order.sql"),
     },
+    Migration {
+        version: 4010,
+        name: "compute_0010_server_microversions",
+        sql: include_str!("../migrations/0010_server_microversions.sql"),
+    },
     // 4020..: the non-server microversion work (numbered apart from the
     // server migrations so both lines can grow independently).
     Migration {

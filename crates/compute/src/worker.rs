@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ferro_api::services::PortRequest;
+use ferro_api::services::{BootVolumeSource, PortRequest};
 use ferro_api::AuthContext;
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
 use crate::store::instances::{self, Instance};
 use crate::store::tasks::{self, Task};
-use crate::store::{instance_actions, server_groups, services};
+use crate::store::{instance_actions, server_groups, services, tags};
 use crate::ComputeService;
 
 /// How often the worker marks this host's services alive (upstream's
@@ -80,6 +80,7 @@ async fn handle(svc: &ComputeService, task: Task) {
         "delete" => delete(svc, &instance).await,
         "power" => power(svc, &instance, &task.args).await,
         "reboot" => reboot(svc, &instance, &task.args).await,
+        "rebuild" => rebuild(svc, &instance, &task.args).await,
         other => Err(format!("unknown task kind {other}")),
     };
     record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
@@ -126,7 +127,7 @@ async fn record_event(
     let failure = failure.map(String::as_str);
     let host = &svc.config().host;
     if let Err(e) =
-        instance_actions::add_event(db, &action.id, &event, started, failure, host).await
+        instance_actions::add_event_on(db, &action.id, &event, started, failure, Some(host)).await
     {
         tracing::warn!(instance = %i.id, error = %e, "could not record the action event");
     }
@@ -150,12 +151,19 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if existing.is_empty() {
-        for req in port_requests(i) {
-            svc.peers()
+        let tags = network_tags(i);
+        for (req, tag) in port_requests(i).into_iter().zip(tags) {
+            let port = svc
+                .peers()
                 .network
                 .allocate_port(&ctx, &req, &i.id, "compute:nova")
                 .await
                 .map_err(|e| format!("Build of instance {} aborted: {e}", i.id))?;
+            if let Some(tag) = tag {
+                tags::set_interface_tag(db, &i.id, &port.id, &tag)
+                    .await
+                    .map_err(err)?;
+            }
         }
     }
     instances::set_state(db, &i.id, vm::BUILDING, Some("block_device_mapping"), 0)
@@ -212,6 +220,17 @@ async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     Ok(())
 }
 
+/// The device tag of each requested NIC (None where none was given).
+fn network_tags(i: &Instance) -> Vec<Option<String>> {
+    match &i.requested_networks {
+        Value::Array(list) => list
+            .iter()
+            .map(|n| n["tag"].as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The NIC requests recorded at create time.
 fn port_requests(i: &Instance) -> Vec<PortRequest> {
     let groups = i.security_groups.clone();
@@ -242,31 +261,38 @@ async fn attach_boot_volumes(
         if b["destination_type"].as_str() != Some("volume") {
             continue;
         }
-        let volume_id = match b["source_type"].as_str() {
-            Some("volume") => b["uuid"].as_str().unwrap_or_default().to_owned(),
-            Some("image") => {
-                if have
-                    .iter()
-                    .any(|a| a.boot_index == b["boot_index"].as_i64())
-                {
+        let source = match b["source_type"].as_str() {
+            Some("volume") => None,
+            Some("image") => Some(BootVolumeSource::Image(
+                b["uuid"].as_str().unwrap_or(&i.image_id).to_owned(),
+            )),
+            Some("snapshot") => Some(BootVolumeSource::Snapshot(
+                b["uuid"].as_str().unwrap_or_default().to_owned(),
+            )),
+            Some("blank") => Some(BootVolumeSource::Blank),
+            _ => continue,
+        };
+        let volume_id = match source {
+            None => b["uuid"].as_str().unwrap_or_default().to_owned(),
+            Some(source) => {
+                // A volume made for this entry on an earlier try is kept.
+                if have.iter().any(|a| a.device == device_name(n)) {
                     continue;
                 }
                 let size = b["volume_size"].as_i64().unwrap_or(1).max(1);
-                let image = b["uuid"].as_str().unwrap_or(&i.image_id);
-                let v = svc
-                    .peers()
+                let volume_type = b["volume_type"].as_str().map(str::to_owned);
+                svc.peers()
                     .volume
-                    .create_from_image(ctx, image, size)
+                    .create_boot_volume(ctx, source, size, volume_type)
                     .await
-                    .map_err(|e| e.to_string())?;
-                v.id
+                    .map_err(|e| e.to_string())?
+                    .id
             }
-            _ => continue,
         };
         if have.iter().any(|a| a.volume_id == volume_id) {
             continue;
         }
-        let device = format!("/dev/vd{}", (b'a' + n as u8) as char);
+        let device = device_name(n);
         let att = svc
             .peers()
             .volume
@@ -286,12 +312,18 @@ async fn attach_boot_volumes(
             attachment_id: att,
             delete_on_termination: b["delete_on_termination"].as_bool().unwrap_or(false),
             boot_index: b["boot_index"].as_i64(),
+            tag: b["tag"].as_str().map(str::to_owned),
         };
         attachments::create(svc.db(), &a)
             .await
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The device of the `n`th block device mapping (`/dev/vda`, …).
+fn device_name(n: usize) -> String {
+    format!("/dev/vd{}", (b'a' + (n.min(25) as u8)) as char)
 }
 
 async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
@@ -363,4 +395,27 @@ async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), 
     )
     .await
     .map_err(|e| e.to_string())
+}
+
+/// Rebuild: a fresh guest from the (new) image, same id, ports and volumes;
+/// back to `to` (`active`, or `stopped` for a server that was stopped).
+async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let driver = svc.driver();
+    driver.destroy(&i.id).await.map_err(|e| e.to_string())?;
+    driver
+        .spawn(&i.id, &i.name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (state, power) = if args["to"].as_str() == Some(vm::STOPPED) {
+        driver
+            .set_power(&i.id, PowerState::Shutdown)
+            .await
+            .map_err(|e| e.to_string())?;
+        (vm::STOPPED, PowerState::Shutdown)
+    } else {
+        (vm::ACTIVE, PowerState::Running)
+    };
+    instances::set_state(svc.db(), &i.id, state, None, power.code())
+        .await
+        .map_err(|e| e.to_string())
 }

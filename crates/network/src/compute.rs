@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use ferro_api::services::{
     DeviceNetwork, NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult,
 };
-use ferro_api::AuthContext;
+use ferro_api::{AuthContext, CommonError};
 use serde_json::{json, Value};
 
 use crate::compute_secgroups;
 use crate::error::Error;
-use crate::logic::{self, floatingips, ports, Ctx};
+use crate::ipam::parse_ip;
+use crate::logic::{self, auto_allocate, floatingips, ports, subnets, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
 
@@ -114,6 +115,44 @@ impl NetworkApi for NetworkService {
             .into_iter()
             .map(|n| str_of(n, "id").to_owned())
             .collect())
+    }
+
+    async fn check_port_request(&self, ctx: &AuthContext, req: &PortRequest) -> ServiceResult<()> {
+        let st = self.read().await?;
+        let ctx = Ctx::from_auth(ctx);
+        if let Some(pid) = &req.port_id {
+            let p = logic::fetch(&st, Kind::Port, pid, &ctx)?;
+            if !str_of(p, "device_id").is_empty() {
+                return Err(CommonError::conflict(format!(
+                    "Port {pid} is still in use."
+                )));
+            }
+            return Ok(());
+        }
+        let Some(net) = &req.network_id else {
+            return Ok(());
+        };
+        logic::fetch(&st, Kind::Network, net, &ctx)?;
+        let Some(ip) = &req.fixed_ip else {
+            return Ok(());
+        };
+        let (addr, v6) = parse_ip(ip)
+            .ok_or_else(|| CommonError::bad_request(format!("Invalid fixed IP address ({ip})")))?;
+        let subnet = st
+            .by(Kind::Subnet, "network_id", net)
+            .into_iter()
+            .find(|s| subnets::cidr_of(s).is_some_and(|c| c.contains(addr, v6)))
+            .ok_or_else(|| {
+                CommonError::not_found(format!(
+                    "Fixed IP address {ip} is not in any subnet of network {net}."
+                ))
+            })?;
+        if subnets::ip_used(&st, str_of(subnet, "id"), addr, None) {
+            return Err(CommonError::conflict(format!(
+                "Fixed IP address {ip} is already in use on instance or port."
+            )));
+        }
+        Ok(())
     }
 
     async fn allocate_port(
@@ -284,6 +323,17 @@ impl NetworkApi for NetworkService {
         .await?;
         Ok(())
     }
+
+    async fn auto_allocated_network(&self, ctx: &AuthContext) -> ServiceResult<String> {
+        let ctx = Ctx::from_auth(ctx);
+        let project = auto_allocate::project(&ctx, "None")?;
+        if let Some(id) = auto_allocate::network_of(&*self.read().await?, &project) {
+            return Ok(id);
+        }
+        Ok(self
+            .write(|st| auto_allocate::get_or_create(st, &project))
+            .await?)
+    }
 }
 
 #[cfg(test)]
@@ -392,5 +442,42 @@ mod tests {
         let kept = st.get(Kind::Port, &user_port).unwrap();
         assert_eq!(str_of(kept, "device_id"), "");
         assert_eq!(str_of(kept, "status"), "DOWN");
+    }
+    #[tokio::test]
+    async fn auto_allocated_network_is_made_once() {
+        let svc = service().await;
+        let auth = member("p1");
+        let err = svc.auto_allocated_network(&auth).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::CONFLICT);
+        assert_eq!(
+            err.to_string(),
+            "Deployment error: No default router:external network."
+        );
+        let admin = AuthContext {
+            project_id: Some("admin".into()),
+            roles: vec!["admin".into()],
+            ..Default::default()
+        };
+        assert!(admin.is_admin());
+        let actx = Ctx::from_auth(&admin);
+        svc.write(|st| {
+            let body = json!({"router:external": true, "is_default": true});
+            let n = crate::logic::networks::create(st, &actx, body.as_object().unwrap())?;
+            let s = json!({"network_id": n["id"], "cidr": "172.24.4.0/24", "ip_version": 4});
+            crate::logic::subnets::create(st, &actx, s.as_object().unwrap())
+        })
+        .await
+        .unwrap();
+        let net = svc.auto_allocated_network(&auth).await.unwrap();
+        assert_eq!(svc.auto_allocated_network(&auth).await.unwrap(), net);
+        assert_eq!(
+            svc.bootable_networks(&auth).await.unwrap(),
+            vec![net.clone()]
+        );
+        let other = svc.auto_allocated_network(&member("p2")).await.unwrap();
+        assert_ne!(other, net);
+        let no_project = AuthContext::default();
+        let err = svc.auto_allocated_network(&no_project).await.unwrap_err();
+        assert_eq!(err.status(), http::StatusCode::FORBIDDEN);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ferro_api::services::{ServiceResult, VolumeApi, VolumeInfo};
+use ferro_api::services::{BootVolumeSource, ServiceResult, VolumeApi, VolumeInfo};
 use ferro_api::time::now_micros;
 use ferro_api::{AuthContext, CommonError};
 
@@ -45,6 +45,7 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
                 )
             })
             .collect(),
+        multiattach: false,
     })
 }
 
@@ -125,24 +126,30 @@ impl VolumeApi for VolumeService {
         Ok(ops::detach(self, &v, Some(attachment_id)).await?)
     }
 
-    async fn create_from_image(
+    async fn create_boot_volume(
         &self,
         ctx: &AuthContext,
-        image_id: &str,
+        source: BootVolumeSource,
         size_gb: i64,
+        volume_type: Option<String>,
     ) -> ServiceResult<VolumeInfo> {
         writer(ctx)?;
         let c = Ctx::internal(ctx.clone());
+        let (image_id, snapshot_id) = match &source {
+            BootVolumeSource::Image(id) => (Some(id.clone()), None),
+            BootVolumeSource::Snapshot(id) => (None, Some(id.clone())),
+            BootVolumeSource::Blank => (None, None),
+        };
         let req = vapi::NewVolume {
             size: Some(size_gb),
             name: None,
             description: None,
-            volume_type: None,
+            volume_type,
             metadata: Default::default(),
             availability_zone: None,
-            snapshot_id: None,
+            snapshot_id,
             source_volid: None,
-            image_id: Some(image_id.to_owned()),
+            image_id,
         };
         let vol = vapi::create_new(self, &c, req).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
@@ -155,7 +162,7 @@ impl VolumeApi for VolumeService {
                 "available" => return Ok(info(self, &v).await?),
                 other => {
                     return Err(CommonError::bad_request(format!(
-                        "Volume {} from image {image_id} ended in status {other}: {}",
+                        "Volume {} from {source:?} ended in status {other}: {}",
                         v.id,
                         v.error_message.unwrap_or_default()
                     )))

@@ -11,15 +11,24 @@ use super::common::{
 };
 use super::flavors::last;
 use super::instance_actions::{record, ReqId};
+use super::server_fields as fields;
 use super::server_images as images;
+use super::server_moves as moves;
 use super::server_security_groups as sg;
-use super::servers::{render, View};
+use super::server_view::{render, Shape};
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::quota;
 use crate::state::vm;
 use crate::store::instances::{self, Instance};
 use crate::store::{flavors, tasks};
 use crate::ComputeService;
+
+/// An action's body that must be an object.
+fn object<'a>(arg: &'a Value, action: &str) -> Result<&'a serde_json::Map<String, Value>> {
+    arg.as_object()
+        .ok_or_else(|| invalid(action, &format!("{arg} is not of type 'object'")))
+}
 
 fn conflict(action: &str, i: &Instance) -> Error {
     Error::conflict(format!(
@@ -56,6 +65,7 @@ async fn transition(
 pub async fn action(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     base: BaseUrl,
     req: ReqId,
     Path(p): Path<Vec<String>>,
@@ -85,7 +95,12 @@ pub async fn action(
         return Err(Error::conflict(format!("Instance {} is locked", i.id)));
     }
     let id = i.id.clone();
-    let resp = run(&svc, &c, &base, i, &name, &arg).await?;
+    let resp = match name.as_str() {
+        "migrate" => moves::migrate(&svc, &c, &i, &arg, v, &req).await?,
+        "os-migrateLive" => moves::migrate_live(&svc, &c, &i, &arg, v, &req).await?,
+        "evacuate" => moves::evacuate(&svc, &c, &i, &arg, v).await?,
+        _ => run(&svc, &c, v, &base, i, &name, &arg).await?,
+    };
     if let Some((action, synchronous)) = recorded_action(&name) {
         record(&svc, &c, &id, action, &req, synchronous).await?;
     }
@@ -105,7 +120,7 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
         "resume" => ("resume", false),
         "lock" => ("lock", true),
         "unlock" => ("unlock", true),
-        "rebuild" => ("rebuild", true),
+        "rebuild" => ("rebuild", false),
         "resize" => ("resize", true),
         "confirmResize" => ("confirmResize", true),
         "revertResize" => ("revertResize", true),
@@ -118,6 +133,7 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
 async fn run(
     svc: &ComputeService,
     c: &Caller,
+    v: ApiVersion,
     base: &BaseUrl,
     i: Instance,
     name: &str,
@@ -199,11 +215,13 @@ async fn run(
             .await
         }
         "reboot" => reboot(&svc, &i, &arg).await,
-        "lock" | "unlock" => lock(&svc, c, i, name == "lock").await,
+        "lock" => lock(&svc, c, i, Some(&arg), v).await,
+        "unlock" => lock(&svc, c, i, None, v).await,
+        "trigger_crash_dump" if v.at_least(2, 17) => crash_dump(&i, &arg),
         "os-getConsoleOutput" => console(&svc, &i, &arg).await,
-        "createImage" => images::create_image(&svc, c, &i, &arg, base).await,
-        "createBackup" => images::create_backup(&svc, c, &i, &arg, base).await,
-        "rebuild" => rebuild(&svc, c, i, &arg, base).await,
+        "createImage" => images::create_image(&svc, c, &i, &arg, base, v).await,
+        "createBackup" => images::create_backup(&svc, c, &i, &arg, base, v).await,
+        "rebuild" => rebuild(&svc, c, i, &arg, base, v).await,
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
@@ -246,10 +264,12 @@ async fn reset_state(
 }
 
 async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
-    let kind = arg["type"]
-        .as_str()
-        .unwrap_or_default()
-        .to_ascii_uppercase();
+    let o = object(arg, "reboot")?;
+    fields::only_known(o, &["type"])?;
+    let kind = match o.get("type").and_then(Value::as_str) {
+        Some(t @ ("HARD" | "Hard" | "hard" | "SOFT" | "Soft" | "soft")) => t.to_ascii_uppercase(),
+        _ => String::new(),
+    };
     let (hard, allowed, task): (bool, &[&str], &str) = match kind.as_str() {
         "SOFT" => (false, &[vm::ACTIVE], "reboot_pending"),
         "HARD" => (
@@ -277,12 +297,25 @@ async fn reboot(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Respo
     .await
 }
 
-async fn lock(svc: &ComputeService, c: &Caller, mut i: Instance, on: bool) -> Result<Response> {
+/// `lock` (`arg` is its body: null, or from 2.73 `{"locked_reason"}`) and
+/// `unlock` (`arg` None).
+async fn lock(
+    svc: &ComputeService,
+    c: &Caller,
+    mut i: Instance,
+    arg: Option<&Value>,
+    v: ApiVersion,
+) -> Result<Response> {
+    let on = arg.is_some();
     if !on && i.locked && !c.is_admin() && i.locked_by.as_deref() == Some("admin") {
         return Err(Error::forbidden(
             "The instance was locked by an administrator.",
         ));
     }
+    i.locked_reason = match arg {
+        Some(body) if v.at_least(2, 73) => lock_reason(body)?,
+        _ => None,
+    };
     i.locked = on;
     i.locked_by = on.then(|| {
         if c.is_admin() {
@@ -295,12 +328,51 @@ async fn lock(svc: &ComputeService, c: &Caller, mut i: Instance, on: bool) -> Re
     Ok(accepted_empty())
 }
 
+/// The `lock` body of 2.73: null, or an object with an optional
+/// `locked_reason` of at most 255 characters.
+fn lock_reason(body: &Value) -> Result<Option<String>> {
+    match body {
+        Value::Null => Ok(None),
+        Value::Object(o) => {
+            fields::only_known(o, &["locked_reason"])?;
+            match o.get("locked_reason") {
+                None => Ok(None),
+                Some(Value::String(r)) if r.chars().count() <= 255 => Ok(Some(r.clone())),
+                Some(other) => Err(invalid(
+                    "locked_reason",
+                    &format!("{other} is not a string of at most 255 characters"),
+                )),
+            }
+        }
+        other => Err(invalid(
+            "lock",
+            &format!("{other} is not of type 'object', 'null'"),
+        )),
+    }
+}
+
+/// `trigger_crash_dump` (2.17): the guest gets an NMI; nothing to record.
+fn crash_dump(i: &Instance, arg: &Value) -> Result<Response> {
+    if !arg.is_null() {
+        return Err(invalid(
+            "trigger_crash_dump",
+            &format!("{arg} is not of type 'null'"),
+        ));
+    }
+    if i.vm_state != vm::ACTIVE {
+        return Err(conflict("trigger_crash_dump", i));
+    }
+    Ok(accepted_empty())
+}
+
 async fn console(svc: &ComputeService, i: &Instance, arg: &Value) -> Result<Response> {
+    let o = object(arg, "os-getConsoleOutput")?;
+    fields::only_known(o, &["length"])?;
     if i.vm_state != vm::ACTIVE && i.vm_state != vm::PAUSED {
         return Err(conflict("get_console_output", i));
     }
     let text = svc.driver().console_output(&i.id).await;
-    let out = match arg.get("length") {
+    let out = match o.get("length") {
         None | Some(Value::Null) => text,
         Some(v) => {
             let n = v
@@ -327,59 +399,157 @@ async fn rebuild(
     mut i: Instance,
     arg: &Value,
     base: &BaseUrl,
+    v: ApiVersion,
 ) -> Result<Response> {
+    let Value::Object(o) = arg else {
+        return Err(invalid(
+            "rebuild",
+            &format!("{arg} is not of type 'object'"),
+        ));
+    };
+    fields::only_known(o, &rebuild_keys(v))?;
+    let image_ref = o
+        .get("imageRef")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("imageRef", "'imageRef' is a required property"))?;
+    apply_rebuild_fields(svc, c, &mut i, o, v).await?;
     if ![vm::ACTIVE, vm::STOPPED, vm::ERROR].contains(&i.vm_state.as_str())
         || i.task_state.is_some()
     {
         return Err(conflict("rebuild", &i));
     }
-    let image_ref = arg["imageRef"]
-        .as_str()
-        .ok_or_else(|| invalid("rebuild.imageRef", "is required"))?;
     let image_id = ref_id(image_ref);
-    let image = svc.peers().image.get_image(c, &image_id).await?;
-    if image.is_none_or(|im| im.status != "active") {
-        return Err(Error::bad_request(format!(
-            "Image {image_id} could not be found or is not active."
-        )));
-    }
+    let image = svc
+        .peers()
+        .image
+        .get_image(c, &image_id)
+        .await?
+        .filter(|im| im.status == "active")
+        .ok_or_else(|| Error::bad_request("Cannot find image for rebuild"))?;
     i.image_id = image_id;
-    if let Some(n) = arg.get("name") {
-        i.name = super::server_fields::server_name(n)?;
-    }
-    if let Some(Value::Object(m)) = arg.get("metadata") {
-        super::server_fields::check_metadata(m)?;
-        quota::check_metadata_items(svc, &i.project_id, m.len()).await?;
-        i.metadata = m.clone();
-    }
-    if let Some(v) = arg.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_fields::disk_config(v)?;
-    }
-    for (key, version) in [("accessIPv4", 4), ("accessIPv6", 6)] {
-        if let Some(v) = arg.get(key) {
-            let ip = super::server_fields::access_ip(v, key, version)?;
-            if version == 4 {
-                i.access_ipv4 = ip;
-            } else {
-                i.access_ipv6 = ip;
-            }
-        }
-    }
-    instances::update_fields(svc.db(), &i).await?;
-    let state = if i.vm_state == vm::STOPPED {
+    i.image_properties = super::server_create::image_properties(&image);
+    let back_to = if i.vm_state == vm::STOPPED {
         vm::STOPPED
     } else {
         vm::ACTIVE
     };
-    let power = if state == vm::ACTIVE { 1 } else { 4 };
-    instances::set_state(svc.db(), &i.id, state, None, power).await?;
-    let i = load_server(svc, c, &i.id).await?;
-    let mut server = render(svc, c, &i, base, View::Basic).await?;
-    server["adminPass"] = json!(uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+    if !instances::claim_task_state(svc.db(), &i.id, None, "rebuilding").await? {
+        return Err(conflict("rebuild", &i));
+    }
+    instances::update_fields(svc.db(), &i).await?;
+    tasks::enqueue(svc.db(), &i.id, "rebuild", &json!({ "to": back_to })).await?;
+    svc.wake_worker();
+    let admin_pass = match o.get("adminPass") {
+        Some(Value::String(p)) => p.clone(),
+        Some(other) => {
+            return Err(invalid(
+                "adminPass",
+                &format!("{other} is not of type 'string'"),
+            ))
+        }
+        None => uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+    };
+    // The answer shows the rebuild under way (the worker may already be
+    // done with a fast driver), as Nova's does.
+    let mut i = load_server(svc, c, &i.id).await?;
+    i.task_state = Some("rebuilding".into());
+    i.vm_state = back_to.to_owned();
+    let mut server = render(svc, c, &i, base, Shape::rebuild(v)).await?;
+    server["adminPass"] = json!(admin_pass);
+    if v.at_least(2, 57) {
+        server["user_data"] = json!(i.user_data);
+    }
     Ok(super::common::accepted(json!({ "server": server })))
 }
 
+/// The keys a rebuild body may have at version `v`.
+fn rebuild_keys(v: ApiVersion) -> Vec<&'static str> {
+    let mut keys = vec![
+        "imageRef",
+        "name",
+        "adminPass",
+        "metadata",
+        "OS-DCF:diskConfig",
+        "accessIPv4",
+        "accessIPv6",
+        "preserve_ephemeral",
+    ];
+    for (since, key) in [
+        ((2, 19), "description"),
+        ((2, 54), "key_name"),
+        ((2, 57), "user_data"),
+        ((2, 63), "trusted_image_certificates"),
+        ((2, 90), "hostname"),
+    ] {
+        if v.at_least(since.0, since.1) {
+            keys.push(key);
+        }
+    }
+    if !v.at_least(2, 57) {
+        keys.push("personality");
+    }
+    keys
+}
+
+/// The server fields a rebuild may change, checked before anything moves.
+async fn apply_rebuild_fields(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &mut Instance,
+    o: &serde_json::Map<String, Value>,
+    v: ApiVersion,
+) -> Result<()> {
+    if let Some(n) = o.get("name") {
+        i.name = fields::server_name(n)?;
+    }
+    if let Some(m) = o.get("metadata") {
+        let m = fields::metadata(m, "metadata")?;
+        quota::check_metadata_items(svc, &i.project_id, m.len()).await?;
+        i.metadata = m;
+    }
+    if let Some(x) = o.get("OS-DCF:diskConfig") {
+        i.disk_config = fields::disk_config(x)?;
+    }
+    if let Some(x) = o.get("accessIPv4") {
+        i.access_ipv4 = fields::access_ip(x, "accessIPv4", 4)?;
+    }
+    if let Some(x) = o.get("accessIPv6") {
+        i.access_ipv6 = fields::access_ip(x, "accessIPv6", 6)?;
+    }
+    if let Some(x) = o.get("preserve_ephemeral") {
+        super::common::parse_bool(x)
+            .ok_or_else(|| invalid("preserve_ephemeral", &format!("{x} is not a boolean")))?;
+    }
+    if let Some(x) = o.get("description") {
+        i.description = fields::description(x)?;
+    }
+    if let Some(x) = o.get("key_name") {
+        (i.key_name, i.key_data) = match x {
+            Value::Null => (None, None),
+            _ => {
+                let k = fields::name(x, "key_name")?;
+                let data = super::server_create::key_data(svc, c, &k)
+                    .await
+                    .map_err(|_| Error::bad_request("Invalid key_name provided."))?;
+                (Some(k), Some(data))
+            }
+        };
+    }
+    if let Some(x) = o.get("user_data") {
+        i.user_data = super::server_create::user_data_value(x)?;
+    }
+    if let Some(x) = o.get("trusted_image_certificates") {
+        i.trusted_certs = fields::trusted_certs(x)?;
+    }
+    if let Some(x) = o.get("hostname") {
+        i.hostname = fields::hostname(x, v)?;
+    }
+    Ok(())
+}
+
 async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Response> {
+    fields::only_known(object(arg, "resize")?, &["flavorRef", "OS-DCF:diskConfig"])?;
     if ![vm::ACTIVE, vm::STOPPED].contains(&i.vm_state.as_str()) || i.task_state.is_some() {
         return Err(conflict("resize", &i));
     }

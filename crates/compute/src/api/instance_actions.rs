@@ -27,7 +27,7 @@ use super::flavors::last;
 use super::listing;
 use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
-use crate::store::instance_actions::{self, ActionEvent, InstanceAction};
+use crate::store::instance_actions::{self, ActionEvent, InstanceAction, TimedAction};
 use crate::ComputeService;
 
 /// The request id of the current request (`X-Openstack-Request-Id`).
@@ -79,18 +79,19 @@ pub async fn record(
         project_id: ctx.project_id.clone().unwrap_or_default(),
         message: None,
         start_time: now,
-        updated_at: now,
     };
     instance_actions::create(svc.db(), &a).await?;
     if synchronous {
         let event = format!("compute_{action}");
         let host = &svc.config().host;
-        instance_actions::add_event(svc.db(), &a.id, &event, a.start_time, None, host).await?;
+        instance_actions::add_event_on(svc.db(), &a.id, &event, a.start_time, None, Some(host))
+            .await?;
     }
     Ok(())
 }
 
-fn render(a: &InstanceAction, v: ApiVersion) -> Value {
+fn render(t: &TimedAction, v: ApiVersion) -> Value {
+    let a = &t.action;
     let mut o = json!({
         "action": a.action,
         "instance_uuid": a.instance_id,
@@ -101,7 +102,7 @@ fn render(a: &InstanceAction, v: ApiVersion) -> Value {
         "user_id": a.user_id,
     });
     if v.at_least(2, 58) {
-        o["updated_at"] = json!(iso_naive_micros(a.updated_at));
+        o["updated_at"] = json!(iso_naive_micros(t.updated_at));
     }
     o
 }
@@ -139,8 +140,8 @@ fn time_param(q: &QueryParams, key: &str) -> Result<Option<i64>> {
 fn filter_actions(
     v: ApiVersion,
     q: &QueryParams,
-    mut all: Vec<InstanceAction>,
-) -> Result<Vec<InstanceAction>> {
+    mut all: Vec<TimedAction>,
+) -> Result<Vec<TimedAction>> {
     let mut allowed = vec!["limit", "marker", "changes-since"];
     if v.at_least(2, 66) {
         allowed.push("changes-before");
@@ -175,10 +176,10 @@ pub async fn list_actions(
 ) -> Result<Response> {
     let sid = last(&p).to_owned();
     server_project(&svc, &c, v, &sid).await?;
-    let all = instance_actions::list(svc.db(), &sid).await?;
+    let all = instance_actions::list_timed(svc.db(), &sid).await?;
     let (page, next) = if v.at_least(2, 58) {
         let kept = filter_actions(v, &q, all)?;
-        listing::page(kept, |a| a.request_id.clone(), &q)?
+        listing::page(kept, |t| t.action.request_id.clone(), &q)?
     } else {
         (all, None)
     };
@@ -237,14 +238,14 @@ pub async fn show_action(
     let sid = p.get(n.wrapping_sub(2)).cloned().unwrap_or_default();
     let rid = last(&p);
     let project = server_project(&svc, &c, v, &sid).await?;
-    let a = instance_actions::by_request(svc.db(), &sid, rid)
+    let a = instance_actions::by_request_timed(svc.db(), &sid, rid)
         .await?
         .ok_or_else(|| Error::not_found(format!("Action {rid} not found")))?;
     let mut body = render(&a, v);
     // Before 2.51 only admins see the events; from 2.51 the owner sees
     // them too, without the traceback.
     if c.is_admin() || v.at_least(2, 51) {
-        let events: Vec<Value> = instance_actions::events(svc.db(), &a.id)
+        let events: Vec<Value> = instance_actions::events(svc.db(), &a.action.id)
             .await?
             .iter()
             .map(|e| render_event(e, v, c.is_admin(), &project))

@@ -17,9 +17,15 @@ mod server_create;
 mod server_fields;
 mod server_groups;
 mod server_images;
+mod server_interfaces;
+mod server_moves;
 mod server_parts;
 mod server_password;
+mod server_query;
 mod server_security_groups;
+mod server_tags;
+mod server_view;
+mod server_volumes;
 mod servers;
 mod services;
 mod tenant_usage;
@@ -103,6 +109,34 @@ fn resource_routes() -> Router<ComputeService> {
                 .put(server_parts::put_meta)
                 .delete(server_parts::delete_meta),
         )
+        .route(
+            "/servers/{server_id}/tags",
+            get(server_tags::list_tags)
+                .put(server_tags::replace_tags)
+                .delete(server_tags::delete_tags),
+        )
+        .route(
+            "/servers/{server_id}/tags/{tag}",
+            get(server_tags::check_tag)
+                .put(server_tags::add_tag)
+                .delete(server_tags::delete_tag),
+        )
+        .route(
+            "/servers/{server_id}/migrations",
+            get(server_moves::list_server_migrations),
+        )
+        .route(
+            "/servers/{server_id}/migrations/{migration_id}",
+            get(server_moves::show_server_migration),
+        )
+        .route(
+            "/servers/{server_id}/topology",
+            get(server_moves::show_topology),
+        )
+        .route(
+            "/servers/{server_id}/remote-consoles",
+            post(server_moves::create_remote_console),
+        )
         .route("/servers/{server_id}/ips", get(server_parts::ips))
         .route(
             "/servers/{server_id}/ips/{network}",
@@ -110,19 +144,21 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/servers/{server_id}/os-volume_attachments",
-            get(server_parts::list_attachments).post(server_parts::attach_volume),
+            get(server_volumes::list_attachments).post(server_volumes::attach_volume),
         )
         .route(
             "/servers/{server_id}/os-volume_attachments/{volume_id}",
-            get(server_parts::show_attachment).delete(server_parts::detach_volume),
+            get(server_volumes::show_attachment)
+                .put(server_volumes::update_attachment)
+                .delete(server_volumes::detach_volume),
         )
         .route(
             "/servers/{server_id}/os-interface",
-            get(server_parts::list_interfaces).post(server_parts::attach_interface),
+            get(server_interfaces::list_interfaces).post(server_interfaces::attach_interface),
         )
         .route(
             "/servers/{server_id}/os-interface/{port_id}",
-            get(server_parts::show_interface).delete(server_parts::detach_interface),
+            get(server_interfaces::show_interface).delete(server_interfaces::detach_interface),
         )
         .route(
             "/servers/{server_id}/os-security-groups",

@@ -7,7 +7,9 @@ use ferro_api::BaseUrl;
 use serde_json::{json, Map, Value};
 
 use super::common::{accepted_empty, invalid, Caller};
+use super::server_fields as fields;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::state::vm;
 use crate::store::instances::Instance;
 use crate::ComputeService;
@@ -18,14 +20,20 @@ pub async fn create_image(
     i: &Instance,
     arg: &Value,
     base: &BaseUrl,
+    v: ApiVersion,
 ) -> Result<Response> {
-    let name = arg["name"]
-        .as_str()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| invalid("createImage.name", "is required"))?;
-    let user = user_metadata(arg, "createImage.metadata")?;
-    let image = snapshot(svc, c, i, name, Map::new(), user, "snapshot").await?;
-    Ok(located(base, &image.id))
+    let o = arg
+        .as_object()
+        .ok_or_else(|| invalid("createImage", &format!("{arg} is not of type 'object'")))?;
+    fields::only_known(o, &["name", "metadata"])?;
+    let name = fields::name(
+        o.get("name")
+            .ok_or_else(|| invalid("createImage", "'name' is a required property"))?,
+        "name",
+    )?;
+    let user = user_metadata(arg, "metadata")?;
+    let image = snapshot(svc, c, i, &name, Map::new(), user, "snapshot").await?;
+    Ok(answer(base, &image.id, true, v))
 }
 
 /// `createBackup {name, backup_type, rotation, metadata?}`: a new backup
@@ -37,6 +45,7 @@ pub async fn create_backup(
     i: &Instance,
     arg: &Value,
     base: &BaseUrl,
+    v: ApiVersion,
 ) -> Result<Response> {
     let o = arg
         .as_object()
@@ -79,12 +88,8 @@ pub async fn create_backup(
     tags.insert("backup_type".into(), json!(backup_type));
     let image = snapshot(svc, c, i, &name, tags, user, "backup").await?;
     rotate_backups(svc, c, &i.id, &backup_type, rotation).await?;
-    // Nova names the new image only when it is kept.
-    Ok(if rotation > 0 {
-        located(base, &image.id)
-    } else {
-        accepted_empty()
-    })
+    // Before 2.45 Nova names the new image only when it is kept.
+    Ok(answer(base, &image.id, rotation > 0, v))
 }
 
 fn backup_name(v: Option<&Value>) -> Result<String> {
@@ -121,16 +126,22 @@ fn rotation(v: Option<&Value>) -> Result<u64> {
 
 fn user_metadata(arg: &Value, field: &str) -> Result<Map<String, Value>> {
     match arg.get("metadata") {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err(invalid(field, "must be an object")),
+        None => Ok(Map::new()),
+        Some(m) => fields::metadata(m, field),
     }
 }
 
-fn located(base: &BaseUrl, image_id: &str) -> Response {
+/// 202: from 2.45 with `{"image_id"}`, before with the image's `Location`
+/// (when `locate`).
+fn answer(base: &BaseUrl, image_id: &str, locate: bool, v: ApiVersion) -> Response {
+    if v.at_least(2, 45) {
+        return super::common::accepted(json!({ "image_id": image_id }));
+    }
     let mut resp = accepted_empty();
-    if let Ok(loc) = base.join(&format!("/v2.1/images/{image_id}")).parse() {
-        resp.headers_mut().insert(http::header::LOCATION, loc);
+    if locate {
+        if let Ok(loc) = base.join(&format!("/v2.1/images/{image_id}")).parse() {
+            resp.headers_mut().insert(http::header::LOCATION, loc);
+        }
     }
     resp
 }

@@ -1,203 +1,27 @@
 //! `/servers`: create, list, detail, show, update, delete.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::services::DeviceNetwork;
-use ferro_api::time::{iso_naive_micros, iso_seconds, now_micros, parse_iso};
+use ferro_api::time::{now_micros, parse_iso};
 use ferro_api::{AuthContext, BaseUrl};
-use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha224};
+use serde_json::{json, Value};
 
 use super::common::{
-    accepted, bookmark, links, load_server, marker_not_found, next_link, no_content, ok, page_size,
-    paginate, query_get, require_member, Body, Caller, QueryParams,
+    accepted, links, load_server, marker_not_found, next_link, no_content, ok, page_size, paginate,
+    query_get, require_member, Body, Caller, QueryParams,
 };
 use super::flavors::last;
+use super::server_fields as fields;
+use super::server_view::{render, render_with, Extras, Shape};
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::state;
 use crate::store::instances::{self, Instance, Summary};
-use crate::store::{attachments, tasks};
-use crate::worker::{owner_context, owner_context_of};
+use crate::store::tasks;
+use crate::worker::owner_context_of;
 use crate::ComputeService;
 
 pub use super::server_create::create;
-
-/// How much of a server to show: `Basic` for update/rebuild answers,
-/// `Detail` for show and `/servers/detail`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Basic,
-    Detail,
-}
-
-fn host_id(i: &Instance) -> String {
-    match &i.host {
-        Some(h) => {
-            let digest = Sha224::digest(format!("{}{h}", i.project_id).as_bytes());
-            digest.iter().map(|b| format!("{b:02x}")).collect()
-        }
-        None => String::new(),
-    }
-}
-
-/// What a server's view needs besides its row: its ports and their security
-/// groups' names (from the network service) and, for the detail view, the
-/// volumes attached to it. Read once for a whole page of servers.
-pub struct Extras {
-    net: HashMap<String, DeviceNetwork>,
-    volumes: HashMap<String, Vec<String>>,
-}
-
-impl Extras {
-    pub async fn load(svc: &ComputeService, servers: &[Instance], view: View) -> Result<Extras> {
-        let devices: Vec<(AuthContext, String)> = servers
-            .iter()
-            .map(|i| (owner_context(i), i.id.clone()))
-            .collect();
-        let nets = svc.peers().network.device_networks(&devices).await?;
-        let ids: Vec<String> = devices.into_iter().map(|(_, id)| id).collect();
-        let volumes = match view {
-            View::Detail => attachments::volumes_of_instances(svc.db(), &ids).await?,
-            View::Basic => HashMap::new(),
-        };
-        Ok(Extras {
-            net: ids.into_iter().zip(nets).collect(),
-            volumes,
-        })
-    }
-}
-
-/// `{"net-name": [{"version", "addr", ...}]}` from the server's ports.
-fn addresses(net: Option<&DeviceNetwork>, view: View) -> Value {
-    let mut out = Map::new();
-    for p in net.map_or(&[][..], |n| &n.ports) {
-        let entry = out
-            .entry(p.network_name.clone())
-            .or_insert_with(|| json!([]));
-        let Some(list) = entry.as_array_mut() else {
-            continue;
-        };
-        let mut push = |version: u8, addr: &str, kind: &str| {
-            let mut a = json!({"version": version, "addr": addr});
-            if view == View::Detail {
-                a["OS-EXT-IPS:type"] = json!(kind);
-                a["OS-EXT-IPS-MAC:mac_addr"] = json!(p.mac_address);
-            }
-            list.push(a);
-        };
-        for (_, ip, v) in &p.fixed_ips {
-            push(*v, ip, "fixed");
-        }
-        for fip in &p.floating_ips {
-            push(4, fip, "floating");
-        }
-    }
-    Value::Object(out)
-}
-
-/// One server's view, reading what it needs besides the row.
-pub async fn render(
-    svc: &ComputeService,
-    ctx: &AuthContext,
-    i: &Instance,
-    base: &BaseUrl,
-    view: View,
-) -> Result<Value> {
-    let extras = Extras::load(svc, std::slice::from_ref(i), view).await?;
-    Ok(render_with(ctx, i, base, view, &extras))
-}
-
-/// A server's view from its row and the page's [`Extras`].
-pub fn render_with(
-    ctx: &AuthContext,
-    i: &Instance,
-    base: &BaseUrl,
-    view: View,
-    extras: &Extras,
-) -> Value {
-    let net = extras.net.get(&i.id);
-    let status = state::status(&i.vm_state, i.task_state.as_deref());
-    let image = if i.image_id.is_empty() {
-        json!("")
-    } else {
-        json!({"id": i.image_id, "links": bookmark(base, "images", &i.image_id)})
-    };
-    let mut s = json!({
-        "id": i.id,
-        "name": i.name,
-        "status": status,
-        "tenant_id": i.project_id,
-        "user_id": i.user_id,
-        "metadata": i.metadata,
-        "hostId": host_id(i),
-        "image": image,
-        "flavor": {"id": i.flavor_id, "links": bookmark(base, "flavors", &i.flavor_id)},
-        "created": iso_seconds(i.created_at),
-        "updated": iso_seconds(i.updated_at),
-        "addresses": addresses(net, view),
-        "accessIPv4": i.access_ipv4,
-        "accessIPv6": i.access_ipv6,
-        "links": links(base, "servers", &i.id),
-        "OS-DCF:diskConfig": i.disk_config,
-    });
-    if matches!(
-        status,
-        "ACTIVE" | "BUILD" | "REBUILD" | "RESIZE" | "VERIFY_RESIZE"
-    ) {
-        s["progress"] = json!(if status == "BUILD" { 0 } else { i.progress });
-    }
-    if matches!(status, "ERROR" | "DELETED") {
-        if let Some(f) = &i.fault {
-            s["fault"] = f.clone();
-        }
-    }
-    if view == View::Detail {
-        let volumes: Vec<Value> = extras
-            .volumes
-            .get(&i.id)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|v| json!({ "id": v }))
-            .collect();
-        let extra = json!({
-            "key_name": i.key_name,
-            "OS-SRV-USG:launched_at": i.launched_at.map(iso_naive_micros),
-            "OS-SRV-USG:terminated_at": i.terminated_at.map(iso_naive_micros),
-            "OS-EXT-AZ:availability_zone": i.availability_zone,
-            "OS-EXT-STS:task_state": i.task_state,
-            "OS-EXT-STS:vm_state": i.vm_state,
-            "OS-EXT-STS:power_state": i.power_state,
-            "os-extended-volumes:volumes_attached": volumes,
-            "config_drive": i.config_drive,
-        });
-        merge(&mut s, extra);
-        // Nova shows the ports' groups, by name, and no key when there are none.
-        let groups = net.map_or(&[][..], |n| &n.security_group_names);
-        if !groups.is_empty() {
-            let names: Vec<Value> = groups.iter().map(|g| json!({ "name": g })).collect();
-            s["security_groups"] = Value::Array(names);
-        }
-        if ctx.is_admin() {
-            merge(
-                &mut s,
-                json!({
-                    "OS-EXT-SRV-ATTR:host": i.host,
-                    "OS-EXT-SRV-ATTR:instance_name": format!("instance-{}", &i.id[..8.min(i.id.len())]),
-                    "OS-EXT-SRV-ATTR:hypervisor_hostname": i.host,
-                }),
-            );
-        }
-    }
-    s
-}
-
-fn merge(into: &mut Value, from: Value) {
-    if let (Value::Object(a), Value::Object(b)) = (into, from) {
-        a.extend(b);
-    }
-}
 
 /// The project a list request is about: the caller's, or for admins with
 /// `all_tenants` the one named by `tenant_id`/`project_id`, or all (None).
@@ -215,7 +39,13 @@ fn scope(c: &Caller, q: &QueryParams) -> Result<Option<String>> {
 
 /// Filters that need every candidate row (`select`); without them the
 /// database pages the list itself (`page_in_db`).
-const ROW_FILTERS: [&str; 7] = [
+const ROW_FILTERS: [&str; 13] = [
+    "tags",
+    "tags-any",
+    "not-tags",
+    "not-tags-any",
+    "changes-before",
+    "locked",
     "name",
     "status",
     "image",
@@ -313,10 +143,62 @@ async fn select(svc: &ComputeService, c: &Caller, q: &QueryParams) -> Result<Vec
             list.retain(|i| i.host.as_deref() == Some(h));
         }
     }
+    if let Some(before) = query_get(q, "changes-before") {
+        let t = parse_iso(before).ok_or_else(|| {
+            Error::bad_request(format!("Invalid changes-before value {before:?}"))
+        })?;
+        list.retain(|i| i.updated_at <= t);
+    }
+    if let Some(locked) = query_get(q, "locked") {
+        let want =
+            super::common::parse_bool(&Value::String(locked.to_owned())).ok_or_else(|| {
+                Error::bad_request(format!(
+                    "Unrecognized value '{locked}', acceptable values are: \
+                'false', 'true', 'yes', 'no', 'on', 'off', '1', '0'"
+                ))
+            })?;
+        list.retain(|i| i.locked == want);
+    }
+    list = filter_by_tags(svc, q, list).await?;
     if query_get(q, "sort_dir") == Some("asc") {
         list.reverse();
     }
     Ok(list)
+}
+
+/// The tag filters (2.26): `tags` (all of), `tags-any`, `not-tags` (not all
+/// of), `not-tags-any` (none of); each a comma-separated list.
+async fn filter_by_tags(
+    svc: &ComputeService,
+    q: &QueryParams,
+    list: Vec<Summary>,
+) -> Result<Vec<Summary>> {
+    let split = |k: &str| -> Option<Vec<String>> {
+        query_get(q, k).map(|v| v.split(',').map(str::to_owned).collect())
+    };
+    let (all, any, not_all, not_any) = (
+        split("tags"),
+        split("tags-any"),
+        split("not-tags"),
+        split("not-tags-any"),
+    );
+    if all.is_none() && any.is_none() && not_all.is_none() && not_any.is_none() {
+        return Ok(list);
+    }
+    let ids: Vec<String> = list.iter().map(|i| i.id.clone()).collect();
+    let tags = crate::store::tags::of_instances(svc.db(), &ids).await?;
+    let none = Vec::new();
+    Ok(list
+        .into_iter()
+        .filter(|i| {
+            let have = tags.get(&i.id).unwrap_or(&none);
+            let has = |t: &String| have.contains(t);
+            all.as_ref().is_none_or(|w| w.iter().all(has))
+                && any.as_ref().is_none_or(|w| w.iter().any(has))
+                && not_all.as_ref().is_none_or(|w| !w.iter().all(has))
+                && not_any.as_ref().is_none_or(|w| !w.iter().any(has))
+        })
+        .collect())
 }
 
 async fn listing(
@@ -324,7 +206,7 @@ async fn listing(
     c: &Caller,
     base: &BaseUrl,
     q: &QueryParams,
-    view: Option<View>,
+    view: Option<Shape>,
 ) -> Result<Response> {
     let (page, next) = if ROW_FILTERS.iter().all(|f| query_get(q, f).is_none()) {
         page_in_db(svc, c, q).await?
@@ -370,68 +252,118 @@ async fn listing(
 pub async fn list(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
+    super::server_query::check(&q, v, c.is_admin())?;
     listing(&svc, &c, &base, &q, None).await
 }
 
 pub async fn detail(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
-    listing(&svc, &c, &base, &q, Some(View::Detail)).await
+    super::server_query::check(&q, v, c.is_admin())?;
+    listing(&svc, &c, &base, &q, Some(Shape::detail(v))).await
 }
 
 pub async fn show(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     base: BaseUrl,
     Path(p): Path<Vec<String>>,
+    q: QueryParams,
 ) -> Result<Response> {
+    super::server_query::check_show(&q, v)?;
     let i = load_server(&svc, &c, last(&p)).await?;
     Ok(ok(
-        json!({"server": render(&svc, &c, &i, &base, View::Detail).await?}),
+        json!({"server": render(&svc, &c, &i, &base, Shape::show(v)).await?}),
     ))
 }
 
 pub async fn update(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     base: BaseUrl,
     Path(p): Path<Vec<String>>,
     body: Body,
 ) -> Result<Response> {
     require_member(&c)?;
     let mut i = load_server(&svc, &c, last(&p)).await?;
-    let o = super::common::wrapped(&body.object()?, "server")?;
-    for key in o.keys() {
-        if !["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"].contains(&key.as_str()) {
-            return Err(super::common::invalid(
-                key,
-                "Additional properties are not allowed",
-            ));
+    let top = body.object()?;
+    fields::only_known(&top, &["server"])?;
+    let o = super::common::wrapped(&top, "server")?;
+    let mut known = vec!["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"];
+    for (since, key) in [
+        ((2, 19), "description"),
+        ((2, 90), "hostname"),
+        ((2, 104), "pinned_availability_zone"),
+    ] {
+        if v.at_least(since.0, since.1) {
+            known.push(key);
         }
     }
+    fields::only_known(&o, &known)?;
     if let Some(n) = o.get("name") {
-        i.name = super::server_fields::server_name(n)?;
+        i.name = fields::server_name(n)?;
     }
-    if let Some(v) = o.get("accessIPv4") {
-        i.access_ipv4 = super::server_fields::access_ip(v, "accessIPv4", 4)?;
+    if let Some(x) = o.get("accessIPv4") {
+        i.access_ipv4 = fields::access_ip(x, "accessIPv4", 4)?;
     }
-    if let Some(v) = o.get("accessIPv6") {
-        i.access_ipv6 = super::server_fields::access_ip(v, "accessIPv6", 6)?;
+    if let Some(x) = o.get("accessIPv6") {
+        i.access_ipv6 = fields::access_ip(x, "accessIPv6", 6)?;
     }
-    if let Some(v) = o.get("OS-DCF:diskConfig") {
-        i.disk_config = super::server_fields::disk_config(v)?;
+    if let Some(x) = o.get("OS-DCF:diskConfig") {
+        i.disk_config = fields::disk_config(x)?;
+    }
+    if let Some(x) = o.get("description") {
+        i.description = fields::description(x)?;
+    }
+    if let Some(x) = o.get("hostname") {
+        i.hostname = fields::hostname(x, v)?;
+    }
+    if let Some(x) = o.get("pinned_availability_zone") {
+        i.pinned_az = repin(&i, x)?;
     }
     instances::update_fields(svc.db(), &i).await?;
     let i = load_server(&svc, &c, &i.id).await?;
     Ok(ok(
-        json!({"server": render(&svc, &c, &i, &base, View::Basic).await?}),
+        json!({"server": render(&svc, &c, &i, &base, Shape::update(v)).await?}),
     ))
+}
+
+/// `pinned_availability_zone` in an update (2.104): null unpins; a zone
+/// pins the server to the zone it is in (or keeps the pin it has).
+fn repin(i: &Instance, asked: &Value) -> Result<Option<String>> {
+    let zone = match asked {
+        Value::Null => return Ok(None),
+        Value::String(z) => fields::name(asked, "pinned_availability_zone").map(|_| z.clone())?,
+        _ => {
+            return Err(super::common::invalid(
+                "pinned_availability_zone",
+                &format!("{asked} is not of type 'string', 'null'"),
+            ))
+        }
+    };
+    match &i.pinned_az {
+        Some(current) if *current == zone => Ok(Some(zone)),
+        Some(_) => Err(Error::conflict(
+            "Cannot change pinned availability zone directly. Unpin first by setting \
+             pinned_availability_zone to null.",
+        )),
+        None if zone != i.availability_zone => Err(Error::conflict(format!(
+            "Server can only be pinned to its current availability zone '{}', but '{zone}' \
+             was requested.",
+            i.availability_zone
+        ))),
+        None => Ok(Some(zone)),
+    }
 }
 
 pub async fn delete(

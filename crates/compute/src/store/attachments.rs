@@ -14,6 +14,8 @@ pub struct Attachment {
     pub attachment_id: String,
     pub delete_on_termination: bool,
     pub boot_index: Option<i64>,
+    /// The device tag given at attach (2.49).
+    pub tag: Option<String>,
 }
 
 fn from_row(r: &AnyRow) -> Attachment {
@@ -25,13 +27,14 @@ fn from_row(r: &AnyRow) -> Attachment {
         attachment_id: text(r, "attachment_id"),
         delete_on_termination: int(r, "delete_on_termination") != 0,
         boot_index: opt_int(r, "boot_index"),
+        tag: super::opt_text(r, "tag"),
     }
 }
 
 pub async fn create(db: &Db, a: &Attachment) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO compute_volume_attachment (id, instance_id, volume_id, device, attachment_id, \
-         delete_on_termination, boot_index, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         delete_on_termination, boot_index, created_at, tag) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&a.id)
     .bind(&a.instance_id)
@@ -41,6 +44,7 @@ pub async fn create(db: &Db, a: &Attachment) -> sqlx::Result<()> {
     .bind(i64::from(a.delete_on_termination))
     .bind(a.boot_index)
     .bind(now_micros())
+    .bind(&a.tag)
     .execute(db.write())
     .await
     .map(|_| ())
@@ -60,14 +64,14 @@ pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Attachm
 pub async fn volumes_of_instances(
     db: &Db,
     instance_ids: &[String],
-) -> sqlx::Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+) -> sqlx::Result<HashMap<String, Vec<(String, bool)>>> {
+    let mut out: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     if instance_ids.is_empty() {
         return Ok(out);
     }
     let marks: Vec<String> = (1..=instance_ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
-        "SELECT instance_id, volume_id FROM compute_volume_attachment \
+        "SELECT instance_id, volume_id, delete_on_termination FROM compute_volume_attachment \
          WHERE instance_id IN ({}) ORDER BY created_at, device",
         marks.join(", ")
     );
@@ -76,9 +80,10 @@ pub async fn volumes_of_instances(
         query = query.bind(id);
     }
     for row in query.fetch_all(db.read()).await? {
-        out.entry(text(&row, "instance_id"))
-            .or_default()
-            .push(text(&row, "volume_id"));
+        out.entry(text(&row, "instance_id")).or_default().push((
+            text(&row, "volume_id"),
+            int(&row, "delete_on_termination") != 0,
+        ));
     }
     Ok(out)
 }
@@ -86,6 +91,16 @@ pub async fn volumes_of_instances(
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM compute_volume_attachment WHERE id=$1")
         .bind(id)
+        .execute(db.write())
+        .await
+        .map(|_| ())
+}
+
+/// Change whether the volume goes with the server (2.85).
+pub async fn set_delete_on_termination(db: &Db, id: &str, on: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE compute_volume_attachment SET delete_on_termination=$2 WHERE id=$1")
+        .bind(id)
+        .bind(i64::from(on))
         .execute(db.write())
         .await
         .map(|_| ())

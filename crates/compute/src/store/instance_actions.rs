@@ -16,7 +16,12 @@ pub struct InstanceAction {
     pub project_id: String,
     pub message: Option<String>,
     pub start_time: i64,
-    /// The last change: the start, then each event (2.58).
+}
+
+/// An action with its last change (2.58): the start, then each event.
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    pub action: InstanceAction,
     pub updated_at: i64,
 }
 
@@ -41,6 +46,12 @@ fn from_row(r: &AnyRow) -> InstanceAction {
         project_id: text(r, "project_id"),
         message: opt_text(r, "message"),
         start_time: int(r, "start_time"),
+    }
+}
+
+fn timed_from_row(r: &AnyRow) -> TimedAction {
+    TimedAction {
+        action: from_row(r),
         updated_at: opt_int(r, "updated_at").unwrap_or_else(|| int(r, "start_time")),
     }
 }
@@ -120,7 +131,18 @@ pub async fn add_event(
     event: &str,
     start_time: i64,
     failure: Option<&str>,
-    host: &str,
+) -> sqlx::Result<()> {
+    add_event_on(db, action_id, event, start_time, failure, None).await
+}
+
+/// [`add_event`] naming the host the event ran on (shown from 2.62).
+pub async fn add_event_on(
+    db: &Db,
+    action_id: &str,
+    event: &str,
+    start_time: i64,
+    failure: Option<&str>,
+    host: Option<&str>,
 ) -> sqlx::Result<()> {
     let result = if failure.is_some() {
         "Error"
@@ -163,4 +185,33 @@ pub async fn instance_project(db: &Db, instance_id: &str) -> sqlx::Result<Option
         .fetch_optional(db.read())
         .await?;
     Ok(row.as_ref().map(|r| text(r, "project_id")))
+}
+
+/// [`list`] with each action's last change.
+pub async fn list_timed(db: &Db, instance_id: &str) -> sqlx::Result<Vec<TimedAction>> {
+    let rows = sqlx::query(
+        "SELECT * FROM compute_instance_action WHERE instance_id=$1 \
+         ORDER BY start_time DESC, id DESC",
+    )
+    .bind(instance_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(timed_from_row).collect())
+}
+
+/// [`by_request`] with the action's last change.
+pub async fn by_request_timed(
+    db: &Db,
+    instance_id: &str,
+    request_id: &str,
+) -> sqlx::Result<Option<TimedAction>> {
+    let row = sqlx::query(
+        "SELECT * FROM compute_instance_action WHERE instance_id=$1 AND request_id=$2 \
+         ORDER BY start_time DESC LIMIT 1",
+    )
+    .bind(instance_id)
+    .bind(request_id)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.as_ref().map(timed_from_row))
 }

@@ -46,6 +46,24 @@ pub struct Instance {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
+    /// Free text (2.19); None when never set.
+    pub description: Option<String>,
+    /// The guest's host name (from the name at create, or set at 2.90+).
+    pub hostname: String,
+    /// The reservation of the create request that made it, and its index
+    /// among the servers of that request.
+    pub reservation_id: String,
+    pub launch_index: i64,
+    /// Why it was locked (2.73).
+    pub locked_reason: Option<String>,
+    /// Trusted image certificate ids (2.63).
+    pub trusted_certs: Option<Vec<String>>,
+    /// The availability zone the server is pinned to (asked at create).
+    pub pinned_az: Option<String>,
+    /// The scheduler hints of the create request.
+    pub scheduler_hints: Value,
+    /// The image's properties when it was booted or rebuilt (2.98).
+    pub image_properties: Value,
 }
 
 fn from_row(r: &AnyRow) -> Instance {
@@ -83,7 +101,31 @@ fn from_row(r: &AnyRow) -> Instance {
         created_at: int(r, "created_at"),
         updated_at: int(r, "updated_at"),
         deleted_at: opt_int(r, "deleted_at"),
+        description: opt_text(r, "description"),
+        hostname: text(r, "hostname"),
+        reservation_id: text(r, "reservation_id"),
+        launch_index: int(r, "launch_index"),
+        locked_reason: opt_text(r, "locked_reason"),
+        trusted_certs: opt_text(r, "trusted_certs").and_then(|s| serde_json::from_str(&s).ok()),
+        pinned_az: opt_text(r, "pinned_az"),
+        scheduler_hints: object(json(r, "scheduler_hints")),
+        image_properties: object(json(r, "image_properties")),
     }
+}
+
+/// `{}` for anything that is not an object (rows older than the column).
+fn object(v: Value) -> Value {
+    if v.is_object() {
+        v
+    } else {
+        Value::Object(serde_json::Map::new())
+    }
+}
+
+fn certs_text(i: &Instance) -> Option<String> {
+    i.trusted_certs
+        .as_ref()
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".into()))
 }
 
 /// Insert instances together with their build tasks (and their membership
@@ -91,6 +133,7 @@ fn from_row(r: &AnyRow) -> Instance {
 pub async fn create_with_tasks(
     db: &Db,
     list: &[Instance],
+    tags: &[String],
     group: Option<&str>,
 ) -> sqlx::Result<()> {
     let mut tx = db.write().begin().await?;
@@ -99,8 +142,10 @@ pub async fn create_with_tasks(
             "INSERT INTO compute_instance (id, name, project_id, user_id, image_id, flavor_id, flavor, \
              vm_state, task_state, power_state, key_name, key_data, availability_zone, metadata, \
              user_data, security_groups, requested_networks, block_devices, access_ipv4, access_ipv6, \
-             disk_config, config_drive, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23)",
+             disk_config, config_drive, created_at, updated_at, description, hostname, reservation_id, \
+             launch_index, trusted_certs, pinned_az, scheduler_hints, image_properties) VALUES ($1, $2, \
+             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+             $23, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
         )
         .bind(&i.id)
         .bind(&i.name)
@@ -125,8 +170,17 @@ pub async fn create_with_tasks(
         .bind(&i.disk_config)
         .bind(&i.config_drive)
         .bind(i.created_at)
+        .bind(&i.description)
+        .bind(&i.hostname)
+        .bind(&i.reservation_id)
+        .bind(i.launch_index)
+        .bind(certs_text(i))
+        .bind(&i.pinned_az)
+        .bind(i.scheduler_hints.to_string())
+        .bind(i.image_properties.to_string())
         .execute(&mut *tx)
         .await?;
+        super::tags::insert_all(&mut tx, &i.id, tags).await?;
         super::tasks::insert(&mut tx, &i.id, "build", &Value::Null).await?;
         if let Some(g) = group {
             super::server_groups::add_member(&mut tx, g, &i.id).await?;
@@ -178,10 +232,11 @@ pub struct Summary {
     pub task_state: Option<String>,
     pub host: Option<String>,
     pub updated_at: i64,
+    pub locked: bool,
 }
 
-const SUMMARY_COLUMNS: &str =
-    "id, name, project_id, user_id, image_id, flavor_id, vm_state, task_state, host, updated_at";
+const SUMMARY_COLUMNS: &str = "id, name, project_id, user_id, image_id, flavor_id, vm_state, \
+     task_state, host, updated_at, locked";
 
 fn summary_from_row(r: &AnyRow) -> Summary {
     Summary {
@@ -195,6 +250,7 @@ fn summary_from_row(r: &AnyRow) -> Summary {
         task_state: opt_text(r, "task_state"),
         host: opt_text(r, "host"),
         updated_at: int(r, "updated_at"),
+        locked: int(r, "locked") != 0,
     }
 }
 
@@ -423,7 +479,8 @@ pub async fn update_fields(db: &Db, i: &Instance) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE compute_instance SET name=$2, metadata=$3, access_ipv4=$4, access_ipv6=$5, locked=$6, \
          locked_by=$7, disk_config=$8, image_id=$9, flavor_id=$10, flavor=$11, old_flavor=$12, \
-         updated_at=$13 WHERE id=$1",
+         updated_at=$13, description=$14, hostname=$15, locked_reason=$16, trusted_certs=$17, \
+         pinned_az=$18, image_properties=$19, key_name=$20, key_data=$21, user_data=$22 WHERE id=$1",
     )
     .bind(&i.id)
     .bind(&i.name)
@@ -438,6 +495,15 @@ pub async fn update_fields(db: &Db, i: &Instance) -> sqlx::Result<()> {
     .bind(i.flavor.to_string())
     .bind(i.old_flavor.as_ref().map(Value::to_string))
     .bind(now_micros())
+    .bind(&i.description)
+    .bind(&i.hostname)
+    .bind(&i.locked_reason)
+    .bind(certs_text(i))
+    .bind(&i.pinned_az)
+    .bind(i.image_properties.to_string())
+    .bind(&i.key_name)
+    .bind(&i.key_data)
+    .bind(&i.user_data)
     .execute(db.write())
     .await
     .map(|_| ())

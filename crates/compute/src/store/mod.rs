@@ -8,6 +8,7 @@ pub mod keypairs;
 pub mod quotas;
 pub mod server_groups;
 pub mod services;
+pub mod tags;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;

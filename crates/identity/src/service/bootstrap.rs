@@ -25,12 +25,16 @@ pub struct Bootstrap {
 }
 
 /// The services of the catalog: (type, name, path under the public URL).
+/// Block storage is listed twice, as DevStack does: `block-storage` (the
+/// official type) and `volumev3` (the legacy alias gophercloud and Libcloud
+/// look up), at the same URL.
 pub const SERVICES: &[(&str, &str, &str)] = &[
     ("identity", "keystone", "/identity"),
     ("compute", "nova", "/compute/v2.1"),
     ("network", "neutron", "/networking"),
     ("image", "glance", "/image"),
     ("block-storage", "cinder", "/volume/v3/$(project_id)s"),
+    ("volumev3", "cinderv3", "/volume/v3/$(project_id)s"),
 ];
 
 impl Identity {

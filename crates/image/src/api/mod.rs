@@ -22,7 +22,7 @@ use crate::ImageService;
 pub fn router(svc: ImageService) -> Router {
     Router::new()
         .route("/", get(versions::versions))
-        .route("/versions", get(versions::versions))
+        .route("/versions", get(versions::explicit))
         .route("/v2", get(versions::versions))
         .route("/v2/images", get(list::list).post(images::create))
         .route(

@@ -1,10 +1,11 @@
-//! Version discovery: `GET /`, `/versions` and `/v2` all answer 300 with
-//! every supported v2.x, as Glance does.
+//! Version discovery, as Glance answers it: `GET /` and `/v2` negotiate
+//! (300 Multiple Choices), `GET /versions` asks for the list explicitly
+//! (200 OK); the body is the same, every supported v2.x.
 
 use axum::response::{IntoResponse, Response};
 use ferro_api::BaseUrl;
 use http::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The newest version first; `CURRENT` then `SUPPORTED`, as upstream lists them.
 const VERSIONS: &[&str] = &[
@@ -12,7 +13,18 @@ const VERSIONS: &[&str] = &[
     "2.4", "2.3", "2.2", "2.1", "2.0",
 ];
 
+/// `GET /` and `GET /v2`: 300 with the version list.
 pub async fn versions(base: BaseUrl) -> Response {
+    (StatusCode::MULTIPLE_CHOICES, axum::Json(body(&base))).into_response()
+}
+
+/// `GET /versions`: 200 with the same list (glanceclient's discovery, when
+/// no API version is given, expects 200 here).
+pub async fn explicit(base: BaseUrl) -> Response {
+    (StatusCode::OK, axum::Json(body(&base))).into_response()
+}
+
+fn body(base: &BaseUrl) -> Value {
     let href = base.join("/v2/");
     let list: Vec<_> = VERSIONS
         .iter()
@@ -25,8 +37,5 @@ pub async fn versions(base: BaseUrl) -> Response {
             })
         })
         .collect();
-    let body = json!({ "versions": list });
-    let mut resp = axum::Json(body).into_response();
-    *resp.status_mut() = StatusCode::MULTIPLE_CHOICES;
-    resp
+    json!({ "versions": list })
 }

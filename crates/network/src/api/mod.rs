@@ -1,6 +1,7 @@
 //! The Neutron v2.0 HTTP API. Resource collections share generic handlers
 //! (`resources.rs`); the rest has one module each.
 
+mod auto_allocate;
 mod discovery;
 mod extensions;
 mod quotas;
@@ -74,6 +75,10 @@ pub fn router(svc: NetworkService) -> Router {
         .route(
             "/v2.0/quotas/{project_id}/details.json",
             get(quotas::details),
+        )
+        .route(
+            "/v2.0/auto-allocated-topology/{project_id}",
+            get(auto_allocate::show).delete(auto_allocate::delete),
         )
         .route(
             "/v2.0/routers/{id}/add_router_interface",

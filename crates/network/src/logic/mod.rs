@@ -1,6 +1,7 @@
 //! The Neutron rules, on a [`State`]: shared by the HTTP API and by the
 //! in-process [`ferro_api::services::NetworkApi`].
 
+pub mod auto_allocate;
 pub mod floatingips;
 pub mod networks;
 pub mod ports;
@@ -115,6 +116,11 @@ pub fn render(st: &State, kind: Kind, obj: &Obj, ctx: &Ctx) -> Obj {
             let mut subnets = st.ids_by(Kind::Subnet, "network_id", id);
             subnets.sort();
             out.insert("subnets".into(), json!(subnets));
+            if bool_of(obj, "router:external") {
+                out.entry("is_default").or_insert(json!(false));
+            } else {
+                out.remove("is_default");
+            }
         }
         Kind::SecurityGroup => {
             let rules: Vec<Value> = st

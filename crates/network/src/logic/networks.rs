@@ -20,6 +20,7 @@ const CREATE_KEYS: &[&str] = &[
     "provider:physical_network",
     "provider:segmentation_id",
     "availability_zone_hints",
+    "is_default",
     "tags",
 ];
 
@@ -31,6 +32,7 @@ const UPDATE_KEYS: &[&str] = &[
     "router:external",
     "mtu",
     "port_security_enabled",
+    "is_default",
 ];
 
 const NETWORK_TYPES: &[&str] = &["flat", "vlan", "vxlan", "geneve", "gre", "local"];
@@ -52,6 +54,10 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         if body.contains_key(admin_attr) && !ctx.admin {
             return Err(Error::policy(&format!("create_network:{admin_attr}")));
         }
+    }
+    // Upstream checks the policy only when the value differs from the default.
+    if v::opt_bool(body, "is_default")? == Some(true) && !ctx.admin {
+        return Err(Error::policy("create_network:is_default"));
     }
     quotas::check(st, &project, Kind::Network)?;
     let mut n = new_obj(&project);
@@ -76,6 +82,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         n.insert("port_security_enabled".into(), json!(p));
     }
     provider(st, &mut n, body)?;
+    apply_default(st, &mut n, body)?;
     let out = n.clone();
     st.put(Kind::Network, n);
     secgroups::ensure_default(st, &project)?;
@@ -106,6 +113,35 @@ fn apply_flags(n: &mut Obj, body: &Obj) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// `is_default` (auto-allocated-topology): an attribute of external networks
+/// only (dropped when the network becomes internal, ignored on internal
+/// ones); at most one default external network at a time (409).
+fn apply_default(st: &State, n: &mut Obj, body: &Obj) -> Result<()> {
+    let want = v::opt_bool(body, "is_default")?;
+    if !bool_of(n, "router:external") {
+        n.remove("is_default");
+        return Ok(());
+    }
+    if want == Some(true) {
+        let id = str_of(n, "id");
+        let other = st.iter(Kind::Network).find(|o| {
+            str_of(o, "id") != id && bool_of(o, "router:external") && bool_of(o, "is_default")
+        });
+        if let Some(other) = other {
+            return Err(Error::conflict(
+                "DefaultExternalNetworkExists",
+                format!(
+                    "A default external network already exists: {}.",
+                    str_of(other, "id")
+                ),
+            ));
+        }
+    }
+    let current = bool_of(n, "is_default");
+    n.insert("is_default".into(), json!(want.unwrap_or(current)));
     Ok(())
 }
 
@@ -226,7 +262,7 @@ pub fn update(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Obj> {
         ],
     )?;
     v::known_keys(body, UPDATE_KEYS)?;
-    for admin_attr in ["shared", "router:external"] {
+    for admin_attr in ["shared", "router:external", "is_default"] {
         if body.contains_key(admin_attr) && !ctx.admin {
             return Err(Error::policy(&format!("update_network:{admin_attr}")));
         }
@@ -234,6 +270,7 @@ pub fn update(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Obj> {
     super::apply_name_desc(&mut n, body)?;
     let was_shared = bool_of(&n, "shared");
     apply_flags(&mut n, body)?;
+    apply_default(st, &mut n, body)?;
     if was_shared && !bool_of(&n, "shared") {
         let foreign = st.by(Kind::Port, "network_id", id).iter().any(|p| {
             str_of(p, "project_id") != str_of(&n, "project_id")

@@ -5,10 +5,12 @@ use base64::Engine;
 use rand::Rng;
 use serde_json::{Map, Value};
 
-use super::super::common::{invalid, ref_id};
-use super::super::server_fields::{access_ip, check_metadata, disk_config, server_name};
+use super::super::common::{invalid, parse_bool, ref_id};
+use super::super::server_fields::{self as fields, access_ip, disk_config, server_name};
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 
+/// The keys of `server` every version takes.
 const KNOWN: &[&str] = &[
     "name",
     "imageRef",
@@ -29,8 +31,28 @@ const KNOWN: &[&str] = &[
     "adminPass",
     "OS-DCF:diskConfig",
     "return_reservation_id",
-    "personality",
 ];
+
+/// The keys of `server` at version `v` (Nova's create schemas).
+fn known_keys(v: ApiVersion) -> Vec<&'static str> {
+    let mut keys = KNOWN.to_vec();
+    if !v.at_least(2, 57) {
+        keys.push("personality");
+    }
+    for (since, key) in [
+        ((2, 19), "description"),
+        ((2, 52), "tags"),
+        ((2, 63), "trusted_image_certificates"),
+        ((2, 74), "host"),
+        ((2, 74), "hypervisor_hostname"),
+        ((2, 90), "hostname"),
+    ] {
+        if v.at_least(since.0, since.1) {
+            keys.push(key);
+        }
+    }
+    keys
+}
 
 /// A create request, its fields checked.
 pub struct CreateBody {
@@ -48,31 +70,46 @@ pub struct CreateBody {
     pub disk_config: String,
     pub config_drive: String,
     pub admin_pass: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub trusted_certs: Option<Vec<String>>,
+    /// The host name asked for (2.90), else None (derived from the name).
+    pub hostname: Option<String>,
+    /// The zone asked for, if any (the server is pinned to it).
+    pub availability_zone: Option<String>,
+    /// `return_reservation_id`: answer with the reservation, not a server.
+    pub return_reservation_id: bool,
 }
 
-pub fn parse(o: &Map<String, Value>, is_admin: bool) -> Result<CreateBody> {
-    for key in o.keys() {
-        if !KNOWN.contains(&key.as_str()) {
-            return Err(invalid(key, "Additional properties are not allowed"));
-        }
-    }
-    let name = server_name(o.get("name").unwrap_or(&Value::Null))?;
+pub fn parse(o: &Map<String, Value>, is_admin: bool, v: ApiVersion) -> Result<CreateBody> {
+    fields::only_known(o, &known_keys(v))?;
+    let name = server_name(
+        o.get("name")
+            .ok_or_else(|| invalid("name", "'name' is a required property"))?,
+    )?;
     let flavor_ref = o
         .get("flavorRef")
         .and_then(|v| {
             v.as_str()
+                .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .or_else(|| v.as_i64().map(|n| n.to_string()))
         })
         .ok_or_else(|| invalid("flavorRef", "'flavorRef' is a required property"))?;
-    let key_name = match o.get("key_name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(k)) => Some(k.clone()),
-        Some(v) => return Err(invalid("key_name", &format!("{v} is not of type 'string'"))),
+    let key_name = o
+        .get("key_name")
+        .map(|k| fields::name(k, "key_name"))
+        .transpose()?;
+    let metadata = match o.get("metadata") {
+        None => Map::new(),
+        Some(m) => fields::metadata(m, "metadata")?,
     };
-    let metadata = metadata(o)?;
-    let user_data = user_data(o)?;
-    availability_zone(o, is_admin)?;
+    let user_data = o
+        .get("user_data")
+        .map(user_data_value)
+        .transpose()?
+        .flatten();
+    let availability_zone = availability_zone(o, is_admin)?;
     let min_count = count(o, "min_count")?.unwrap_or(1);
     let max_count = count(o, "max_count")?.unwrap_or(min_count);
     if min_count > max_count {
@@ -88,6 +125,14 @@ pub fn parse(o: &Map<String, Value>, is_admin: bool) -> Result<CreateBody> {
         Some(v) => disk_config(v)?,
         None => "MANUAL".to_owned(),
     };
+    let flag = |key: &str| -> Result<bool> {
+        match o.get(key) {
+            None => Ok(false),
+            Some(x) => {
+                parse_bool(x).ok_or_else(|| invalid(key, &format!("{x} is not a valid boolean")))
+            }
+        }
+    };
     Ok(CreateBody {
         name,
         flavor_id: ref_id(&flavor_ref),
@@ -99,14 +144,64 @@ pub fn parse(o: &Map<String, Value>, is_admin: bool) -> Result<CreateBody> {
         access_ipv4,
         access_ipv6,
         disk_config,
-        config_drive: config_drive(o)?,
+        config_drive: if flag("config_drive")? {
+            "True".into()
+        } else {
+            String::new()
+        },
         admin_pass: admin_pass(o)?,
+        description: o
+            .get("description")
+            .map(fields::description)
+            .transpose()?
+            .flatten(),
+        tags: o
+            .get("tags")
+            .map(|t| fields::tags(t, "tags"))
+            .transpose()?
+            .unwrap_or_default(),
+        trusted_certs: o
+            .get("trusted_image_certificates")
+            .map(fields::trusted_certs)
+            .transpose()?
+            .flatten(),
+        hostname: o
+            .get("hostname")
+            .map(|h| fields::hostname(h, v))
+            .transpose()?,
+        availability_zone,
+        return_reservation_id: flag("return_reservation_id")?,
     })
+}
+
+/// `user_data`: base64 of at most 65535 characters (None for a JSON null,
+/// which only rebuild accepts from 2.57).
+pub fn user_data_value(v: &Value) -> Result<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => {
+            let ok = s.len() <= 65535
+                && base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .is_ok();
+            if !ok {
+                return Err(invalid(
+                    "user_data",
+                    "must be base64 encoded, at most 65535 bytes",
+                ));
+            }
+            Ok(Some(s.clone()))
+        }
+        _ => Err(invalid(
+            "user_data",
+            &format!("{v} is not of type 'string'"),
+        )),
+    }
 }
 
 fn count(o: &Map<String, Value>, key: &str) -> Result<Option<i64>> {
     match o.get(key) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(v) => {
             let n = v
                 .as_i64()
@@ -120,70 +215,40 @@ fn count(o: &Map<String, Value>, key: &str) -> Result<Option<i64>> {
     }
 }
 
-fn metadata(o: &Map<String, Value>) -> Result<Map<String, Value>> {
-    let m = match o.get("metadata") {
-        None | Some(Value::Null) => return Ok(Map::new()),
-        Some(Value::Object(m)) => m.clone(),
-        Some(v) => return Err(invalid("metadata", &format!("{v} is not of type 'object'"))),
-    };
-    check_metadata(&m)?;
-    Ok(m)
-}
-
-fn user_data(o: &Map<String, Value>) -> Result<Option<String>> {
-    match o.get("user_data") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => {
-            let ok = s.len() <= 65535
-                && base64::engine::general_purpose::STANDARD
-                    .decode(s.trim())
-                    .is_ok();
-            if !ok {
-                return Err(invalid(
-                    "user_data",
-                    "must be base64 encoded, at most 65535 bytes",
-                ));
-            }
-            Ok(Some(s.clone()))
-        }
+/// Only zone `nova` exists (admins may also name a host: `nova:host`).
+fn availability_zone(o: &Map<String, Value>, is_admin: bool) -> Result<Option<String>> {
+    match o.get("availability_zone") {
+        None => Ok(None),
+        Some(Value::String(z)) if z == "nova" => Ok(Some(z.clone())),
+        Some(Value::String(z)) if is_admin && z.starts_with("nova:") => Ok(Some("nova".into())),
+        Some(Value::String(z)) => Err(Error::bad_request(format!(
+            "The requested availability zone is not available: {z}"
+        ))),
         Some(v) => Err(invalid(
-            "user_data",
+            "availability_zone",
             &format!("{v} is not of type 'string'"),
         )),
     }
 }
 
-/// Only zone `nova` exists (admins may also name a host: `nova:host`).
-fn availability_zone(o: &Map<String, Value>, is_admin: bool) -> Result<()> {
-    match o.get("availability_zone") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::String(z)) if z == "nova" || (is_admin && z.starts_with("nova:")) => Ok(()),
-        Some(v) => Err(Error::bad_request(format!(
-            "The requested availability zone is not available: {v}"
-        ))),
-    }
-}
-
-fn config_drive(o: &Map<String, Value>) -> Result<String> {
-    match o.get("config_drive") {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => Ok(String::new()),
-        Some(Value::Bool(true)) => Ok("True".into()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(invalid("config_drive", &format!("{v} is not valid"))),
-    }
-}
-
 fn security_groups(o: &Map<String, Value>) -> Result<Vec<String>> {
     match o.get("security_groups") {
-        None | Some(Value::Null) => Ok(vec!["default".into()]),
+        None => Ok(vec!["default".into()]),
         Some(Value::Array(l)) => l
             .iter()
             .map(|g| {
-                g["name"]
-                    .as_str()
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned)
-                    .ok_or_else(|| invalid("security_groups", "each entry needs a 'name'"))
+                let Value::Object(m) = g else {
+                    return Err(invalid(
+                        "security_groups",
+                        &format!("{g} is not of type 'object'"),
+                    ));
+                };
+                fields::only_known(m, &["name"])?;
+                fields::name(
+                    m.get("name")
+                        .ok_or_else(|| invalid("security_groups", "each entry needs a 'name'"))?,
+                    "security_groups.name",
+                )
             })
             .collect(),
         Some(v) => Err(invalid(
@@ -195,7 +260,7 @@ fn security_groups(o: &Map<String, Value>) -> Result<Vec<String>> {
 
 fn admin_pass(o: &Map<String, Value>) -> Result<String> {
     match o.get("adminPass") {
-        None | Some(Value::Null) => {
+        None => {
             const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
             let mut rng = rand::thread_rng();
             Ok((0..12)

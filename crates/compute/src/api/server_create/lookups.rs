@@ -1,11 +1,13 @@
 //! The lookups a create needs: flavor, image, key pair, block devices,
 //! networks and security groups, each failing as Nova does (mostly 400).
 
+use ferro_api::services::ImageInfo;
 use ferro_api::AuthContext;
 use serde_json::{json, Map, Value};
 
 use super::super::common::{invalid, ref_id};
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::flavors::{self, Flavor};
 use crate::store::keypairs;
 use crate::ComputeService;
@@ -35,17 +37,17 @@ pub async fn key_data(svc: &ComputeService, ctx: &AuthContext, name: &str) -> Re
         .public_key)
 }
 
-/// The image id to boot from (`""` for a server booted from a volume).
+/// The image to boot from (None for a server booted from a volume).
 pub async fn image(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
     flavor: &Flavor,
     boot_volume: bool,
-) -> Result<String> {
+) -> Result<Option<ImageInfo>> {
     match o.get("imageRef") {
-        Some(Value::String(s)) if !s.is_empty() => image_for(svc, ctx, s, flavor).await,
-        None | Some(Value::String(_)) if boot_volume => Ok(String::new()),
+        Some(Value::String(s)) if !s.is_empty() => image_for(svc, ctx, s, flavor).await.map(Some),
+        None | Some(Value::String(_)) if boot_volume => Ok(None),
         None => Err(invalid("imageRef", "'imageRef' is a required property")),
         Some(v) => Err(invalid(
             "imageRef",
@@ -58,44 +60,65 @@ fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
 
-/// The `networks` request: a list of `{uuid|port|fixed_ip}`; absent means
-/// "the only network the project may use", as at 2.1.
+/// The `networks` request at version `v`: a list of `{uuid|port|fixed_ip}`
+/// (a `tag` at 2.32-2.36 and from 2.42), or from 2.37 `"auto"` / `"none"`
+/// (then required). Absent or `[]` before 2.37 means "the only network the
+/// project may use", as in Nova.
 pub async fn networks(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
+    v: ApiVersion,
 ) -> Result<Value> {
     let list = match o.get("networks") {
-        None | Some(Value::Null) => {
-            let nets = svc
-                .peers()
-                .network
-                .bootable_networks(ctx)
-                .await
-                .map_err(Error::from)?;
-            return match nets.len() {
-                0 => Ok(json!([])),
-                1 => Ok(json!([{"uuid": nets[0]}])),
-                _ => Err(Error::conflict(
-                    "Multiple possible networks found, use a Network ID to be more specific.",
-                )),
+        None if v.at_least(2, 37) => {
+            return Err(invalid("networks", "'networks' is a required property"))
+        }
+        None => return only_network(svc, ctx).await,
+        Some(Value::String(s)) if v.at_least(2, 37) && s == "none" => return Ok(json!([])),
+        Some(Value::String(s)) if v.at_least(2, 37) && s == "auto" => {
+            return match only_network(svc, ctx).await {
+                Ok(found) if found.as_array().is_some_and(|l| !l.is_empty()) => Ok(found),
+                Ok(_) => {
+                    let net = svc
+                        .peers()
+                        .network
+                        .auto_allocated_network(ctx)
+                        .await
+                        .map_err(|e| {
+                            Error::bad_request(format!(
+                                "Unable to automatically allocate a network for project: {e}"
+                            ))
+                        })?;
+                    Ok(json!([{ "uuid": net }]))
+                }
+                Err(e) => Err(e),
             };
         }
+        // Nova treats an empty list as "none named" at every version.
+        Some(Value::Array(l)) if l.is_empty() => return only_network(svc, ctx).await,
         Some(Value::Array(l)) => l.clone(),
-        Some(v) => return Err(invalid("networks", &format!("{v} is not of type 'array'"))),
+        Some(x) => {
+            return Err(invalid(
+                "networks",
+                &format!("{x} is not valid under any of the given schemas"),
+            ))
+        }
     };
+    let tag_allowed = (v.at_least(2, 32) && !v.at_least(2, 37)) || v.at_least(2, 42);
     let mut out = Vec::new();
     for n in list {
         let Value::Object(m) = &n else {
             return Err(invalid("networks", "each entry must be an object"));
         };
-        for key in m.keys() {
-            if !["uuid", "port", "fixed_ip", "tag"].contains(&key.as_str()) {
-                return Err(invalid(
-                    "networks",
-                    &format!("Additional properties are not allowed ('{key}')"),
-                ));
-            }
+        let known: &[&str] = if tag_allowed {
+            &["uuid", "port", "fixed_ip", "tag"]
+        } else {
+            &["uuid", "port", "fixed_ip"]
+        };
+        super::super::server_fields::only_known(m, known)?;
+        if let Some(t) = m.get("tag") {
+            super::super::server_fields::tag(t, "networks.tag")?;
         }
         let uuid = m.get("uuid").and_then(Value::as_str);
         let port = m.get("port").and_then(Value::as_str);
@@ -119,9 +142,62 @@ pub async fn networks(
                 )));
             }
         }
+        let req = ferro_api::services::PortRequest {
+            port_id: port.map(str::to_owned),
+            network_id: uuid.map(str::to_owned),
+            fixed_ip: m.get("fixed_ip").and_then(Value::as_str).map(str::to_owned),
+            security_groups: Vec::new(),
+        };
+        check_nic(svc, ctx, &req).await?;
         out.push(n.clone());
     }
     Ok(Value::Array(out))
+}
+
+/// Nova checks every NIC it is asked for before it answers: an unknown
+/// network, port or address is a 400, a port or address in use a 409.
+async fn check_nic(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    req: &ferro_api::services::PortRequest,
+) -> Result<()> {
+    use ferro_api::CommonError;
+    match svc.peers().network.check_port_request(ctx, req).await {
+        Ok(()) => Ok(()),
+        Err(CommonError::NotFound(_)) if req.port_id.is_some() => Err(Error::bad_request(format!(
+            "Port id {} could not be found.",
+            req.port_id.as_deref().unwrap_or_default()
+        ))),
+        Err(CommonError::NotFound(m)) if req.fixed_ip.is_some() && m.contains("Fixed IP") => {
+            Err(Error::bad_request(m))
+        }
+        Err(CommonError::NotFound(_)) => Err(Error::bad_request(format!(
+            "Network {} could not be found.",
+            req.network_id.as_deref().unwrap_or_default()
+        ))),
+        Err(CommonError::Conflict(m)) if req.fixed_ip.is_some() && req.port_id.is_none() => {
+            Err(Error::bad_request(m))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// No network named: the one network the project may boot on (none: no
+/// NIC; several: 409, as Nova).
+async fn only_network(svc: &ComputeService, ctx: &AuthContext) -> Result<Value> {
+    let nets = svc
+        .peers()
+        .network
+        .bootable_networks(ctx)
+        .await
+        .map_err(Error::from)?;
+    match nets.len() {
+        0 => Ok(json!([])),
+        1 => Ok(json!([{"uuid": nets[0]}])),
+        _ => Err(Error::conflict(
+            "Multiple possible networks found, use a Network ID to be more specific.",
+        )),
+    }
 }
 
 /// The block device mappings, checked; returns them and whether the server
@@ -130,6 +206,7 @@ pub async fn block_devices(
     svc: &ComputeService,
     ctx: &AuthContext,
     o: &Map<String, Value>,
+    v: ApiVersion,
 ) -> Result<(Value, bool)> {
     let list = match o.get("block_device_mapping_v2") {
         None | Some(Value::Null) => return Ok((json!([]), false)),
@@ -143,6 +220,16 @@ pub async fn block_devices(
     };
     let mut boot_volume = false;
     for b in &list {
+        let Value::Object(entry) = b else {
+            return Err(invalid(
+                "block_device_mapping_v2",
+                &format!("{b} is not of type 'object'"),
+            ));
+        };
+        super::super::server_fields::only_known(entry, &bdm_keys(v))?;
+        if let Some(t) = entry.get("tag") {
+            super::super::server_fields::tag(t, "block_device_mapping_v2.tag")?;
+        }
         let src = b["source_type"].as_str().unwrap_or("");
         let dest = b["destination_type"].as_str().unwrap_or("local");
         if !["image", "volume", "snapshot", "blank"].contains(&src) {
@@ -190,12 +277,42 @@ pub async fn block_devices(
     Ok((Value::Array(list), boot_volume))
 }
 
+/// The keys of a `block_device_mapping_v2` entry at version `v` (a `tag`
+/// at 2.32 and from 2.42, `volume_type` from 2.67).
+fn bdm_keys(v: ApiVersion) -> Vec<&'static str> {
+    let mut keys = vec![
+        "virtual_name",
+        "volume_id",
+        "snapshot_id",
+        "volume_size",
+        "device_name",
+        "delete_on_termination",
+        "no_device",
+        "connection_info",
+        "source_type",
+        "uuid",
+        "image_id",
+        "destination_type",
+        "guest_format",
+        "device_type",
+        "disk_bus",
+        "boot_index",
+    ];
+    if v == ApiVersion::new(2, 32) || v.at_least(2, 42) {
+        keys.push("tag");
+    }
+    if v.at_least(2, 67) {
+        keys.push("volume_type");
+    }
+    keys
+}
+
 async fn image_for(
     svc: &ComputeService,
     ctx: &AuthContext,
     image_ref: &str,
     flavor: &Flavor,
-) -> Result<String> {
+) -> Result<ImageInfo> {
     let id = ref_id(image_ref);
     let image = svc
         .peers()
@@ -218,7 +335,27 @@ async fn image_for(
             "Flavor's disk is too small for requested image.",
         ));
     }
-    Ok(id)
+    Ok(image)
+}
+
+/// The image properties a server shows (2.98): the standard `hw_*`,
+/// `img_*`, `os_*` and `trait:*`-style keys of the image, not user keys.
+pub fn image_properties(image: &ImageInfo) -> Value {
+    const PREFIXES: &[&str] = &[
+        "hw_",
+        "img_",
+        "os_",
+        "hypervisor_",
+        "vm_mode",
+        "architecture",
+    ];
+    let props: Map<String, Value> = image
+        .properties
+        .iter()
+        .filter(|(k, v)| !v.is_null() && PREFIXES.iter().any(|p| k.starts_with(p)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(props)
 }
 
 /// Every requested group must exist in the caller's project (400 if not,
