@@ -530,3 +530,42 @@ def test_bad_input_never_500_at_any_version(sqlite_server):
                       f"/servers/{fake}/os-instance-actions", "/os-quota-sets/p"):
                 r = at(admin, v).get(f"{p}?{q}")
                 assert r.status_code < 500, (v, p, q, r.status_code, r.text)
+
+
+def test_cli_at_negotiated_versions(sqlite_server, tmp_path):
+    """The openstack CLI asks for the versions it knows (up to its own
+    maximum) for each of these resources."""
+    from test_identity_cli import Cli
+    s = sqlite_server
+    cli = Cli(s)
+    admin = Nova(s, token(s))
+    pub = ssh_key(admin, "for-cli")
+    (tmp_path / "k.pub").write_text(pub + "\n")
+    v = "--os-compute-api-version"
+    k = cli.json(v, "2.92", "keypair", "create", "--public-key", str(tmp_path / "k.pub"), "a@b.c")
+    assert k["name"] == "a@b.c" and k["type"] == "ssh"
+    assert [x["Name"] for x in cli.json(v, "2.35", "keypair", "list")] == ["a@b.c"]
+    cli.run(v, "2.55", "flavor", "create", "--ram", "64", "--disk", "1", "--vcpus", "1",
+            "--description", "tiny one", "cli.f")
+    cli.run(v, "2.55", "flavor", "set", "--description", "changed", "cli.f")
+    f = cli.json(v, "2.61", "flavor", "show", "cli.f")
+    assert f["description"] == "changed"
+    cli.run(v, "2.86", "flavor", "set", "--property", "hw:cpu_policy=dedicated", "cli.f")
+    bad = cli.run(v, "2.86", "flavor", "set", "--property", "hw:cpu_policy=nope", "cli.f", check=False)
+    assert bad.returncode != 0
+    hv = cli.json(v, "2.88", "hypervisor", "list")
+    assert [h["Hypervisor Hostname"] for h in hv] == ["ferrostack"]
+    # (`hypervisor show` also lists os-aggregates)
+    svcs = cli.json(v, "2.53", "compute", "service", "list")
+    assert {x["Binary"] for x in svcs} == {"nova-compute", "nova-conductor", "nova-scheduler"}
+    cli.run(v, "2.53", "compute", "service", "set", "--disable", "--disable-reason", "maint",
+            "ferrostack", "nova-compute")
+    (comp,) = [x for x in cli.json(v, "2.53", "compute", "service", "list") if x["Binary"] == "nova-compute"]
+    assert comp["Status"] == "disabled"
+    cli.run(v, "2.53", "compute", "service", "set", "--enable", "ferrostack", "nova-compute")
+    g = cli.json(v, "2.64", "server", "group", "create", "--policy", "anti-affinity",
+                 "--rule", "max_server_per_host=2", "grp")
+    assert g["policy"] == "anti-affinity" and "max_server_per_host" in str(g["rules"])
+    assert cli.json(v, "2.57", "limits", "show", "--absolute")
+    assert cli.json(v, "2.57", "quota", "show", "--compute", "admin")
+    cli.run(v, "2.40", "usage", "list")
