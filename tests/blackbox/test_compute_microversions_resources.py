@@ -511,11 +511,14 @@ def test_bad_input_never_500_at_any_version(sqlite_server):
               {"server_group": {"name": "n", "policy": ["x"], "rules": []}},
               {"quota_set": {"instances": "x"}}, {"quota_class_set": {"cores": []}},
               {"status": 1, "forced_down": "maybe"}, {"extra_specs": {"hw:numa_nodes": None}},
-              {"addTenantAccess": {"tenant": 3}}, {"flavor": {"description": "\u0000"}}]
+              {"addTenantAccess": {"tenant": 3}}, {"flavor": {"description": "\u0000"}},
+              {"aggregate": {"name": "\u0000"}}, {"add_host": {"host": None}}, {"cache": [{"id": 1}]},
+              {"set_metadata": {"metadata": {"k\u0000": "v"}}}]
     paths = ["/os-keypairs", "/os-keypairs/k", "/flavors", "/flavors/1", "/flavors/1/action",
              "/flavors/1/os-extra_specs", "/flavors/1/os-extra_specs/k", "/os-server-groups",
              f"/os-server-groups/{fake}", f"/os-services/{fake}", "/os-services/disable",
-             "/os-services/force-down", "/os-quota-sets/p", "/os-quota-class-sets/c"]
+             "/os-services/force-down", "/os-quota-sets/p", "/os-quota-class-sets/c",
+             "/os-aggregates", "/os-aggregates/1", "/os-aggregates/1/action", "/os-aggregates/1/images"]
     for v in ("2.1", "2.2", "2.10", "2.11", "2.53", "2.55", "2.64", "2.86", "2.92", "2.104"):
         for p in paths:
             for b in bodies:
@@ -555,7 +558,14 @@ def test_cli_at_negotiated_versions(sqlite_server, tmp_path):
     assert bad.returncode != 0
     hv = cli.json(v, "2.88", "hypervisor", "list")
     assert [h["Hypervisor Hostname"] for h in hv] == ["ferrostack"]
-    # (`hypervisor show` also lists os-aggregates)
+    shown = cli.json(v, "2.88", "hypervisor", "show", "ferrostack")
+    assert shown["hypervisor_hostname"] == "ferrostack" and "uptime" in shown
+    shown = cli.json(v, "2.27", "hypervisor", "show", "ferrostack")
+    assert shown["hypervisor_hostname"] == "ferrostack"
+    agg = cli.json(v, "2.41", "aggregate", "create", "--zone", "az1", "agg1")
+    assert agg["availability_zone"] == "az1"
+    cli.run(v, "2.41", "aggregate", "add", "host", "agg1", "ferrostack")
+    assert cli.json(v, "2.41", "aggregate", "show", "agg1")["hosts"] == ["ferrostack"]
     svcs = cli.json(v, "2.53", "compute", "service", "list")
     assert {x["Binary"] for x in svcs} == {"nova-compute", "nova-conductor", "nova-scheduler"}
     cli.run(v, "2.53", "compute", "service", "set", "--disable", "--disable-reason", "maint",
@@ -569,3 +579,57 @@ def test_cli_at_negotiated_versions(sqlite_server, tmp_path):
     assert cli.json(v, "2.57", "limits", "show", "--absolute")
     assert cli.json(v, "2.57", "quota", "show", "--compute", "admin")
     cli.run(v, "2.40", "usage", "list")
+
+
+def test_aggregates_versions(server):
+    s = server
+    admin = Nova(s, token(s))
+    r = at(admin, "2.1").post("/os-aggregates", {"aggregate": {"name": "a1", "availability_zone": "z1"}})
+    assert r.status_code == 200, r.text
+    a = r.json()["aggregate"]
+    assert set(a) == {"id", "name", "availability_zone", "created_at", "updated_at", "deleted_at", "deleted"}
+    assert isinstance(a["id"], int) and a["availability_zone"] == "z1"
+    shown = at(admin, "2.40").get(f"/os-aggregates/{a['id']}").json()["aggregate"]
+    assert "uuid" not in shown and shown["hosts"] == [] and shown["metadata"] == {"availability_zone": "z1"}
+    shown = at(admin, "2.41").get(f"/os-aggregates/{a['id']}").json()["aggregate"]
+    assert len(shown["uuid"]) == 36
+    assert len(at(admin, "2.41").get("/os-aggregates").json()["aggregates"][0]["uuid"]) == 36
+    base = f"/os-aggregates/{a['id']}"
+    for body, code in [({"aggregate": {"name": "a1"}}, 409), ({"aggregate": {"name": " x"}}, 400),
+                       ({"aggregate": {"name": "x", "availability_zone": "a:b"}}, 400),
+                       ({"aggregate": {}}, 400), ({"aggregate": {"name": "x", "zzz": 1}}, 400)]:
+        assert admin.post("/os-aggregates", body).status_code == code, body
+    r = admin.req("PUT", base, json={"aggregate": {"name": "a1b"}})
+    assert r.status_code == 200 and r.json()["aggregate"]["updated_at"], r.text
+    assert admin.req("PUT", base, json={"aggregate": {}}).status_code == 400
+    # hosts
+    act = lambda body: admin.post(f"{base}/action", body)
+    assert act({"add_host": {"host": "nope"}}).status_code == 404
+    r = act({"add_host": {"host": "ferrostack"}})
+    assert r.status_code == 200 and r.json()["aggregate"]["hosts"] == ["ferrostack"], r.text
+    assert act({"add_host": {"host": "ferrostack"}}).status_code == 409
+    other = admin.post("/os-aggregates", {"aggregate": {"name": "a2", "availability_zone": "z2"}}).json()["aggregate"]
+    r = admin.post(f"/os-aggregates/{other['id']}/action", {"add_host": {"host": "ferrostack"}})
+    assert r.status_code == 409, r.text
+    assert admin.req("DELETE", base).status_code == 400
+    r = act({"set_metadata": {"metadata": {"k": "v", "availability_zone": None}}})
+    assert r.status_code == 200 and r.json()["aggregate"]["metadata"] == {"k": "v"}
+    assert r.json()["aggregate"]["availability_zone"] is None
+    assert act({"set_metadata": {"metadata": {"k": 1}}}).status_code == 400
+    assert act({"remove_host": {"host": "ferrostack"}}).status_code == 200
+    assert act({"remove_host": {"host": "ferrostack"}}).status_code == 404
+    assert act({"bogus": {}}).status_code == 400
+    # 2.81: image cache requests
+    img = {"cache": [{"id": "00000000-0000-0000-0000-000000000001"}]}
+    assert at(admin, "2.80").post(f"{base}/images", img).status_code == 404
+    assert at(admin, "2.81").post(f"{base}/images", img).status_code == 202
+    assert at(admin, "2.81").post(f"{base}/images", {"cache": []}).status_code == 400
+    assert at(admin, "2.81").post(f"{base}/images", {"cache": img["cache"] * 2}).status_code == 400
+    assert at(admin, "2.81").post("/os-aggregates/999/images", img).status_code == 404
+    # 2.102 strict queries; delete answers 200; members may not
+    assert at(admin, "2.102").get("/os-aggregates?x=1").status_code == 400
+    r = admin.req("DELETE", base)
+    assert r.status_code == 200 and r.text == ""
+    assert admin.get(base).status_code == 404 and admin.get("/os-aggregates/abc").status_code == 400
+    member = Nova(s, project_token(s, token(s), "agg"))
+    assert member.get("/os-aggregates").status_code == 403

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0022_instance_action_updates",
         sql: include_str!("../migrations/0022_instance_action_updates.sql"),
     },
+    Migration {
+        version: 4023,
+        name: "compute_0023_aggregates",
+        sql: include_str!("../migrations/0023_aggregates.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -2,6 +2,7 @@
 //! legacy `/v2.1/{project_id}` and `/v2/{project_id}` forms.
 
 mod actions;
+mod aggregates;
 mod common;
 mod extra_spec_rules;
 mod flavor_extras;
@@ -242,6 +243,21 @@ fn resource_routes() -> Router<ComputeService> {
             "/os-hypervisors/{id}/servers",
             get(hypervisors::hypervisor_servers),
         )
+        .route(
+            "/os-aggregates",
+            get(aggregates::list_aggregates).post(aggregates::create_aggregate),
+        )
+        .route(
+            "/os-aggregates/{id}",
+            get(aggregates::show_aggregate)
+                .put(aggregates::update_aggregate)
+                .delete(aggregates::delete_aggregate),
+        )
+        .route(
+            "/os-aggregates/{id}/action",
+            post(aggregates::aggregate_action),
+        )
+        .route("/os-aggregates/{id}/images", post(aggregates::cache_images))
         .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
         .route(
             "/os-simple-tenant-usage/{tenant_id}",
