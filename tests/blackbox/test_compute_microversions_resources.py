@@ -633,3 +633,32 @@ def test_aggregates_versions(server):
     assert admin.get(base).status_code == 404 and admin.get("/os-aggregates/abc").status_code == 400
     member = Nova(s, project_token(s, token(s), "agg"))
     assert member.get("/os-aggregates").status_code == 403
+
+
+def test_hosts_until_2_42(server):
+    s = server
+    admin = Nova(s, token(s))
+    hosts = at(admin, "2.42").get("/os-hosts").json()["hosts"]
+    assert sorted(h["service"] for h in hosts) == ["compute", "conductor", "scheduler"]
+    assert {h["zone"] for h in hosts} == {"nova", "internal"}
+    assert [h["service"] for h in at(admin, "2.1").get("/os-hosts?zone=nova").json()["hosts"]] == ["compute"]
+    assert at(admin, "2.1").get("/os-hosts?zone=xxx").json()["hosts"] == []
+    for path in ("/os-hosts", "/os-hosts/ferrostack", "/os-hosts/ferrostack/reboot"):
+        assert at(admin, "2.43").get(path).status_code == 404, path
+    res = at(admin, "2.1").get("/os-hosts/ferrostack").json()["host"]
+    assert [r["resource"]["project"] for r in res][:3] == ["(total)", "(used_now)", "(used_max)"]
+    assert res[0]["resource"]["cpu"] == 1000
+    assert admin.get("/os-hosts/nope").status_code == 404
+    r = admin.req("PUT", "/os-hosts/ferrostack", json={"status": "disable", "maintenance_mode": "Enable"})
+    assert r.json() == {"host": "ferrostack", "status": "disabled", "maintenance_mode": "on_maintenance"}
+    assert [h["service"] for h in admin.get("/os-hosts").json()["hosts"]] == ["scheduler", "conductor"] or \
+        sorted(h["service"] for h in admin.get("/os-hosts").json()["hosts"]) == ["conductor", "scheduler"]
+    assert admin.req("PUT", "/os-hosts/ferrostack", json={"status": "enable"}).json()["status"] == "enabled"
+    for body in ({}, {"status": "on"}, {"status": "enable", "x": 1}):
+        assert admin.req("PUT", "/os-hosts/ferrostack", json=body).status_code == 400, body
+    assert admin.req("PUT", "/os-hosts/nope", json={"status": "enable"}).status_code == 404
+    assert admin.get("/os-hosts/ferrostack/startup").json() == {"host": "ferrostack", "power_action": "startup"}
+    assert admin.get("/os-hosts/nope/reboot").status_code == 404
+    member = Nova(s, project_token(s, token(s), "hst"))
+    assert member.get("/os-hosts").status_code == 403
+    assert member.get("/os-hosts/ferrostack/reboot").status_code == 403

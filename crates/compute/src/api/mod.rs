@@ -7,6 +7,7 @@ mod common;
 mod extra_spec_rules;
 mod flavor_extras;
 mod flavors;
+mod hosts;
 mod hypervisors;
 mod instance_actions;
 mod keypairs;
@@ -258,6 +259,12 @@ fn resource_routes() -> Router<ComputeService> {
             post(aggregates::aggregate_action),
         )
         .route("/os-aggregates/{id}/images", post(aggregates::cache_images))
+        .route("/os-hosts", get(hosts::list_hosts))
+        .route(
+            "/os-hosts/{host}",
+            get(hosts::show_host).put(hosts::update_host),
+        )
+        .route("/os-hosts/{host}/{action}", get(hosts::host_power_action))
         .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
         .route(
             "/os-simple-tenant-usage/{tenant_id}",
