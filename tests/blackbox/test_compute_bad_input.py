@@ -123,7 +123,8 @@ FIELD_CASES = [
     ("POST", "/os-server-groups", {"server_group": {"name": "g"}}),
     ("POST", "/os-server-groups", {"server_group": {"name": 7, "policies": ["affinity"]}}),
     ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": [None]}}),
-    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": ["soft-anti-affinity"]}}),
+    # (the soft policies are valid from 2.15: test_compute_microversions_resources.py)
+    ("POST", "/os-server-groups", {"server_group": {"name": "g", "policies": ["bogus-affinity"]}}),
     ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": {"group": "nope"}}),
     ("POST", "/servers", {"server": {"name": "x", "imageRef": "{iid}", "flavorRef": "1"}, "os:scheduler_hints": []}),
     ("GET", "/os-server-groups?limit=-2", None),
@@ -153,7 +154,8 @@ FIELD_CASES = [
     ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-compute", "zzz": 1}),
     ("PUT", "/os-services/disable-log-reason", {"host": "ferrostack", "binary": "nova-compute", "disabled_reason": ""}),
     ("PUT", "/os-services/disable", {"host": "ferrostack", "binary": "nova-conductor"}),
-    ("PUT", "/os-services/force-down", {"host": "ferrostack", "binary": "nova-compute", "forced_down": True}),
+    # (force-down is valid from 2.11 to 2.52: test_compute_microversions_resources.py)
+    ("PUT", "/os-services/force-down", {"host": "ferrostack", "binary": "nova-compute", "forced_down": "maybe"}),
     ("PUT", "/os-services/%00", {"host": "ferrostack", "binary": "nova-compute"}),
     ("DELETE", "/os-services/x1", None),
     ("DELETE", "/os-services/99999999999999999999999", None),

@@ -120,7 +120,9 @@ def test_quota_class_default(server):
     admin_tok = token(s)
     admin = Nova(s, admin_tok)
     c = admin.get("/os-quota-class-sets/default").json()["quota_class_set"]
-    assert c["id"] == "default" and set(c) == RESOURCES | {"id"} and c["instances"] == 10
+    # at 2.1 the class shows no server group quotas (Nova shows them from 2.50)
+    hidden = {"server_groups", "server_group_members"}
+    assert c["id"] == "default" and set(c) == (RESOURCES - hidden) | {"id"} and c["instances"] == 10
     r = admin.req("PUT", "/os-quota-class-sets/default",
                   json={"quota_class_set": {"instances": 110, "floating_ips": 99}})
     assert r.status_code == 200

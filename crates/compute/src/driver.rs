@@ -40,7 +40,9 @@ pub struct HostResources {
     pub local_gb: i64,
     pub hypervisor_type: &'static str,
     pub hypervisor_version: i64,
-    pub cpu_info: String,
+    /// The CPU description as libvirt reports it (`arch`, `model`,
+    /// `vendor`, `topology`, `features`).
+    pub cpu_info: serde_json::Value,
 }
 
 pub struct FakeDriver {
@@ -80,7 +82,13 @@ impl ComputeDriver for FakeDriver {
             local_gb: 600_000,
             hypervisor_type: "fake",
             hypervisor_version: 1000,
-            cpu_info: "?".into(),
+            cpu_info: serde_json::json!({
+                "arch": std::env::consts::ARCH,
+                "model": "Nehalem",
+                "vendor": "Intel",
+                "topology": {"cells": 1, "sockets": 1, "cores": 1000, "threads": 1},
+                "features": ["sse", "sse2", "ssse3", "sse4.1", "sse4.2", "popcnt", "lm", "nx"],
+            }),
         }
     }
 

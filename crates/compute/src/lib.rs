@@ -65,6 +65,28 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0010_server_microversions",
         sql: include_str!("../migrations/0010_server_microversions.sql"),
     },
+    // 4020..: the non-server microversion work (numbered apart from the
+    // server migrations so both lines can grow independently).
+    Migration {
+        version: 4020,
+        name: "compute_0020_service_uuids",
+        sql: include_str!("../migrations/0020_service_uuids.sql"),
+    },
+    Migration {
+        version: 4021,
+        name: "compute_0021_server_group_rules",
+        sql: include_str!("../migrations/0021_server_group_rules.sql"),
+    },
+    Migration {
+        version: 4022,
+        name: "compute_0022_instance_action_updates",
+        sql: include_str!("../migrations/0022_instance_action_updates.sql"),
+    },
+    Migration {
+        version: 4023,
+        name: "compute_0023_aggregates",
+        sql: include_str!("../migrations/0023_aggregates.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -126,7 +126,10 @@ async fn record_event(
         _ => format!("compute_{}_instance", action.action),
     };
     let failure = failure.map(String::as_str);
-    if let Err(e) = instance_actions::add_event(db, &action.id, &event, started, failure).await {
+    let host = &svc.config().host;
+    if let Err(e) =
+        instance_actions::add_event_on(db, &action.id, &event, started, failure, Some(host)).await
+    {
         tracing::warn!(instance = %i.id, error = %e, "could not record the action event");
     }
 }
@@ -181,31 +184,39 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
 }
 
 /// The scheduler's filters, on this deployment's one host: the host's
-/// nova-compute service must be enabled (ComputeFilter), and a member of an
-/// `anti-affinity` group fails when another member already runs here.
+/// nova-compute service must be enabled and not forced down
+/// (ComputeFilter), and a member of an `anti-affinity` group fails when
+/// `max_server_per_host` (default 1) other members already run here.
 async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let db = svc.db();
     let err = |e: ferro_store::sqlx::Error| e.to_string();
     let no_host = "No valid host was found. There are not enough hosts available.";
     let host = &svc.config().host;
     let compute = services::get(db, host, "nova-compute").await.map_err(err)?;
-    if compute.is_some_and(|s| s.disabled) {
+    if compute.is_some_and(|s| s.disabled || s.forced_down) {
         return Err(no_host.into());
     }
     let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
         return Ok(());
     };
+    // The soft policies only weigh hosts; `anti-affinity` allows
+    // `max_server_per_host` members per host (2.64 rule, default 1).
     if group.policy != "anti-affinity" {
         return Ok(());
     }
+    let max = group.max_server_per_host.unwrap_or(1);
+    let mut here = 0;
     for member in server_groups::members(db, &group.id).await.map_err(err)? {
         if member == i.id {
             continue;
         }
         let other = instances::get(db, &member).await.map_err(err)?;
         if other.is_some_and(|o| o.host.as_deref() == Some(host.as_str())) {
-            return Err(no_host.into());
+            here += 1;
         }
+    }
+    if here >= max {
+        return Err(no_host.into());
     }
     Ok(())
 }

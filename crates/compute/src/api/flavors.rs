@@ -1,125 +1,258 @@
-//! `/flavors`, extra specs and flavor access.
+//! `/flavors`: list, detail, show, create, update (2.55), delete.
+//!
+//! Per microversion, as Nova's view and schemas: 2.55 `description`
+//! (create, `PUT`, every view); 2.61 `extra_specs` in detailed views; 2.75
+//! `swap` is `0` (not `""`) when unset and unknown query parameters are
+//! refused; 2.102 a `name` filter (a regular expression), and no
+//! `rxtx_factor` / `OS-FLV-DISABLED:disabled` in views nor in create.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use ferro_api::BaseUrl;
+use regex::Regex;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    accepted_empty, invalid, links, next_link, ok, paginate, query_get, require_admin, wrapped,
-    Body, Caller, QueryParams,
-};
+use super::common::{accepted_empty, invalid, links, ok, query_get, require_admin, wrapped};
+use super::common::{Body, Caller, QueryParams};
+use super::listing;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::flavors::{self, Flavor};
 use crate::ComputeService;
 
-pub fn render_detail(f: &Flavor, base: &BaseUrl) -> Value {
-    json!({
+/// The detailed view of a flavor at `v` (`extra_specs` from 2.61).
+pub fn render_detail(f: &Flavor, base: &BaseUrl, v: ApiVersion) -> Value {
+    let swap = match (f.swap, v.at_least(2, 75)) {
+        (0, false) => json!(""),
+        (n, _) => json!(n),
+    };
+    let mut o = json!({
         "id": f.id,
         "name": f.name,
         "ram": f.ram,
         "vcpus": f.vcpus,
         "disk": f.disk,
-        "swap": if f.swap == 0 { json!("") } else { json!(f.swap) },
+        "swap": swap,
         "OS-FLV-EXT-DATA:ephemeral": f.ephemeral,
-        "OS-FLV-DISABLED:disabled": f.disabled,
         "os-flavor-access:is_public": f.is_public,
-        "rxtx_factor": f.rxtx_factor,
         "links": links(base, "flavors", &f.id),
-    })
+    });
+    if !v.at_least(2, 102) {
+        o["OS-FLV-DISABLED:disabled"] = json!(f.disabled);
+        o["rxtx_factor"] = json!(f.rxtx_factor);
+    }
+    if v.at_least(2, 55) {
+        o["description"] = json!(f.description);
+    }
+    if v.at_least(2, 61) {
+        o["extra_specs"] = Value::Object(f.extra_specs.clone());
+    }
+    o
 }
 
+fn render_basic(f: &Flavor, base: &BaseUrl, v: ApiVersion) -> Value {
+    let mut o = json!({"id": f.id, "name": f.name, "links": links(base, "flavors", &f.id)});
+    if v.at_least(2, 55) {
+        o["description"] = json!(f.description);
+    }
+    o
+}
+
+const SORT_KEYS: &[&str] = &[
+    "created_at",
+    "description",
+    "disabled",
+    "ephemeral_gb",
+    "flavorid",
+    "id",
+    "is_public",
+    "memory_mb",
+    "name",
+    "root_gb",
+    "rxtx_factor",
+    "swap",
+    "updated_at",
+    "vcpu_weight",
+    "vcpus",
+];
+
+fn check_query(v: ApiVersion, q: &QueryParams) -> Result<()> {
+    let mut allowed = vec![
+        "limit",
+        "marker",
+        "is_public",
+        "minRam",
+        "minDisk",
+        "sort_key",
+        "sort_dir",
+    ];
+    if v.at_least(2, 102) {
+        allowed.push("name");
+    }
+    if v.at_least(2, 75) {
+        listing::only_params(q, &allowed)?;
+    }
+    if let Some(k) = query_get(q, "sort_key") {
+        if !SORT_KEYS.contains(&k) || (k == "rxtx_factor" && v.at_least(2, 102)) {
+            return Err(invalid(
+                "sort_key",
+                &format!("'{k}' is not a valid sort key"),
+            ));
+        }
+    }
+    if let Some(d) = query_get(q, "sort_dir") {
+        if d != "asc" && d != "desc" {
+            return Err(invalid(
+                "sort_dir",
+                &format!("'{d}' is not one of ['asc', 'desc']"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Nova's `_parse_is_public`: absent → public only, `none` → all.
+fn parse_is_public(q: &QueryParams) -> Result<Option<bool>> {
+    let Some(raw) = query_get(q, "is_public") else {
+        return Ok(Some(true));
+    };
+    match raw.to_ascii_lowercase().as_str() {
+        "none" => Ok(None),
+        "true" | "t" | "1" | "on" | "y" | "yes" => Ok(Some(true)),
+        "false" | "f" | "0" | "off" | "n" | "no" => Ok(Some(false)),
+        _ => Err(Error::bad_request(format!(
+            "Invalid is_public filter [{raw}]"
+        ))),
+    }
+}
+
+fn min_filter(q: &QueryParams, key: &str) -> Result<Option<i64>> {
+    query_get(q, key)
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| Error::bad_request(format!("Invalid {key} filter [{s}]")))
+        })
+        .transpose()
+}
+
+/// Nova's `sort_key` (default `flavorid`, a string column: "42" comes
+/// before "5"), ties broken by flavor id.
+fn sort(list: &mut [Flavor], key: &str, desc: bool) {
+    list.sort_by(|a, b| {
+        let o = match key {
+            "name" => a.name.cmp(&b.name),
+            "memory_mb" => a.ram.cmp(&b.ram),
+            "root_gb" => a.disk.cmp(&b.disk),
+            "vcpus" => a.vcpus.cmp(&b.vcpus),
+            "ephemeral_gb" => a.ephemeral.cmp(&b.ephemeral),
+            "swap" => a.swap.cmp(&b.swap),
+            "is_public" => a.is_public.cmp(&b.is_public),
+            "disabled" => a.disabled.cmp(&b.disabled),
+            "description" => a.description.cmp(&b.description),
+            "rxtx_factor" => a.rxtx_factor.total_cmp(&b.rxtx_factor),
+            _ => std::cmp::Ordering::Equal,
+        }
+        .then_with(|| a.id.cmp(&b.id));
+        if desc {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+}
+
+/// The flavors a list shows, filtered and sorted as Nova's `_get_flavors`.
 async fn visible(
     svc: &ComputeService,
     ctx: &ferro_api::AuthContext,
+    v: ApiVersion,
     q: &QueryParams,
 ) -> Result<Vec<Flavor>> {
-    let mut all = flavors::list(svc.db()).await?;
-    let is_public = query_get(q, "is_public")
-        .unwrap_or("true")
-        .to_ascii_lowercase();
+    check_query(v, q)?;
+    // Only admins choose; everyone else sees public (and shared) flavors
+    // that are not disabled.
+    let is_public = if ctx.is_admin() {
+        parse_is_public(q)?
+    } else {
+        Some(true)
+    };
+    let min_ram = min_filter(q, "minRam")?;
+    let min_disk = min_filter(q, "minDisk")?;
+    let name = match query_get(q, "name").filter(|_| v.at_least(2, 102)) {
+        Some(n) => {
+            Some(Regex::new(n).map_err(|_| invalid("name", "is not a valid regular expression"))?)
+        }
+        None => None,
+    };
     let project = ctx.project_id.clone().unwrap_or_default();
     let mut out = Vec::new();
-    for f in all.drain(..) {
-        let accessible = f.is_public
-            || ctx.is_admin()
-            || flavors::access(svc.db(), &f.id).await?.contains(&project);
-        let wanted = match is_public.as_str() {
-            "none" => true,
-            "false" | "0" | "no" | "f" | "off" | "n" => !f.is_public,
-            _ => f.is_public || (!ctx.is_admin() && accessible),
+    for f in flavors::list(svc.db()).await? {
+        let wanted = match is_public {
+            None => true,
+            Some(false) => !f.is_public,
+            Some(true) => f.is_public || flavors::access(svc.db(), &f.id).await?.contains(&project),
         };
-        if accessible && wanted {
+        let keep = wanted
+            && (ctx.is_admin() || !f.disabled)
+            && min_ram.is_none_or(|r| f.ram >= r)
+            && min_disk.is_none_or(|d| f.disk >= d)
+            && name.as_ref().is_none_or(|re| re.is_match(&f.name));
+        if keep {
             out.push(f);
         }
     }
-    if let Some(d) = query_get(q, "minDisk") {
-        let d: i64 = d
-            .parse()
-            .map_err(|_| invalid("minDisk", "must be an integer"))?;
-        out.retain(|f| f.disk >= d);
-    }
-    if let Some(r) = query_get(q, "minRam") {
-        let r: i64 = r
-            .parse()
-            .map_err(|_| invalid("minRam", "must be an integer"))?;
-        out.retain(|f| f.ram >= r);
-    }
+    let key = query_get(q, "sort_key").unwrap_or("flavorid");
+    sort(&mut out, key, query_get(q, "sort_dir") == Some("desc"));
     Ok(out)
 }
 
 async fn listing(
     svc: &ComputeService,
     c: &Caller,
+    v: ApiVersion,
     base: &BaseUrl,
     q: &QueryParams,
     detail: bool,
 ) -> Result<Response> {
-    let all = visible(svc, c, q).await?;
-    let (page, next) = paginate(
-        all,
-        |f| &f.id,
-        query_get(q, "limit"),
-        query_get(q, "marker"),
-        1000,
-    )?;
+    let all = visible(svc, c, v, q).await?;
+    let (page, next) = listing::page(all, |f| f.id.clone(), q)?;
     let items: Vec<Value> = page
         .iter()
         .map(|f| {
             if detail {
-                render_detail(f, base)
+                render_detail(f, base, v)
             } else {
-                json!({"id": f.id, "name": f.name, "links": links(base, "flavors", &f.id)})
+                render_basic(f, base, v)
             }
         })
         .collect();
     let mut body = json!({ "flavors": items });
-    if let Some(m) = next {
-        let path = if detail { "flavors/detail" } else { "flavors" };
-        body["flavors_links"] = next_link(base, path, q, &m);
-    }
+    let path = if detail { "flavors/detail" } else { "flavors" };
+    listing::add_links(&mut body, "flavors_links", base, path, q, next);
     Ok(ok(body))
 }
 
 pub async fn list(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
-    listing(&svc, &c, &base, &q, false).await
+    listing(&svc, &c, v, &base, &q, false).await
 }
 
 pub async fn detail(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
-    listing(&svc, &c, &base, &q, true).await
+    listing(&svc, &c, v, &base, &q, true).await
 }
 
-async fn load(svc: &ComputeService, id: &str) -> Result<Flavor> {
+pub async fn load(svc: &ComputeService, id: &str) -> Result<Flavor> {
     flavors::get(svc.db(), id)
         .await?
         .ok_or_else(|| Error::not_found(format!("Flavor {id} could not be found.")))
@@ -127,12 +260,17 @@ async fn load(svc: &ComputeService, id: &str) -> Result<Flavor> {
 
 pub async fn show(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     _c: Caller,
     base: BaseUrl,
+    q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 102) {
+        listing::only_params(&q, &[])?;
+    }
     let f = load(&svc, last(&p)).await?;
-    Ok(ok(json!({"flavor": render_detail(&f, &base)})))
+    Ok(ok(json!({"flavor": render_detail(&f, &base, v)})))
 }
 
 /// The last path parameter (routes may carry a project id first).
@@ -158,13 +296,17 @@ fn int_field(
     default: i64,
 ) -> Result<i64> {
     match o.get(key) {
-        None | Some(Value::Null) if !required => Ok(default),
-        None | Some(Value::Null) => Err(invalid(key, &format!("'{key}' is a required property"))),
+        None if !required => Ok(default),
+        None => Err(invalid(key, &format!("'{key}' is a required property"))),
         Some(v) => {
             let n = v
                 .as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                .ok_or_else(|| invalid(key, &format!("{v} is not an integer")))?;
+                .or_else(|| {
+                    v.as_str()
+                        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                        .and_then(|s| s.parse().ok())
+                })
+                .ok_or_else(|| invalid(key, &format!("{v} is not of type 'integer', 'string'")))?;
             if n < min || n > i64::from(i32::MAX) {
                 return Err(invalid(key, &format!("{n} is out of range")));
             }
@@ -173,23 +315,62 @@ fn int_field(
     }
 }
 
-pub async fn create(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    base: BaseUrl,
-    body: Body,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-manage:create")?;
-    let o = wrapped(&body.object()?, "flavor")?;
-    let name = match o.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 255 => s.trim().to_owned(),
-        _ => {
-            return Err(invalid(
-                "name",
-                "must be a non-empty string of at most 255 characters",
-            ))
+/// Nova's `description` of a flavor: null or up to 65535 printable chars.
+fn description(o: &Map<String, Value>) -> Result<Option<String>> {
+    match o.get("description") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= 65535 && !s.chars().any(|c| c.is_control() && !"\n\r\t".contains(c)) => {
+            Ok(Some(s.clone()))
         }
-    };
+        Some(other) => Err(invalid(
+            "description",
+            &format!("{other} is not a valid description (a string of at most 65535 printable characters, or null)"),
+        )),
+    }
+}
+
+fn name_field(o: &Map<String, Value>) -> Result<String> {
+    match o.get("name") {
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 255 && s.trim() == s => {
+            Ok(s.clone())
+        }
+        None => Err(invalid("name", "'name' is a required property")),
+        _ => Err(invalid(
+            "name",
+            "must be a string of 1-255 characters without leading or trailing whitespace",
+        )),
+    }
+}
+
+fn check_keys(o: &Map<String, Value>, v: ApiVersion) -> Result<()> {
+    let mut allowed = vec![
+        "name",
+        "id",
+        "ram",
+        "vcpus",
+        "disk",
+        "OS-FLV-EXT-DATA:ephemeral",
+        "swap",
+        "os-flavor-access:is_public",
+    ];
+    if !v.at_least(2, 102) {
+        allowed.push("rxtx_factor");
+    }
+    if v.at_least(2, 55) {
+        allowed.push("description");
+    }
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(invalid(
+            "flavor",
+            &format!("Additional properties are not allowed ('{k}' was unexpected)"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn parse_create(o: &Map<String, Value>, v: ApiVersion) -> Result<Flavor> {
+    check_keys(o, v)?;
+    let name = name_field(o)?;
     let id = match o.get("id") {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
         Some(Value::String(s)) if valid_flavor_id(s) => s.clone(),
@@ -198,56 +379,94 @@ pub async fn create(
         Some(v) => return Err(invalid("id", &format!("{v} is not a valid flavor id"))),
     };
     let rxtx = match o.get("rxtx_factor") {
-        None | Some(Value::Null) => 1.0,
+        None => 1.0,
         Some(v) => v
             .as_f64()
-            .filter(|x| *x > 0.0)
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .filter(|x| *x > 0.0 && *x <= 3.40282e38)
             .ok_or_else(|| invalid("rxtx_factor", "must be a positive number"))?,
     };
     let is_public = match o.get("os-flavor-access:is_public") {
-        None | Some(Value::Null) => true,
-        Some(v) => match super::common::parse_bool(v) {
-            Some(b) => b,
-            None => {
-                return Err(invalid(
-                    "os-flavor-access:is_public",
-                    &format!("{v} is not a boolean"),
-                ))
-            }
-        },
+        None => true,
+        Some(x) => super::common::parse_bool(x).ok_or_else(|| {
+            invalid(
+                "os-flavor-access:is_public",
+                &format!("{x} is not of type 'boolean'"),
+            )
+        })?,
     };
-    let f = Flavor {
+    Ok(Flavor {
         id,
         name,
-        ram: int_field(&o, "ram", 1, true, 0)?,
-        vcpus: int_field(&o, "vcpus", 1, true, 0)?,
-        disk: int_field(&o, "disk", 0, true, 0)?,
-        ephemeral: int_field(&o, "OS-FLV-EXT-DATA:ephemeral", 0, false, 0)?,
-        swap: int_field(&o, "swap", 0, false, 0)?,
+        ram: int_field(o, "ram", 1, true, 0)?,
+        vcpus: int_field(o, "vcpus", 1, true, 0)?,
+        disk: int_field(o, "disk", 0, true, 0)?,
+        ephemeral: int_field(o, "OS-FLV-EXT-DATA:ephemeral", 0, false, 0)?,
+        swap: int_field(o, "swap", 0, false, 0)?,
         rxtx_factor: rxtx,
         is_public,
         disabled: false,
-        description: None,
+        description: if v.at_least(2, 55) {
+            description(o)?
+        } else {
+            None
+        },
         extra_specs: Map::new(),
-    };
-    let exists = flavors::list(svc.db())
-        .await?
-        .into_iter()
-        .any(|x| x.id == f.id || x.name == f.name);
-    if exists {
-        return Err(Error::conflict(format!(
-            "Flavor with name {} or id {} already exists.",
-            f.name, f.id
-        )));
-    }
-    flavors::create(svc.db(), &f).await?;
-    Ok(ok(json!({"flavor": render_detail(&f, &base)})))
+    })
 }
 
-pub async fn update(_c: Caller) -> Result<Response> {
-    Err(Error::not_found(
-        "Updating a flavor description needs microversion 2.55, which is not supported.",
-    ))
+pub async fn create(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    c: Caller,
+    base: BaseUrl,
+    body: Body,
+) -> Result<Response> {
+    require_admin(&c, "os_compute_api:os-flavor-manage:create")?;
+    let f = parse_create(&wrapped(&body.object()?, "flavor")?, v)?;
+    let all = flavors::list(svc.db()).await?;
+    if let Some(x) = all.iter().find(|x| x.id == f.id || x.name == f.name) {
+        return Err(Error::conflict(if x.id == f.id {
+            format!("Flavor with ID {} already exists.", f.id)
+        } else {
+            format!("Flavor with name {} already exists.", f.name)
+        }));
+    }
+    flavors::create(svc.db(), &f).await?;
+    Ok(ok(json!({"flavor": render_detail(&f, &base, v)})))
+}
+
+/// `PUT /flavors/{id}` (2.55): only the description changes.
+pub async fn update(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    c: Caller,
+    base: BaseUrl,
+    Path(p): Path<Vec<String>>,
+    body: Body,
+) -> Result<Response> {
+    if !v.at_least(2, 55) {
+        return Err(Error::not_found("The resource could not be found."));
+    }
+    require_admin(&c, "os_compute_api:os-flavor-manage:update")?;
+    let o = wrapped(&body.object()?, "flavor")?;
+    if let Some(k) = o.keys().find(|k| *k != "description") {
+        return Err(invalid(
+            "flavor",
+            &format!("Additional properties are not allowed ('{k}' was unexpected)"),
+        ));
+    }
+    if !o.contains_key("description") {
+        return Err(invalid(
+            "description",
+            "'description' is a required property",
+        ));
+    }
+    let d = description(&o)?;
+    let mut f = load(&svc, last(&p)).await?;
+    flavors::set_description(svc.db(), &f.id, d.as_deref()).await?;
+    f.description = d;
+    Ok(ok(json!({"flavor": render_detail(&f, &base, v)})))
 }
 
 pub async fn delete(
@@ -261,172 +480,4 @@ pub async fn delete(
         return Err(Error::not_found(format!("Flavor {id} could not be found.")));
     }
     Ok(accepted_empty())
-}
-
-fn check_specs(m: &Map<String, Value>) -> Result<Map<String, Value>> {
-    let mut out = Map::new();
-    for (k, v) in m {
-        if k.is_empty() || k.len() > 255 {
-            return Err(invalid("extra_specs", "keys must be 1-255 characters"));
-        }
-        let s = match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => {
-                return Err(invalid(
-                    "extra_specs",
-                    &format!("value of {k} must be a string"),
-                ))
-            }
-        };
-        if s.len() > 255 {
-            return Err(invalid(
-                "extra_specs",
-                &format!("value of {k} is longer than 255 characters"),
-            ));
-        }
-        out.insert(k.clone(), Value::String(s));
-    }
-    Ok(out)
-}
-
-pub async fn list_specs(
-    State(svc): State<ComputeService>,
-    _c: Caller,
-    Path(p): Path<Vec<String>>,
-) -> Result<Response> {
-    let f = load(&svc, last(&p)).await?;
-    Ok(ok(json!({"extra_specs": f.extra_specs})))
-}
-
-pub async fn add_specs(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    Path(p): Path<Vec<String>>,
-    body: Body,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-extra-specs:create")?;
-    let mut f = load(&svc, last(&p)).await?;
-    let add = check_specs(&wrapped(&body.object()?, "extra_specs")?)?;
-    f.extra_specs.extend(add.clone());
-    flavors::set_extra_specs(svc.db(), &f.id, &f.extra_specs).await?;
-    Ok(ok(json!({"extra_specs": add})))
-}
-
-pub async fn show_spec(
-    State(svc): State<ComputeService>,
-    _c: Caller,
-    Path(p): Path<Vec<String>>,
-) -> Result<Response> {
-    let (fid, key) = (&p[p.len().saturating_sub(2)], last(&p));
-    let f = load(&svc, fid).await?;
-    let v = f.extra_specs.get(key).ok_or_else(|| {
-        Error::not_found(format!("Flavor {fid} has no extra specs with key {key}."))
-    })?;
-    Ok(ok(json!({ key: v })))
-}
-
-pub async fn put_spec(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    Path(p): Path<Vec<String>>,
-    body: Body,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-extra-specs:update")?;
-    let (fid, key) = (p[p.len().saturating_sub(2)].clone(), last(&p).to_owned());
-    let o = check_specs(&body.object()?)?;
-    if o.len() != 1 || !o.contains_key(&key) {
-        return Err(Error::bad_request("Request body and URI mismatch"));
-    }
-    let mut f = load(&svc, &fid).await?;
-    f.extra_specs.extend(o.clone());
-    flavors::set_extra_specs(svc.db(), &f.id, &f.extra_specs).await?;
-    Ok(ok(Value::Object(o)))
-}
-
-pub async fn delete_spec(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    Path(p): Path<Vec<String>>,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-extra-specs:delete")?;
-    let (fid, key) = (p[p.len().saturating_sub(2)].clone(), last(&p).to_owned());
-    let mut f = load(&svc, &fid).await?;
-    if f.extra_specs.remove(&key).is_none() {
-        return Err(Error::not_found(format!(
-            "Flavor {fid} has no extra specs with key {key}."
-        )));
-    }
-    flavors::set_extra_specs(svc.db(), &f.id, &f.extra_specs).await?;
-    Ok(super::common::ok(json!({})).map(|_| axum::body::Body::empty()))
-}
-
-fn access_body(fid: &str, projects: &[String]) -> Value {
-    json!({"flavor_access": projects.iter().map(|p| json!({"flavor_id": fid, "tenant_id": p})).collect::<Vec<_>>()})
-}
-
-pub async fn list_access(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    Path(p): Path<Vec<String>>,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-access")?;
-    let f = load(&svc, last(&p)).await?;
-    if f.is_public {
-        return Err(Error::not_found(
-            "Access list not available for public flavors.",
-        ));
-    }
-    Ok(ok(access_body(
-        &f.id,
-        &flavors::access(svc.db(), &f.id).await?,
-    )))
-}
-
-/// `addTenantAccess` / `removeTenantAccess`.
-pub async fn action(
-    State(svc): State<ComputeService>,
-    c: Caller,
-    Path(p): Path<Vec<String>>,
-    body: Body,
-) -> Result<Response> {
-    require_admin(&c, "os_compute_api:os-flavor-access:add_tenant_access")?;
-    let f = load(&svc, last(&p)).await?;
-    let o = body.object()?;
-    let (add, inner) = match (o.get("addTenantAccess"), o.get("removeTenantAccess")) {
-        (Some(v), None) => (true, v),
-        (None, Some(v)) => (false, v),
-        _ => {
-            return Err(Error::bad_request(
-                "Exactly one of addTenantAccess and removeTenantAccess is required.",
-            ))
-        }
-    };
-    let tenant = inner["tenant"]
-        .as_str()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| invalid("tenant", "is required"))?;
-    if f.is_public {
-        return Err(Error::conflict("Can not add access to a public flavor."));
-    }
-    let current = flavors::access(svc.db(), &f.id).await?;
-    if add {
-        if current.iter().any(|t| t == tenant) {
-            return Err(Error::conflict(format!(
-                "Flavor access already exists for flavor {} and project {tenant} combination.",
-                f.id
-            )));
-        }
-        flavors::add_access(svc.db(), &f.id, tenant).await?;
-    } else if !flavors::remove_access(svc.db(), &f.id, tenant).await? {
-        return Err(Error::not_found(format!(
-            "Flavor access not found for {} / {tenant} combination.",
-            f.id
-        )));
-    }
-    Ok(ok(access_body(
-        &f.id,
-        &flavors::access(svc.db(), &f.id).await?,
-    )))
 }

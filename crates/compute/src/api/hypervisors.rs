@@ -1,15 +1,27 @@
-//! `/os-hypervisors` as at microversion 2.1 (admin only). Each host's
-//! nova-compute service is one hypervisor with the same integer id; its
-//! capacity comes from the driver, its usage from the servers it hosts.
+//! `/os-hypervisors` (admin only). Each host's nova-compute service is one
+//! hypervisor (compute node): the service's integer id before 2.53, the
+//! node's own UUID from then on; its capacity comes from the driver, its
+//! usage from the servers it hosts.
+//!
+//! Per microversion, as Nova's controller: 2.28 `cpu_info` is an object
+//! (before, the same object as a JSON string); 2.33 `limit`/`marker` with
+//! `hypervisors_links`; 2.53 UUIDs, `hypervisor_hostname_pattern` and
+//! `with_servers` query parameters (the `/search` and `/servers` routes are
+//! gone: 404), unknown query parameters refused; 2.75 `servers: []` when
+//! asked for and none; 2.88 no statistics fields in views, `uptime` in the
+//! detailed view, `/statistics` and `/uptime` gone (404).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
+use ferro_api::BaseUrl;
 use serde_json::{json, Value};
 
-use super::common::{ok, require_admin, Caller};
+use super::common::{invalid, ok, parse_bool, query_get, require_admin, Caller, QueryParams};
 use super::flavors::last;
+use super::listing;
 use super::services::is_up;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::instances::{self, Instance};
 use crate::store::services::{self, Service};
 use crate::ComputeService;
@@ -18,6 +30,25 @@ use crate::ComputeService;
 struct Hypervisor {
     service: Service,
     servers: Vec<Instance>,
+}
+
+impl Hypervisor {
+    fn id(&self, v: ApiVersion) -> Value {
+        if v.at_least(2, 53) {
+            json!(self.service.node_uuid)
+        } else {
+            json!(self.service.id)
+        }
+    }
+
+    /// The id as a path or marker spells it.
+    fn id_str(&self, v: ApiVersion) -> String {
+        if v.at_least(2, 53) {
+            self.service.node_uuid.clone()
+        } else {
+            self.service.id.to_string()
+        }
+    }
 }
 
 async fn all(svc: &ComputeService) -> Result<Vec<Hypervisor>> {
@@ -37,13 +68,21 @@ async fn all(svc: &ComputeService) -> Result<Vec<Hypervisor>> {
         .collect())
 }
 
-async fn one(svc: &ComputeService, id: &str) -> Result<Hypervisor> {
+/// The hypervisor `id` names: an integer before 2.53 (else 404), a UUID
+/// from 2.53 (else 400).
+async fn one(svc: &ComputeService, v: ApiVersion, id: &str) -> Result<Hypervisor> {
     let not_found = || Error::not_found(format!("Hypervisor with ID '{id}' could not be found."));
-    let n: i64 = id.parse().map_err(|_| not_found())?;
+    if v.at_least(2, 53) {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(Error::bad_request(format!("Invalid uuid {id}")));
+        }
+    } else if id.parse::<i64>().is_err() {
+        return Err(not_found());
+    }
     all(svc)
         .await?
         .into_iter()
-        .find(|h| h.service.id == n)
+        .find(|h| h.id_str(v) == id)
         .ok_or_else(not_found)
 }
 
@@ -62,9 +101,16 @@ async fn search(svc: &ComputeService, pattern: &str) -> Result<Vec<Hypervisor>> 
     Ok(found)
 }
 
-fn summary(h: &Hypervisor) -> Value {
+/// What a view of one hypervisor holds besides the summary.
+#[derive(Clone, Copy)]
+struct Shape {
+    detail: bool,
+    with_servers: bool,
+}
+
+fn summary(h: &Hypervisor, v: ApiVersion) -> Value {
     json!({
-        "id": h.service.id,
+        "id": h.id(v),
         "hypervisor_hostname": h.service.host,
         "state": if is_up(&h.service) { "up" } else { "down" },
         "status": if h.service.disabled { "disabled" } else { "enabled" },
@@ -83,12 +129,12 @@ fn used(servers: &[Instance]) -> (i64, i64, i64) {
     })
 }
 
-fn detail(svc: &ComputeService, h: &Hypervisor) -> Value {
+/// The statistics fields of a detailed view (gone from 2.88).
+fn statistics(svc: &ComputeService, h: &Hypervisor) -> serde_json::Map<String, Value> {
     let r = svc.driver().host_resources();
     let (vcpus_used, ram_used, disk_used) = used(&h.servers);
     let busy = h.servers.iter().filter(|i| i.task_state.is_some()).count();
-    let mut v = summary(h);
-    let extra = json!({
+    let stats = json!({
         "vcpus": r.vcpus,
         "memory_mb": r.memory_mb,
         "local_gb": r.local_gb,
@@ -100,55 +146,167 @@ fn detail(svc: &ComputeService, h: &Hypervisor) -> Value {
         "disk_available_least": r.local_gb - disk_used,
         "current_workload": busy,
         "running_vms": h.servers.len(),
-        "hypervisor_type": r.hypervisor_type,
-        "hypervisor_version": r.hypervisor_version,
-        "cpu_info": r.cpu_info,
-        "host_ip": svc.config().host_ip,
-        "service": {"host": h.service.host, "id": h.service.id,
-                    "disabled_reason": h.service.disabled_reason},
     });
-    if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
-        o.extend(e);
+    match stats {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
     }
-    v
 }
 
-pub async fn list_hypervisors(State(svc): State<ComputeService>, c: Caller) -> Result<Response> {
+fn view(svc: &ComputeService, h: &Hypervisor, v: ApiVersion, shape: Shape) -> Value {
+    let mut out = summary(h, v);
+    if shape.detail {
+        let r = svc.driver().host_resources();
+        let service_id = if v.at_least(2, 53) {
+            json!(h.service.uuid)
+        } else {
+            json!(h.service.id)
+        };
+        out["hypervisor_type"] = json!(r.hypervisor_type);
+        out["hypervisor_version"] = json!(r.hypervisor_version);
+        out["host_ip"] = json!(svc.config().host_ip);
+        out["service"] = json!({"host": h.service.host, "id": service_id,
+                                "disabled_reason": h.service.disabled_reason});
+        if v.at_least(2, 88) {
+            out["uptime"] = json!(host_uptime());
+        } else {
+            if let Some(o) = out.as_object_mut() {
+                o.extend(statistics(svc, h));
+            }
+            out["cpu_info"] = if v.at_least(2, 28) {
+                r.cpu_info.clone()
+            } else {
+                json!(r.cpu_info.to_string())
+            };
+        }
+    }
+    if !h.servers.is_empty() && shape.with_servers {
+        out["servers"] = h
+            .servers
+            .iter()
+            .map(|i| json!({"name": i.name, "uuid": i.id}))
+            .collect();
+    } else if shape.with_servers && v.at_least(2, 75) {
+        out["servers"] = json!([]);
+    }
+    out
+}
+
+/// `with_servers` (2.53), strictly a boolean.
+fn with_servers(v: ApiVersion, q: &QueryParams) -> Result<bool> {
+    match query_get(q, "with_servers").filter(|_| v.at_least(2, 53)) {
+        None => Ok(false),
+        Some(s) => parse_bool(&json!(s))
+            .ok_or_else(|| invalid("with_servers", &format!("'{s}' is not a boolean"))),
+    }
+}
+
+async fn listing(
+    svc: &ComputeService,
+    v: ApiVersion,
+    base: &BaseUrl,
+    q: &QueryParams,
+    detail: bool,
+) -> Result<Response> {
+    if v.at_least(2, 53) {
+        listing::only_params(
+            q,
+            &[
+                "limit",
+                "marker",
+                "hypervisor_hostname_pattern",
+                "with_servers",
+            ],
+        )?;
+    }
+    let shape = Shape {
+        detail,
+        with_servers: with_servers(v, q)?,
+    };
+    let pattern = query_get(q, "hypervisor_hostname_pattern").filter(|_| v.at_least(2, 53));
+    let (list, next) = match pattern {
+        Some(p) => {
+            if query_get(q, "limit").is_some() || query_get(q, "marker").is_some() {
+                return Err(Error::bad_request(
+                    "Paging over hypervisors with the hypervisor_hostname_pattern query parameter is not supported.",
+                ));
+            }
+            (search(svc, p).await?, None)
+        }
+        None if v.at_least(2, 33) => listing::page(all(svc).await?, |h| h.id_str(v), q)?,
+        None => (all(svc).await?, None),
+    };
+    let items: Vec<Value> = list.iter().map(|h| view(svc, h, v, shape)).collect();
+    let mut out = json!({ "hypervisors": items });
+    let path = if detail {
+        "os-hypervisors/detail"
+    } else {
+        "os-hypervisors"
+    };
+    listing::add_links(&mut out, "hypervisors_links", base, path, q, next);
+    Ok(ok(out))
+}
+
+pub async fn list_hypervisors(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    c: Caller,
+    base: BaseUrl,
+    q: QueryParams,
+) -> Result<Response> {
     require_admin(&c, "os_compute_api:os-hypervisors:list")?;
-    let list = all(&svc).await?;
-    Ok(ok(
-        json!({"hypervisors": list.iter().map(summary).collect::<Vec<_>>()}),
-    ))
+    listing(&svc, v, &base, &q, false).await
 }
 
-pub async fn detail_hypervisors(State(svc): State<ComputeService>, c: Caller) -> Result<Response> {
+pub async fn detail_hypervisors(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    c: Caller,
+    base: BaseUrl,
+    q: QueryParams,
+) -> Result<Response> {
     require_admin(&c, "os_compute_api:os-hypervisors:list-detail")?;
-    let list = all(&svc).await?;
-    Ok(ok(
-        json!({"hypervisors": list.iter().map(|h| detail(&svc, h)).collect::<Vec<_>>()}),
-    ))
+    listing(&svc, v, &base, &q, true).await
 }
 
 pub async fn show_hypervisor(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
+    q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_admin(&c, "os_compute_api:os-hypervisors:show")?;
-    let h = one(&svc, last(&p)).await?;
-    Ok(ok(json!({"hypervisor": detail(&svc, &h)})))
+    if v.at_least(2, 53) {
+        listing::only_params(&q, &["with_servers"])?;
+    }
+    let shape = Shape {
+        detail: true,
+        with_servers: with_servers(v, &q)?,
+    };
+    let h = one(&svc, v, last(&p)).await?;
+    Ok(ok(json!({"hypervisor": view(&svc, &h, v, shape)})))
+}
+
+/// The 404 of a route a microversion removed.
+fn gone() -> Error {
+    Error::not_found("The resource could not be found.")
 }
 
 pub async fn show_uptime(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 88) {
+        return Err(gone());
+    }
     require_admin(&c, "os_compute_api:os-hypervisors:uptime")?;
-    let h = one(&svc, last(&p)).await?;
-    let mut v = summary(&h);
-    v["uptime"] = json!(host_uptime());
-    Ok(ok(json!({ "hypervisor": v })))
+    let h = one(&svc, v, last(&p)).await?;
+    let mut out = summary(&h, v);
+    out["uptime"] = json!(host_uptime());
+    Ok(ok(json!({ "hypervisor": out })))
 }
 
 /// The host's `uptime` line, from /proc (as libvirt reports it).
@@ -177,70 +335,58 @@ fn host_uptime() -> String {
 
 pub async fn hypervisor_statistics(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
 ) -> Result<Response> {
+    if v.at_least(2, 88) {
+        return Err(gone());
+    }
     require_admin(&c, "os_compute_api:os-hypervisors:statistics")?;
     let list = all(&svc).await?;
-    let keys = [
-        "vcpus",
-        "memory_mb",
-        "local_gb",
-        "vcpus_used",
-        "memory_mb_used",
-        "local_gb_used",
-        "free_ram_mb",
-        "free_disk_gb",
-        "disk_available_least",
-        "current_workload",
-        "running_vms",
-    ];
     let mut stats = serde_json::Map::new();
     stats.insert("count".into(), json!(list.len()));
-    for k in keys {
-        let sum: i64 = list
-            .iter()
-            .map(|h| detail(&svc, h)[k].as_i64().unwrap_or(0))
-            .sum();
-        stats.insert(k.into(), json!(sum));
+    for h in &list {
+        for (k, x) in statistics(&svc, h) {
+            let sum = stats.get(&k).and_then(Value::as_i64).unwrap_or(0) + x.as_i64().unwrap_or(0);
+            stats.insert(k, json!(sum));
+        }
     }
     Ok(ok(json!({ "hypervisor_statistics": stats })))
 }
 
-/// `GET /os-hypervisors/{pattern}/search`.
+/// `GET /os-hypervisors/{pattern}/search` (until 2.52).
 pub async fn search_hypervisors(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 53) {
+        return Err(gone());
+    }
     require_admin(&c, "os_compute_api:os-hypervisors:search")?;
     let found = search(&svc, last(&p)).await?;
-    Ok(ok(
-        json!({"hypervisors": found.iter().map(summary).collect::<Vec<_>>()}),
-    ))
+    let items: Vec<Value> = found.iter().map(|h| summary(h, v)).collect();
+    Ok(ok(json!({ "hypervisors": items })))
 }
 
-/// `GET /os-hypervisors/{pattern}/servers`: matching hypervisors with the
-/// servers they host (no `servers` key when there are none).
+/// `GET /os-hypervisors/{pattern}/servers` (until 2.52): matching
+/// hypervisors with the servers they host (no `servers` key when none).
 pub async fn hypervisor_servers(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 53) {
+        return Err(gone());
+    }
     require_admin(&c, "os_compute_api:os-hypervisors:servers")?;
+    let shape = Shape {
+        detail: false,
+        with_servers: true,
+    };
     let found = search(&svc, last(&p)).await?;
-    let items: Vec<Value> = found
-        .iter()
-        .map(|h| {
-            let mut v = summary(h);
-            if !h.servers.is_empty() {
-                v["servers"] = h
-                    .servers
-                    .iter()
-                    .map(|i| json!({"uuid": i.id, "name": i.name}))
-                    .collect();
-            }
-            v
-        })
-        .collect();
+    let items: Vec<Value> = found.iter().map(|h| view(&svc, h, v, shape)).collect();
     Ok(ok(json!({ "hypervisors": items })))
 }

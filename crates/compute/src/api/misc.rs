@@ -1,4 +1,6 @@
 //! Limits, availability zones, the deprecated image proxy (`/images`) and `/extensions`.
+//!
+//! The image proxy, like every proxy API of Nova, is gone from 2.36 (404).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -13,42 +15,91 @@ use serde_json::{json, Value};
 use super::common::{links, no_content, ok, project_of, query_get, Caller, QueryParams};
 use super::flavors::last;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::instances;
 use crate::ComputeService;
 
-pub async fn limits(State(svc): State<ComputeService>, c: Caller) -> Result<Response> {
-    let project = project_of(&c)?;
+/// The quota resources `/limits` leaves out at `v`: 2.36 the network
+/// ones, 2.57 the personality (injected file) ones too.
+fn filtered_limits(v: ApiVersion) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if v.at_least(2, 36) {
+        out.extend(["floating_ips", "security_groups", "security_group_rules"]);
+    }
+    if v.at_least(2, 57) {
+        out.extend(["injected_files", "injected_file_content_bytes"]);
+    }
+    out
+}
+
+/// `GET /limits` (`?tenant_id=` for admins): the project's absolute limits
+/// and usage, as Nova's limits view; 2.39 drops `maxImageMeta`.
+pub async fn limits(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    c: Caller,
+    q: QueryParams,
+) -> Result<Response> {
+    if v.at_least(2, 75) {
+        super::listing::only_params(&q, &["tenant_id"])?;
+    }
+    let project = match query_get(&q, "tenant_id") {
+        Some(t) => {
+            super::common::require_admin(&c, "os_compute_api:limits:other_project")?;
+            t.to_owned()
+        }
+        None => project_of(&c)?,
+    };
     let (count, cores, ram) = instances::usage(svc.db(), &project).await?;
     let groups = crate::store::server_groups::count(svc.db(), &project).await?;
     let l = crate::quota::project_limits(&svc, &project).await?;
-    Ok(ok(json!({"limits": {"rate": [], "absolute": {
-        "maxServerMeta": l.get("metadata_items"),
-        "maxPersonality": l.get("injected_files"),
-        "maxPersonalitySize": l.get("injected_file_content_bytes"),
-        "maxImageMeta": 128,
-        "maxTotalKeypairs": l.get("key_pairs"),
-        "maxSecurityGroupRules": l.get("security_group_rules"),
-        "maxSecurityGroups": l.get("security_groups"),
-        "maxServerGroups": l.get("server_groups"),
-        "maxServerGroupMembers": l.get("server_group_members"),
-        "maxTotalCores": l.get("cores"),
-        "maxTotalFloatingIps": l.get("floating_ips"),
-        "maxTotalInstances": l.get("instances"),
-        "maxTotalRAMSize": l.get("ram"),
-        "totalCoresUsed": cores,
-        "totalRAMUsed": ram,
-        "totalInstancesUsed": count,
-        "totalFloatingIpsUsed": 0,
-        "totalSecurityGroupsUsed": 0,
-        "totalServerGroupsUsed": groups,
-    }}})))
+    let hidden = filtered_limits(v);
+    let names: [(&str, &[&str]); 12] = [
+        ("ram", &["maxTotalRAMSize"]),
+        ("instances", &["maxTotalInstances"]),
+        ("cores", &["maxTotalCores"]),
+        ("key_pairs", &["maxTotalKeypairs"]),
+        ("floating_ips", &["maxTotalFloatingIps"]),
+        ("metadata_items", &["maxServerMeta", "maxImageMeta"]),
+        ("injected_files", &["maxPersonality"]),
+        ("injected_file_content_bytes", &["maxPersonalitySize"]),
+        ("security_groups", &["maxSecurityGroups"]),
+        ("security_group_rules", &["maxSecurityGroupRules"]),
+        ("server_groups", &["maxServerGroups"]),
+        ("server_group_members", &["maxServerGroupMembers"]),
+    ];
+    let mut absolute = serde_json::Map::new();
+    for (resource, shown) in names.iter().filter(|(r, _)| !hidden.contains(r)) {
+        for name in shown.iter() {
+            if *name != "maxImageMeta" || !v.at_least(2, 39) {
+                absolute.insert((*name).to_owned(), json!(l.get(resource)));
+            }
+        }
+    }
+    let used = [
+        ("totalRAMUsed", "ram", ram),
+        ("totalCoresUsed", "cores", cores),
+        ("totalInstancesUsed", "instances", count),
+        ("totalFloatingIpsUsed", "floating_ips", 0),
+        ("totalSecurityGroupsUsed", "security_groups", 0),
+        ("totalServerGroupsUsed", "server_groups", groups),
+    ];
+    for (name, resource, n) in used {
+        if !hidden.contains(&resource) {
+            absolute.insert(name.to_owned(), json!(n));
+        }
+    }
+    Ok(ok(json!({"limits": {"rate": [], "absolute": absolute}})))
 }
 
 /// `GET /os-availability-zone/detail`: admin only, with the host's services.
 pub async fn availability_zones_detail(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
+    q: QueryParams,
 ) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     if !c.is_admin() {
         return Err(Error::forbidden(
             "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
@@ -61,18 +112,28 @@ pub async fn availability_zones_detail(
     ]})))
 }
 
-pub async fn availability_zones(_c: Caller) -> Result<Response> {
+pub async fn availability_zones(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     Ok(ok(json!({"availabilityZoneInfo": [
         {"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}
     ]})))
 }
 
-pub async fn extensions(_c: Caller) -> Result<Response> {
+pub async fn extensions(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     Ok(ok(json!({"extensions": []})))
 }
 
 pub async fn not_found() -> Result<Response> {
     Err(Error::not_found("The resource could not be found."))
+}
+
+/// The proxy APIs answer 404 from 2.36.
+fn proxy_gone(v: ApiVersion) -> Result<()> {
+    if v.at_least(2, 36) {
+        return Err(Error::not_found("The resource could not be found."));
+    }
+    Ok(())
 }
 
 /// Nova's image status, from glance's.
@@ -171,10 +232,12 @@ async fn select_images(
 
 pub async fn images(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
+    proxy_gone(v)?;
     let list = select_images(&svc, &c, &q).await?;
     let items: Vec<Value> = list
         .iter()
@@ -185,10 +248,12 @@ pub async fn images(
 
 pub async fn images_detail(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     base: BaseUrl,
     q: QueryParams,
 ) -> Result<Response> {
+    proxy_gone(v)?;
     let list = select_images(&svc, &c, &q).await?;
     Ok(ok(
         json!({ "images": list.iter().map(|i| image_detail(i, &base)).collect::<Vec<_>>() }),
@@ -197,10 +262,12 @@ pub async fn images_detail(
 
 pub async fn image_show(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     base: BaseUrl,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    proxy_gone(v)?;
     let id = last(&p);
     let i = svc
         .peers()
@@ -214,7 +281,13 @@ pub async fn image_show(
 /// `DELETE /images/`: a delete with an empty id, which Nova answers 404
 /// (the path reaches here with its trailing slash stripped); `DELETE /images`
 /// itself is not a route (405).
-pub async fn image_delete_blank(slash: Option<Extension<TrailingSlash>>) -> Response {
+pub async fn image_delete_blank(
+    v: ApiVersion,
+    slash: Option<Extension<TrailingSlash>>,
+) -> Response {
+    if let Err(e) = proxy_gone(v) {
+        return e.into_response();
+    }
     if slash.is_some() {
         Error::not_found("Image not found.").into_response()
     } else {
@@ -224,9 +297,11 @@ pub async fn image_delete_blank(slash: Option<Extension<TrailingSlash>>) -> Resp
 
 pub async fn image_delete(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    proxy_gone(v)?;
     svc.peers().image.delete_image(&c, last(&p)).await?;
     Ok(no_content())
 }

@@ -2,11 +2,16 @@
 //! legacy `/v2.1/{project_id}` and `/v2/{project_id}` forms.
 
 mod actions;
+mod aggregates;
 mod common;
+mod extra_spec_rules;
+mod flavor_extras;
 mod flavors;
+mod hosts;
 mod hypervisors;
 mod instance_actions;
 mod keypairs;
+mod listing;
 mod misc;
 mod quota_classes;
 mod quota_sets;
@@ -27,6 +32,7 @@ mod servers;
 mod services;
 mod tenant_usage;
 mod versions;
+mod x509;
 
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -66,19 +72,19 @@ fn resource_routes() -> Router<ComputeService> {
         )
         .route(
             "/flavors/{flavor_id}/os-extra_specs",
-            get(flavors::list_specs).post(flavors::add_specs),
+            get(flavor_extras::list_specs).post(flavor_extras::add_specs),
         )
         .route(
             "/flavors/{flavor_id}/os-extra_specs/{key}",
-            get(flavors::show_spec)
-                .put(flavors::put_spec)
-                .delete(flavors::delete_spec),
+            get(flavor_extras::show_spec)
+                .put(flavor_extras::put_spec)
+                .delete(flavor_extras::delete_spec),
         )
         .route(
             "/flavors/{flavor_id}/os-flavor-access",
-            get(flavors::list_access),
+            get(flavor_extras::list_access),
         )
-        .route("/flavors/{flavor_id}/action", post(flavors::action))
+        .route("/flavors/{flavor_id}/action", post(flavor_extras::action))
         .route("/os-keypairs", get(keypairs::list).post(keypairs::create))
         .route(
             "/os-keypairs/{name}",
@@ -238,6 +244,27 @@ fn resource_routes() -> Router<ComputeService> {
             "/os-hypervisors/{id}/servers",
             get(hypervisors::hypervisor_servers),
         )
+        .route(
+            "/os-aggregates",
+            get(aggregates::list_aggregates).post(aggregates::create_aggregate),
+        )
+        .route(
+            "/os-aggregates/{id}",
+            get(aggregates::show_aggregate)
+                .put(aggregates::update_aggregate)
+                .delete(aggregates::delete_aggregate),
+        )
+        .route(
+            "/os-aggregates/{id}/action",
+            post(aggregates::aggregate_action),
+        )
+        .route("/os-aggregates/{id}/images", post(aggregates::cache_images))
+        .route("/os-hosts", get(hosts::list_hosts))
+        .route(
+            "/os-hosts/{host}",
+            get(hosts::show_host).put(hosts::update_host),
+        )
+        .route("/os-hosts/{host}/{action}", get(hosts::host_power_action))
         .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
         .route(
             "/os-simple-tenant-usage/{tenant_id}",

@@ -1,13 +1,20 @@
-//! `/os-quota-sets/{project_id}` as at microversion 2.1: show (own project,
-//! or any for admins; `?user_id=` for a user's limits), `detail` (with
-//! usage), `defaults`, update and revert-to-defaults (admin).
+//! `/os-quota-sets/{project_id}`: show (own project, or any for admins;
+//! `?user_id=` for a user's limits), `detail` (with usage), `defaults`,
+//! update and revert-to-defaults (admin).
+//!
+//! Per microversion, as Nova: 2.36 drops `fixed_ips`, `floating_ips`,
+//! `security_groups` and `security_group_rules` from every view (and
+//! refuses them in updates); 2.57 drops the `injected_file*` ones too;
+//! 2.75 unknown query parameters are refused (2.102 on `defaults`).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::common::{ok, parse_bool, query_get, require_admin, wrapped, Body, Caller, QueryParams};
+use super::listing;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::quota::{self, Limits, RESOURCES};
 use crate::store::{instances, keypairs, quotas, server_groups};
 use crate::ComputeService;
@@ -27,11 +34,56 @@ fn require_reader_of(c: &Caller, project: &str, rule: &str) -> Result<()> {
     )))
 }
 
-/// `{"id"?, resource: limit, …}`.
-pub fn render(limits: &Limits, id: Option<&str>) -> Value {
+const NETWORK_QUOTAS: [&str; 4] = [
+    "fixed_ips",
+    "floating_ips",
+    "security_group_rules",
+    "security_groups",
+];
+const FILE_QUOTAS: [&str; 3] = [
+    "injected_files",
+    "injected_file_content_bytes",
+    "injected_file_path_bytes",
+];
+
+/// The resources quota sets leave out at `v` (2.36 network, 2.57 files).
+pub fn filtered(v: ApiVersion) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if v.at_least(2, 36) {
+        out.extend(NETWORK_QUOTAS);
+    }
+    if v.at_least(2, 57) {
+        out.extend(FILE_QUOTAS);
+    }
+    out
+}
+
+/// The quota class sets' own rule: before 2.50 no server group quotas
+/// (and the network ones shown); from 2.50 as quota sets at 2.36; 2.57 the
+/// same as quota sets.
+pub fn class_filtered(v: ApiVersion) -> Vec<&'static str> {
+    if v.at_least(2, 57) {
+        filtered(v)
+    } else if v.at_least(2, 50) {
+        NETWORK_QUOTAS.to_vec()
+    } else {
+        vec!["server_groups", "server_group_members"]
+    }
+}
+
+fn check_query(v: ApiVersion, q: &QueryParams) -> Result<()> {
+    if v.at_least(2, 75) {
+        listing::only_params(q, &["user_id"])?;
+    }
+    Ok(())
+}
+
+/// `{"id"?, resource: limit, …}` without the `hidden` resources.
+pub fn render(limits: &Limits, id: Option<&str>, hidden: &[&str]) -> Value {
     let mut m: Map<String, Value> = limits
         .0
         .iter()
+        .filter(|(k, _)| !hidden.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
     if let Some(id) = id {
@@ -68,12 +120,16 @@ async fn readable(
 
 pub async fn show_quota_set(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    check_query(v, &q)?;
     let (project, limits) = readable(&svc, &c, &q, &p, "show").await?;
-    Ok(ok(json!({"quota_set": render(&limits, Some(&project))})))
+    Ok(ok(
+        json!({"quota_set": render(&limits, Some(&project), &filtered(v))}),
+    ))
 }
 
 /// What a project (or one of its users) uses of each resource.
@@ -103,15 +159,22 @@ async fn in_use(
 
 pub async fn show_quota_detail(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    check_query(v, &q)?;
+    let hidden = filtered(v);
     let (project, limits) = readable(&svc, &c, &q, &p, "detail").await?;
     let used = in_use(&svc, &project, query_get(&q, "user_id")).await?;
     let mut m = Map::new();
     m.insert("id".into(), json!(project));
-    for (r, limit) in &limits.0 {
+    for (r, limit) in limits
+        .0
+        .iter()
+        .filter(|(r, _)| !hidden.contains(&r.as_str()))
+    {
         let n = used.iter().find(|(k, _)| k == r).map_or(0, |(_, n)| *n);
         m.insert(
             r.clone(),
@@ -123,11 +186,17 @@ pub async fn show_quota_detail(
 
 pub async fn show_defaults(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     _c: Caller,
+    q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 102) {
+        listing::only_params(&q, &[])?;
+    }
     let limits = quota::defaults(&svc).await?;
-    Ok(ok(json!({"quota_set": render(&limits, Some(&target(&p)))})))
+    let body = render(&limits, Some(&target(&p)), &filtered(v));
+    Ok(ok(json!({ "quota_set": body })))
 }
 
 /// A quota value: an integer (or a string of one) from -1 to 2^31-1.
@@ -145,14 +214,19 @@ pub fn limit_value(key: &str, v: &Value) -> Result<i64> {
     })
 }
 
-/// The resource limits of an update body (`extra` names other keys allowed).
-pub fn parse_limits(body: &Map<String, Value>, extra: &[&str]) -> Result<Vec<(String, i64)>> {
+/// The resource limits of an update body (`extra` names other keys
+/// allowed, `refused` resources the version no longer takes).
+pub fn parse_limits(
+    body: &Map<String, Value>,
+    extra: &[&str],
+    refused: &[&str],
+) -> Result<Vec<(String, i64)>> {
     let mut out = Vec::new();
     for (k, v) in body {
         if extra.contains(&k.as_str()) {
             continue;
         }
-        if !RESOURCES.iter().any(|(r, _)| r == k) {
+        if !RESOURCES.iter().any(|(r, _)| r == k) || refused.contains(&k.as_str()) {
             return Err(super::common::invalid(
                 k,
                 &format!("Additional properties are not allowed ('{k}' was unexpected)"),
@@ -181,11 +255,13 @@ fn validate(resource: &str, limit: i64, minimum: i64, maximum: i64) -> Result<()
 
 pub async fn update_quota_set(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
     body: Body,
 ) -> Result<Response> {
+    check_query(v, &q)?;
     require_admin(&c, "os_compute_api:os-quota-sets:update")?;
     let project = target(&p);
     let user = query_get(&q, "user_id");
@@ -196,7 +272,8 @@ pub async fn update_quota_set(
             super::common::invalid("force", &format!("{v} is not of type 'boolean'"))
         })?,
     };
-    let updates = parse_limits(&o, &["force"])?;
+    let hidden = filtered(v);
+    let updates = parse_limits(&o, &["force"], &hidden)?;
     if !force {
         let used = in_use(&svc, &project, user).await?;
         let project_limits = quota::project_limits(&svc, &project).await?;
@@ -212,16 +289,18 @@ pub async fn update_quota_set(
     }
     quotas::set_limits(svc.db(), &project, user.unwrap_or_default(), &updates).await?;
     let limits = limits_for(&svc, &project, user).await?;
-    Ok(ok(json!({"quota_set": render(&limits, None)})))
+    Ok(ok(json!({"quota_set": render(&limits, None, &hidden)})))
 }
 
 /// `DELETE`: back to the defaults (a user's limits only, with `user_id`).
 pub async fn delete_quota_set(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    check_query(v, &q)?;
     require_admin(&c, "os_compute_api:os-quota-sets:delete")?;
     quotas::delete_limits(svc.db(), &target(&p), query_get(&q, "user_id")).await?;
     Ok(super::common::accepted_empty())

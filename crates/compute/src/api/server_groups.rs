@@ -1,5 +1,10 @@
-//! `/os-server-groups` as at microversion 2.1 (`policies` list, `members`,
-//! `metadata`), and the `group` scheduler hint of server create.
+//! `/os-server-groups` and the `group` scheduler hint of server create.
+//!
+//! Per microversion, as Nova: 2.13 `project_id`/`user_id` in views; 2.15
+//! the soft policies (`soft-affinity`, `soft-anti-affinity`); 2.64 one
+//! `policy` string and `rules` (`max_server_per_host`, anti-affinity only)
+//! instead of the `policies` list and the empty `metadata`; 2.75 unknown
+//! list query parameters are refused, 2.102 on show too.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -12,26 +17,52 @@ use super::common::{
     QueryParams,
 };
 use super::flavors::last;
+use super::listing;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::quota;
 use crate::store::server_groups::{self, ServerGroup};
 use crate::ComputeService;
 
-/// The policies microversion 2.1 accepts (the soft ones need 2.15).
-const POLICIES: &[&str] = &["anti-affinity", "affinity"];
+/// The policies a create may name at `v` (the soft ones from 2.15).
+fn policies(v: ApiVersion) -> &'static [&'static str] {
+    if v.at_least(2, 15) {
+        &[
+            "anti-affinity",
+            "affinity",
+            "soft-anti-affinity",
+            "soft-affinity",
+        ]
+    } else {
+        &["anti-affinity", "affinity"]
+    }
+}
 
 fn not_found(id: &str) -> Error {
     Error::not_found(format!("Instance group {id} could not be found."))
 }
 
-async fn render(svc: &ComputeService, g: &ServerGroup) -> Result<Value> {
-    Ok(json!({
+async fn render(svc: &ComputeService, g: &ServerGroup, v: ApiVersion) -> Result<Value> {
+    let mut o = json!({
         "id": g.id,
         "name": g.name,
-        "policies": [g.policy],
         "members": server_groups::members(svc.db(), &g.id).await?,
-        "metadata": {},
-    }))
+    });
+    if v.at_least(2, 64) {
+        o["policy"] = json!(g.policy);
+        o["rules"] = match g.max_server_per_host {
+            Some(n) => json!({ "max_server_per_host": n }),
+            None => json!({}),
+        };
+    } else {
+        o["policies"] = json!([g.policy]);
+        o["metadata"] = json!({});
+    }
+    if v.at_least(2, 13) {
+        o["project_id"] = json!(g.project_id);
+        o["user_id"] = json!(g.user_id);
+    }
+    Ok(o)
 }
 
 /// A group the caller may see (its project's; any for admins), else 404.
@@ -65,46 +96,105 @@ fn group_name(o: &Map<String, Value>) -> Result<String> {
     }
 }
 
-fn group_policy(o: &Map<String, Value>) -> Result<String> {
+/// The `policies` list before 2.64: exactly one known policy.
+fn legacy_policy(v: ApiVersion, o: &Map<String, Value>) -> Result<String> {
+    let allowed = policies(v);
     let list = match o.get("policies") {
         None => return Err(invalid("policies", "'policies' is a required property")),
         Some(Value::Array(l)) => l,
-        Some(v) => {
+        Some(x) => {
             return Err(invalid(
                 "policies",
-                &format!("Value: {v}. {v} is not of type 'array'"),
+                &format!("Value: {x}. {x} is not of type 'array'"),
             ))
         }
     };
     match list.as_slice() {
-        [Value::String(p)] if POLICIES.contains(&p.as_str()) => Ok(p.clone()),
-        [v] => Err(invalid(
+        [Value::String(p)] if allowed.contains(&p.as_str()) => Ok(p.clone()),
+        [x] => Err(invalid(
             "policies",
-            &format!("Value: {v}. {v} is not one of {POLICIES:?}"),
+            &format!("Value: {x}. {x} is not one of {allowed:?}"),
         )),
         _ => Err(invalid("policies", "Value: must hold exactly one policy")),
     }
 }
 
+/// `policy` and `rules` from 2.64.
+fn policy_and_rules(v: ApiVersion, o: &Map<String, Value>) -> Result<(String, Option<i64>)> {
+    let allowed = policies(v);
+    let policy = match o.get("policy") {
+        None => return Err(invalid("policy", "'policy' is a required property")),
+        Some(Value::String(p)) if allowed.contains(&p.as_str()) => p.clone(),
+        Some(x) => {
+            return Err(invalid(
+                "policy",
+                &format!("Value: {x}. {x} is not one of {allowed:?}"),
+            ))
+        }
+    };
+    let rules = match o.get("rules") {
+        None => Map::new(),
+        Some(Value::Object(r)) => r.clone(),
+        Some(x) => return Err(invalid("rules", &format!("{x} is not of type 'object'"))),
+    };
+    if let Some(k) = rules.keys().find(|k| *k != "max_server_per_host") {
+        return Err(invalid(
+            "rules",
+            &format!("Additional properties are not allowed ('{k}' was unexpected)"),
+        ));
+    }
+    let max = match rules.get("max_server_per_host") {
+        None => None,
+        Some(x) => Some(
+            x.as_i64()
+                .or_else(|| {
+                    x.as_str()
+                        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                        .and_then(|s| s.parse().ok())
+                })
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    invalid(
+                        "max_server_per_host",
+                        &format!("{x} is not a positive integer"),
+                    )
+                })?,
+        ),
+    };
+    if max.is_some() && policy != "anti-affinity" {
+        return Err(Error::bad_request(
+            "Only anti-affinity policy supports rules.",
+        ));
+    }
+    Ok((policy, max))
+}
+
 pub async fn create_group(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     body: Body,
 ) -> Result<Response> {
     require_member(&c)?;
     let project = project_of(&c)?;
     let o = wrapped(&body.object()?, "server_group")?;
-    if let Some(k) = o
-        .keys()
-        .find(|k| !["name", "policies"].contains(&k.as_str()))
-    {
+    let keys: &[&str] = if v.at_least(2, 64) {
+        &["name", "policy", "rules"]
+    } else {
+        &["name", "policies"]
+    };
+    if let Some(k) = o.keys().find(|k| !keys.contains(&k.as_str())) {
         return Err(invalid(
             "server_group",
             &format!("Additional properties are not allowed ('{k}' was unexpected)"),
         ));
     }
     let name = group_name(&o)?;
-    let policy = group_policy(&o)?;
+    let (policy, max_server_per_host) = if v.at_least(2, 64) {
+        policy_and_rules(v, &o)?
+    } else {
+        (legacy_policy(v, &o)?, None)
+    };
     let limit = quota::project_limits(&svc, &project)
         .await?
         .get("server_groups");
@@ -117,10 +207,11 @@ pub async fn create_group(
         project_id: project,
         user_id: c.user_id.clone(),
         policy,
+        max_server_per_host,
         created_at: now_micros(),
     };
     server_groups::create(svc.db(), &g).await?;
-    Ok(ok(json!({ "server_group": render(&svc, &g).await? })))
+    Ok(ok(json!({ "server_group": render(&svc, &g, v).await? })))
 }
 
 fn non_negative(q: &QueryParams, key: &str) -> Result<Option<usize>> {
@@ -134,16 +225,20 @@ fn non_negative(q: &QueryParams, key: &str) -> Result<Option<usize>> {
 
 pub async fn list_groups(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
 ) -> Result<Response> {
-    let all = query_get(&q, "all_projects").is_some_and(|v| {
-        !matches!(
-            v.to_ascii_lowercase().as_str(),
-            "0" | "false" | "no" | "off"
-        )
-    });
-    let limit = non_negative(&q, "limit")?;
+    if v.at_least(2, 75) {
+        listing::only_params(&q, &["all_projects", "limit", "offset"])?;
+    }
+    // Nova looks only at the key's presence (`?all_projects` alone counts).
+    let all = query_get(&q, "all_projects").is_some();
+    // `common.limited`: 0 or absent means the maximum.
+    let limit = non_negative(&q, "limit")?
+        .filter(|l| *l > 0)
+        .unwrap_or(listing::MAX_LIMIT)
+        .min(listing::MAX_LIMIT);
     let offset = non_negative(&q, "offset")?.unwrap_or(0);
     let project = if all && c.is_admin() {
         None
@@ -152,23 +247,24 @@ pub async fn list_groups(
     };
     let groups = server_groups::list(svc.db(), project.as_deref()).await?;
     let mut items = Vec::new();
-    for g in groups
-        .iter()
-        .skip(offset)
-        .take(limit.unwrap_or(1000).min(1000))
-    {
-        items.push(render(&svc, g).await?);
+    for g in groups.iter().skip(offset).take(limit) {
+        items.push(render(&svc, g, v).await?);
     }
     Ok(ok(json!({ "server_groups": items })))
 }
 
 pub async fn show_group(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
+    q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    if v.at_least(2, 102) {
+        listing::only_params(&q, &[])?;
+    }
     let g = load(&svc, &c, last(&p)).await?;
-    Ok(ok(json!({ "server_group": render(&svc, &g).await? })))
+    Ok(ok(json!({ "server_group": render(&svc, &g, v).await? })))
 }
 
 pub async fn delete_group(

@@ -13,9 +13,12 @@ use crate::ComputeService;
 
 pub async fn show_password(
     State(svc): State<ComputeService>,
+    v: crate::microversion::ApiVersion,
     c: Caller,
+    q: super::common::QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     load_server(&svc, &c, last(&p)).await?;
     Ok(ok(json!({"password": ""})))
 }

@@ -79,9 +79,12 @@ fn render_group(g: &SecurityGroupInfo, names: &HashMap<String, Value>) -> Value 
 
 pub async fn list_server_groups(
     State(svc): State<ComputeService>,
+    v: crate::microversion::ApiVersion,
     c: Caller,
+    q: super::common::QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
+    super::listing::no_query_from_2_102(v, &q)?;
     let i = load_server(&svc, &c, last(&p)).await?;
     let groups = groups_of(&svc, &i).await?;
     let remote_ids: Vec<String> = groups

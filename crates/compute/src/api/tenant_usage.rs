@@ -1,7 +1,11 @@
-//! `/os-simple-tenant-usage` as at microversion 2.1: the hours, vCPU-hours,
-//! MiB-hours and GiB-hours each project's servers ran inside `[start, end)`,
-//! computed from their launch and termination times (deleted servers count
-//! for the time they ran).
+//! `/os-simple-tenant-usage`: the hours, vCPU-hours, MiB-hours and
+//! GiB-hours each project's servers ran inside `[start, end)`, computed from
+//! their launch and termination times (deleted servers count for the time
+//! they ran).
+//!
+//! Per microversion, as Nova: 2.40 pages the servers (`limit`, `marker` an
+//! instance id) before summing, with `tenant_usages_links` /
+//! `tenant_usage_links`; 2.75 unknown query parameters are refused.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +16,13 @@ use ferro_api::request_id::TrailingSlash;
 use ferro_api::time::{iso_naive_micros, now_micros, parse_iso};
 use serde_json::{json, Map, Value};
 
+use ferro_api::BaseUrl;
+
 use super::common::{ok, query_get, require_admin, Caller, QueryParams};
 use super::flavors::last;
+use super::listing;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::state::vm;
 use crate::store::instances::{self, Instance};
 use crate::ComputeService;
@@ -122,11 +130,30 @@ fn summarise(list: &[Instance], start: i64, end: i64, detailed: bool) -> Vec<Val
         .collect()
 }
 
+/// The servers of one page (2.40) and the marker of the next.
+fn paged(
+    v: ApiVersion,
+    q: &QueryParams,
+    list: Vec<Instance>,
+    allowed: &[&str],
+) -> Result<(Vec<Instance>, Option<String>)> {
+    if v.at_least(2, 75) {
+        listing::only_params(q, allowed)?;
+    }
+    if v.at_least(2, 40) {
+        listing::page(list, |i| i.id.clone(), q)
+    } else {
+        Ok((list, None))
+    }
+}
+
 /// `GET /os-simple-tenant-usage[?start&end&detailed=1]`: every project
 /// (admin). `…/os-simple-tenant-usage/` is a show with an empty id: 404.
 pub async fn list_usages(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
+    base: BaseUrl,
     q: QueryParams,
     slash: Option<Extension<TrailingSlash>>,
 ) -> Result<Response> {
@@ -137,16 +164,21 @@ pub async fn list_usages(
     let (start, end) = period(&q)?;
     let detailed = query_get(&q, "detailed") == Some("1");
     let list = instances::list_active_in_window(svc.db(), start, end, None).await?;
-    Ok(ok(
-        json!({"tenant_usages": summarise(&list, start, end, detailed)}),
-    ))
+    let allowed = ["start", "end", "detailed", "limit", "marker"];
+    let (list, next) = paged(v, &q, list, &allowed)?;
+    let mut out = json!({"tenant_usages": summarise(&list, start, end, detailed)});
+    let path = "os-simple-tenant-usage";
+    listing::add_links(&mut out, "tenant_usages_links", &base, path, &q, next);
+    Ok(ok(out))
 }
 
 /// `GET /os-simple-tenant-usage/{tenant_id}`: one project, with its servers
 /// (`{}` when none ran); its members may read it.
 pub async fn show_usage(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
+    base: BaseUrl,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
@@ -158,9 +190,13 @@ pub async fn show_usage(
     }
     let (start, end) = period(&q)?;
     let list = instances::list_active_in_window(svc.db(), start, end, Some(&project)).await?;
+    let (list, next) = paged(v, &q, list, &["start", "end", "limit", "marker"])?;
     let usage = summarise(&list, start, end, true)
         .into_iter()
         .next()
         .unwrap_or_else(|| json!({}));
-    Ok(ok(json!({ "tenant_usage": usage })))
+    let mut out = json!({ "tenant_usage": usage });
+    let path = format!("os-simple-tenant-usage/{project}");
+    listing::add_links(&mut out, "tenant_usage_links", &base, &path, &q, next);
+    Ok(ok(out))
 }

@@ -1,5 +1,6 @@
 //! The compute tables: plain functions over [`Db`].
 
+pub mod aggregates;
 pub mod attachments;
 pub mod flavors;
 pub mod instance_actions;

@@ -3,7 +3,7 @@
 use ferro_api::time::now_micros;
 use ferro_store::sqlx::{self, any::AnyRow, Any, Transaction};
 
-use super::{int, text, Db};
+use super::{int, opt_int, text, Db};
 
 #[derive(Clone, Debug, Default)]
 pub struct ServerGroup {
@@ -12,6 +12,8 @@ pub struct ServerGroup {
     pub project_id: String,
     pub user_id: String,
     pub policy: String,
+    /// The `max_server_per_host` rule (2.64, anti-affinity only).
+    pub max_server_per_host: Option<i64>,
     pub created_at: i64,
 }
 
@@ -22,14 +24,16 @@ fn from_row(r: &AnyRow) -> ServerGroup {
         project_id: text(r, "project_id"),
         user_id: text(r, "user_id"),
         policy: text(r, "policy"),
+        max_server_per_host: opt_int(r, "max_server_per_host"),
         created_at: int(r, "created_at"),
     }
 }
 
 pub async fn create(db: &Db, g: &ServerGroup) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO compute_server_group (id, name, project_id, user_id, policy, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO compute_server_group \
+         (id, name, project_id, user_id, policy, created_at, max_server_per_host) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&g.id)
     .bind(&g.name)
@@ -37,6 +41,7 @@ pub async fn create(db: &Db, g: &ServerGroup) -> sqlx::Result<()> {
     .bind(&g.user_id)
     .bind(&g.policy)
     .bind(g.created_at)
+    .bind(g.max_server_per_host)
     .execute(db.write())
     .await
     .map(|_| ())

@@ -16,6 +16,13 @@ pub struct Service {
     pub binary: String,
     pub disabled: bool,
     pub disabled_reason: Option<String>,
+    /// 2.11: reported down whatever its heartbeat says.
+    pub forced_down: bool,
+    /// 2.53: the service's id from then on.
+    pub uuid: String,
+    /// 2.53: the id of the host's hypervisor (compute node), on its
+    /// nova-compute row.
+    pub node_uuid: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -27,6 +34,9 @@ fn from_row(r: &AnyRow) -> Service {
         binary: text(r, "binary_name"),
         disabled: int(r, "disabled") != 0,
         disabled_reason: opt_text(r, "disabled_reason"),
+        forced_down: int(r, "forced_down") != 0,
+        uuid: opt_text(r, "uuid").unwrap_or_default(),
+        node_uuid: opt_text(r, "node_uuid").unwrap_or_default(),
         created_at: int(r, "created_at"),
         updated_at: int(r, "updated_at"),
     }
@@ -54,7 +64,45 @@ pub async fn register(db: &Db, host: &str) -> sqlx::Result<()> {
             .await?;
         }
     }
+    backfill_uuids(db).await?;
     heartbeat(db, host).await
+}
+
+/// Give every row without UUIDs its own (rows made before 2.53 support).
+async fn backfill_uuids(db: &Db) -> sqlx::Result<()> {
+    let rows =
+        sqlx::query("SELECT id FROM compute_service WHERE uuid IS NULL OR node_uuid IS NULL")
+            .fetch_all(db.read())
+            .await?;
+    for r in &rows {
+        sqlx::query(
+            "UPDATE compute_service SET uuid=COALESCE(uuid, $2), node_uuid=COALESCE(node_uuid, $3) \
+             WHERE id=$1",
+        )
+        .bind(int(r, "id"))
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(uuid::Uuid::new_v4().to_string())
+        .execute(db.write())
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn get_by_uuid(db: &Db, uuid: &str) -> sqlx::Result<Option<Service>> {
+    let row = sqlx::query("SELECT * FROM compute_service WHERE uuid=$1")
+        .bind(uuid)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.as_ref().map(from_row))
+}
+
+pub async fn set_forced_down(db: &Db, id: i64, forced_down: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE compute_service SET forced_down=$2 WHERE id=$1")
+        .bind(id)
+        .bind(i64::from(forced_down))
+        .execute(db.write())
+        .await
+        .map(|_| ())
 }
 
 /// Record that `host`'s services are alive now.
