@@ -355,3 +355,50 @@ def test_long_actions_show_their_transitional_status(tmp_path):
         assert show(nova, sid, "2.47")["flavor"]["original_name"] == "m1.nano"
     finally:
         srv.stop()
+
+
+def test_blank_and_snapshot_block_devices(env):
+    """A blank volume and a volume from a snapshot are made, attached, and
+    (with delete_on_termination) deleted with the server."""
+    s, nova, iid, nid, tok = env
+    h = {"X-Auth-Token": tok}
+    project = requests.get(s.identity_url + "/v3/auth/tokens", timeout=10,
+                           headers=dict(h, **{"X-Subject-Token": tok})).json()["token"]["project"]["id"]
+    vbase = f"{s.url}/volume/v3/{project}"
+
+    def settle(vid, status="available"):
+        for _ in range(150):
+            v = requests.get(f"{vbase}/volumes/{vid}", headers=h, timeout=10)
+            if v.status_code == 200 and v.json()["volume"]["status"] == status:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"volume {vid} not {status}")
+
+    src = requests.post(f"{vbase}/volumes", json={"volume": {"size": 1}}, headers=h, timeout=10).json()["volume"]
+    settle(src["id"])
+    snap = requests.post(f"{vbase}/snapshots", json={"snapshot": {"volume_id": src["id"]}},
+                         headers=h, timeout=10).json()["snapshot"]
+    for _ in range(150):
+        if requests.get(f"{vbase}/snapshots/{snap['id']}", headers=h, timeout=10).json()["snapshot"]["status"] == "available":
+            break
+        time.sleep(0.1)
+    bdm = [{"boot_index": 0, "source_type": "image", "uuid": iid, "destination_type": "local"},
+           {"boot_index": 1, "source_type": "blank", "destination_type": "volume",
+            "volume_size": 1, "delete_on_termination": True},
+           {"boot_index": 2, "source_type": "snapshot", "uuid": snap["id"],
+            "destination_type": "volume", "volume_size": 1, "delete_on_termination": True}]
+    sid = boot(nova, iid, nid, "2.67", block_device_mapping_v2=bdm)
+    atts = nova.get(f"/servers/{sid}/os-volume_attachments").json()["volumeAttachments"]
+    assert len(atts) == 2, atts
+    made = [a["volumeId"] for a in atts]
+    for vid in made:
+        assert requests.get(f"{vbase}/volumes/{vid}", headers=h, timeout=10).json()["volume"]["status"] == "in-use"
+    assert nova.req("DELETE", f"/servers/{sid}").status_code == 204
+    wait(nova, sid, "DELETED")
+    for vid in made:
+        for _ in range(100):
+            if requests.get(f"{vbase}/volumes/{vid}", headers=h, timeout=10).status_code == 404:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"volume {vid} outlived its server")
