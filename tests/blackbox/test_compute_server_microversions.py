@@ -402,3 +402,14 @@ def test_blank_and_snapshot_block_devices(env):
             time.sleep(0.1)
         else:
             raise AssertionError(f"volume {vid} outlived its server")
+
+
+def test_create_checks_block_devices(env):
+    _, nova, iid, nid, _ = env
+    base = {"name": "bd", "imageRef": iid, "flavorRef": "42", "networks": [{"uuid": nid}]}
+    missing = "6b8f2d1e-0000-4000-8000-00000000dead"
+    for entry in [{"boot_index": 1, "source_type": "snapshot", "uuid": missing,
+                   "destination_type": "volume", "volume_size": 1},
+                  {"boot_index": 1, "source_type": "blank", "destination_type": "volume"}]:
+        r = nova.post("/servers", {"server": dict(base, block_device_mapping_v2=[entry])})
+        assert r.status_code == 400 and "Block Device Mapping is Invalid" in r.text, r.text

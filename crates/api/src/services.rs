@@ -231,6 +231,12 @@ pub enum BootVolumeSource {
 #[async_trait]
 pub trait VolumeApi: Send + Sync + 'static {
     async fn get_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<VolumeInfo>>;
+    /// A snapshot the caller may see: `(status, size in GiB)`.
+    async fn get_snapshot(
+        &self,
+        ctx: &AuthContext,
+        id: &str,
+    ) -> ServiceResult<Option<(String, i64)>>;
     /// `available → attaching` (a multiattach volume also from `in-use`);
     /// 409 otherwise, or when already attached to `server_id`. Returns an
     /// attachment id.

@@ -59,6 +59,18 @@ fn writer(ctx: &AuthContext) -> Result<()> {
 
 #[async_trait]
 impl VolumeApi for VolumeService {
+    async fn get_snapshot(
+        &self,
+        ctx: &AuthContext,
+        id: &str,
+    ) -> ServiceResult<Option<(String, i64)>> {
+        Ok(snapshots::get(self.db(), id)
+            .await
+            .map_err(Error::from)?
+            .filter(|snap| sees(ctx, &snap.project_id))
+            .map(|snap| (snap.status, snap.size)))
+    }
+
     async fn get_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<Option<VolumeInfo>> {
         match volumes::get(self.db(), id).await.map_err(Error::from)? {
             Some(v) if sees(ctx, &v.project_id) => Ok(Some(info(self, &v).await?)),

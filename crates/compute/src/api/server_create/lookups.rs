@@ -270,6 +270,28 @@ pub async fn block_devices(
                 )));
             }
         }
+        if src == "snapshot" {
+            let id = b["uuid"].as_str().unwrap_or_default();
+            match svc.peers().volume.get_snapshot(ctx, id).await? {
+                Some((status, _)) if status == "available" => {}
+                Some((status, _)) => {
+                    return Err(Error::bad_request(format!(
+                        "Block Device Mapping is Invalid: snapshot {id} is {status}."
+                    )))
+                }
+                None => {
+                    return Err(Error::bad_request(format!(
+                        "Block Device Mapping is Invalid: failed to get snapshot {id}."
+                    )))
+                }
+            }
+        }
+        if src == "blank" && dest == "volume" && b.get("volume_size").is_none() {
+            return Err(Error::bad_request(
+                "Block Device Mapping is Invalid: Blank volumes (source: 'blank', dest: \
+                 'volume') need to have non-zero size",
+            ));
+        }
         if boot0 && dest == "volume" {
             boot_volume = true;
         }
