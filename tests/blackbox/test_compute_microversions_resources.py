@@ -139,8 +139,11 @@ def test_flavors_versions(server):
     r = at(admin, "2.102").post("/flavors", {"flavor": dict(base, id="f3", name="f3", rxtx_factor=2.0)})
     assert r.status_code == 400 and "rxtx_factor" in r.text
     assert at(admin, "2.102").get("/flavors/f1?x=1").status_code == 400
-    # 2.7: adding access to a public flavor is a conflict
-    pid = "0" * 32
+    # 2.7: adding access to a public flavor is a conflict (the project must
+    # exist: Nova asks Keystone)
+    pid = _project_id(s, "demo-flavors")
+    assert at(admin, "2.6").post("/flavors/f1/action",
+                                 {"addTenantAccess": {"tenant": "0" * 32}}).status_code == 400
     r = at(admin, "2.6").post("/flavors/f1/action", {"addTenantAccess": {"tenant": pid}})
     assert r.status_code == 200, r.text
     assert at(admin, "2.6").post("/flavors/f1/action", {"removeTenantAccess": {"tenant": pid}}).status_code == 200
@@ -392,7 +395,9 @@ def test_limits_versions(server):
 def test_quotas_versions(server):
     s = server
     admin = Nova(s, token(s))
-    pid = "0123456789abcdef0123456789abcdef"
+    assert admin.req("PUT", "/os-quota-sets/0123456789abcdef0123456789abcdef",
+                     json={"quota_set": {"cores": 5}}).status_code == 400
+    pid = _project_id(s, "demo-quotas")
     for path in (f"/os-quota-sets/{pid}", f"/os-quota-sets/{pid}/defaults", f"/os-quota-sets/{pid}/detail"):
         old = set(at(admin, "2.35").get(path).json()["quota_set"])
         assert NET_QUOTAS | FILE_QUOTAS <= old, path
@@ -662,3 +667,13 @@ def test_hosts_until_2_42(server):
     member = Nova(s, project_token(s, token(s), "hst"))
     assert member.get("/os-hosts").status_code == 403
     assert member.get("/os-hosts/ferrostack/reboot").status_code == 403
+
+
+def _project_id(s, name):
+    """A new project's id (Nova checks with Keystone that a project exists
+    before it grants flavor access or sets quotas)."""
+    h = {"X-Auth-Token": s.admin_token()}
+    r = requests.post(s.identity_url + "/v3/projects", headers=h, timeout=10,
+                      json={"project": {"name": name}})
+    assert r.status_code == 201, r.text
+    return r.json()["project"]["id"]

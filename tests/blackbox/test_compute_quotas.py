@@ -152,3 +152,19 @@ def test_quota_cli(sqlite_server):
     shown = cli.json("quota", "show", "--compute", "admin")
     flat = {(r.get("Resource") or "").lower(): r.get("Limit") for r in shown} if isinstance(shown, list) else shown
     assert flat.get("instances") == 7 and flat.get("ram") == 4096, shown
+
+
+def test_quota_update_needs_a_known_project(sqlite_server):
+    """Nova asks Keystone: setting the quotas of an unknown project is a 400."""
+    import requests as rq
+    from computehelp import Nova, token
+
+    s = sqlite_server
+    nova = Nova(s, token(s))
+    r = nova.req("PUT", "/os-quota-sets/0123456789abcdef0123456789abcdef",
+                 json={"quota_set": {"cores": 5}})
+    assert r.status_code == 400 and "is not a valid project" in r.text
+    pid = rq.get(s.identity_url + "/v3/projects?name=admin", timeout=10,
+                 headers={"X-Auth-Token": s.admin_token()}).json()["projects"][0]["id"]
+    r = nova.req("PUT", f"/os-quota-sets/{pid}", json={"quota_set": {"cores": 50}})
+    assert r.status_code == 200 and r.json()["quota_set"]["cores"] == 50

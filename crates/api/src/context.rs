@@ -46,6 +46,14 @@ impl AuthContext {
 /// Validates a token for other services (implemented by identity).
 pub trait TokenValidator: Send + Sync + 'static {
     fn validate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Option<AuthContext>>;
+
+    /// Whether the identity service knows a project of this id (None when
+    /// it cannot tell). Nova asks Keystone this before it grants a project
+    /// flavor access or sets its quotas.
+    fn project_exists<'a>(&'a self, project_id: &'a str) -> BoxFuture<'a, Option<bool>> {
+        let _ = project_id;
+        Box::pin(async { None })
+    }
 }
 
 mod async_trait_free {

@@ -128,4 +128,13 @@ impl TokenValidator for Identity {
             Some(v.context(token))
         })
     }
+
+    fn project_exists<'a>(&'a self, project_id: &'a str) -> BoxFuture<'a, Option<bool>> {
+        Box::pin(async move {
+            store::projects::get(self.db(), project_id)
+                .await
+                .ok()
+                .map(|p| p.is_some())
+        })
+    }
 }

@@ -180,3 +180,15 @@ pub fn parse_bool(v: &Value) -> Option<bool> {
         _ => None,
     }
 }
+
+/// Nova asks Keystone whether a project exists before it grants it flavor
+/// access or sets its quotas: an unknown one is a 400.
+pub async fn check_project(svc: &ComputeService, project_id: &str) -> Result<()> {
+    use ferro_api::HasValidator;
+    match svc.validator().project_exists(project_id).await {
+        Some(false) => Err(Error::bad_request(format!(
+            "Project ID {project_id} is not a valid project."
+        ))),
+        _ => Ok(()),
+    }
+}

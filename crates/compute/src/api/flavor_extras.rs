@@ -191,6 +191,9 @@ pub async fn action(
     if add && f.is_public && v.at_least(2, 7) {
         return Err(Error::conflict("Can not add access to a public flavor."));
     }
+    if add {
+        super::common::check_project(&svc, tenant).await?;
+    }
     let current = flavors::access(svc.db(), &f.id).await?;
     if add {
         if current.iter().any(|t| t == tenant) {

@@ -274,6 +274,7 @@ pub async fn update_quota_set(
     };
     let hidden = filtered(v);
     let updates = parse_limits(&o, &["force"], &hidden)?;
+    super::common::check_project(&svc, &project).await?;
     if !force {
         let used = in_use(&svc, &project, user).await?;
         let project_limits = quota::project_limits(&svc, &project).await?;
