@@ -183,7 +183,7 @@ VOLUME_SECTIONS = {
         "catalog_type": "block-storage",
         "endpoint_type": "publicURL",
         "min_microversion": "3.0",
-        "max_microversion": "3.0",
+        "max_microversion": "latest",
         "build_timeout": 60,
         "build_interval": 1,
         "volume_size": 1,
@@ -248,9 +248,9 @@ COMPUTE_FEATURES = {
     "personality": False,            # injected files not supported
     "attach_encrypted_volume": False,
     "config_drive": False,           # accepted and echoed, no drive is built
-    "swap_volume": False,
+    "swap_volume": True,              # os-volume_attachments PUT with another volume (admin)
     "volume_backed_live_migration": False,
-    "volume_multiattach": False,
+    "volume_multiattach": True,       # multiattach volume types (2.60)
     "ide_bus": False,
     "unified_limits": False,
 }
