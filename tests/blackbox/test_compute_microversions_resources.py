@@ -662,3 +662,17 @@ def test_hosts_until_2_42(server):
     member = Nova(s, project_token(s, token(s), "hst"))
     assert member.get("/os-hosts").status_code == 403
     assert member.get("/os-hosts/ferrostack/reboot").status_code == 403
+
+
+def test_instance_usage_audit_log(server):
+    s = server
+    admin = Nova(s, token(s))
+    log = admin.get("/os-instance_usage_audit_log").json()["instance_usage_audit_logs"]
+    assert log["num_hosts"] == 1 and log["hosts_not_run"] == ["ferrostack"] and log["log"] == {}
+    assert log["overall_status"] == "0 of 1 hosts done. 0 errors."
+    one = admin.get("/os-instance_usage_audit_log/2026-11-29%2020:00:00").json()["instance_usage_audit_log"]
+    assert one["period_beginning"] == "2026-10-01 00:00:00" and one["period_ending"] == "2026-11-01 00:00:00"
+    assert admin.get("/os-instance_usage_audit_log/invalid_time").status_code == 400
+    assert at(admin, "2.102").get("/os-instance_usage_audit_log?x=1").status_code == 400
+    member = Nova(s, project_token(s, token(s), "ual"))
+    assert member.get("/os-instance_usage_audit_log").status_code == 403
