@@ -676,3 +676,22 @@ def test_instance_usage_audit_log(server):
     assert at(admin, "2.102").get("/os-instance_usage_audit_log?x=1").status_code == 400
     member = Nova(s, project_token(s, token(s), "ual"))
     assert member.get("/os-instance_usage_audit_log").status_code == 403
+
+
+def test_os_migrations_queries(server):
+    s = server
+    admin = Nova(s, token(s))
+    assert at(admin, "2.1").get("/os-migrations?anything=1").json() == {"migrations": []}
+    assert at(admin, "2.59").get("/os-migrations?anything=1").status_code == 400
+    assert at(admin, "2.59").get("/os-migrations?limit=1&changes-since=2020-01-01T00:00:00Z").json() == {
+        "migrations": []}
+    assert at(admin, "2.59").get("/os-migrations?marker=x").status_code == 400
+    assert at(admin, "2.59").get("/os-migrations?limit=-1").status_code == 400
+    assert at(admin, "2.65").get("/os-migrations?changes-before=2020-01-01T00:00:00Z").status_code == 400
+    assert at(admin, "2.66").get("/os-migrations?changes-before=2020-01-01T00:00:00Z").status_code == 200
+    assert at(admin, "2.66").get(
+        "/os-migrations?changes-since=2021-01-01T00:00:00Z&changes-before=2020-01-01T00:00:00Z").status_code == 400
+    assert at(admin, "2.79").get("/os-migrations?user_id=u").status_code == 400
+    assert at(admin, "2.80").get("/os-migrations?user_id=u&project_id=p").status_code == 200
+    member = Nova(s, project_token(s, token(s), "mig"))
+    assert member.get("/os-migrations").status_code == 403

@@ -12,6 +12,7 @@ mod hypervisors;
 mod instance_actions;
 mod keypairs;
 mod listing;
+mod migrations;
 mod misc;
 mod quota_classes;
 mod quota_sets;
@@ -274,6 +275,7 @@ fn resource_routes() -> Router<ComputeService> {
             "/os-instance_usage_audit_log/{before}",
             get(usage_audit_log::show_audit_log),
         )
+        .route("/os-migrations", get(migrations::list_migrations))
         .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
         .route(
             "/os-simple-tenant-usage/{tenant_id}",
