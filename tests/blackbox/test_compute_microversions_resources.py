@@ -695,3 +695,13 @@ def test_os_migrations_queries(server):
     assert at(admin, "2.80").get("/os-migrations?user_id=u&project_id=p").status_code == 200
     member = Nova(s, project_token(s, token(s), "mig"))
     assert member.get("/os-migrations").status_code == 403
+
+
+def test_deleted_compute_service_leaves_aggregates(sqlite_server):
+    s = sqlite_server
+    admin = Nova(s, token(s))
+    a = admin.post("/os-aggregates", {"aggregate": {"name": "g"}}).json()["aggregate"]
+    assert admin.post(f"/os-aggregates/{a['id']}/action", {"add_host": {"host": "ferrostack"}}).status_code == 200
+    (comp,) = at(admin, "2.53").get("/os-services?binary=nova-compute").json()["services"]
+    assert at(admin, "2.53").req("DELETE", f"/os-services/{comp['id']}").status_code == 204
+    assert admin.get(f"/os-aggregates/{a['id']}").json()["aggregate"]["hosts"] == []
