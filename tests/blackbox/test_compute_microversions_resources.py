@@ -669,6 +669,49 @@ def test_hosts_until_2_42(server):
     assert member.get("/os-hosts/ferrostack/reboot").status_code == 403
 
 
+def test_instance_usage_audit_log(server):
+    s = server
+    admin = Nova(s, token(s))
+    log = admin.get("/os-instance_usage_audit_log").json()["instance_usage_audit_logs"]
+    assert log["num_hosts"] == 1 and log["hosts_not_run"] == ["ferrostack"] and log["log"] == {}
+    assert log["overall_status"] == "0 of 1 hosts done. 0 errors."
+    one = admin.get("/os-instance_usage_audit_log/2026-11-29%2020:00:00").json()["instance_usage_audit_log"]
+    assert one["period_beginning"] == "2026-10-01 00:00:00" and one["period_ending"] == "2026-11-01 00:00:00"
+    assert admin.get("/os-instance_usage_audit_log/invalid_time").status_code == 400
+    assert at(admin, "2.102").get("/os-instance_usage_audit_log?x=1").status_code == 400
+    member = Nova(s, project_token(s, token(s), "ual"))
+    assert member.get("/os-instance_usage_audit_log").status_code == 403
+
+
+def test_os_migrations_queries(server):
+    s = server
+    admin = Nova(s, token(s))
+    assert at(admin, "2.1").get("/os-migrations?anything=1").json() == {"migrations": []}
+    assert at(admin, "2.59").get("/os-migrations?anything=1").status_code == 400
+    assert at(admin, "2.59").get("/os-migrations?limit=1&changes-since=2020-01-01T00:00:00Z").json() == {
+        "migrations": []}
+    assert at(admin, "2.59").get("/os-migrations?marker=x").status_code == 400
+    assert at(admin, "2.59").get("/os-migrations?limit=-1").status_code == 400
+    assert at(admin, "2.65").get("/os-migrations?changes-before=2020-01-01T00:00:00Z").status_code == 400
+    assert at(admin, "2.66").get("/os-migrations?changes-before=2020-01-01T00:00:00Z").status_code == 200
+    assert at(admin, "2.66").get(
+        "/os-migrations?changes-since=2021-01-01T00:00:00Z&changes-before=2020-01-01T00:00:00Z").status_code == 400
+    assert at(admin, "2.79").get("/os-migrations?user_id=u").status_code == 400
+    assert at(admin, "2.80").get("/os-migrations?user_id=u&project_id=p").status_code == 200
+    member = Nova(s, project_token(s, token(s), "mig"))
+    assert member.get("/os-migrations").status_code == 403
+
+
+def test_deleted_compute_service_leaves_aggregates(sqlite_server):
+    s = sqlite_server
+    admin = Nova(s, token(s))
+    a = admin.post("/os-aggregates", {"aggregate": {"name": "g"}}).json()["aggregate"]
+    assert admin.post(f"/os-aggregates/{a['id']}/action", {"add_host": {"host": "ferrostack"}}).status_code == 200
+    (comp,) = at(admin, "2.53").get("/os-services?binary=nova-compute").json()["services"]
+    assert at(admin, "2.53").req("DELETE", f"/os-services/{comp['id']}").status_code == 204
+    assert admin.get(f"/os-aggregates/{a['id']}").json()["aggregate"]["hosts"] == []
+
+
 def _project_id(s, name):
     """A new project's id (Nova checks with Keystone that a project exists
     before it grants flavor access or sets quotas)."""

@@ -12,6 +12,7 @@ mod hypervisors;
 mod instance_actions;
 mod keypairs;
 mod listing;
+mod migrations;
 mod misc;
 mod quota_classes;
 mod quota_sets;
@@ -31,6 +32,7 @@ mod server_volumes;
 mod servers;
 mod services;
 mod tenant_usage;
+mod usage_audit_log;
 mod versions;
 mod x509;
 
@@ -265,6 +267,15 @@ fn resource_routes() -> Router<ComputeService> {
             get(hosts::show_host).put(hosts::update_host),
         )
         .route("/os-hosts/{host}/{action}", get(hosts::host_power_action))
+        .route(
+            "/os-instance_usage_audit_log",
+            get(usage_audit_log::list_audit_logs),
+        )
+        .route(
+            "/os-instance_usage_audit_log/{before}",
+            get(usage_audit_log::show_audit_log),
+        )
+        .route("/os-migrations", get(migrations::list_migrations))
         .route("/os-simple-tenant-usage", get(tenant_usage::list_usages))
         .route(
             "/os-simple-tenant-usage/{tenant_id}",

@@ -19,8 +19,8 @@ use super::flavors::last;
 use super::listing;
 use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
-use crate::store::instances;
 use crate::store::services::{self, Service};
+use crate::store::{aggregates, instances};
 use crate::ComputeService;
 
 /// A service is `down` when it has not reported for this long (upstream's
@@ -296,6 +296,16 @@ pub async fn delete_service(
             return Err(Error::conflict(
                 "Unable to delete compute service that is hosting instances. Migrate or delete the instances first.",
             ));
+        }
+    }
+    if s.binary == "nova-compute" {
+        // As Nova: the host leaves every aggregate it was in.
+        for mut a in aggregates::list(svc.db()).await? {
+            if a.hosts.contains(&s.host) {
+                a.hosts.retain(|h| *h != s.host);
+                a.updated_at = Some(now_micros());
+                aggregates::save(svc.db(), &a).await?;
+            }
         }
     }
     services::delete(svc.db(), s.id).await?;
