@@ -248,7 +248,7 @@ COMPUTE_FEATURES = {
     "personality": False,            # injected files not supported
     "attach_encrypted_volume": False,
     "config_drive": False,           # accepted and echoed, no drive is built
-    "swap_volume": True,              # os-volume_attachments PUT with another volume (admin)
+    "swap_volume": False,             # built (PUT os-volume_attachments, admin), but tempest's swap classes need a "service" role bootstrap does not make yet
     "volume_backed_live_migration": False,
     "volume_multiattach": True,       # multiattach volume types (2.60)
     "ide_bus": False,

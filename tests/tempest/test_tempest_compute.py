@@ -8,7 +8,8 @@ compute tests need:
   * a shared network "private" with an IPv4 subnet (`[compute]
     fixed_network_name`: tempest runs with create_isolated_networks=False);
   * an external network "public" with a subnet (`[network] public_network_id`,
-    `floating_network_name`).
+    `floating_network_name`), the default external network;
+  * a volume type "multiattach" (`[volume] volume_type_multiattach`).
 The seeded DevStack flavors 42 (m1.nano) and 84 (m1.micro) are
 `flavor_ref` / `flavor_ref_alt` (resize goes from the first to the second).
 The whole tempest.api.compute package runs (about 590 tests, ~6 min serial);
@@ -27,10 +28,17 @@ def _prepare(srv):
     image_alt = runner.create_image(srv, h, "tempest-image-alt")
     runner.create_network(srv, h, "private", "10.0.0.0/24", shared=True)
     public = runner.create_public_network(srv, h)
-    return gen_conf.compute_sections(
+    # The volume type tempest's multiattach tests create their volumes of.
+    runner._post(srv, "/volume/v3/types",
+                 {"volume_type": {"name": "multiattach",
+                                  "extra_specs": {"multiattach": "<is> True"}}},
+                 dict(h, **{"OpenStack-API-Version": "volume 3.67"}))
+    sections = gen_conf.compute_sections(
         image["id"], image_alt["id"], flavor_ref="42", flavor_ref_alt="84",
         fixed_network_name="private", public_network_id=public["id"],
         floating_network_name=public["name"])
+    sections["volume"] = {"volume_type_multiattach": "multiattach"}
+    return sections
 
 
 @pytest.mark.timeout(runner.PYTEST_TIMEOUT)
