@@ -305,3 +305,32 @@ def test_no_valid_host_message_33(server):
     assert other.get("/messages", headers=h, expect=200).json() == {"messages": []}
     c.delete(f"/messages/{m['id']}", headers=h, expect=204)
     assert_cinder_error(c.get(f"/messages/{m['id']}", headers=h), 404)
+
+
+def test_empty_id_is_404(server):
+    c, _ = admin_cinder(server)
+    for method in ("GET", "PUT", "DELETE"):
+        for coll in ("volumes", "snapshots"):
+            r = c.request(method, f"/{coll}/", json={"volume": {"name": "x"}})
+            assert_cinder_error(r, 404)
+    assert c.get("/volumes", expect=200).json() == {"volumes": []}
+
+
+def test_backups_without_backup_service(server):
+    c, _ = admin_cinder(server)
+    vid = c.create_volume(1)["id"]
+    assert c.get("/backups", expect=200).json() == {"backups": []}
+    assert c.get("/backups/detail?with_count=true", headers=mv("3.45"),
+                 expect=200).json() == {"backups": [], "count": 0}
+    bid = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    assert_cinder_error(c.get(f"/backups/{bid}"), 404)
+    assert_cinder_error(c.post(f"/backups/{bid}/restore", json={"restore": {}}), 404)
+    assert_cinder_error(c.post("/backups", json={"backup": {"volume_id": bid}}), 404)
+    r = c.post("/backups", json={"backup": {"volume_id": vid}})
+    assert "cinder-backup" in assert_cinder_error(r, 503, "serviceUnavailable")
+    # 3.43 metadata: an unknown key before
+    body = {"backup": {"volume_id": vid, "metadata": {}}}
+    assert "metadata" in assert_cinder_error(c.post("/backups", json=body,
+                                                    headers=mv("3.42")), 400)
+    assert_cinder_error(c.post("/backups", json=body, headers=mv("3.43")), 503,
+                        "serviceUnavailable")

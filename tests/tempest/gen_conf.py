@@ -182,7 +182,7 @@ VOLUME_SECTIONS = {
         "catalog_type": "block-storage",
         "endpoint_type": "publicURL",
         "min_microversion": "3.0",
-        "max_microversion": "3.0",
+        "max_microversion": "latest",
         "build_timeout": 60,
         "build_interval": 1,
         "volume_size": 1,

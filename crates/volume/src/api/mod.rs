@@ -3,6 +3,7 @@
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
 mod attachments;
+mod backups;
 pub(crate) mod common;
 mod default_types;
 mod discovery;
@@ -42,6 +43,7 @@ const COLLECTIONS: &[&str] = &[
     "default-types",
     "resource_filters",
     "messages",
+    "backups",
     "attachments",
     "os-volume-transfer",
     "volume-transfers",
@@ -79,6 +81,7 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(misc_routes())
         .merge(transfer_routes())
         .merge(group_routes())
+        .layer(axum::middleware::from_fn(empty_id))
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -278,6 +281,25 @@ fn transfer_routes() -> Router<VolumeService> {
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
         .route(
+            "/v3/{project_id}/backups",
+            get(backups::list).post(backups::create),
+        )
+        .route("/v3/{project_id}/backups/detail", get(backups::list))
+        .route(
+            "/v3/{project_id}/backups/{backup_id}",
+            get(backups::unknown)
+                .put(backups::unknown)
+                .delete(backups::unknown),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/restore",
+            post(backups::unknown),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/action",
+            post(backups::unknown),
+        )
+        .route(
             "/v3/{project_id}/attachments",
             get(attachments::list).post(attachments::create),
         )
@@ -311,4 +333,28 @@ fn misc_routes() -> Router<VolumeService> {
             "/v3/{project_id}/messages/{message_id}",
             get(info::message).delete(info::delete_message),
         )
+}
+
+/// `GET/PUT/DELETE …/volumes/` (an empty id; the server strips the slash
+/// before routing): upstream answers 404 rather than reaching the collection.
+async fn empty_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let slashed = req
+        .extensions()
+        .get::<ferro_api::request_id::TrailingSlash>()
+        .is_some();
+    let collection = ["/volumes", "/snapshots"]
+        .iter()
+        .any(|c| req.uri().path().ends_with(c));
+    let by_id = matches!(
+        *req.method(),
+        http::Method::GET | http::Method::PUT | http::Method::DELETE
+    );
+    if slashed && collection && by_id {
+        return crate::error::Error::not_found("The resource could not be found.").into_response();
+    }
+    next.run(req).await
 }
