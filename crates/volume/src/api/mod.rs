@@ -3,6 +3,7 @@
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
 mod attachments;
+mod backend_info;
 mod backups;
 pub(crate) mod common;
 mod default_types;
@@ -11,6 +12,7 @@ mod filters;
 mod group_snapshots;
 mod group_types;
 mod groups;
+mod image_metadata;
 mod info;
 mod limits;
 mod metadata;
@@ -44,6 +46,9 @@ const COLLECTIONS: &[&str] = &[
     "resource_filters",
     "messages",
     "backups",
+    "os-hosts",
+    "scheduler-stats",
+    "capabilities",
     "attachments",
     "os-volume-transfer",
     "volume-transfers",
@@ -280,6 +285,16 @@ fn transfer_routes() -> Router<VolumeService> {
 
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .route("/v3/{project_id}/os-hosts", get(backend_info::hosts))
+        .route("/v3/{project_id}/os-hosts/{host}", get(backend_info::host))
+        .route(
+            "/v3/{project_id}/scheduler-stats/get_pools",
+            get(backend_info::pools),
+        )
+        .route(
+            "/v3/{project_id}/capabilities/{host}",
+            get(backend_info::capabilities),
+        )
         .route(
             "/v3/{project_id}/backups",
             get(backups::list).post(backups::create),

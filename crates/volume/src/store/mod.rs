@@ -109,6 +109,7 @@ ALTER TABLE volume_volumes ADD COLUMN multiattach BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE volume_volumes ADD COLUMN group_id TEXT;
 ALTER TABLE volume_attachments ADD COLUMN connector TEXT;
 ALTER TABLE volume_snapshots ADD COLUMN group_snapshot_id TEXT;
+ALTER TABLE volume_snapshots ADD COLUMN progress TEXT;
 ALTER TABLE volume_attachments ADD COLUMN project_id TEXT;
 CREATE TABLE volume_transfers (
     id TEXT PRIMARY KEY,

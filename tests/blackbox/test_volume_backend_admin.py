@@ -1,0 +1,70 @@
+"""Admin views of the one backend (os-hosts, scheduler-stats/get_pools,
+capabilities), volume image-metadata actions, retype on one backend and
+os-update_snapshot_status with progress."""
+
+from volumehelp import admin_cinder, assert_cinder_error, member_cinder
+
+
+def test_hosts_pools_capabilities(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    admin.create_volume(2)
+    hosts = admin.get("/os-hosts", expect=200).json()["hosts"]
+    assert {h["service"] for h in hosts} == {"cinder-scheduler", "cinder-volume"}
+    vol_host = next(h["host_name"] for h in hosts if h["service"] == "cinder-volume")
+    detail = admin.get(f"/os-hosts/{vol_host}", expect=200).json()["host"]
+    total = next(d["resource"] for d in detail if d["resource"]["project"] == "(total)")
+    assert total["volume_count"] == "1" and total["total_volume_gb"] == "2"
+    assert_cinder_error(admin.get("/os-hosts/nowhere"), 404)
+    assert_cinder_error(member.get("/os-hosts"), 403)
+    pools = admin.get("/scheduler-stats/get_pools", expect=200).json()["pools"]
+    assert len(pools) == 1 and set(pools[0]) == {"name"}
+    pools = admin.get("/scheduler-stats/get_pools?detail=True", expect=200).json()["pools"]
+    caps = pools[0]["capabilities"]
+    assert caps["vendor_name"] == "Ferrostack" and caps["storage_protocol"] == "qcow2"
+    v = admin.get("/volumes/detail", expect=200).json()["volumes"][0]
+    assert v["os-vol-host-attr:host"] == pools[0]["name"]
+    c = admin.get(f"/capabilities/{vol_host}", expect=200).json()
+    assert c["volume_backend_name"] == caps["volume_backend_name"]
+    assert c["namespace"].startswith("OS::Storage::Capabilities::")
+    assert_cinder_error(member.get(f"/capabilities/{vol_host}"), 403)
+
+
+def test_image_metadata_actions_retype_and_progress(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    vid = c.create_volume(1)["id"]
+    r = c.action(vid, {"os-set_image_metadata": {"metadata": {"a": "1", "b": "2"}}},
+                 expect=200).json()
+    assert r == {"metadata": {"a": "1", "b": "2"}}
+    shown = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert shown["volume_image_metadata"] == {"a": "1", "b": "2"}
+    c.action(vid, {"os-unset_image_metadata": {"key": "a"}}, expect=200)
+    assert_cinder_error(c.post(f"/volumes/{vid}/action",
+                               json={"os-unset_image_metadata": {"key": "a"}}), 404)
+    r = c.action(vid, {"os-show_image_metadata": {}}, expect=200).json()
+    assert r == {"metadata": {"b": "2"}}
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-set_image_metadata": {"metadata": {"k": 5}}}), 400)
+    # retype on one backend
+    admin.post("/types", json={"volume_type": {"name": "t2"}}, expect=200)
+    admin.post("/types", json={"volume_type": {"name": "far", "extra_specs": {
+        "volume_backend_name": "other"}}}, expect=200)
+    c.action(vid, {"os-retype": {"new_type": "t2", "migration_policy": "never"}})
+    assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["volume_type"] == "t2"
+    for body in ({"os-retype": {"new_type": "t2"}}, {"os-retype": {"new_type": "far"}},
+                 {"os-retype": {"new_type": "t2", "migration_policy": "sometimes"}},
+                 {"os-retype": {}}):
+        assert_cinder_error(c.post(f"/volumes/{vid}/action", json=body), 400)
+    assert_cinder_error(c.post(f"/volumes/{vid}/action",
+                               json={"os-retype": {"new_type": "nope"}}), 404)
+    # os-update_snapshot_status: creating -> error with a progress
+    s = c.create_snapshot(vid)
+    admin.post(f"/snapshots/{s['id']}/action", json={"os-reset_status": {"status": "creating"}},
+               expect=202)
+    c.post(f"/snapshots/{s['id']}/action", json={"os-update_snapshot_status": {
+        "status": "error", "progress": "80%"}}, expect=202)
+    got = admin.get(f"/snapshots/{s['id']}", expect=200).json()["snapshot"]
+    assert got["status"] == "error" and got["os-extended-snapshot-attributes:progress"] == "80%"
+    assert_cinder_error(c.post(f"/snapshots/{s['id']}/action", json={
+        "os-update_snapshot_status": {"status": "available"}}), 400)
