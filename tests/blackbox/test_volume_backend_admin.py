@@ -68,3 +68,38 @@ def test_image_metadata_actions_retype_and_progress(server):
     assert got["status"] == "error" and got["os-extended-snapshot-attributes:progress"] == "80%"
     assert_cinder_error(c.post(f"/snapshots/{s['id']}/action", json={
         "os-update_snapshot_status": {"status": "available"}}), 400)
+
+
+def test_services_enable_disable_freeze(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    svcs = admin.get("/os-services", expect=200).json()["services"]
+    vol = next(s for s in svcs if s["binary"] == "cinder-volume")
+    assert vol["status"] == "enabled" and vol["frozen"] is False and "cluster" not in vol
+    svcs = admin.get("/os-services", headers={"OpenStack-API-Version": "volume 3.49"},
+                     expect=200).json()["services"]
+    vol = next(s for s in svcs if s["binary"] == "cinder-volume")
+    assert vol["cluster"] is None and vol["backend_state"] == "up"
+    host = vol["host"]
+    assert_cinder_error(member.put("/os-services/disable", json={"host": host}), 403)
+    assert_cinder_error(admin.put("/os-services/enable", json={"host": "nowhere",
+                                                             "binary": "cinder-volume"}), 404)
+    assert_cinder_error(admin.put("/os-services/disable", json={"host": host,
+                                                              "binary": "nope"}), 404)
+    assert_cinder_error(admin.put("/os-services/disable-log-reason", json={
+        "host": host, "binary": "cinder-volume", "disabled_reason": None}), 400)
+    assert_cinder_error(admin.put("/os-services/freeze", json={"host": "nowhere"}), 400)
+    r = admin.put("/os-services/disable-log-reason", json={
+        "host": host, "binary": "cinder-volume", "disabled_reason": "maintenance"},
+        expect=200).json()
+    assert r["disabled"] is True and r["status"] == "disabled"
+    # a disabled volume service takes no new volumes
+    v = member.create_volume(1)
+    assert v["status"] == "error"
+    admin.put("/os-services/enable", json={"host": host, "binary": "cinder-volume"},
+              expect=200)
+    assert member.create_volume(1)["status"] == "available"
+    admin.put("/os-services/freeze", json={"host": host}, expect=200)
+    svcs = admin.get("/os-services?binary=cinder-volume", expect=200).json()["services"]
+    assert svcs[0]["frozen"] is True
+    admin.put("/os-services/thaw", json={"host": host}, expect=200)

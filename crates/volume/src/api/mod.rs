@@ -16,6 +16,7 @@ mod image_metadata;
 mod info;
 mod limits;
 mod metadata;
+mod services;
 mod snapshots;
 mod transfers;
 mod types;
@@ -285,6 +286,11 @@ fn transfer_routes() -> Router<VolumeService> {
 
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .route("/v3/{project_id}/os-services", get(services::list))
+        .route(
+            "/v3/{project_id}/os-services/{action}",
+            axum::routing::put(services::update),
+        )
         .route("/v3/{project_id}/os-hosts", get(backend_info::hosts))
         .route("/v3/{project_id}/os-hosts/{host}", get(backend_info::host))
         .route(

@@ -593,7 +593,9 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         .get("multiattach")
         .and_then(Value::as_str)
         .is_some_and(|s| s.trim() == "<is> True");
-    if !crate::backend::accepts(&vtype.extra_specs) {
+    if !crate::backend::accepts(&vtype.extra_specs)
+        || !super::services::volume_service_up(svc).await?
+    {
         source = Source::NoValidHost {
             request_id: ctx.request_id.clone(),
         };

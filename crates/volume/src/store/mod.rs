@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod groups;
 pub mod messages;
 pub mod quotas;
+pub mod services;
 pub mod snapshots;
 pub mod tasks;
 pub mod transfers;
@@ -126,6 +127,15 @@ CREATE TABLE volume_transfers (
     updated_at BIGINT
 );
 CREATE INDEX volume_transfers_volume ON volume_transfers (volume_id);
+CREATE TABLE volume_service_state (
+    host TEXT NOT NULL,
+    binary_name TEXT NOT NULL,
+    disabled BIGINT NOT NULL DEFAULT 0,
+    disabled_reason TEXT,
+    frozen BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT,
+    PRIMARY KEY (host, binary_name)
+);
 CREATE TABLE volume_messages (
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
