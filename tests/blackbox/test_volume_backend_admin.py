@@ -103,3 +103,23 @@ def test_services_enable_disable_freeze(server):
     svcs = admin.get("/os-services?binary=cinder-volume", expect=200).json()["services"]
     assert svcs[0]["frozen"] is True
     admin.put("/os-services/thaw", json={"host": host}, expect=200)
+
+
+def test_quota_class_default(server):
+    admin, ks = admin_cinder(server)
+    member, project = member_cinder(server, ks)
+    admin.post("/types", json={"volume_type": {"name": "qt"}}, expect=200)
+    q = admin.get("/os-quota-class-sets/default", expect=200).json()["quota_class_set"]
+    assert q["id"] == "default" and q["volumes"] == 10 and q["volumes_qt"] == -1
+    assert_cinder_error(member.get("/os-quota-class-sets/default"), 403)
+    r = admin.put("/os-quota-class-sets/default", json={"quota_class_set": {
+        "volumes": 2, "gigabytes_qt": 7}}, expect=200).json()["quota_class_set"]
+    assert r["volumes"] == 2 and r["gigabytes_qt"] == 7 and "id" not in r
+    d = admin.get(f"/os-quota-sets/{project['id']}/defaults", expect=200).json()["quota_set"]
+    assert d["volumes"] == 2 and d["gigabytes_qt"] == 7
+    member.create_volume(1)
+    member.create_volume(1)
+    assert_cinder_error(member.post("/volumes", json={"volume": {"size": 1}}), 413)
+    for bad in ({"quota_class_set": {"bogus": 1}}, {"quota_class_set": {"volumes": -2}},
+                {"quota_class_set": {"volumes_nosuchtype": 1}}):
+        assert_cinder_error(admin.put("/os-quota-class-sets/default", json=bad), 400)

@@ -91,11 +91,12 @@ pub async fn quota_show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Re
     Ok(ok(json!({ "quota_set": m })))
 }
 
-pub async fn quota_defaults(State(_svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+pub async fn quota_defaults(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let t = target(&ctx)?;
-    let mut m: Map<String, Value> = quotas::DEFAULTS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+    let mut m: Map<String, Value> = quotas::defaults_db(svc.db())
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
         .collect();
     m.insert("id".into(), json!(t));
     Ok(ok(json!({ "quota_set": m })))

@@ -16,6 +16,7 @@ mod image_metadata;
 mod info;
 mod limits;
 mod metadata;
+mod quota_classes;
 mod services;
 mod snapshots;
 mod transfers;
@@ -48,6 +49,7 @@ const COLLECTIONS: &[&str] = &[
     "messages",
     "backups",
     "os-hosts",
+    "os-quota-class-sets",
     "scheduler-stats",
     "capabilities",
     "attachments",
@@ -286,6 +288,10 @@ fn transfer_routes() -> Router<VolumeService> {
 
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .route(
+            "/v3/{project_id}/os-quota-class-sets/{class}",
+            get(quota_classes::show).put(quota_classes::update),
+        )
         .route("/v3/{project_id}/os-services", get(services::list))
         .route(
             "/v3/{project_id}/os-services/{action}",
