@@ -123,3 +123,39 @@ def test_quota_class_default(server):
     for bad in ({"quota_class_set": {"bogus": 1}}, {"quota_class_set": {"volumes": -2}},
                 {"quota_class_set": {"volumes_nosuchtype": 1}}):
         assert_cinder_error(admin.put("/os-quota-class-sets/default", json=bad), 400)
+
+
+def test_encryption_types(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    t = admin.post("/types", json={"volume_type": {"name": "enc"}},
+                   expect=200).json()["volume_type"]
+    assert admin.get(f"/types/{t['id']}/encryption", expect=200).json() == {}
+    spec = {"provider": "luks", "cipher": "aes-xts-plain64", "key_size": 256,
+            "control_location": "front-end"}
+    assert_cinder_error(member.post(f"/types/{t['id']}/encryption",
+                                    json={"encryption": spec}), 403)
+    e = admin.post(f"/types/{t['id']}/encryption", json={"encryption": spec},
+                   expect=200).json()["encryption"]
+    assert e["volume_type_id"] == t["id"] and e["key_size"] == 256
+    assert_cinder_error(admin.post(f"/types/{t['id']}/encryption",
+                                   json={"encryption": spec}), 400)
+    shown = admin.get(f"/types/{t['id']}/encryption", expect=200).json()
+    assert shown["encryption_id"] == e["encryption_id"] and shown["deleted"] is False
+    assert admin.get(f"/types/{t['id']}/encryption/cipher", expect=200).json() == {
+        "cipher": "aes-xts-plain64"}
+    r = admin.put(f"/types/{t['id']}/encryption/{e['encryption_id']}",
+                  json={"encryption": {"key_size": 128, "control_location": "back-end"}},
+                  expect=200).json()
+    assert r == {"encryption": {"key_size": 128, "control_location": "back-end"}}
+    for bad in ({"encryption": {"provider": "p", "control_location": "middle"}},
+                {"encryption": {"provider": "p", "bogus": 1}},
+                {"encryption": {"key_size": -1}}):
+        assert_cinder_error(admin.put(f"/types/{t['id']}/encryption/{e['encryption_id']}",
+                                      json=bad), 400)
+    # no key manager: volumes of an encrypted type are refused
+    assert_cinder_error(member.post("/volumes", json={"volume": {"size": 1,
+                                                                 "volume_type": "enc"}}), 400)
+    admin.delete(f"/types/{t['id']}/encryption/{e['encryption_id']}", expect=202)
+    assert admin.get(f"/types/{t['id']}/encryption", expect=200).json() == {}
+    assert member.create_volume(1, volume_type="enc")["status"] == "available"

@@ -8,6 +8,7 @@ mod backups;
 pub(crate) mod common;
 mod default_types;
 mod discovery;
+mod encryption_types;
 mod filters;
 mod group_snapshots;
 mod group_types;
@@ -189,6 +190,16 @@ fn type_routes() -> Router<VolumeService> {
         .route(
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/encryption",
+            get(encryption_types::show).post(encryption_types::create),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/encryption/{encryption_id}",
+            get(encryption_types::show_item)
+                .put(encryption_types::update)
+                .delete(encryption_types::delete),
         )
 }
 

@@ -585,6 +585,7 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         },
         (None, None) => default_type(svc, ctx).await?,
     };
+    super::encryption_types::refuse_encrypted(svc, &vtype.id).await?;
     if let Some(g) = &req.group_id {
         groups::check_volume_type(svc, ctx, g, &vtype.id).await?;
     }

@@ -2,6 +2,7 @@
 //! BIGINT columns, so it runs unchanged on SQLite and PostgreSQL.
 
 pub mod attachments;
+pub mod encryption;
 pub mod groups;
 pub mod messages;
 pub mod quotas;
@@ -135,6 +136,16 @@ CREATE TABLE volume_service_state (
     frozen BIGINT NOT NULL DEFAULT 0,
     updated_at BIGINT,
     PRIMARY KEY (host, binary_name)
+);
+CREATE TABLE volume_encryption (
+    volume_type_id TEXT PRIMARY KEY,
+    encryption_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    cipher TEXT,
+    key_size BIGINT,
+    control_location TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
 );
 CREATE TABLE volume_messages (
     id TEXT PRIMARY KEY,
