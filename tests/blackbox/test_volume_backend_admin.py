@@ -159,3 +159,37 @@ def test_encryption_types(server):
     admin.delete(f"/types/{t['id']}/encryption/{e['encryption_id']}", expect=202)
     assert admin.get(f"/types/{t['id']}/encryption", expect=200).json() == {}
     assert member.create_volume(1, volume_type="enc")["status"] == "available"
+
+
+def test_qos_specs(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    r = admin.post("/qos-specs", json={"qos_specs": {"name": "q1", "consumer": "front-end",
+                                                     "read_iops_sec": "100"}},
+                   expect=200).json()
+    q = r["qos_specs"]
+    assert q["consumer"] == "front-end" and q["specs"] == {"read_iops_sec": "100"}
+    assert r["links"][0]["rel"] == "self"
+    assert_cinder_error(admin.post("/qos-specs", json={"qos_specs": {"name": "q1"}}), 409)
+    assert_cinder_error(admin.post("/qos-specs", json={"qos_specs": {
+        "name": "q2", "consumer": "middle"}}), 400)
+    assert_cinder_error(member.get("/qos-specs"), 403)
+    assert [x["id"] for x in admin.get("/qos-specs", expect=200).json()["qos_specs"]] == \
+        [q["id"]]
+    assert admin.put(f"/qos-specs/{q['id']}", json={"qos_specs": {"a": "1"}},
+                     expect=200).json() == {"qos_specs": {"a": "1"}}
+    admin.put(f"/qos-specs/{q['id']}/delete_keys", json={"keys": ["a"]}, expect=202)
+    assert_cinder_error(admin.put(f"/qos-specs/{q['id']}/delete_keys",
+                                  json={"keys": ["a"]}), 404)
+    t = admin.post("/types", json={"volume_type": {"name": "qt"}},
+                   expect=200).json()["volume_type"]
+    admin.get(f"/qos-specs/{q['id']}/associate?vol_type_id={t['id']}", expect=202)
+    a = admin.get(f"/qos-specs/{q['id']}/associations", expect=200).json()
+    assert a == {"qos_associations": [{"association_type": "volume_type", "id": t["id"],
+                                       "name": "qt"}]}
+    assert_cinder_error(admin.delete(f"/qos-specs/{q['id']}"), 400)
+    admin.get(f"/qos-specs/{q['id']}/disassociate_all", expect=202)
+    assert admin.get(f"/qos-specs/{q['id']}/associations",
+                     expect=200).json() == {"qos_associations": []}
+    admin.delete(f"/qos-specs/{q['id']}", expect=202)
+    assert_cinder_error(admin.get(f"/qos-specs/{q['id']}"), 404)

@@ -17,6 +17,7 @@ mod image_metadata;
 mod info;
 mod limits;
 mod metadata;
+mod qos;
 mod quota_classes;
 mod services;
 mod snapshots;
@@ -50,6 +51,7 @@ const COLLECTIONS: &[&str] = &[
     "messages",
     "backups",
     "os-hosts",
+    "qos-specs",
     "os-quota-class-sets",
     "scheduler-stats",
     "capabilities",
@@ -297,8 +299,27 @@ fn transfer_routes() -> Router<VolumeService> {
         )
 }
 
+fn qos_routes() -> Router<VolumeService> {
+    let q = "/v3/{project_id}/qos-specs/{qos_id}";
+    Router::new()
+        .route(
+            "/v3/{project_id}/qos-specs",
+            get(qos::list).post(qos::create),
+        )
+        .route(q, get(qos::show).put(qos::set_keys).delete(qos::delete))
+        .route(
+            &format!("{q}/delete_keys"),
+            axum::routing::put(qos::delete_keys),
+        )
+        .route(&format!("{q}/associations"), get(qos::associations))
+        .route(&format!("{q}/associate"), get(qos::associate))
+        .route(&format!("{q}/disassociate"), get(qos::disassociate))
+        .route(&format!("{q}/disassociate_all"), get(qos::disassociate_all))
+}
+
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .merge(qos_routes())
         .route(
             "/v3/{project_id}/os-quota-class-sets/{class}",
             get(quota_classes::show).put(quota_classes::update),

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod encryption;
 pub mod groups;
 pub mod messages;
+pub mod qos;
 pub mod quotas;
 pub mod services;
 pub mod snapshots;
@@ -146,6 +147,17 @@ CREATE TABLE volume_encryption (
     control_location TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT
+);
+CREATE TABLE volume_qos_specs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    consumer TEXT NOT NULL,
+    specs TEXT NOT NULL DEFAULT '{}',
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE volume_qos_associations (
+    volume_type_id TEXT PRIMARY KEY,
+    qos_id TEXT NOT NULL
 );
 CREATE TABLE volume_messages (
     id TEXT PRIMARY KEY,
