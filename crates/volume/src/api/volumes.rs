@@ -209,7 +209,11 @@ fn attr<'a>(v: &'a Volume, key: &str) -> Attr<'a> {
         "multiattach" => Attr::Bool(v.multiattach),
         "consumes_quota" | "use_quota" => Attr::Bool(true),
         "metadata" => Attr::Meta(&v.metadata),
-        "glance_metadata" => Attr::Meta(EMPTY.get_or_init(Map::new)),
+        "glance_metadata" => Attr::Meta(
+            v.image_metadata
+                .as_ref()
+                .unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
+        ),
         "migration_status" | "replication_status" => Attr::Str(None),
         "group_id" => Attr::Str(v.group_id.as_deref()),
         "project_id" | "tenant_id" => Attr::Str(Some(&v.project_id)),
