@@ -27,6 +27,7 @@ def test_attachments_need_327(server):
     a = c.post("/attachments", json=body, headers=mv("3.27"), expect=200).json()["attachment"]
     assert a["status"] == "reserved" and a["volume_id"] == vid and a["instance"] is None
     assert a["connection_info"] is None and a["attached_at"] == ""
+    assert a["attach_mode"] is None   # no mode before 3.54
     assert status(c, vid) == "reserved"
     # os-complete is 3.44
     assert_cinder_error(c.post(f"/attachments/{a['id']}/action", json={"os-complete": {}},

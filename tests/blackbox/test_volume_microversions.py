@@ -305,3 +305,88 @@ def test_no_valid_host_message_33(server):
     assert other.get("/messages", headers=h, expect=200).json() == {"messages": []}
     c.delete(f"/messages/{m['id']}", headers=h, expect=204)
     assert_cinder_error(c.get(f"/messages/{m['id']}", headers=h), 404)
+
+
+def test_empty_id_is_404(server):
+    c, _ = admin_cinder(server)
+    for method in ("GET", "PUT", "DELETE"):
+        for coll in ("volumes", "snapshots"):
+            r = c.request(method, f"/{coll}/", json={"volume": {"name": "x"}})
+            assert_cinder_error(r, 404)
+    assert c.get("/volumes", expect=200).json() == {"volumes": []}
+
+
+def test_backups_without_backup_service(server):
+    c, _ = admin_cinder(server)
+    vid = c.create_volume(1)["id"]
+    assert c.get("/backups", expect=200).json() == {"backups": []}
+    assert c.get("/backups/detail?with_count=true", headers=mv("3.45"),
+                 expect=200).json() == {"backups": [], "count": 0}
+    bid = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+    assert_cinder_error(c.get(f"/backups/{bid}"), 404)
+    assert_cinder_error(c.post(f"/backups/{bid}/restore", json={"restore": {}}), 404)
+    assert_cinder_error(c.post("/backups", json={"backup": {"volume_id": bid}}), 404)
+    r = c.post("/backups", json={"backup": {"volume_id": vid}})
+    assert "cinder-backup" in assert_cinder_error(r, 503, "serviceUnavailable")
+    # 3.43 metadata: an unknown key before
+    body = {"backup": {"volume_id": vid, "metadata": {}}}
+    assert "metadata" in assert_cinder_error(c.post("/backups", json=body,
+                                                    headers=mv("3.42")), 400)
+    assert_cinder_error(c.post("/backups", json=body, headers=mv("3.43")), 503,
+                        "serviceUnavailable")
+
+
+def _image(server, token, data=b"\x01" * 4096):
+    import requests
+    h = {"X-Auth-Token": token}
+    r = requests.post(server.url + "/image/v2/images", json={
+        "name": "mv-image", "disk_format": "raw", "container_format": "bare"},
+        headers=h, timeout=20)
+    assert r.status_code == 201, r.text
+    img = r.json()
+    r = requests.put(server.url + f"/image/v2/images/{img['id']}/file", data=data,
+                     headers=dict(h, **{"Content-Type": "application/octet-stream"}),
+                     timeout=20)
+    assert r.status_code == 204, r.text
+    return img["id"]
+
+
+def test_more_filters_and_reimage(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    gt = admin.post("/group_types", json={"group_type": {"name": "g"}}, headers=mv("3.11"),
+                    expect=202).json()["group_type"]
+    g = c.post("/groups", json={"group": {"group_type": gt["id"],
+                                          "volume_types": ["__DEFAULT__"]}},
+               headers=mv("3.13"), expect=202).json()["group"]
+    c.post("/volumes", json={"volume": {"size": 1, "name": "in-g", "group_id": g["id"]}},
+           headers=mv("3.13"), expect=202)
+    free = c.create_volume(1, name="free")
+
+    def names(q, v):
+        return sorted(x["name"] for x in c.get("/volumes?" + q, headers=mv(v),
+                                               expect=200).json()["volumes"])
+
+    # 3.10 group_id filter: dropped before
+    assert names(f"group_id={g['id']}", "3.9") == ["free", "in-g"]
+    assert names(f"group_id={g['id']}", "3.10") == ["in-g"]
+    # 3.4 glance_metadata filter: dropped before
+    c.action(free["id"], {"os-set_image_metadata": {"metadata": {"os": "x"}}}, expect=200)
+    assert names('glance_metadata={"os": "x"}', "3.3") == ["free", "in-g"]
+    assert names('glance_metadata={"os": "x"}', "3.4") == ["free"]
+    # 3.22 snapshot metadata filter: dropped before
+    c.create_snapshot(free["id"], metadata={"k": "v"})
+    c.create_snapshot(free["id"])
+    q = '/snapshots?metadata={"k": "v"}'
+    assert len(c.get(q, headers=mv("3.21"), expect=200).json()["snapshots"]) == 2
+    assert len(c.get(q, headers=mv("3.22"), expect=200).json()["snapshots"]) == 1
+    # 3.68 os-reimage
+    image_id = _image(server, c.token)
+    v = c.create_volume(1)
+    body = {"os-reimage": {"image_id": image_id}}
+    assert_cinder_error(c.post(f"/volumes/{v['id']}/action", json=body, headers=mv("3.67")),
+                        404)
+    c.post(f"/volumes/{v['id']}/action", json=body, headers=mv("3.68"), expect=202)
+    assert c.wait_volume(v["id"])["status"] == "available"
+    assert_cinder_error(c.post(f"/volumes/{v['id']}/action", json={
+        "os-reimage": {"image_id": "nope"}}, headers=mv("3.68")), 400)

@@ -174,6 +174,14 @@ const CAPABILITIES: &[(&str, &str)] = &[
     ("thick_provisioning_support", "False"),
 ];
 
+/// The value this backend reports for a capability.
+pub fn capability(key: &str) -> Option<&'static str> {
+    CAPABILITIES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+}
+
 /// One requirement (Cinder's extra-spec operators `<is>`, `<in>`, `<or>`,
 /// `==`, or a plain value) against one capability value.
 fn satisfies(cap: &str, req: &str) -> bool {

@@ -46,6 +46,10 @@ pub enum Error {
     /// 406: the requested microversion is not supported.
     #[error("{0}")]
     NotAcceptable(String),
+    /// 503 `serviceUnavailable`: a service this needs is not deployed
+    /// (e.g. `cinder-backup`).
+    #[error("{0}")]
+    ServiceUnavailable(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -84,6 +88,7 @@ impl Error {
             Error::Common(c) => c.status(),
             Error::OverLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Error::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -94,6 +99,7 @@ impl From<Error> for CommonError {
             Error::Common(c) => c,
             Error::OverLimit(m) => CommonError::Forbidden(m),
             Error::NotAcceptable(m) => CommonError::BadRequest(m),
+            Error::ServiceUnavailable(m) => CommonError::Conflict(m),
         }
     }
 }

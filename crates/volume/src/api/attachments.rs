@@ -51,7 +51,12 @@ fn detail(svc: &VolumeService, a: &Attachment) -> Value {
     let mut m = summary(a);
     m["attached_at"] = a.attached_at.map(ts).unwrap_or_else(|| json!(""));
     m["detached_at"] = json!("");
-    m["attach_mode"] = json!(a.mode);
+    // no mode asked before 3.54: null (from 3.54 the literal "null" string)
+    m["attach_mode"] = if a.mode.is_empty() {
+        Value::Null
+    } else {
+        json!(a.mode)
+    };
     m["connection_info"] = connection_info(svc, a);
     m
 }
@@ -175,6 +180,7 @@ pub async fn create(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
     let instance = validate::opt_uuid(&obj, "instance_uuid")?;
     let connector = connector_field(&obj, false)?;
     let mode = match obj.get("mode") {
+        None if ctx.at(54) => Some("null".to_owned()),
         None => None,
         Some(Value::String(m)) if m == "rw" || m == "ro" => Some(m.clone()),
         Some(v) => {
@@ -231,7 +237,7 @@ async fn reserve(
         host_name: None,
         device: None,
         attach_status: "reserved".into(),
-        mode: mode.unwrap_or_else(|| "null".into()),
+        mode: mode.unwrap_or_default(),
         attached_at: None,
         created_at: now,
         connector: None,

@@ -7,7 +7,10 @@ use axum::response::Response;
 use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
-use super::common::{accepted, accepted_empty, bool_value, metadata_value, ok, Body, Ctx};
+use super::common::{
+    accepted, accepted_empty, bool_value, list_opts, metadata_value, ok, paginate, parse_bool,
+    Body, Ctx,
+};
 use super::validate;
 use crate::error::{Error, Result};
 use crate::store::groups::{self as store, GroupType};
@@ -38,14 +41,43 @@ pub async fn find(svc: &VolumeService, ctx: &Ctx, key: &str) -> Result<GroupType
     }
 }
 
+fn sort_value(t: &GroupType, key: &str) -> Value {
+    match key {
+        "id" => json!(t.id),
+        "name" => json!(t.name),
+        "description" => json!(t.description),
+        "is_public" => json!(t.is_public),
+        _ => Value::Null,
+    }
+}
+
+/// `is_public`: absent → public types, `None` → all (admins), else a bool.
+fn public_filter(ctx: &Ctx) -> Result<Option<bool>> {
+    let want = match ctx.q("is_public") {
+        None => Some(true),
+        Some(s) if s.eq_ignore_ascii_case("none") => None,
+        Some(s) => Some(
+            parse_bool(s)
+                .ok_or_else(|| Error::bad_request(format!("Invalid is_public filter [{s}]")))?,
+        ),
+    };
+    Ok(if ctx.is_admin() { want } else { Some(true) })
+}
+
 pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     ctx.require_version(11)?;
-    let list: Vec<Value> = store::types(svc.db())
+    let opts = list_opts(
+        &ctx,
+        &["id", "name", "description", "is_public", "created_at"],
+    )?;
+    let want = public_filter(&ctx)?;
+    let all: Vec<GroupType> = store::types(svc.db())
         .await?
-        .iter()
-        .filter(|t| t.is_public || ctx.is_admin())
-        .map(|t| render(&ctx, t))
+        .into_iter()
+        .filter(|t| want.is_none_or(|p| t.is_public == p))
         .collect();
+    let (page, _more) = paginate(all, &opts, |t| t.id.as_str(), sort_value, "group_types")?;
+    let list: Vec<Value> = page.iter().map(|t| render(&ctx, t)).collect();
     Ok(ok(json!({ "group_types": list })))
 }
 

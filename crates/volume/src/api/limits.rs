@@ -23,7 +23,6 @@ pub fn routes() -> Router<VolumeService> {
             get(quota_defaults),
         )
         .route("/v3/{project_id}/os-availability-zone", get(zones))
-        .route("/v3/{project_id}/os-services", get(services))
         .route("/v3/{project_id}/extensions", get(extensions))
 }
 
@@ -92,11 +91,12 @@ pub async fn quota_show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Re
     Ok(ok(json!({ "quota_set": m })))
 }
 
-pub async fn quota_defaults(State(_svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
+pub async fn quota_defaults(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let t = target(&ctx)?;
-    let mut m: Map<String, Value> = quotas::DEFAULTS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+    let mut m: Map<String, Value> = quotas::defaults_db(svc.db())
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
         .collect();
     m.insert("id".into(), json!(t));
     Ok(ok(json!({ "quota_set": m })))
@@ -160,29 +160,6 @@ pub async fn zones(_ctx: Ctx) -> Result<Response> {
     Ok(ok(json!({"availabilityZoneInfo": [
         {"zoneName": "nova", "zoneState": {"available": true}}
     ]})))
-}
-
-pub async fn services(ctx: Ctx) -> Result<Response> {
-    ctx.require_admin()?;
-    let now = super::common::ts(ferro_api::time::now_micros());
-    let mut list = vec![
-        json!({"binary": "cinder-scheduler", "host": "ferrostack", "zone": "nova",
-               "status": "enabled", "state": "up", "updated_at": now,
-               "disabled_reason": null}),
-        json!({"binary": "cinder-volume", "host": "ferrostack@qcow2", "zone": "nova",
-               "status": "enabled", "state": "up", "updated_at": now,
-               "disabled_reason": null}),
-    ];
-    if let Some(b) = ctx.q("binary") {
-        list.retain(|s| s["binary"] == b);
-    }
-    if let Some(h) = ctx.q("host") {
-        list.retain(|s| {
-            let host = s["host"].as_str().unwrap_or("");
-            host == h || host.split('@').next() == Some(h)
-        });
-    }
-    Ok(ok(json!({ "services": list })))
 }
 
 /// The extensions whose behaviour this server implements.

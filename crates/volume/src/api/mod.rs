@@ -3,16 +3,23 @@
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
 mod attachments;
+mod backend_info;
+mod backups;
 pub(crate) mod common;
 mod default_types;
 mod discovery;
+mod encryption_types;
 mod filters;
 mod group_snapshots;
 mod group_types;
 mod groups;
+mod image_metadata;
 mod info;
 mod limits;
 mod metadata;
+mod qos;
+mod quota_classes;
+mod services;
 mod snapshots;
 mod transfers;
 mod types;
@@ -42,6 +49,12 @@ const COLLECTIONS: &[&str] = &[
     "default-types",
     "resource_filters",
     "messages",
+    "backups",
+    "os-hosts",
+    "qos-specs",
+    "os-quota-class-sets",
+    "scheduler-stats",
+    "capabilities",
     "attachments",
     "os-volume-transfer",
     "volume-transfers",
@@ -79,6 +92,7 @@ pub fn router(svc: VolumeService) -> Router {
         .merge(misc_routes())
         .merge(transfer_routes())
         .merge(group_routes())
+        .layer(axum::middleware::from_fn(empty_id))
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(CinderFormat, r)
         }))
@@ -179,6 +193,16 @@ fn type_routes() -> Router<VolumeService> {
             "/v3/{project_id}/types/{type_id}/os-volume-type-access",
             get(types::access_list),
         )
+        .route(
+            "/v3/{project_id}/types/{type_id}/encryption",
+            get(encryption_types::show).post(encryption_types::create),
+        )
+        .route(
+            "/v3/{project_id}/types/{type_id}/encryption/{encryption_id}",
+            get(encryption_types::show_item)
+                .put(encryption_types::update)
+                .delete(encryption_types::delete),
+        )
 }
 
 fn group_routes() -> Router<VolumeService> {
@@ -275,8 +299,65 @@ fn transfer_routes() -> Router<VolumeService> {
         )
 }
 
+fn qos_routes() -> Router<VolumeService> {
+    let q = "/v3/{project_id}/qos-specs/{qos_id}";
+    Router::new()
+        .route(
+            "/v3/{project_id}/qos-specs",
+            get(qos::list).post(qos::create),
+        )
+        .route(q, get(qos::show).put(qos::set_keys).delete(qos::delete))
+        .route(
+            &format!("{q}/delete_keys"),
+            axum::routing::put(qos::delete_keys),
+        )
+        .route(&format!("{q}/associations"), get(qos::associations))
+        .route(&format!("{q}/associate"), get(qos::associate))
+        .route(&format!("{q}/disassociate"), get(qos::disassociate))
+        .route(&format!("{q}/disassociate_all"), get(qos::disassociate_all))
+}
+
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .merge(qos_routes())
+        .route(
+            "/v3/{project_id}/os-quota-class-sets/{class}",
+            get(quota_classes::show).put(quota_classes::update),
+        )
+        .route("/v3/{project_id}/os-services", get(services::list))
+        .route(
+            "/v3/{project_id}/os-services/{action}",
+            axum::routing::put(services::update),
+        )
+        .route("/v3/{project_id}/os-hosts", get(backend_info::hosts))
+        .route("/v3/{project_id}/os-hosts/{host}", get(backend_info::host))
+        .route(
+            "/v3/{project_id}/scheduler-stats/get_pools",
+            get(backend_info::pools),
+        )
+        .route(
+            "/v3/{project_id}/capabilities/{host}",
+            get(backend_info::capabilities),
+        )
+        .route(
+            "/v3/{project_id}/backups",
+            get(backups::list).post(backups::create),
+        )
+        .route("/v3/{project_id}/backups/detail", get(backups::list))
+        .route(
+            "/v3/{project_id}/backups/{backup_id}",
+            get(backups::unknown)
+                .put(backups::unknown)
+                .delete(backups::unknown),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/restore",
+            post(backups::unknown),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/action",
+            post(backups::unknown),
+        )
         .route(
             "/v3/{project_id}/attachments",
             get(attachments::list).post(attachments::create),
@@ -311,4 +392,28 @@ fn misc_routes() -> Router<VolumeService> {
             "/v3/{project_id}/messages/{message_id}",
             get(info::message).delete(info::delete_message),
         )
+}
+
+/// `GET/PUT/DELETE …/volumes/` (an empty id; the server strips the slash
+/// before routing): upstream answers 404 rather than reaching the collection.
+async fn empty_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let slashed = req
+        .extensions()
+        .get::<ferro_api::request_id::TrailingSlash>()
+        .is_some();
+    let collection = ["/volumes", "/snapshots"]
+        .iter()
+        .any(|c| req.uri().path().ends_with(c));
+    let by_id = matches!(
+        *req.method(),
+        http::Method::GET | http::Method::PUT | http::Method::DELETE
+    );
+    if slashed && collection && by_id {
+        return crate::error::Error::not_found("The resource could not be found.").into_response();
+    }
+    next.run(req).await
 }

@@ -41,11 +41,12 @@ fn render(ctx: &Ctx, s: &Snapshot, full: bool) -> Value {
         m["consumes_quota"] = json!(true);
     }
     if full {
-        let progress = if s.status == "available" {
+        let derived = if s.status == "available" {
             "100%"
         } else {
             "0%"
         };
+        let progress = s.progress.as_deref().unwrap_or(derived);
         m["os-extended-snapshot-attributes:progress"] = json!(progress);
         m["os-extended-snapshot-attributes:project_id"] = json!(s.project_id);
     }
@@ -245,6 +246,7 @@ pub fn new_snapshot(
         metadata,
         error_message: None,
         group_snapshot_id: None,
+        progress: None,
         created_at: now_micros(),
         updated_at: None,
     }
@@ -349,12 +351,13 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
         _ => return Err(Error::bad_request(format!("'{name}' must be an object."))),
     };
     match name.as_str() {
-        "os-reset_status" | "os-update_snapshot_status" => {
-            if name == "os-reset_status" {
-                ctx.require_admin()?;
-            } else {
-                ctx.require_write()?;
-            }
+        "os-update_snapshot_status" => {
+            ctx.require_write()?;
+            update_status(&svc, &s, &args).await?;
+            Ok(accepted_empty())
+        }
+        "os-reset_status" => {
+            ctx.require_admin()?;
             let status = opt_string(&args, "status", 255)?
                 .ok_or_else(|| Error::bad_request("Invalid input: 'status' is required."))?;
             if !SNAPSHOT_STATUSES.contains(&status.as_str()) {
@@ -373,4 +376,32 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             "There is no such action: {other}"
         ))),
     }
+}
+
+/// `os-update_snapshot_status` (what a driver reports while creating or
+/// deleting): `creating` may go to creating/available/error, `deleting` to
+/// deleting/error_deleting; `progress` is stored as given.
+async fn update_status(svc: &VolumeService, s: &Snapshot, args: &Map<String, Value>) -> Result<()> {
+    let status = opt_string(args, "status", 255)?
+        .ok_or_else(|| Error::bad_request("Invalid input: 'status' is required."))?;
+    let allowed: &[&str] = match s.status.as_str() {
+        "creating" => &["creating", "available", "error"],
+        "deleting" => &["deleting", "error_deleting"],
+        other => {
+            return Err(Error::bad_request(format!(
+                "Snapshot status {other} not allowed for update_snapshot_status"
+            )))
+        }
+    };
+    if !allowed.contains(&status.as_str()) {
+        return Err(Error::bad_request(format!(
+            "Provided snapshot status {status} not allowed for snapshot with status {}.",
+            s.status
+        )));
+    }
+    let progress = opt_string(args, "progress", 255)?.filter(|p| !p.is_empty());
+    let mut conn = svc.db().write().acquire().await?;
+    store::set_status_progress(&mut conn, &s.id, &status, progress.as_deref(), now_micros())
+        .await?;
+    Ok(())
 }

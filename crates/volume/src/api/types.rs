@@ -128,7 +128,11 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
 
 pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let t = resolve_type(&svc, &ctx, ctx.param("type_id")).await?;
-    Ok(ok(json!({"volume_type": render(&ctx, &t, Flavor::Show)})))
+    let mut body = render(&ctx, &t, Flavor::Show);
+    if ctx.is_admin() {
+        body["qos_specs_id"] = json!(crate::store::qos::of_type(svc.db(), &t.id).await?);
+    }
+    Ok(ok(json!({ "volume_type": body })))
 }
 
 fn spec_matches(t: &VolumeType, key: &str, want: &Value) -> bool {

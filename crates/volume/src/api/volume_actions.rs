@@ -8,6 +8,7 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{accepted_empty, bool_value, ok, ok_empty, opt_string, size_value, Body, Ctx};
+use super::image_metadata;
 use super::volume_rewrite;
 use super::volumes::visible;
 use crate::error::{Error, Result};
@@ -61,6 +62,10 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
         return Err(Error::bad_request("Invalid request body: no action given."));
     };
     let vol = visible(&svc, &ctx, ctx.param("volume_id")).await?;
+    if name == "os-show_image_metadata" {
+        // readers may look
+        return Ok(image_metadata::show(&vol));
+    }
     ctx.require_write()?;
     let a = args(&raw, &name)?;
     let id_arg = |k: &str| opt_string(&a, k, 255);
@@ -75,6 +80,12 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             extend(&svc, &ctx, &vol, new_size).await?;
             Ok(accepted_empty())
         }
+        "os-retype" => {
+            volume_rewrite::retype(&svc, &ctx, &vol, &a).await?;
+            Ok(accepted_empty())
+        }
+        "os-set_image_metadata" => image_metadata::set(&svc, &vol, &a).await,
+        "os-unset_image_metadata" => image_metadata::unset(&svc, &vol, &a).await,
         "revert" if ctx.at(40) => {
             volume_rewrite::revert(&svc, &ctx, &vol, &a).await?;
             Ok(accepted_empty())

@@ -161,3 +161,71 @@ pub async fn extend_completion(
     volumes::transition(&mut conn, &vol.id, &["extending"], to, now_micros()).await?;
     Ok(())
 }
+
+/// `{"os-retype": {"new_type": …, "migration_policy": "never"|"on-demand"}}`:
+/// with one backend there is nowhere to migrate, so a retype only changes
+/// the type (when the backend satisfies it; otherwise 400 as no valid host).
+pub async fn retype(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    vol: &volumes::Volume,
+    a: &Map<String, Value>,
+) -> Result<()> {
+    validate::no_extra(a, &["new_type", "migration_policy"], "os-retype")?;
+    let new_type = match a.get("new_type") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => {
+            return Err(Error::bad_request(
+                "Invalid input for field/attribute new_type: a type name or id is required.",
+            ))
+        }
+    };
+    match a.get("migration_policy") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(p)) if p == "never" || p == "on-demand" => {}
+        Some(v) => {
+            return Err(Error::bad_request(format!(
+                "Invalid input for field/attribute migration_policy. Value: {v}. It is not one \
+                 of ['never', 'on-demand']."
+            )))
+        }
+    }
+    if vol.status != "available" && vol.status != "in-use" {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} status must be available or in-use, but current status \
+             is: {}.",
+            vol.id, vol.status
+        )));
+    }
+    let t = super::types::resolve_type(svc, ctx, &new_type).await?;
+    if t.id == vol.volume_type_id {
+        return Err(Error::bad_request(format!(
+            "Invalid input received: New volume_type same as original: {new_type}."
+        )));
+    }
+    let multiattach = t
+        .extra_specs
+        .get("multiattach")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.trim() == "<is> True");
+    if vol.status == "in-use" && multiattach != vol.multiattach {
+        return Err(Error::bad_request(
+            "Invalid volume: Retyping an in-use volume to or from a multiattach type is not \
+             supported.",
+        ));
+    }
+    if vol.group_id.is_some() {
+        return Err(Error::bad_request(format!(
+            "Invalid volume: Volume {} is in a group; retype is not allowed.",
+            vol.id
+        )));
+    }
+    if !crate::backend::accepts(&t.extra_specs) {
+        return Err(Error::bad_request(format!(
+            "No valid host was found. The backend does not satisfy volume type {}.",
+            t.name
+        )));
+    }
+    volumes::set_type(svc.db(), &vol.id, &t.id, multiattach, now_micros()).await?;
+    Ok(())
+}

@@ -209,7 +209,11 @@ fn attr<'a>(v: &'a Volume, key: &str) -> Attr<'a> {
         "multiattach" => Attr::Bool(v.multiattach),
         "consumes_quota" | "use_quota" => Attr::Bool(true),
         "metadata" => Attr::Meta(&v.metadata),
-        "glance_metadata" => Attr::Meta(EMPTY.get_or_init(Map::new)),
+        "glance_metadata" => Attr::Meta(
+            v.image_metadata
+                .as_ref()
+                .unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
+        ),
         "migration_status" | "replication_status" => Attr::Str(None),
         "group_id" => Attr::Str(v.group_id.as_deref()),
         "project_id" | "tenant_id" => Attr::Str(Some(&v.project_id)),
@@ -585,6 +589,7 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         },
         (None, None) => default_type(svc, ctx).await?,
     };
+    super::encryption_types::refuse_encrypted(svc, &vtype.id).await?;
     if let Some(g) = &req.group_id {
         groups::check_volume_type(svc, ctx, g, &vtype.id).await?;
     }
@@ -593,7 +598,9 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         .get("multiattach")
         .and_then(Value::as_str)
         .is_some_and(|s| s.trim() == "<is> True");
-    if !crate::backend::accepts(&vtype.extra_specs) {
+    if !crate::backend::accepts(&vtype.extra_specs)
+        || !super::services::volume_service_up(svc).await?
+    {
         source = Source::NoValidHost {
             request_id: ctx.request_id.clone(),
         };

@@ -2,9 +2,12 @@
 //! BIGINT columns, so it runs unchanged on SQLite and PostgreSQL.
 
 pub mod attachments;
+pub mod encryption;
 pub mod groups;
 pub mod messages;
+pub mod qos;
 pub mod quotas;
+pub mod services;
 pub mod snapshots;
 pub mod tasks;
 pub mod transfers;
@@ -109,6 +112,7 @@ ALTER TABLE volume_volumes ADD COLUMN multiattach BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE volume_volumes ADD COLUMN group_id TEXT;
 ALTER TABLE volume_attachments ADD COLUMN connector TEXT;
 ALTER TABLE volume_snapshots ADD COLUMN group_snapshot_id TEXT;
+ALTER TABLE volume_snapshots ADD COLUMN progress TEXT;
 ALTER TABLE volume_attachments ADD COLUMN project_id TEXT;
 CREATE TABLE volume_transfers (
     id TEXT PRIMARY KEY,
@@ -125,6 +129,36 @@ CREATE TABLE volume_transfers (
     updated_at BIGINT
 );
 CREATE INDEX volume_transfers_volume ON volume_transfers (volume_id);
+CREATE TABLE volume_service_state (
+    host TEXT NOT NULL,
+    binary_name TEXT NOT NULL,
+    disabled BIGINT NOT NULL DEFAULT 0,
+    disabled_reason TEXT,
+    frozen BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT,
+    PRIMARY KEY (host, binary_name)
+);
+CREATE TABLE volume_encryption (
+    volume_type_id TEXT PRIMARY KEY,
+    encryption_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    cipher TEXT,
+    key_size BIGINT,
+    control_location TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE TABLE volume_qos_specs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    consumer TEXT NOT NULL,
+    specs TEXT NOT NULL DEFAULT '{}',
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE volume_qos_associations (
+    volume_type_id TEXT PRIMARY KEY,
+    qos_id TEXT NOT NULL
+);
 CREATE TABLE volume_messages (
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,

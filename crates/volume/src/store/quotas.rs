@@ -24,15 +24,53 @@ pub fn default_of(resource: &str) -> Option<i64> {
         .map(|(_, v)| *v)
 }
 
+/// Where a quota class's values are kept (beside projects' rows).
+pub fn class_key(name: &str) -> String {
+    format!("__class__:{name}")
+}
+
+/// The defaults every project starts from: upstream's, overlaid with the
+/// `default` quota class.
+pub async fn defaults(conn: &mut sqlx::AnyConnection) -> sqlx::Result<BTreeMap<String, i64>> {
+    let mut out: BTreeMap<String, i64> = DEFAULTS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
+    overlay(conn, &class_key("default"), &mut out).await?;
+    Ok(out)
+}
+
+pub async fn defaults_db(db: &Db) -> sqlx::Result<BTreeMap<String, i64>> {
+    let mut conn = db.read().acquire().await?;
+    defaults(&mut conn).await
+}
+
+/// A quota class's values over upstream's defaults.
+pub async fn class_db(db: &Db, name: &str) -> sqlx::Result<BTreeMap<String, i64>> {
+    let mut conn = db.read().acquire().await?;
+    let mut out: BTreeMap<String, i64> = DEFAULTS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
+    overlay(&mut conn, &class_key(name), &mut out).await?;
+    Ok(out)
+}
+
 /// The effective limits of a project (defaults overlaid with its rows).
 pub async fn limits(
     conn: &mut sqlx::AnyConnection,
     project_id: &str,
 ) -> sqlx::Result<BTreeMap<String, i64>> {
-    let mut out: BTreeMap<String, i64> = DEFAULTS
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
-        .collect();
+    let mut out = defaults(conn).await?;
+    overlay(conn, project_id, &mut out).await?;
+    Ok(out)
+}
+
+async fn overlay(
+    conn: &mut sqlx::AnyConnection,
+    project_id: &str,
+    out: &mut BTreeMap<String, i64>,
+) -> sqlx::Result<()> {
     let rows = sqlx::query("SELECT resource, hard_limit FROM volume_quotas WHERE project_id=$1")
         .bind(project_id)
         .fetch_all(&mut *conn)
@@ -40,7 +78,7 @@ pub async fn limits(
     for r in rows {
         out.insert(text(&r, "resource"), int(&r, "hard_limit"));
     }
-    Ok(out)
+    Ok(())
 }
 
 pub async fn limits_db(db: &Db, project_id: &str) -> sqlx::Result<BTreeMap<String, i64>> {

@@ -19,12 +19,14 @@ pub struct Snapshot {
     pub error_message: Option<String>,
     /// The group snapshot (3.14) it was made by.
     pub group_snapshot_id: Option<String>,
+    /// Set by `os-update_snapshot_status`; otherwise derived from the status.
+    pub progress: Option<String>,
     pub created_at: i64,
     pub updated_at: Option<i64>,
 }
 
 const COLS: &str = "id, project_id, user_id, volume_id, name, description, size, status, \
-    metadata, error_message, created_at, updated_at, group_snapshot_id";
+    metadata, error_message, created_at, updated_at, group_snapshot_id, progress";
 
 fn from_row(r: &AnyRow) -> Snapshot {
     Snapshot {
@@ -39,6 +41,7 @@ fn from_row(r: &AnyRow) -> Snapshot {
         metadata: object(r, "metadata"),
         error_message: opt_text(r, "error_message"),
         group_snapshot_id: opt_text(r, "group_snapshot_id"),
+        progress: opt_text(r, "progress"),
         created_at: int(r, "created_at"),
         updated_at: opt_int(r, "updated_at"),
     }
@@ -46,7 +49,7 @@ fn from_row(r: &AnyRow) -> Snapshot {
 
 pub async fn insert(conn: &mut sqlx::AnyConnection, s: &Snapshot) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO volume_snapshots ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+        "INSERT INTO volume_snapshots ({COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
     ))
     .bind(&s.id)
     .bind(&s.project_id)
@@ -61,6 +64,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, s: &Snapshot) -> sqlx::Resul
     .bind(s.created_at)
     .bind(s.updated_at)
     .bind(&s.group_snapshot_id)
+    .bind(&s.progress)
     .execute(&mut *conn)
     .await
     .map(|_| ())
@@ -178,4 +182,25 @@ pub async fn set_owner_of_volume(
         .execute(&mut *conn)
         .await
         .map(|_| ())
+}
+
+/// `os-update_snapshot_status`: status and progress together.
+pub async fn set_status_progress(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    status: &str,
+    progress: Option<&str>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE volume_snapshots SET status=$2, progress=COALESCE($3, progress), updated_at=$4 \
+         WHERE id=$1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(progress)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
 }

@@ -265,3 +265,39 @@ pub async fn set_group(
         .await
         .map(|_| ())
 }
+
+/// Replace a volume's image metadata (the `os-*_image_metadata` actions).
+pub async fn set_image_metadata(
+    db: &Db,
+    id: &str,
+    meta: &Map<String, Value>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_volumes SET image_metadata=$2, updated_at=$3 WHERE id=$1")
+        .bind(id)
+        .bind(to_json(meta))
+        .bind(now)
+        .execute(db.write())
+        .await
+        .map(|_| ())
+}
+
+/// Retype: a new type (and the multiattach flag it implies).
+pub async fn set_type(
+    db: &Db,
+    id: &str,
+    type_id: &str,
+    multiattach: bool,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE volume_volumes SET volume_type_id=$2, multiattach=$3, updated_at=$4 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(type_id)
+    .bind(multiattach as i64)
+    .bind(now)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}

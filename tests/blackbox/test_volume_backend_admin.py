@@ -1,0 +1,195 @@
+"""Admin views of the one backend (os-hosts, scheduler-stats/get_pools,
+capabilities), volume image-metadata actions, retype on one backend and
+os-update_snapshot_status with progress."""
+
+from volumehelp import admin_cinder, assert_cinder_error, member_cinder
+
+
+def test_hosts_pools_capabilities(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    admin.create_volume(2)
+    hosts = admin.get("/os-hosts", expect=200).json()["hosts"]
+    assert {h["service"] for h in hosts} == {"cinder-scheduler", "cinder-volume"}
+    vol_host = next(h["host_name"] for h in hosts if h["service"] == "cinder-volume")
+    detail = admin.get(f"/os-hosts/{vol_host}", expect=200).json()["host"]
+    total = next(d["resource"] for d in detail if d["resource"]["project"] == "(total)")
+    assert total["volume_count"] == "1" and total["total_volume_gb"] == "2"
+    assert_cinder_error(admin.get("/os-hosts/nowhere"), 404)
+    assert_cinder_error(member.get("/os-hosts"), 403)
+    pools = admin.get("/scheduler-stats/get_pools", expect=200).json()["pools"]
+    assert len(pools) == 1 and set(pools[0]) == {"name"}
+    pools = admin.get("/scheduler-stats/get_pools?detail=True", expect=200).json()["pools"]
+    caps = pools[0]["capabilities"]
+    assert caps["vendor_name"] == "Ferrostack" and caps["storage_protocol"] == "qcow2"
+    v = admin.get("/volumes/detail", expect=200).json()["volumes"][0]
+    assert v["os-vol-host-attr:host"] == pools[0]["name"]
+    c = admin.get(f"/capabilities/{vol_host}", expect=200).json()
+    assert c["volume_backend_name"] == caps["volume_backend_name"]
+    assert c["namespace"].startswith("OS::Storage::Capabilities::")
+    assert_cinder_error(member.get(f"/capabilities/{vol_host}"), 403)
+
+
+def test_image_metadata_actions_retype_and_progress(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    vid = c.create_volume(1)["id"]
+    r = c.action(vid, {"os-set_image_metadata": {"metadata": {"a": "1", "b": "2"}}},
+                 expect=200).json()
+    assert r == {"metadata": {"a": "1", "b": "2"}}
+    shown = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert shown["volume_image_metadata"] == {"a": "1", "b": "2"}
+    c.action(vid, {"os-unset_image_metadata": {"key": "a"}}, expect=200)
+    assert_cinder_error(c.post(f"/volumes/{vid}/action",
+                               json={"os-unset_image_metadata": {"key": "a"}}), 404)
+    r = c.action(vid, {"os-show_image_metadata": {}}, expect=200).json()
+    assert r == {"metadata": {"b": "2"}}
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-set_image_metadata": {"metadata": {"k": 5}}}), 400)
+    # retype on one backend
+    admin.post("/types", json={"volume_type": {"name": "t2"}}, expect=200)
+    admin.post("/types", json={"volume_type": {"name": "far", "extra_specs": {
+        "volume_backend_name": "other"}}}, expect=200)
+    c.action(vid, {"os-retype": {"new_type": "t2", "migration_policy": "never"}})
+    assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["volume_type"] == "t2"
+    for body in ({"os-retype": {"new_type": "t2"}}, {"os-retype": {"new_type": "far"}},
+                 {"os-retype": {"new_type": "t2", "migration_policy": "sometimes"}},
+                 {"os-retype": {}}):
+        assert_cinder_error(c.post(f"/volumes/{vid}/action", json=body), 400)
+    assert_cinder_error(c.post(f"/volumes/{vid}/action",
+                               json={"os-retype": {"new_type": "nope"}}), 404)
+    # os-update_snapshot_status: creating -> error with a progress
+    s = c.create_snapshot(vid)
+    admin.post(f"/snapshots/{s['id']}/action", json={"os-reset_status": {"status": "creating"}},
+               expect=202)
+    c.post(f"/snapshots/{s['id']}/action", json={"os-update_snapshot_status": {
+        "status": "error", "progress": "80%"}}, expect=202)
+    got = admin.get(f"/snapshots/{s['id']}", expect=200).json()["snapshot"]
+    assert got["status"] == "error" and got["os-extended-snapshot-attributes:progress"] == "80%"
+    assert_cinder_error(c.post(f"/snapshots/{s['id']}/action", json={
+        "os-update_snapshot_status": {"status": "available"}}), 400)
+
+
+def test_services_enable_disable_freeze(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    svcs = admin.get("/os-services", expect=200).json()["services"]
+    vol = next(s for s in svcs if s["binary"] == "cinder-volume")
+    assert vol["status"] == "enabled" and vol["frozen"] is False and "cluster" not in vol
+    svcs = admin.get("/os-services", headers={"OpenStack-API-Version": "volume 3.49"},
+                     expect=200).json()["services"]
+    vol = next(s for s in svcs if s["binary"] == "cinder-volume")
+    assert vol["cluster"] is None and vol["backend_state"] == "up"
+    host = vol["host"]
+    assert_cinder_error(member.put("/os-services/disable", json={"host": host}), 403)
+    assert_cinder_error(admin.put("/os-services/enable", json={"host": "nowhere",
+                                                             "binary": "cinder-volume"}), 404)
+    assert_cinder_error(admin.put("/os-services/disable", json={"host": host,
+                                                              "binary": "nope"}), 404)
+    assert_cinder_error(admin.put("/os-services/disable-log-reason", json={
+        "host": host, "binary": "cinder-volume", "disabled_reason": None}), 400)
+    assert_cinder_error(admin.put("/os-services/freeze", json={"host": "nowhere"}), 400)
+    r = admin.put("/os-services/disable-log-reason", json={
+        "host": host, "binary": "cinder-volume", "disabled_reason": "maintenance"},
+        expect=200).json()
+    assert r["disabled"] is True and r["status"] == "disabled"
+    # a disabled volume service takes no new volumes
+    v = member.create_volume(1)
+    assert v["status"] == "error"
+    admin.put("/os-services/enable", json={"host": host, "binary": "cinder-volume"},
+              expect=200)
+    assert member.create_volume(1)["status"] == "available"
+    admin.put("/os-services/freeze", json={"host": host}, expect=200)
+    svcs = admin.get("/os-services?binary=cinder-volume", expect=200).json()["services"]
+    assert svcs[0]["frozen"] is True
+    admin.put("/os-services/thaw", json={"host": host}, expect=200)
+
+
+def test_quota_class_default(server):
+    admin, ks = admin_cinder(server)
+    member, project = member_cinder(server, ks)
+    admin.post("/types", json={"volume_type": {"name": "qt"}}, expect=200)
+    q = admin.get("/os-quota-class-sets/default", expect=200).json()["quota_class_set"]
+    assert q["id"] == "default" and q["volumes"] == 10 and q["volumes_qt"] == -1
+    assert_cinder_error(member.get("/os-quota-class-sets/default"), 403)
+    r = admin.put("/os-quota-class-sets/default", json={"quota_class_set": {
+        "volumes": 2, "gigabytes_qt": 7}}, expect=200).json()["quota_class_set"]
+    assert r["volumes"] == 2 and r["gigabytes_qt"] == 7 and "id" not in r
+    d = admin.get(f"/os-quota-sets/{project['id']}/defaults", expect=200).json()["quota_set"]
+    assert d["volumes"] == 2 and d["gigabytes_qt"] == 7
+    member.create_volume(1)
+    member.create_volume(1)
+    assert_cinder_error(member.post("/volumes", json={"volume": {"size": 1}}), 413)
+    for bad in ({"quota_class_set": {"bogus": 1}}, {"quota_class_set": {"volumes": -2}},
+                {"quota_class_set": {"volumes_nosuchtype": 1}}):
+        assert_cinder_error(admin.put("/os-quota-class-sets/default", json=bad), 400)
+
+
+def test_encryption_types(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    t = admin.post("/types", json={"volume_type": {"name": "enc"}},
+                   expect=200).json()["volume_type"]
+    assert admin.get(f"/types/{t['id']}/encryption", expect=200).json() == {}
+    spec = {"provider": "luks", "cipher": "aes-xts-plain64", "key_size": 256,
+            "control_location": "front-end"}
+    assert_cinder_error(member.post(f"/types/{t['id']}/encryption",
+                                    json={"encryption": spec}), 403)
+    e = admin.post(f"/types/{t['id']}/encryption", json={"encryption": spec},
+                   expect=200).json()["encryption"]
+    assert e["volume_type_id"] == t["id"] and e["key_size"] == 256
+    assert_cinder_error(admin.post(f"/types/{t['id']}/encryption",
+                                   json={"encryption": spec}), 400)
+    shown = admin.get(f"/types/{t['id']}/encryption", expect=200).json()
+    assert shown["encryption_id"] == e["encryption_id"] and shown["deleted"] is False
+    assert admin.get(f"/types/{t['id']}/encryption/cipher", expect=200).json() == {
+        "cipher": "aes-xts-plain64"}
+    r = admin.put(f"/types/{t['id']}/encryption/{e['encryption_id']}",
+                  json={"encryption": {"key_size": 128, "control_location": "back-end"}},
+                  expect=200).json()
+    assert r == {"encryption": {"key_size": 128, "control_location": "back-end"}}
+    for bad in ({"encryption": {"provider": "p", "control_location": "middle"}},
+                {"encryption": {"provider": "p", "bogus": 1}},
+                {"encryption": {"key_size": -1}}):
+        assert_cinder_error(admin.put(f"/types/{t['id']}/encryption/{e['encryption_id']}",
+                                      json=bad), 400)
+    # no key manager: volumes of an encrypted type are refused
+    assert_cinder_error(member.post("/volumes", json={"volume": {"size": 1,
+                                                                 "volume_type": "enc"}}), 400)
+    admin.delete(f"/types/{t['id']}/encryption/{e['encryption_id']}", expect=202)
+    assert admin.get(f"/types/{t['id']}/encryption", expect=200).json() == {}
+    assert member.create_volume(1, volume_type="enc")["status"] == "available"
+
+
+def test_qos_specs(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    r = admin.post("/qos-specs", json={"qos_specs": {"name": "q1", "consumer": "front-end",
+                                                     "read_iops_sec": "100"}},
+                   expect=200).json()
+    q = r["qos_specs"]
+    assert q["consumer"] == "front-end" and q["specs"] == {"read_iops_sec": "100"}
+    assert r["links"][0]["rel"] == "self"
+    assert_cinder_error(admin.post("/qos-specs", json={"qos_specs": {"name": "q1"}}), 409)
+    assert_cinder_error(admin.post("/qos-specs", json={"qos_specs": {
+        "name": "q2", "consumer": "middle"}}), 400)
+    assert_cinder_error(member.get("/qos-specs"), 403)
+    assert [x["id"] for x in admin.get("/qos-specs", expect=200).json()["qos_specs"]] == \
+        [q["id"]]
+    assert admin.put(f"/qos-specs/{q['id']}", json={"qos_specs": {"a": "1"}},
+                     expect=200).json() == {"qos_specs": {"a": "1"}}
+    admin.put(f"/qos-specs/{q['id']}/delete_keys", json={"keys": ["a"]}, expect=202)
+    assert_cinder_error(admin.put(f"/qos-specs/{q['id']}/delete_keys",
+                                  json={"keys": ["a"]}), 404)
+    t = admin.post("/types", json={"volume_type": {"name": "qt"}},
+                   expect=200).json()["volume_type"]
+    admin.get(f"/qos-specs/{q['id']}/associate?vol_type_id={t['id']}", expect=202)
+    a = admin.get(f"/qos-specs/{q['id']}/associations", expect=200).json()
+    assert a == {"qos_associations": [{"association_type": "volume_type", "id": t["id"],
+                                       "name": "qt"}]}
+    assert_cinder_error(admin.delete(f"/qos-specs/{q['id']}"), 400)
+    admin.get(f"/qos-specs/{q['id']}/disassociate_all", expect=202)
+    assert admin.get(f"/qos-specs/{q['id']}/associations",
+                     expect=200).json() == {"qos_associations": []}
+    admin.delete(f"/qos-specs/{q['id']}", expect=202)
+    assert_cinder_error(admin.get(f"/qos-specs/{q['id']}"), 404)
