@@ -25,6 +25,7 @@ mod transfers;
 mod types;
 mod validate;
 mod volume_actions;
+mod volume_create;
 mod volume_rewrite;
 pub(crate) mod volumes;
 
