@@ -85,6 +85,27 @@ impl Backend {
         self.finish(out, &tmp, dest).await
     }
 
+    /// A copy of a volume in another disk format (`raw`, `qcow2`, `vmdk`,
+    /// `vdi`, `vhd`, `vhdx`, `ploop`), written at `dest` (upload to image).
+    pub async fn export(&self, src: &Path, dest: &Path, disk_format: &str) -> Result<(), String> {
+        let fmt = match disk_format {
+            "vhd" => "vpc",
+            "ploop" => "parallels",
+            other => other,
+        };
+        qemu_img(&[
+            "convert",
+            "-q",
+            "-f",
+            "qcow2",
+            "-O",
+            fmt,
+            path_str(src)?,
+            path_str(dest)?,
+        ])
+        .await
+    }
+
     pub async fn resize(&self, path: &Path, size_gb: i64) -> Result<(), String> {
         self.resize_raw(path, size_gb).await
     }

@@ -23,6 +23,7 @@ mod services;
 mod snapshots;
 mod transfers;
 mod types;
+mod upload_image;
 mod validate;
 mod volume_actions;
 mod volume_create;
