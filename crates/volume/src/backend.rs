@@ -244,3 +244,34 @@ pub fn accepts(extra_specs: &serde_json::Map<String, serde_json::Value>) -> bool
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(pairs: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn extra_specs_against_capabilities() {
+        assert!(accepts(&specs(&[])));
+        assert!(accepts(&specs(&[("vendor_name", "Ferrostack")])));
+        assert!(accepts(&specs(&[("multiattach", "<is> True")])));
+        assert!(accepts(&specs(&[(
+            "capabilities:storage_protocol",
+            "<or> iSCSI <or> qcow2"
+        )])));
+        assert!(accepts(&specs(&[("volume_backend_name", "<in> qco")])));
+        assert!(accepts(&specs(&[
+            ("vendor:anything", "x"),
+            ("unknown_key", "y")
+        ])));
+        assert!(!accepts(&specs(&[("vendor_name", "Nobody")])));
+        assert!(!accepts(&specs(&[("multiattach", "<is> False")])));
+        assert!(!accepts(&specs(&[("storage_protocol", "iSCSI")])));
+    }
+}
