@@ -193,3 +193,50 @@ def test_qos_specs(server):
                      expect=200).json() == {"qos_associations": []}
     admin.delete(f"/qos-specs/{q['id']}", expect=202)
     assert_cinder_error(admin.get(f"/qos-specs/{q['id']}"), 404)
+
+
+def mv(v):
+    return {"OpenStack-API-Version": f"volume {v}"}
+
+
+def test_empty_answers_without_the_feature(server):
+    admin, ks = admin_cinder(server)
+    member, _ = member_cinder(server, ks)
+    # clusters (3.7)
+    assert_cinder_error(admin.get("/clusters", headers=mv("3.6")), 404)
+    assert admin.get("/clusters/detail", headers=mv("3.7"), expect=200).json() == {
+        "clusters": []}
+    assert_cinder_error(member.get("/clusters", headers=mv("3.7")), 403)
+    assert_cinder_error(admin.get("/clusters/c1", headers=mv("3.7")), 404)
+    assert_cinder_error(admin.put("/clusters/enable", json={"name": "c1"},
+                                  headers=mv("3.7")), 404)
+    # manageable volumes/snapshots (3.8; 3.17 cluster)
+    assert_cinder_error(admin.get("/manageable_volumes?host=ferrostack@qcow2",
+                                  headers=mv("3.7")), 404)
+    r = admin.get("/manageable_volumes?host=ferrostack@qcow2", headers=mv("3.8"), expect=200)
+    assert r.json() == {"manageable-volumes": []}
+    r = admin.get("/manageable_snapshots/detail?host=ferrostack@qcow2", headers=mv("3.8"),
+                  expect=200)
+    assert r.json() == {"manageable-snapshots": []}
+    assert_cinder_error(admin.get("/manageable_volumes", headers=mv("3.8")), 400)
+    assert_cinder_error(admin.get("/manageable_volumes?host=elsewhere", headers=mv("3.8")),
+                        404)
+    assert_cinder_error(admin.get("/manageable_volumes?host=ferrostack@qcow2&cluster=c",
+                                  headers=mv("3.17")), 400)
+    # workers cleanup (3.24)
+    r = admin.post("/workers/cleanup", json={}, headers=mv("3.24"), expect=202)
+    assert r.json() == {"cleaning": [], "unavailable": []}
+    assert_cinder_error(admin.post("/workers/cleanup", json={}, headers=mv("3.23")), 404)
+    # group replication (3.38)
+    gt = admin.post("/group_types", json={"group_type": {"name": "g"}}, headers=mv("3.11"),
+                    expect=202).json()["group_type"]
+    g = admin.post("/groups", json={"group": {"group_type": gt["id"],
+                                              "volume_types": ["__DEFAULT__"]}},
+                   headers=mv("3.13"), expect=202).json()["group"]
+    act = f"/groups/{g['id']}/action"
+    assert_cinder_error(admin.post(act, json={"enable_replication": {}}, headers=mv("3.37")),
+                        404)
+    assert_cinder_error(admin.post(act, json={"enable_replication": {}}, headers=mv("3.38")),
+                        400)
+    assert admin.post(act, json={"list_replication_targets": {}}, headers=mv("3.38"),
+                      expect=200).json() == {"replication_targets": []}

@@ -390,3 +390,37 @@ def test_more_filters_and_reimage(server):
     assert c.wait_volume(v["id"])["status"] == "available"
     assert_cinder_error(c.post(f"/volumes/{v['id']}/action", json={
         "os-reimage": {"image_id": "nope"}}, headers=mv("3.68")), 400)
+
+
+def test_upload_to_image_31(server):
+    import requests
+    c, _ = admin_cinder(server)
+    v = c.create_volume(1)
+    body = {"os-volume_upload_image": {"image_name": "from-vol", "disk_format": "qcow2",
+                                       "visibility": "shared"}}
+    assert "visibility" in assert_cinder_error(
+        c.post(f"/volumes/{v['id']}/action", json=body, headers=mv("3.0")), 400)
+    r = c.post(f"/volumes/{v['id']}/action", json=body, headers=mv("3.1"), expect=202).json()
+    up = r["os-volume_upload_image"]
+    assert up["status"] == "uploading" and up["visibility"] == "shared"
+    assert up["protected"] is False and up["disk_format"] == "qcow2"
+    assert up["volume_type"]["name"] == "__DEFAULT__"
+    assert c.wait_volume(v["id"])["status"] == "available"
+    deadline = time.monotonic() + 60
+    while True:
+        img = requests.get(server.url + f"/image/v2/images/{up['image_id']}",
+                           headers={"X-Auth-Token": c.token}, timeout=10).json()
+        if img["status"] == "active" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert img["status"] == "active" and img["visibility"] == "shared"
+    assert img["disk_format"] == "qcow2" and img["min_disk"] == 1
+    # at 3.0 no visibility/protected in the answer
+    plain = {"os-volume_upload_image": {"image_name": "plain"}}
+    r = c.post(f"/volumes/{v['id']}/action", json=plain, expect=202).json()
+    assert "visibility" not in r["os-volume_upload_image"]
+    for bad in ({"os-volume_upload_image": {}},
+                {"os-volume_upload_image": {"image_name": "x", "disk_format": "iso"}},
+                {"os-volume_upload_image": {"image_name": "x", "force": None}}):
+        assert_cinder_error(c.post(f"/volumes/{v['id']}/action", json=bad,
+                                   headers=mv("3.1")), 400)

@@ -85,6 +85,27 @@ impl Backend {
         self.finish(out, &tmp, dest).await
     }
 
+    /// A copy of a volume in another disk format (`raw`, `qcow2`, `vmdk`,
+    /// `vdi`, `vhd`, `vhdx`, `ploop`), written at `dest` (upload to image).
+    pub async fn export(&self, src: &Path, dest: &Path, disk_format: &str) -> Result<(), String> {
+        let fmt = match disk_format {
+            "vhd" => "vpc",
+            "ploop" => "parallels",
+            other => other,
+        };
+        qemu_img(&[
+            "convert",
+            "-q",
+            "-f",
+            "qcow2",
+            "-O",
+            fmt,
+            path_str(src)?,
+            path_str(dest)?,
+        ])
+        .await
+    }
+
     pub async fn resize(&self, path: &Path, size_gb: i64) -> Result<(), String> {
         self.resize_raw(path, size_gb).await
     }
@@ -222,4 +243,35 @@ pub fn accepts(extra_specs: &serde_json::Map<String, serde_json::Value>) -> bool
             None => true,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(pairs: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn extra_specs_against_capabilities() {
+        assert!(accepts(&specs(&[])));
+        assert!(accepts(&specs(&[("vendor_name", "Ferrostack")])));
+        assert!(accepts(&specs(&[("multiattach", "<is> True")])));
+        assert!(accepts(&specs(&[(
+            "capabilities:storage_protocol",
+            "<or> iSCSI <or> qcow2"
+        )])));
+        assert!(accepts(&specs(&[("volume_backend_name", "<in> qco")])));
+        assert!(accepts(&specs(&[
+            ("vendor:anything", "x"),
+            ("unknown_key", "y")
+        ])));
+        assert!(!accepts(&specs(&[("vendor_name", "Nobody")])));
+        assert!(!accepts(&specs(&[("multiattach", "<is> False")])));
+        assert!(!accepts(&specs(&[("storage_protocol", "iSCSI")])));
+    }
 }

@@ -231,6 +231,10 @@ pub async fn recover(svc: &VolumeService) -> Result<()> {
             .await?;
         }
     }
+    // uploads run in the background: an interrupted one gives the volume back
+    for id in volumes::ids_with_status(db, "uploading").await? {
+        volumes::set_status(&mut conn, &id, "available", None, now).await?;
+    }
     for id in volumes::ids_with_status(db, "extending").await? {
         if !pending.contains(&id) {
             volumes::set_status(&mut conn, &id, "error_extending", None, now).await?;

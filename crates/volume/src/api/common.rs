@@ -449,7 +449,6 @@ pub fn next_links(ctx: &Ctx, path: &str, last_id: &str) -> Value {
 }
 
 /// Body `{key: items}` with `{key}_links` when the page is full.
-#[allow(dead_code)]
 pub fn collection<T>(
     ctx: &Ctx,
     key: &str,

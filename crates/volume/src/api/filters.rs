@@ -291,3 +291,22 @@ pub fn with_count(ctx: &Ctx) -> Result<bool> {
             .ok_or_else(|| Error::bad_request(format!("Invalid value '{s}' for with_count."))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_filters_parse_and_compare() {
+        let t = parse_time("2026-01-02T03:04:05").unwrap();
+        assert_eq!(parse_time("2026-01-02T03:04:05Z"), Some(t));
+        assert_eq!(parse_time("2026-01-02T03:04:05.000000"), Some(t));
+        assert!(parse_time("yesterday").is_none());
+        let f = time_filter("created_at", "gte:2026-01-02T03:04:05,lt:2026-01-03").unwrap();
+        assert!(cmp_time(Some(t), &f));
+        assert!(!cmp_time(Some(t - 1), &f));
+        assert!(!cmp_time(None, &f));
+        assert!(time_filter("created_at", "zz:2026-01-02").is_err());
+        assert!(time_filter("created_at", "2026-01-02").is_err());
+    }
+}

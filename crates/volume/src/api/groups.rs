@@ -400,7 +400,20 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             store::update(svc.db(), &g, now_micros()).await?;
             Ok(accepted_empty())
         }
-        "reset_status" => Err(Error::not_found("The resource could not be found.")),
+        "enable_replication" | "disable_replication" | "failover_replication" if ctx.at(38) => {
+            ctx.require_write()?;
+            Err(Error::bad_request(format!(
+                "Invalid group type: Group type {} does not support replication (this backend \
+                 has no replication targets).",
+                g.group_type_id
+            )))
+        }
+        "list_replication_targets" if ctx.at(38) => Ok(ok(json!({"replication_targets": []}))),
+        "reset_status"
+        | "enable_replication"
+        | "disable_replication"
+        | "failover_replication"
+        | "list_replication_targets" => Err(Error::not_found("The resource could not be found.")),
         other => Err(Error::bad_request(format!(
             "There is no such action: {other}"
         ))),

@@ -2,6 +2,7 @@
 //! Every route lives under `/v3/{project_id}/`; the project-less form
 //! `/v3/volumes/...` that newer Cinder accepts is rewritten onto it.
 
+mod admin_misc;
 mod attachments;
 mod backend_info;
 mod backups;
@@ -23,8 +24,10 @@ mod services;
 mod snapshots;
 mod transfers;
 mod types;
+mod upload_image;
 mod validate;
 mod volume_actions;
+mod volume_create;
 mod volume_rewrite;
 pub(crate) mod volumes;
 
@@ -51,6 +54,10 @@ const COLLECTIONS: &[&str] = &[
     "messages",
     "backups",
     "os-hosts",
+    "clusters",
+    "manageable_volumes",
+    "manageable_snapshots",
+    "workers",
     "qos-specs",
     "os-quota-class-sets",
     "scheduler-stats",
@@ -317,8 +324,40 @@ fn qos_routes() -> Router<VolumeService> {
         .route(&format!("{q}/disassociate_all"), get(qos::disassociate_all))
 }
 
+fn admin_routes() -> Router<VolumeService> {
+    let p = "/v3/{project_id}";
+    Router::new()
+        .route(&format!("{p}/clusters"), get(admin_misc::clusters))
+        .route(&format!("{p}/clusters/detail"), get(admin_misc::clusters))
+        .route(
+            &format!("{p}/clusters/{{name}}"),
+            get(admin_misc::cluster).put(admin_misc::cluster_update),
+        )
+        .route(
+            &format!("{p}/manageable_volumes"),
+            get(admin_misc::manageable_volumes),
+        )
+        .route(
+            &format!("{p}/manageable_volumes/detail"),
+            get(admin_misc::manageable_volumes),
+        )
+        .route(
+            &format!("{p}/manageable_snapshots"),
+            get(admin_misc::manageable_snapshots),
+        )
+        .route(
+            &format!("{p}/manageable_snapshots/detail"),
+            get(admin_misc::manageable_snapshots),
+        )
+        .route(
+            &format!("{p}/workers/cleanup"),
+            post(admin_misc::workers_cleanup),
+        )
+}
+
 fn misc_routes() -> Router<VolumeService> {
     Router::new()
+        .merge(admin_routes())
         .merge(qos_routes())
         .route(
             "/v3/{project_id}/os-quota-class-sets/{class}",

@@ -89,16 +89,6 @@ pub fn opt_uuid(obj: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     }
 }
 
-/// A required uuid.
-#[allow(dead_code)]
-pub fn uuid(obj: &Map<String, Value>, key: &str) -> Result<String> {
-    opt_uuid(obj, key)?.ok_or_else(|| {
-        Error::bad_request(format!(
-            "Invalid input for field/attribute {key}: '{key}' is a required property."
-        ))
-    })
-}
-
 /// A field that must not be null when present.
 pub fn not_null(obj: &Map<String, Value>, key: &str) -> Result<()> {
     if obj.get(key).is_some_and(Value::is_null) {

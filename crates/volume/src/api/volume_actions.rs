@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::common::{accepted_empty, bool_value, ok, ok_empty, opt_string, size_value, Body, Ctx};
 use super::image_metadata;
+use super::upload_image;
 use super::volume_rewrite;
 use super::volumes::visible;
 use crate::error::{Error, Result};
@@ -80,6 +81,7 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             extend(&svc, &ctx, &vol, new_size).await?;
             Ok(accepted_empty())
         }
+        "os-volume_upload_image" => upload_image::upload(&svc, &ctx, &vol, &a).await,
         "os-retype" => {
             volume_rewrite::retype(&svc, &ctx, &vol, &a).await?;
             Ok(accepted_empty())
