@@ -52,9 +52,20 @@ async fn claim(
     Ok(())
 }
 
-/// A server booted from a volume has no image of its own.
+/// Nova's `is_volume_backed_instance`: no image of its own, or a root
+/// (boot index 0) block device that is a volume.
 pub(crate) fn volume_backed(i: &Instance) -> bool {
+    let root_volume = |b: &Value| {
+        let index = match &b["boot_index"] {
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            other => other.as_i64(),
+        };
+        index == Some(0) && b["destination_type"].as_str() == Some("volume")
+    };
     i.image_id.is_empty()
+        || i.block_devices
+            .as_array()
+            .is_some_and(|l| l.iter().any(root_volume))
 }
 
 /// `shelve` (any body): snapshot (unless volume-backed), then offload.
