@@ -228,7 +228,7 @@ COMPUTE_FEATURES = {
     "console_output": True,          # os-getConsoleOutput (fake log)
     "resize": True,                  # resize + confirmResize/revertResize
     "pause": True,
-    "shelve": False,                 # shelve/unshelve not built
+    "shelve": True,                  # offloaded at once (shelved_offload_time 0)
     "shelve_migrate": False,
     "suspend": True,
     "cold_migration": False,         # single fake host, no migrate
@@ -240,8 +240,8 @@ COMPUTE_FEATURES = {
     "vnc_console": False,
     "spice_console": False,
     "serial_console": False,
-    "rescue": False,                 # rescue/unrescue not built
-    "stable_rescue": False,
+    "rescue": True,
+    "stable_rescue": True,           # hw_rescue_bus/hw_rescue_device; volume-backed from 2.87
     "enable_instance_password": True,  # adminPass returned on create/rebuild
     "interface_attach": True,        # os-interface attach/detach
     "snapshot": True,                # createImage

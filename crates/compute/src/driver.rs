@@ -26,6 +26,13 @@ pub trait ComputeDriver: Send + Sync + 'static {
     /// Give the guest another flavor's resources (or, on a revert, its old
     /// ones back); it keeps its power state.
     async fn resize(&self, instance_id: &str) -> Result<(), DriverError>;
+    /// Boot the guest from a rescue image (`None`: the image it was built
+    /// from), its own disk attached as a second one.
+    async fn rescue(&self, instance_id: &str, image_id: Option<&str>) -> Result<(), DriverError>;
+    /// Back from the rescue image to the guest's own disk, running.
+    async fn unrescue(&self, instance_id: &str) -> Result<(), DriverError>;
+    /// The guest's root disk as image data (for a snapshot or a shelve).
+    async fn snapshot(&self, instance_id: &str) -> Result<Vec<u8>, DriverError>;
     async fn power_state(&self, instance_id: &str) -> PowerState;
     async fn console_output(&self, instance_id: &str) -> String;
     /// What this host offers guests (the hypervisor's capacity).
@@ -127,6 +134,20 @@ impl ComputeDriver for FakeDriver {
     async fn resize(&self, _instance_id: &str) -> Result<(), DriverError> {
         self.pause().await;
         Ok(())
+    }
+
+    async fn rescue(&self, instance_id: &str, _image_id: Option<&str>) -> Result<(), DriverError> {
+        self.set_power(instance_id, PowerState::Running).await
+    }
+
+    async fn unrescue(&self, instance_id: &str) -> Result<(), DriverError> {
+        self.set_power(instance_id, PowerState::Running).await
+    }
+
+    /// The fake guest has no disk: an empty image.
+    async fn snapshot(&self, _instance_id: &str) -> Result<Vec<u8>, DriverError> {
+        self.pause().await;
+        Ok(Vec::new())
     }
 
     async fn power_state(&self, instance_id: &str) -> PowerState {

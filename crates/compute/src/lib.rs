@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0023_aggregates",
         sql: include_str!("../migrations/0023_aggregates.sql"),
     },
+    Migration {
+        version: 4024,
+        name: "compute_0024_shelve",
+        sql: include_str!("../migrations/0024_shelve.sql"),
+    },
 ];
 
 /// Settings of the compute service.

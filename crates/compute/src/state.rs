@@ -24,6 +24,9 @@ pub mod vm {
     pub const PAUSED: &str = "paused";
     pub const SUSPENDED: &str = "suspended";
     pub const ERROR: &str = "error";
+    pub const RESCUED: &str = "rescued";
+    pub const SHELVED: &str = "shelved";
+    pub const SHELVED_OFFLOADED: &str = "shelved_offloaded";
     pub const DELETED: &str = "deleted";
 }
 
@@ -72,5 +75,12 @@ mod tests {
         assert_eq!(status("active", Some("rebooting_hard")), "HARD_REBOOT");
         assert_eq!(status("stopped", None), "SHUTOFF");
         assert_eq!(status("error", None), "ERROR");
+        assert_eq!(status("active", Some("rescuing")), "ACTIVE");
+        assert_eq!(status("rescued", Some("unrescuing")), "RESCUE");
+        assert_eq!(status("active", Some("shelving")), "ACTIVE");
+        assert_eq!(
+            status("shelved_offloaded", Some("unshelving")),
+            "SHELVED_OFFLOADED"
+        );
     }
 }

@@ -15,6 +15,8 @@ use crate::store::tasks::{self, Task};
 use crate::store::{instance_actions, server_groups, services, tags};
 use crate::ComputeService;
 
+mod shelving;
+
 /// How often the worker marks this host's services alive (upstream's
 /// `report_interval`).
 const HEARTBEAT: Duration = Duration::from_secs(10);
@@ -82,6 +84,11 @@ async fn handle(svc: &ComputeService, task: Task) {
         "reboot" => reboot(svc, &instance, &task.args).await,
         "rebuild" => rebuild(svc, &instance, &task.args).await,
         "resize" => resize(svc, &instance, &task.args).await,
+        "shelve" => shelving::shelve(svc, &instance, &task.args).await,
+        "shelve_offload" => shelving::offload(svc, &instance).await,
+        "unshelve" => shelving::unshelve(svc, &instance).await,
+        "rescue" => shelving::rescue(svc, &instance, &task.args).await,
+        "unrescue" => shelving::unrescue(svc, &instance).await,
         other => Err(format!("unknown task kind {other}")),
     };
     record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
@@ -123,6 +130,7 @@ async fn record_event(
     let event = match kind {
         "build" => "compute__do_build_and_run_instance".to_owned(),
         "delete" => "compute_terminate_instance".to_owned(),
+        "shelve_offload" => "compute_shelve_offload_instance".to_owned(),
         _ => format!("compute_{}_instance", action.action),
     };
     let failure = failure.map(String::as_str);
@@ -329,6 +337,7 @@ fn device_name(n: usize) -> String {
 
 async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let ctx = owner_context(i);
+    shelving::delete_shelved_image(svc, i).await;
     svc.driver()
         .destroy(&i.id)
         .await

@@ -1,5 +1,6 @@
 //! `POST /servers/{id}/action`: power actions, lock, rebuild, resize,
-//! console output; createImage/createBackup are in `server_images`.
+//! console output; createImage/createBackup are in `server_images`,
+//! shelve/unshelve in `server_shelve`, rescue/unrescue in `server_rescue`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -14,7 +15,9 @@ use super::instance_actions::{record, ReqId};
 use super::server_fields as fields;
 use super::server_images as images;
 use super::server_moves as moves;
+use super::server_rescue as rescue;
 use super::server_security_groups as sg;
+use super::server_shelve as shelve;
 use super::server_view::{render, Shape};
 use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
@@ -126,6 +129,11 @@ fn recorded_action(name: &str) -> Option<(&'static str, bool)> {
         "revertResize" => ("revertResize", false),
         "createImage" => ("createImage", true),
         "createBackup" => ("createBackup", true),
+        "shelve" => ("shelve", false),
+        "shelveOffload" => ("shelveOffload", false),
+        "unshelve" => ("unshelve", false),
+        "rescue" => ("rescue", false),
+        "unrescue" => ("unrescue", false),
         _ => return None,
     })
 }
@@ -225,6 +233,11 @@ async fn run(
         "resize" => resize(&svc, i, &arg).await,
         "confirmResize" => confirm_resize(&svc, i).await,
         "revertResize" => revert_resize(&svc, i).await,
+        "shelve" => shelve::shelve(&svc, c, &i).await,
+        "shelveOffload" => shelve::shelve_offload(&svc, c, &i).await,
+        "unshelve" => shelve::unshelve(&svc, c, i, &arg, v).await,
+        "rescue" => rescue::rescue(&svc, c, &i, &arg, v).await,
+        "unrescue" => rescue::unrescue(&svc, &i).await,
         "os-resetState" => reset_state(&svc, c, &i, &arg).await,
         "addSecurityGroup" => sg::add_security_group(&svc, c, &i, &arg).await,
         "removeSecurityGroup" => sg::remove_security_group(&svc, c, &i, &arg).await,

@@ -3,7 +3,7 @@
 
 use axum::response::Response;
 use ferro_api::services::{ImageInfo, NewImage};
-use ferro_api::BaseUrl;
+use ferro_api::{AuthContext, BaseUrl};
 use serde_json::{json, Map, Value};
 
 use super::common::{accepted_empty, invalid, Caller};
@@ -146,11 +146,31 @@ fn answer(base: &BaseUrl, image_id: &str, locate: bool, v: ApiVersion) -> Respon
     resp
 }
 
-/// Register an image of the server and give it (empty: the fake driver has
-/// no disk) data. Nova's properties first, then `tags`, then the caller's.
+/// Register an image of the server and give it the guest's disk.
 async fn snapshot(
     svc: &ComputeService,
     c: &Caller,
+    i: &Instance,
+    name: &str,
+    tags: Map<String, Value>,
+    user: Map<String, Value>,
+    image_type: &str,
+) -> Result<ImageInfo> {
+    let image = register(svc, c, i, name, tags, user, image_type).await?;
+    let data = svc
+        .driver()
+        .snapshot(&i.id)
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+    upload(svc, c, &image.id, &data).await?;
+    Ok(image)
+}
+
+/// Register (without data) an image of the server: Nova's properties
+/// first, then `tags`, then the caller's.
+pub(crate) async fn register(
+    svc: &ComputeService,
+    ctx: &AuthContext,
     i: &Instance,
     name: &str,
     tags: Map<String, Value>,
@@ -173,16 +193,25 @@ async fn snapshot(
         min_ram: 0,
         properties,
     };
-    let image = svc.peers().image.create_image(c, new).await?;
-    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{}", image.id));
-    std::fs::write(&tmp, b"").map_err(|e| Error::internal(e.to_string()))?;
+    Ok(svc.peers().image.create_image(ctx, new).await?)
+}
+
+/// Give a registered image its data (which activates it).
+pub(crate) async fn upload(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    image_id: &str,
+    data: &[u8],
+) -> Result<()> {
+    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{image_id}"));
+    std::fs::write(&tmp, data).map_err(|e| Error::internal(e.to_string()))?;
     let result = svc
         .peers()
         .image
-        .upload_image_file(c, &image.id, tmp.clone())
+        .upload_image_file(ctx, image_id, tmp.clone())
         .await;
     let _ = std::fs::remove_file(&tmp);
-    result.map_err(Error::from)
+    result.map(|_| ()).map_err(Error::from)
 }
 
 /// Delete the server's backups of `backup_type` beyond the `rotation`

@@ -46,6 +46,28 @@ fn render(a: &Attachment, v: ApiVersion) -> Value {
     out
 }
 
+/// The vm_states a volume may be attached or detached in (Nova's; we also
+/// keep `suspended`); shelved servers only from 2.20.
+fn check_state(i: &crate::store::instances::Instance, action: &str, v: ApiVersion) -> Result<()> {
+    let shelved = [vm::SHELVED, vm::SHELVED_OFFLOADED].contains(&i.vm_state.as_str());
+    let allowed = [
+        vm::ACTIVE,
+        vm::STOPPED,
+        vm::PAUSED,
+        vm::SUSPENDED,
+        "resized",
+        vm::SHELVED,
+        vm::SHELVED_OFFLOADED,
+    ];
+    if !allowed.contains(&i.vm_state.as_str()) || (shelved && !v.at_least(2, 20)) {
+        return Err(Error::conflict(format!(
+            "Cannot '{action}' instance {} while it is in vm_state {}",
+            i.id, i.vm_state
+        )));
+    }
+    Ok(())
+}
+
 async fn find(svc: &ComputeService, server_id: &str, volume_id: &str) -> Result<Attachment> {
     attachments::of_instance(svc.db(), server_id)
         .await?
@@ -151,11 +173,12 @@ pub async fn attach_volume(
     require_member(&c)?;
     let i = load_server(&svc, &c, last(&p)).await?;
     let b = attach_body(&body, v)?;
-    if ![vm::ACTIVE, vm::STOPPED, vm::PAUSED, vm::SUSPENDED].contains(&i.vm_state.as_str()) {
-        return Err(Error::conflict(format!(
-            "Cannot 'attach_volume' instance {} while it is in vm_state {}",
-            i.id, i.vm_state
-        )));
+    check_state(&i, "attach_volume", v)?;
+    let offloaded = i.vm_state == vm::SHELVED_OFFLOADED;
+    if offloaded && b.tag.is_some() {
+        return Err(Error::bad_request(
+            "Tagged device attach is not supported for shelved-offloaded instances.",
+        ));
     }
     let vid = b.volume_id;
     let volume = svc
@@ -167,6 +190,11 @@ pub async fn attach_volume(
     if volume.multiattach && !v.at_least(2, 60) {
         return Err(Error::bad_request(
             "Multiattach volumes are only supported starting with compute API version 2.60.",
+        ));
+    }
+    if volume.multiattach && offloaded {
+        return Err(Error::bad_request(
+            "Attaching multiattach volumes is not supported for shelved-offloaded instances.",
         ));
     }
     let used = attachments::of_instance(svc.db(), &i.id).await?;
@@ -303,12 +331,14 @@ async fn swap(svc: &ComputeService, c: &Caller, old: &Attachment, new_volume: &s
 pub async fn detach_volume(
     State(svc): State<ComputeService>,
     c: Caller,
+    v: ApiVersion,
     rid: ReqId,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
     let (sid, vid) = pair(&p);
     let i = load_server(&svc, &c, &sid).await?;
+    check_state(&i, "detach_volume", v)?;
     let a = find(&svc, &i.id, &vid).await?;
     if a.boot_index == Some(0) {
         return Err(Error::bad_request("Cannot detach a root device volume"));

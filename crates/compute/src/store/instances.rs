@@ -64,6 +64,8 @@ pub struct Instance {
     pub scheduler_hints: Value,
     /// The image's properties when it was booted or rebuilt (2.98).
     pub image_properties: Value,
+    /// The snapshot a shelved server is kept as.
+    pub shelved_image_id: Option<String>,
 }
 
 fn from_row(r: &AnyRow) -> Instance {
@@ -110,6 +112,7 @@ fn from_row(r: &AnyRow) -> Instance {
         pinned_az: opt_text(r, "pinned_az"),
         scheduler_hints: object(json(r, "scheduler_hints")),
         image_properties: object(json(r, "image_properties")),
+        shelved_image_id: opt_text(r, "shelved_image_id"),
     }
 }
 
@@ -518,6 +521,30 @@ pub async fn mark_deleted(db: &Db, id: &str) -> sqlx::Result<()> {
     )
     .bind(id)
     .bind(now)
+    .execute(db.write())
+    .await
+    .map(|_| ())
+}
+
+/// Record (or clear) the snapshot a shelved server is kept as.
+pub async fn set_shelved_image(db: &Db, id: &str, image_id: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE compute_instance SET shelved_image_id=$2, updated_at=$3 WHERE id=$1")
+        .bind(id)
+        .bind(image_id)
+        .bind(now_micros())
+        .execute(db.write())
+        .await
+        .map(|_| ())
+}
+
+/// A shelved server leaves its host: `shelved_offloaded`, no guest, no host.
+pub async fn set_offloaded(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE compute_instance SET vm_state='shelved_offloaded', task_state=NULL, power_state=0, \
+         host=NULL, updated_at=$2 WHERE id=$1",
+    )
+    .bind(id)
+    .bind(now_micros())
     .execute(db.write())
     .await
     .map(|_| ())

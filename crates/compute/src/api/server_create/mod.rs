@@ -87,6 +87,7 @@ pub async fn create(
                 pinned_az: b.availability_zone.clone(),
                 scheduler_hints: hints.clone(),
                 image_properties: image_props.clone(),
+                shelved_image_id: None,
                 project_id: project.clone(),
                 user_id: c.user_id.clone(),
                 image_id: image_id.clone(),
