@@ -59,6 +59,9 @@ impl std::fmt::Display for ApiVersion {
 pub struct VersionRange {
     /// The service type in `OpenStack-API-Version` (`compute`, `volume`).
     pub service: &'static str,
+    /// Other service names the header may carry for this service (Cinder
+    /// takes any name containing `volume`: gophercloud sends `volumev3`).
+    pub aliases: &'static [&'static str],
     pub min: ApiVersion,
     pub max: ApiVersion,
     /// A service-specific header read when the standard one names no version
@@ -101,8 +104,9 @@ impl VersionRange {
             .find_map(|part| {
                 let part = part.trim();
                 let (svc, ver) = part.split_once(char::is_whitespace)?;
-                svc.eq_ignore_ascii_case(self.service)
-                    .then(|| ver.trim().to_owned())
+                let ours = svc.eq_ignore_ascii_case(self.service)
+                    || self.aliases.iter().any(|a| svc.eq_ignore_ascii_case(a));
+                ours.then(|| ver.trim().to_owned())
             });
         standard.or_else(|| {
             let name = self.legacy_header?;
@@ -222,6 +226,7 @@ mod tests {
 
     static NOVA: VersionRange = VersionRange {
         service: "compute",
+        aliases: &[],
         min: ApiVersion::new(2, 1),
         max: ApiVersion::new(2, 104),
         legacy_header: Some("x-openstack-nova-api-version"),
@@ -256,6 +261,21 @@ mod tests {
         assert_eq!(NOVA.requested(&h).as_deref(), Some("2.60"));
         let h = headers(&[("openstack-api-version", "volume 3.5")]);
         assert_eq!(NOVA.requested(&h), None);
+    }
+
+    #[test]
+    fn aliases_name_the_service_too() {
+        static CINDER: VersionRange = VersionRange {
+            service: "volume",
+            aliases: &["volumev3"],
+            min: ApiVersion::new(3, 0),
+            max: ApiVersion::new(3, 71),
+            legacy_header: None,
+        };
+        let h = headers(&[("openstack-api-version", "volumev3 3.27")]);
+        assert_eq!(CINDER.requested(&h).as_deref(), Some("3.27"));
+        let h = headers(&[("openstack-api-version", "compute 2.5")]);
+        assert_eq!(CINDER.requested(&h), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::error::NovaFormat;
 /// in docs/compute.md).
 pub static RANGE: VersionRange = VersionRange {
     service: "compute",
+    aliases: &[],
     min: ApiVersion::new(2, 1),
     max: ApiVersion::new(2, 104),
     legacy_header: Some("x-openstack-nova-api-version"),

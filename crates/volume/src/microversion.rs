@@ -12,6 +12,7 @@ use crate::error::CinderFormat;
 /// The versions served field for field.
 pub static RANGE: VersionRange = VersionRange {
     service: "volume",
+    aliases: &["volumev3", "volumev2"],
     min: ApiVersion::new(3, 0),
     max: ApiVersion::new(3, 71),
     legacy_header: None,
