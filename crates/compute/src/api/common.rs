@@ -192,3 +192,13 @@ pub async fn check_project(svc: &ComputeService, project_id: &str) -> Result<()>
         _ => Ok(()),
     }
 }
+
+/// `(parent id, last segment)` of a `…/{server_id}/<collection>/{id}`
+/// path (the path parameters of a server's sub-resource).
+pub fn parent_and_last(p: &[String]) -> (String, String) {
+    let n = p.len();
+    (
+        p.get(n.wrapping_sub(2)).cloned().unwrap_or_default(),
+        p.last().cloned().unwrap_or_default(),
+    )
+}

@@ -8,6 +8,7 @@ use axum::response::Response;
 use ferro_api::services::{PortInfo, PortRequest};
 use serde_json::{json, Value};
 
+use super::common::parent_and_last as pair;
 use super::common::{
     accepted_empty, invalid, load_server, ok, require_member, wrapped, Body, Caller,
 };
@@ -20,15 +21,6 @@ use crate::state::vm;
 use crate::store::tags;
 use crate::worker::owner_context;
 use crate::ComputeService;
-
-/// (server id, port id) from a `{server_id}/os-interface/{port_id}` path.
-fn pair(p: &[String]) -> (String, String) {
-    let n = p.len();
-    (
-        p.get(n.wrapping_sub(2)).cloned().unwrap_or_default(),
-        last(p).to_owned(),
-    )
-}
 
 fn render(p: &PortInfo, tags: &HashMap<String, String>, v: ApiVersion) -> Value {
     let ips: Vec<Value> = p

@@ -219,12 +219,10 @@ pub async fn show_server_migration(
 ) -> Result<Response> {
     require_version(v, 2, 23)?;
     require_admin(&c, "os_compute_api:servers:migrations:show")?;
-    let n = p.len();
-    let sid = p.get(n.wrapping_sub(2)).cloned().unwrap_or_default();
+    let (sid, migration) = super::common::parent_and_last(&p);
     load_server(&svc, &c, &sid).await?;
     Err(Error::not_found(format!(
-        "Migration {} for instance {sid} could not be found.",
-        last(&p)
+        "Migration {migration} for instance {sid} could not be found."
     )))
 }
 

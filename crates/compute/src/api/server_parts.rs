@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+use super::common::parent_and_last as pair;
 use super::common::{load_server, no_content, ok, require_member, wrapped, Body, Caller};
 use super::flavors::last;
 use super::server_fields::check_metadata;
@@ -12,15 +13,6 @@ use crate::quota;
 use crate::store::instances;
 use crate::worker::owner_context;
 use crate::ComputeService;
-
-/// (server id, trailing parameter) from a `{server_id}/…/{x}` path.
-fn pair(p: &[String]) -> (String, String) {
-    let n = p.len();
-    (
-        p.get(n.wrapping_sub(2)).cloned().unwrap_or_default(),
-        last(p).to_owned(),
-    )
-}
 
 pub async fn list_meta(
     State(svc): State<ComputeService>,

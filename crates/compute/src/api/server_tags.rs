@@ -35,19 +35,6 @@ fn check_state(i: &Instance, action: &str) -> Result<()> {
     Ok(())
 }
 
-/// The server (`…/{server_id}/tags[/{tag}]`) and the tag, if any.
-fn ids(p: &[String], with_tag: bool) -> (String, String) {
-    let n = p.len();
-    if with_tag {
-        (
-            p.get(n.wrapping_sub(2)).cloned().unwrap_or_default(),
-            last(p).to_owned(),
-        )
-    } else {
-        (last(p).to_owned(), String::new())
-    }
-}
-
 pub async fn list_tags(
     State(svc): State<ComputeService>,
     c: Caller,
@@ -55,7 +42,7 @@ pub async fn list_tags(
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_version(v)?;
-    let i = load_server(&svc, &c, &ids(&p, false).0).await?;
+    let i = load_server(&svc, &c, last(&p)).await?;
     Ok(ok(
         json!({"tags": tags::of_instance(svc.db(), &i.id).await?}),
     ))
@@ -70,7 +57,7 @@ pub async fn replace_tags(
 ) -> Result<Response> {
     require_version(v)?;
     require_member(&c)?;
-    let i = load_server(&svc, &c, &ids(&p, false).0).await?;
+    let i = load_server(&svc, &c, last(&p)).await?;
     let o = body.object()?;
     fields::only_known(&o, &["tags"])?;
     let list = fields::tags(
@@ -93,7 +80,7 @@ pub async fn delete_tags(
 ) -> Result<Response> {
     require_version(v)?;
     require_member(&c)?;
-    let i = load_server(&svc, &c, &ids(&p, false).0).await?;
+    let i = load_server(&svc, &c, last(&p)).await?;
     check_state(&i, "delete tags")?;
     tags::replace(svc.db(), &i.id, &[]).await?;
     Ok(no_content())
@@ -106,7 +93,7 @@ pub async fn check_tag(
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_version(v)?;
-    let (sid, tag) = ids(&p, true);
+    let (sid, tag) = super::common::parent_and_last(&p);
     let i = load_server(&svc, &c, &sid).await?;
     if !tags::of_instance(svc.db(), &i.id).await?.contains(&tag) {
         return Err(Error::not_found(format!(
@@ -125,7 +112,7 @@ pub async fn add_tag(
 ) -> Result<Response> {
     require_version(v)?;
     require_member(&c)?;
-    let (sid, tag) = ids(&p, true);
+    let (sid, tag) = super::common::parent_and_last(&p);
     let i = load_server(&svc, &c, &sid).await?;
     let tag = fields::tag(&Value::String(tag), "tag")?;
     let current = tags::of_instance(svc.db(), &i.id).await?;
@@ -151,7 +138,7 @@ pub async fn delete_tag(
 ) -> Result<Response> {
     require_version(v)?;
     require_member(&c)?;
-    let (sid, tag) = ids(&p, true);
+    let (sid, tag) = super::common::parent_and_last(&p);
     let i = load_server(&svc, &c, &sid).await?;
     check_state(&i, "delete tag")?;
     if !tags::remove(svc.db(), &i.id, &tag).await? {

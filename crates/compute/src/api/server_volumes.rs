@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::common::parent_and_last as pair;
 use super::common::{
     accepted_empty, invalid, load_server, ok, require_member, wrapped, Body, Caller,
 };
@@ -19,15 +20,6 @@ use crate::microversion::ApiVersion;
 use crate::state::vm;
 use crate::store::attachments::{self, Attachment};
 use crate::ComputeService;
-
-/// (server id, volume id) from a `{server_id}/os-volume_attachments/{id}` path.
-fn pair(p: &[String]) -> (String, String) {
-    let n = p.len();
-    (
-        p.get(n.wrapping_sub(2)).cloned().unwrap_or_default(),
-        last(p).to_owned(),
-    )
-}
 
 fn render(a: &Attachment, v: ApiVersion) -> Value {
     let mut out = json!({"volumeId": a.volume_id, "serverId": a.instance_id, "device": a.device});
