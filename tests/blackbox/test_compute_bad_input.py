@@ -14,6 +14,16 @@ import ferro
 _STATE = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _stop_sweep_server():
+    """The sweep's shared server goes with the module, whichever tests ran."""
+    yield
+    srv = _STATE.get("srv")
+    if srv is not None:
+        srv.stop()
+        _STATE.clear()
+
+
 def _server():
     """One server (and one real instance) shared by the whole sweep."""
     if "srv" not in _STATE:
@@ -283,12 +293,8 @@ def test_bad_tokens(token):
 def test_still_healthy_after_sweep():
     st = _server()
     srv = st["srv"]
-    try:
-        assert st["fives"] == []
-        assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
-        r = st["nova"].get(f"/servers/{st['sid']}")
-        assert r.status_code == 200 and r.json()["server"]["status"] == "ACTIVE"
-        assert st["nova"].get("/servers").json()["servers"][0]["id"] == st["sid"]
-    finally:
-        srv.stop()
-        _STATE.clear()
+    assert st["fives"] == []
+    assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
+    r = st["nova"].get(f"/servers/{st['sid']}")
+    assert r.status_code == 200 and r.json()["server"]["status"] == "ACTIVE"
+    assert st["nova"].get("/servers").json()["servers"][0]["id"] == st["sid"]
