@@ -59,7 +59,7 @@ pub(super) async fn offload(svc: &ComputeService, i: &Instance) -> Result<(), St
 }
 
 /// Unshelve: the guest is spawned (from the shelved image) on this host,
-/// then the shelved image is deleted.
+/// the shelved image is deleted, then the server is active.
 pub(super) async fn unshelve(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let db = svc.db();
     instances::set_state(db, &i.id, &i.vm_state, Some("spawning"), i.power_state)
@@ -69,11 +69,11 @@ pub(super) async fn unshelve(svc: &ComputeService, i: &Instance) -> Result<(), S
         .spawn(&i.id, &i.name)
         .await
         .map_err(|e| e.to_string())?;
+    // As Nova: the snapshot goes before the server is shown ACTIVE again.
+    delete_shelved_image(svc, i).await;
     instances::set_active(db, &i.id, &svc.config().host)
         .await
-        .map_err(db_err)?;
-    delete_shelved_image(svc, i).await;
-    Ok(())
+        .map_err(db_err)
 }
 
 /// Forget (and delete from Glance) the image a server was shelved as.
