@@ -1,0 +1,1 @@
+//! Choosing QEMU's accelerator. (Filled in by the accel probe work.)
