@@ -21,7 +21,13 @@ POSTGRES_URL = os.environ.get("FERROSTACK_TEST_POSTGRES_URL", "")
 
 
 class Server:
-    def __init__(self, data_dir, database_url=None, admin_password=None, extra_args=()):
+    """`driver`: the compute driver (`fake` unless a test asks for real
+    guests with `qemu`)."""
+
+    def __init__(self, data_dir, database_url=None, admin_password=None, extra_args=(),
+                 driver="fake", env=None):
+        self.driver = driver
+        self.env = dict(env or {})
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.admin_password = admin_password or "pw-" + secrets.token_hex(8)
@@ -43,8 +49,9 @@ class Server:
         args += self.extra_args
         log = open(self.log_path, "ab")
         try:
+            env = dict(os.environ, FERROSTACK_COMPUTE_DRIVER=self.driver, **self.env)
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=env)
         finally:
             log.close()  # the child keeps its own copy of the descriptor
         deadline = time.monotonic() + timeout

@@ -102,11 +102,14 @@ class Target:
             p.stop()
 
 
-def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw"):
+def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw", driver="fake"):
+    """The API scenarios measure the API: the fake compute driver unless
+    `driver` says otherwise (the real-guest scenarios ask for qemu)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, FERROSTACK_PASSWORD_HASH_ROUNDS=str(rounds), RUST_LOG="warn")
+    env = dict(os.environ, FERROSTACK_PASSWORD_HASH_ROUNDS=str(rounds), RUST_LOG="warn",
+               FERROSTACK_COMPUTE_DRIVER=driver)
     args = [str(binary), "serve", "--data-dir", str(data_dir),
             "--listen", f"127.0.0.1:{port}", "--admin-password", password]
     proc = Proc("ferrostack", args, env, log_dir / "ferrostack.log", base + "/identity/v3")

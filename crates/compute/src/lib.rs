@@ -7,12 +7,17 @@
 //! - `state.rs`: vm_state / task_state / power_state and the status they show.
 //! - `worker.rs`: claims durable tasks (build, delete, power actions) from
 //!   the database and runs them through the driver.
-//! - `driver.rs`: the `ComputeDriver` trait and the instant `fake` driver.
+//! - `driver.rs`: the driver as compute sees it (the `ComputeDriver` trait
+//!   and the drivers live in the `ferro-virt` crate).
+//! - `guest.rs`: the whole guest a driver is given, from a server's parts.
+//! - `metadata.rs`: the metadata documents (config drive, metadata service).
 //! - `store/`: the compute tables.
 
 pub mod api;
 pub mod driver;
 pub mod error;
+mod guest;
+pub mod metadata;
 pub mod microversion;
 pub mod quota;
 pub mod state;
@@ -101,8 +106,31 @@ pub struct Config {
     pub host: String,
     /// The address the hypervisor of this host shows (`host_ip`).
     pub host_ip: String,
-    /// Per-transition delay of the fake driver, in milliseconds.
-    pub fake_delay_ms: u64,
+    /// How long a guest may take to power off cleanly before it is
+    /// stopped hard (Nova's `shutdown_timeout`, 60 s).
+    pub shutdown_timeout_s: u64,
+    /// Every server gets a config drive (Nova's `force_config_drive`).
+    pub force_config_drive: bool,
+    /// Overcommit of this host's CPUs, memory and disk (Nova's initial
+    /// allocation ratios: 16.0, 1.5, 1.0).
+    pub cpu_allocation_ratio: f64,
+    pub ram_allocation_ratio: f64,
+    pub disk_allocation_ratio: f64,
+}
+
+impl Config {
+    /// Upstream's defaults for everything but the host's name and address.
+    pub fn new(host: String, host_ip: String) -> Self {
+        Config {
+            host,
+            host_ip,
+            shutdown_timeout_s: 60,
+            force_config_drive: false,
+            cpu_allocation_ratio: 16.0,
+            ram_allocation_ratio: 1.5,
+            disk_allocation_ratio: 1.0,
+        }
+    }
 }
 
 /// The other services compute talks to, in process.
@@ -129,8 +157,13 @@ struct Inner {
 }
 
 impl ComputeService {
-    pub fn new(db: Db, validator: Arc<dyn TokenValidator>, peers: Peers, config: Config) -> Self {
-        let driver = Arc::new(driver::FakeDriver::new(config.fake_delay_ms));
+    pub fn new(
+        db: Db,
+        validator: Arc<dyn TokenValidator>,
+        peers: Peers,
+        config: Config,
+        driver: Arc<dyn driver::ComputeDriver>,
+    ) -> Self {
         ComputeService {
             inner: Arc::new(Inner {
                 db,

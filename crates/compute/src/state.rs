@@ -1,21 +1,7 @@
 //! Nova's three state axes and the `status` derived from them.
 
 /// Hypervisor power state, with Nova's numeric codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PowerState {
-    NoState = 0,
-    Running = 1,
-    Paused = 3,
-    Shutdown = 4,
-    Crashed = 6,
-    Suspended = 7,
-}
-
-impl PowerState {
-    pub fn code(self) -> i64 {
-        self as i64
-    }
-}
+pub use ferro_virt::PowerState;
 
 pub mod vm {
     pub const BUILDING: &str = "building";

@@ -2,11 +2,14 @@
 //! driver and the peer services. Every handler is idempotent, so a task
 //! requeued after a crash can simply run again.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferro_api::services::{BootVolumeSource, PortRequest};
 use ferro_api::AuthContext;
+use ferro_virt::{DiskFile, VolumeDisk};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use crate::state::{vm, PowerState};
 use crate::store::attachments::{self, Attachment};
@@ -15,15 +18,23 @@ use crate::store::tasks::{self, Task};
 use crate::store::{instance_actions, server_groups, services, tags};
 use crate::ComputeService;
 
+mod power_sync;
 mod shelving;
+mod snapshots;
+
+/// How many tasks run at once (each on a different server).
+const PARALLEL_TASKS: usize = 8;
 
 /// How often the worker marks this host's services alive (upstream's
 /// `report_interval`).
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
-/// Run forever: claim a task, run it, repeat; sleep until woken or a second
-/// passes when there is nothing to do.
+/// Run forever: claim a task for a server that has none running, run it
+/// beside the others (up to `PARALLEL_TASKS`), repeat; sleep until woken
+/// or a second passes when there is nothing to do.
 pub async fn run(svc: ComputeService) {
+    power_sync::start(svc.clone());
+    let slots = Arc::new(Semaphore::new(PARALLEL_TASKS));
     let mut last_beat = std::time::Instant::now();
     loop {
         if last_beat.elapsed() >= HEARTBEAT {
@@ -32,19 +43,30 @@ pub async fn run(svc: ComputeService) {
                 tracing::warn!(error = %e, "could not record the service heartbeat");
             }
         }
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         match tasks::claim(svc.db(), &svc.config().host).await {
             Ok(Some(task)) => {
-                let id = task.id.clone();
-                handle(&svc, task).await;
-                if let Err(e) = tasks::finish(svc.db(), &id).await {
-                    tracing::error!(error = %e, task = %id, "could not finish task");
-                }
+                let svc = svc.clone();
+                tokio::spawn(async move {
+                    let id = task.id.clone();
+                    handle(&svc, task).await;
+                    if let Err(e) = tasks::finish(svc.db(), &id).await {
+                        tracing::error!(error = %e, task = %id, "could not finish task");
+                    }
+                    drop(slot);
+                    // A task of the same server may wait for this one.
+                    svc.wake_worker();
+                });
             }
             Ok(None) => {
+                drop(slot);
                 let _ =
                     tokio::time::timeout(Duration::from_secs(1), svc.inner.wake.notified()).await;
             }
             Err(e) => {
+                drop(slot);
                 tracing::error!(error = %e, "could not claim a compute task");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -89,6 +111,14 @@ async fn handle(svc: &ComputeService, task: Task) {
         "unshelve" => shelving::unshelve(svc, &instance).await,
         "rescue" => shelving::rescue(svc, &instance, &task.args).await,
         "unrescue" => shelving::unrescue(svc, &instance).await,
+        "snapshot" => snapshots::snapshot(svc, &instance, &task.args).await,
+        "attach_volume" => attach_volume(svc, &instance, &task.args).await,
+        "detach_volume" => detach_volume(svc, &instance, &task.args).await,
+        "confirm_resize" => svc
+            .driver()
+            .confirm_resize(&instance.id)
+            .await
+            .map_err(|e| e.to_string()),
         other => Err(format!("unknown task kind {other}")),
     };
     record_event(svc, &instance, &task.kind, started, result.as_ref().err()).await;
@@ -96,6 +126,8 @@ async fn handle(svc: &ComputeService, task: Task) {
         tracing::warn!(instance = %instance.id, task = %task.kind, %message, "task failed");
         if task.kind == "build" {
             let ctx = owner_context(&instance);
+            // Nothing of a failed build stays on the host.
+            let _ = svc.driver().destroy(&instance.id).await;
             let _ = svc.peers().network.release_ports(&ctx, &instance.id).await;
             let _ = instances::set_error(svc.db(), &instance.id, 500, &message).await;
         } else if task.kind != "delete" {
@@ -131,6 +163,9 @@ async fn record_event(
         "build" => "compute__do_build_and_run_instance".to_owned(),
         "delete" => "compute_terminate_instance".to_owned(),
         "shelve_offload" => "compute_shelve_offload_instance".to_owned(),
+        "attach_volume" => "compute_attach_volume".to_owned(),
+        "detach_volume" => "compute_detach_volume".to_owned(),
+        "confirm_resize" => "compute_confirm_resize".to_owned(),
         _ => format!("compute_{}_instance", action.action),
     };
     let failure = failure.map(String::as_str);
@@ -182,8 +217,9 @@ async fn build(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     instances::set_state(db, &i.id, vm::BUILDING, Some("spawning"), 0)
         .await
         .map_err(err)?;
+    let guest = crate::guest::guest_of(svc, i, None).await?;
     svc.driver()
-        .spawn(&i.id, &i.name)
+        .spawn(&guest)
         .await
         .map_err(|e| e.to_string())?;
     instances::set_active(db, &i.id, &svc.config().host)
@@ -202,6 +238,9 @@ async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
     let host = &svc.config().host;
     let compute = services::get(db, host, "nova-compute").await.map_err(err)?;
     if compute.is_some_and(|s| s.disabled || s.forced_down) {
+        return Err(no_host.into());
+    }
+    if !fits(svc, i).await.map_err(err)? {
         return Err(no_host.into());
     }
     let Some(group) = server_groups::group_of(db, &i.id).await.map_err(err)? else {
@@ -227,6 +266,39 @@ async fn schedule(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         return Err(no_host.into());
     }
     Ok(())
+}
+
+/// The resource filters: the host's CPUs, memory (less Nova's 512 MiB
+/// reserved for the host) and disk, times the allocation ratios, must hold
+/// what its servers' flavors already take plus this one's.
+async fn fits(svc: &ComputeService, i: &Instance) -> ferro_store::sqlx::Result<bool> {
+    let host = svc.driver().host_resources();
+    let cfg = svc.config();
+    let take = |f: &Value, k: &str| f.get(k).and_then(Value::as_i64).unwrap_or(0).max(0);
+    let need = |f: &Value| {
+        (
+            take(f, "vcpus"),
+            take(f, "ram"),
+            take(f, "disk") + take(f, "ephemeral") + (take(f, "swap") + 1023) / 1024,
+        )
+    };
+    let (mut cpus, mut ram, mut disk) = need(&i.flavor);
+    for other in instances::list(svc.db(), None).await? {
+        if other.id == i.id || other.host.as_deref() != Some(cfg.host.as_str()) {
+            continue;
+        }
+        if other.vm_state == vm::SHELVED_OFFLOADED || other.deleted_at.is_some() {
+            continue;
+        }
+        let (c, r, d) = need(&other.flavor);
+        cpus += c;
+        ram += r;
+        disk += d;
+    }
+    let cap = |total: i64, ratio: f64| (total.max(0) as f64 * ratio) as i64;
+    Ok(cpus <= cap(host.vcpus, cfg.cpu_allocation_ratio)
+        && ram <= cap(host.memory_mb - 512, cfg.ram_allocation_ratio)
+        && disk <= cap(host.local_gb, cfg.disk_allocation_ratio))
 }
 
 /// The device tag of each requested NIC (None where none was given).
@@ -372,19 +444,53 @@ async fn delete(svc: &ComputeService, i: &Instance) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// `{"to": "running"|"shutdown"|"paused"|"suspended"}`.
+/// How long a guest may take to power off cleanly before it is stopped
+/// hard (Nova's `shutdown_timeout`).
+pub(crate) fn shutdown_timeout(svc: &ComputeService) -> Duration {
+    Duration::from_secs(svc.config().shutdown_timeout_s)
+}
+
+fn driver_err(e: ferro_virt::DriverError) -> String {
+    e.to_string()
+}
+
+/// `{"to": "running"|"shutdown"|"paused"|"suspended"}`, from the server's
+/// current vm_state.
 async fn power(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let driver = svc.driver();
     let (to, state) = match args["to"].as_str() {
-        Some("running") => (PowerState::Running, vm::ACTIVE),
-        Some("shutdown") => (PowerState::Shutdown, vm::STOPPED),
-        Some("paused") => (PowerState::Paused, vm::PAUSED),
-        Some("suspended") => (PowerState::Suspended, vm::SUSPENDED),
+        Some("running") => {
+            match i.vm_state.as_str() {
+                vm::PAUSED => driver.unpause(&i.id).await,
+                vm::SUSPENDED => {
+                    let guest = crate::guest::guest_of(svc, i, None).await?;
+                    driver.resume(&guest).await
+                }
+                _ => {
+                    let guest = crate::guest::guest_of(svc, i, None).await?;
+                    driver.power_on(&guest).await
+                }
+            }
+            .map_err(driver_err)?;
+            (PowerState::Running, vm::ACTIVE)
+        }
+        Some("shutdown") => {
+            driver
+                .power_off(&i.id, shutdown_timeout(svc))
+                .await
+                .map_err(driver_err)?;
+            (PowerState::Shutdown, vm::STOPPED)
+        }
+        Some("paused") => {
+            driver.pause(&i.id).await.map_err(driver_err)?;
+            (PowerState::Paused, vm::PAUSED)
+        }
+        Some("suspended") => {
+            driver.suspend(&i.id).await.map_err(driver_err)?;
+            (PowerState::Suspended, vm::SUSPENDED)
+        }
         other => return Err(format!("bad power target {other:?}")),
     };
-    svc.driver()
-        .set_power(&i.id, to)
-        .await
-        .map_err(|e| e.to_string())?;
     instances::set_state(svc.db(), &i.id, state, None, to.code())
         .await
         .map_err(|e| e.to_string())
@@ -392,10 +498,11 @@ async fn power(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), S
 
 async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
     let hard = args["hard"].as_bool().unwrap_or(false);
+    let guest = crate::guest::guest_of(svc, i, None).await?;
     svc.driver()
-        .reboot(&i.id, hard)
+        .reboot(&guest, hard, shutdown_timeout(svc))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(driver_err)?;
     instances::set_state(
         svc.db(),
         &i.id,
@@ -407,23 +514,20 @@ async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), 
     .map_err(|e| e.to_string())
 }
 
-/// Rebuild: a fresh guest from the (new) image, same id, ports and volumes;
-/// back to `to` (`active`, or `stopped` for a server that was stopped).
+/// Rebuild: a fresh root disk from the (new) image, same id, ports and
+/// volumes; back to `to` (`active`, or `stopped` for a server that was
+/// stopped).
 async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
-    let driver = svc.driver();
-    driver.destroy(&i.id).await.map_err(|e| e.to_string())?;
-    driver
-        .spawn(&i.id, &i.name)
+    let running = args["to"].as_str() != Some(vm::STOPPED);
+    let guest = crate::guest::guest_of(svc, i, None).await?;
+    svc.driver()
+        .rebuild(&guest, running)
         .await
-        .map_err(|e| e.to_string())?;
-    let (state, power) = if args["to"].as_str() == Some(vm::STOPPED) {
-        driver
-            .set_power(&i.id, PowerState::Shutdown)
-            .await
-            .map_err(|e| e.to_string())?;
-        (vm::STOPPED, PowerState::Shutdown)
-    } else {
+        .map_err(driver_err)?;
+    let (state, power) = if running {
         (vm::ACTIVE, PowerState::Running)
+    } else {
+        (vm::STOPPED, PowerState::Shutdown)
     };
     instances::set_state(svc.db(), &i.id, state, None, power.code())
         .await
@@ -431,18 +535,145 @@ async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(),
 }
 
 /// Resize (to `resized`, awaiting confirmation) or its revert (back to the
-/// vm_state the server had); the guest keeps its power state.
+/// vm_state the server had); a guest that ran runs again.
 async fn resize(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let guest = crate::guest::guest_of(svc, i, None).await?;
+    let (to, running) = match args["to"].as_str() {
+        Some("resized") => {
+            let was = i
+                .old_flavor
+                .as_ref()
+                .and_then(|o| o["vm_state"].as_str())
+                .unwrap_or(vm::ACTIVE);
+            let running = was != vm::STOPPED;
+            svc.driver()
+                .resize(&guest, running)
+                .await
+                .map_err(driver_err)?;
+            ("resized", running)
+        }
+        Some(vm::STOPPED) => {
+            svc.driver()
+                .revert_resize(&guest, false)
+                .await
+                .map_err(driver_err)?;
+            (vm::STOPPED, false)
+        }
+        _ => {
+            svc.driver()
+                .revert_resize(&guest, true)
+                .await
+                .map_err(driver_err)?;
+            (vm::ACTIVE, true)
+        }
+    };
+    let power = if running {
+        PowerState::Running
+    } else {
+        PowerState::Shutdown
+    };
+    instances::set_state(svc.db(), &i.id, to, None, power.code())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Whether the server's guest exists on this host (not shelved away).
+fn has_guest(i: &Instance) -> bool {
+    i.vm_state != vm::SHELVED_OFFLOADED && i.vm_state != vm::BUILDING
+}
+
+/// `{"volume_id", "attachment_id", "device"}`: the volume (reserved and
+/// recorded by the API) is hot-plugged into the guest, then in use. On
+/// failure the reservation and the record go.
+async fn attach_volume(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let ctx = crate::guest::admin_context(i);
+    let volume_id = args["volume_id"].as_str().unwrap_or_default();
+    let attachment_id = args["attachment_id"].as_str().unwrap_or_default();
+    let device = args["device"].as_str().unwrap_or_default();
+    let result = plug_volume(svc, &ctx, i, volume_id, device).await;
+    let result = match result {
+        Ok(()) => svc
+            .peers()
+            .volume
+            .attach(&ctx, volume_id, attachment_id, device)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = &result {
+        tracing::warn!(instance = %i.id, volume = %volume_id, error = %e, "attach failed");
+        let _ = svc.driver().detach_volume(&i.id, volume_id).await;
+        let _ = svc
+            .peers()
+            .volume
+            .unreserve(&ctx, volume_id, attachment_id)
+            .await;
+        if let Ok(list) = attachments::of_instance(svc.db(), &i.id).await {
+            for a in list.iter().filter(|a| a.volume_id == volume_id) {
+                let _ = attachments::delete(svc.db(), &a.id).await;
+            }
+        }
+    }
+    result
+}
+
+async fn plug_volume(
+    svc: &ComputeService,
+    ctx: &AuthContext,
+    i: &Instance,
+    volume_id: &str,
+    device: &str,
+) -> Result<(), String> {
+    if !has_guest(i) || svc.driver().name() == "fake" {
+        return Ok(());
+    }
+    let volume = svc
+        .peers()
+        .volume
+        .get_volume(ctx, volume_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("Volume {volume_id} could not be found."))?;
+    let path = volume
+        .data_path
+        .ok_or_else(|| format!("Volume {volume_id} has no data on this host."))?;
+    let disk = VolumeDisk {
+        volume_id: volume_id.to_owned(),
+        file: DiskFile {
+            path,
+            format: "qcow2".into(),
+        },
+        device: device.to_owned(),
+    };
     svc.driver()
-        .resize(&i.id)
+        .attach_volume(&i.id, &disk)
+        .await
+        .map_err(driver_err)
+}
+
+/// `{"volume_id"}`: the guest releases the volume, then it is available
+/// and the attachment record goes.
+async fn detach_volume(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let ctx = crate::guest::admin_context(i);
+    let volume_id = args["volume_id"].as_str().unwrap_or_default();
+    let list = attachments::of_instance(svc.db(), &i.id)
         .await
         .map_err(|e| e.to_string())?;
-    let to = match args["to"].as_str() {
-        Some("resized") => "resized",
-        Some(vm::STOPPED) => vm::STOPPED,
-        _ => vm::ACTIVE,
+    let Some(a) = list.into_iter().find(|a| a.volume_id == volume_id) else {
+        return Ok(());
     };
-    instances::set_state(svc.db(), &i.id, to, None, i.power_state)
+    if has_guest(i) {
+        svc.driver()
+            .detach_volume(&i.id, volume_id)
+            .await
+            .map_err(driver_err)?;
+    }
+    svc.peers()
+        .volume
+        .detach(&ctx, &a.volume_id, &a.attachment_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    attachments::delete(svc.db(), &a.id)
         .await
         .map_err(|e| e.to_string())
 }

@@ -56,6 +56,21 @@ pub struct ComputeSection {
     pub host: String,
     /// Delay of each fake-driver transition in milliseconds (0: instant).
     pub fake_delay_ms: u64,
+    /// `auto` (qemu when `qemu-system-x86_64` is found, else fake), `qemu`
+    /// or `fake`.
+    pub driver: String,
+    /// `auto` (KVM only when a probe guest really runs under it), `kvm` or
+    /// `tcg`.
+    pub accel: String,
+    /// The QEMU binary (default: `qemu-system-x86_64` on PATH).
+    pub qemu_binary: Option<PathBuf>,
+    /// Seconds a guest may take to power off cleanly (Nova's 60).
+    pub shutdown_timeout: u64,
+    /// Give every server a config drive.
+    pub force_config_drive: bool,
+    pub cpu_allocation_ratio: f64,
+    pub ram_allocation_ratio: f64,
+    pub disk_allocation_ratio: f64,
 }
 
 impl Default for ComputeSection {
@@ -63,6 +78,14 @@ impl Default for ComputeSection {
         ComputeSection {
             host: "ferrostack".into(),
             fake_delay_ms: 0,
+            driver: "auto".into(),
+            accel: "auto".into(),
+            qemu_binary: None,
+            shutdown_timeout: 60,
+            force_config_drive: false,
+            cpu_allocation_ratio: 16.0,
+            ram_allocation_ratio: 1.5,
+            disk_allocation_ratio: 1.0,
         }
     }
 }
@@ -142,6 +165,15 @@ impl Config {
             cfg.database_url = args.database_url.clone();
         }
         cfg.classic_ports |= args.classic_ports;
+        if let Some(d) = &args.compute_driver {
+            cfg.compute.driver = d.clone();
+        }
+        if !["auto", "qemu", "fake"].contains(&cfg.compute.driver.as_str()) {
+            anyhow::bail!("compute.driver must be auto, qemu or fake");
+        }
+        if !["auto", "kvm", "tcg"].contains(&cfg.compute.accel.as_str()) {
+            anyhow::bail!("compute.accel must be auto, kvm or tcg");
+        }
         if !(4..=31).contains(&cfg.identity.password_hash_rounds) {
             anyhow::bail!("identity.password_hash_rounds must be between 4 and 31");
         }

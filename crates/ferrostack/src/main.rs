@@ -1,5 +1,6 @@
 //! `ferrostack`: an OpenStack cloud in one binary.
 
+mod compute_driver;
 mod config;
 mod files;
 mod server;
@@ -57,6 +58,9 @@ pub struct ServeArgs {
     /// Also serve each API at the root of its classic port (5000, 8774, 9696, 9292, 8776).
     #[arg(long, env = "FERROSTACK_CLASSIC_PORTS")]
     pub classic_ports: bool,
+    /// What runs servers: auto (qemu when qemu-system-x86_64 is found), qemu or fake.
+    #[arg(long, env = "FERROSTACK_COMPUTE_DRIVER")]
+    pub compute_driver: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {

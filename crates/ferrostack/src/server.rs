@@ -84,6 +84,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         0o644,
     )?;
     print_banner(&public_url, &cfg.data_dir, &password, generated, started);
+    println!("  compute:      {}", services.compute_summary);
     servers.spawn(run(listener, app));
     while let Some(res) = servers.join_next().await {
         res??;
@@ -139,6 +140,19 @@ struct Services {
     network: ferro_network::NetworkService,
     volume: ferro_volume::VolumeService,
     compute: ferro_compute::ComputeService,
+    /// Which compute driver runs, and why (for the banner).
+    compute_summary: String,
+}
+
+fn compute_config(cfg: &Config) -> ferro_compute::Config {
+    let c = &cfg.compute;
+    let mut out = ferro_compute::Config::new(c.host.clone(), host_ip(&cfg.listen));
+    out.shutdown_timeout_s = c.shutdown_timeout;
+    out.force_config_drive = c.force_config_drive;
+    out.cpu_allocation_ratio = c.cpu_allocation_ratio;
+    out.ram_allocation_ratio = c.ram_allocation_ratio;
+    out.disk_allocation_ratio = c.disk_allocation_ratio;
+    out
 }
 
 impl Services {
@@ -175,6 +189,7 @@ impl Services {
             ferro_volume::Config::new(dir("volumes")),
             Some(image.api()),
         );
+        let driver = crate::compute_driver::choose(&cfg.compute, &cfg.data_dir).await?;
         let peers = ferro_compute::Peers {
             image: image.api(),
             network: Arc::new(network.clone()),
@@ -184,11 +199,8 @@ impl Services {
             db.clone(),
             validator,
             peers,
-            ferro_compute::Config {
-                host: cfg.compute.host.clone(),
-                host_ip: host_ip(&cfg.listen),
-                fake_delay_ms: cfg.compute.fake_delay_ms,
-            },
+            compute_config(cfg),
+            driver.driver.clone(),
         );
         image.recover().await?;
         network.recover().await?;
@@ -201,6 +213,7 @@ impl Services {
             network,
             volume,
             compute,
+            compute_summary: driver.summary,
         })
     }
 

@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 pub use fake::FakeDriver;
 pub use host::HostResources;
-
+pub use qemu::QemuDriver;
 
 /// Nova's power states (the numbers the API shows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +56,7 @@ impl DriverError {
 pub type DriverResult<T> = Result<T, DriverError>;
 
 /// The resources a guest gets (from its flavor).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GuestFlavor {
     pub vcpus: u32,
     pub memory_mb: u64,
@@ -66,14 +67,14 @@ pub struct GuestFlavor {
 }
 
 /// A disk file on this host and its format (`qcow2`, `raw`, ...).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DiskFile {
     pub path: PathBuf,
     pub format: String,
 }
 
 /// What the guest's root disk is.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub enum RootDisk {
     /// No disk (the fake driver's guests, or an image without data).
     #[default]
@@ -85,7 +86,7 @@ pub enum RootDisk {
 }
 
 /// A volume attached to the guest (besides a boot volume).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeDisk {
     pub volume_id: String,
     pub file: DiskFile,
@@ -94,7 +95,7 @@ pub struct VolumeDisk {
 }
 
 /// A NIC: one per Neutron port, with the port's MAC.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Nic {
     pub port_id: String,
     pub mac: String,
@@ -111,7 +112,7 @@ pub struct ConfigDrive {
 }
 
 /// Everything a driver needs to run one guest.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Guest {
     /// The server's id (also the guest's SMBIOS UUID).
     pub uuid: String,
@@ -121,6 +122,8 @@ pub struct Guest {
     pub root: RootDisk,
     pub volumes: Vec<VolumeDisk>,
     pub nics: Vec<Nic>,
+    /// Not kept in the instance directory's record.
+    #[serde(skip)]
     pub config_drive: Option<ConfigDrive>,
 }
 

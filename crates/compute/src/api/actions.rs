@@ -633,6 +633,9 @@ async fn confirm_resize(svc: &ComputeService, mut i: Instance) -> Result<Respons
     i.old_flavor = None;
     instances::update_fields(svc.db(), &i).await?;
     instances::set_state(svc.db(), &i.id, back, None, i.power_state).await?;
+    // The disk kept for a revert goes (in the worker).
+    tasks::enqueue(svc.db(), &i.id, "confirm_resize", &Value::Null).await?;
+    svc.wake_worker();
     Ok(no_body())
 }
 

@@ -11,7 +11,8 @@ use super::server_fields as fields;
 use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
 use crate::state::vm;
-use crate::store::instances::Instance;
+use crate::store::instances::{self, Instance};
+use crate::store::tasks;
 use crate::ComputeService;
 
 pub async fn create_image(
@@ -32,7 +33,7 @@ pub async fn create_image(
         "name",
     )?;
     let user = user_metadata(arg, "metadata")?;
-    let image = snapshot(svc, c, i, &name, Map::new(), user, "snapshot").await?;
+    let image = snapshot(svc, c, i, &name, Map::new(), user, "snapshot", None).await?;
     Ok(answer(base, &image.id, true, v))
 }
 
@@ -77,17 +78,9 @@ pub async fn create_backup(
     };
     let rotation = rotation(o.get("rotation"))?;
     let user = user_metadata(arg, "metadata")?;
-    let allowed = [vm::ACTIVE, vm::STOPPED, vm::PAUSED, vm::SUSPENDED];
-    if !allowed.contains(&i.vm_state.as_str()) {
-        return Err(Error::conflict(format!(
-            "Cannot 'createBackup' instance {} while it is in vm_state {}",
-            i.id, i.vm_state
-        )));
-    }
     let mut tags = Map::new();
     tags.insert("backup_type".into(), json!(backup_type));
-    let image = snapshot(svc, c, i, &name, tags, user, "backup").await?;
-    rotate_backups(svc, c, &i.id, &backup_type, rotation).await?;
+    let image = snapshot(svc, c, i, &name, tags, user, "backup", Some(rotation)).await?;
     // Before 2.45 Nova names the new image only when it is kept.
     Ok(answer(base, &image.id, rotation > 0, v))
 }
@@ -146,7 +139,10 @@ fn answer(base: &BaseUrl, image_id: &str, locate: bool, v: ApiVersion) -> Respon
     resp
 }
 
-/// Register an image of the server and give it the guest's disk.
+/// Register an image of the server (queued) and have the worker give it
+/// the guest's disk: task state `image_snapshot` (`image_backup` for a
+/// backup, whose `rotation` the worker applies once the new one exists).
+#[allow(clippy::too_many_arguments)]
 async fn snapshot(
     svc: &ComputeService,
     c: &Caller,
@@ -155,14 +151,46 @@ async fn snapshot(
     tags: Map<String, Value>,
     user: Map<String, Value>,
     image_type: &str,
+    rotation: Option<u64>,
 ) -> Result<ImageInfo> {
-    let image = register(svc, c, i, name, tags, user, image_type).await?;
-    let data = svc
-        .driver()
-        .snapshot(&i.id)
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?;
-    upload(svc, c, &image.id, &data).await?;
+    let action = if rotation.is_some() {
+        "createBackup"
+    } else {
+        "createImage"
+    };
+    let allowed = [vm::ACTIVE, vm::STOPPED, vm::PAUSED, vm::SUSPENDED];
+    if !allowed.contains(&i.vm_state.as_str()) {
+        return Err(Error::conflict(format!(
+            "Cannot '{action}' instance {} while it is in vm_state {}",
+            i.id, i.vm_state
+        )));
+    }
+    let task_state = if rotation.is_some() {
+        "image_backup"
+    } else {
+        "image_snapshot"
+    };
+    if !instances::claim_task_state(svc.db(), &i.id, None, task_state).await? {
+        return Err(Error::conflict(format!(
+            "Cannot '{action}' instance {} while it is in task_state {}",
+            i.id,
+            i.task_state.as_deref().unwrap_or("unknown")
+        )));
+    }
+    let image = match register(svc, c, i, name, tags.clone(), user, image_type).await {
+        Ok(image) => image,
+        Err(e) => {
+            instances::set_state(svc.db(), &i.id, &i.vm_state, None, i.power_state).await?;
+            return Err(e);
+        }
+    };
+    let args = json!({
+        "image_id": image.id,
+        "backup_type": tags.get("backup_type"),
+        "rotation": rotation,
+    });
+    tasks::enqueue(svc.db(), &i.id, "snapshot", &args).await?;
+    svc.wake_worker();
     Ok(image)
 }
 
@@ -196,29 +224,11 @@ pub(crate) async fn register(
     Ok(svc.peers().image.create_image(ctx, new).await?)
 }
 
-/// Give a registered image its data (which activates it).
-pub(crate) async fn upload(
-    svc: &ComputeService,
-    ctx: &AuthContext,
-    image_id: &str,
-    data: &[u8],
-) -> Result<()> {
-    let tmp = std::env::temp_dir().join(format!("ferro-snapshot-{image_id}"));
-    std::fs::write(&tmp, data).map_err(|e| Error::internal(e.to_string()))?;
-    let result = svc
-        .peers()
-        .image
-        .upload_image_file(ctx, image_id, tmp.clone())
-        .await;
-    let _ = std::fs::remove_file(&tmp);
-    result.map(|_| ()).map_err(Error::from)
-}
-
 /// Delete the server's backups of `backup_type` beyond the `rotation`
 /// newest.
-async fn rotate_backups(
+pub(crate) async fn rotate_backups(
     svc: &ComputeService,
-    c: &Caller,
+    c: &AuthContext,
     server_id: &str,
     backup_type: &str,
     rotation: u64,

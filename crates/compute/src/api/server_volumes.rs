@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
 use crate::state::vm;
 use crate::store::attachments::{self, Attachment};
+use crate::store::tasks;
 use crate::ComputeService;
 
 fn render(a: &Attachment, v: ApiVersion) -> Value {
@@ -204,21 +205,28 @@ pub async fn attach_volume(
         }
         Err(e) => return Err(e.into()),
     };
-    if let Err(e) = svc.peers().volume.attach(&c, &vid, &att, &device).await {
-        let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
-        return Err(e.into());
-    }
     let a = Attachment {
         id: uuid::Uuid::new_v4().to_string(),
         instance_id: i.id.clone(),
-        volume_id: vid,
-        device,
-        attachment_id: att,
+        volume_id: vid.clone(),
+        device: device.clone(),
+        attachment_id: att.clone(),
         delete_on_termination: b.delete_on_termination,
         boot_index: None,
         tag: b.tag,
     };
-    attachments::create(svc.db(), &a).await?;
+    // The worker plugs the volume into the guest, then it is in use.
+    let args = json!({"volume_id": vid, "attachment_id": att, "device": device});
+    let queued = match attachments::create(svc.db(), &a).await {
+        Ok(()) => tasks::enqueue(svc.db(), &i.id, "attach_volume", &args).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = queued {
+        let _ = attachments::delete(svc.db(), &a.id).await;
+        let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
+        return Err(e.into());
+    }
+    svc.wake_worker();
     record(&svc, &c, &i.id, "attach_volume", &rid, true).await?;
     if v.at_least(2, 101) {
         return Ok(accepted_empty());
@@ -335,11 +343,10 @@ pub async fn detach_volume(
     if a.boot_index == Some(0) {
         return Err(Error::bad_request("Cannot detach a root device volume"));
     }
-    svc.peers()
-        .volume
-        .detach(&c, &a.volume_id, &a.attachment_id)
-        .await?;
-    attachments::delete(svc.db(), &a.id).await?;
+    // The worker has the guest release the volume, then frees it.
+    let args = json!({ "volume_id": a.volume_id });
+    tasks::enqueue(svc.db(), &i.id, "detach_volume", &args).await?;
+    svc.wake_worker();
     record(&svc, &c, &i.id, "detach_volume", &rid, true).await?;
     Ok(accepted_empty())
 }

@@ -549,3 +549,26 @@ pub async fn set_offloaded(db: &Db, id: &str) -> sqlx::Result<()> {
     .await
     .map(|_| ())
 }
+
+/// The power-state sync's update: only while the server is still in
+/// `vm_state` with no task (an action that started since wins).
+pub async fn sync_power(
+    db: &Db,
+    id: &str,
+    vm_state: &str,
+    new_vm_state: &str,
+    power_state: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE compute_instance SET vm_state=$3, power_state=$4, updated_at=$5 \
+         WHERE id=$1 AND vm_state=$2 AND task_state IS NULL AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .bind(vm_state)
+    .bind(new_vm_state)
+    .bind(power_state)
+    .bind(now_micros())
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -55,7 +55,8 @@ pub async fn enqueue(db: &Db, instance_id: &str, kind: &str, args: &Value) -> sq
     tx.commit().await
 }
 
-/// Claim the oldest pending task for `host`.
+/// Claim the oldest pending task of a server that has none running (tasks
+/// of one server run in order; different servers' run side by side).
 pub async fn claim(db: &Db, host: &str) -> sqlx::Result<Option<Task>> {
     let lock = match db.kind() {
         DbKind::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -63,7 +64,9 @@ pub async fn claim(db: &Db, host: &str) -> sqlx::Result<Option<Task>> {
     };
     let sql = format!(
         "UPDATE compute_task SET state='running', claimed_by=$1, claimed_at=$2, attempts=attempts+1 \
-         WHERE id = (SELECT id FROM compute_task WHERE state='pending' ORDER BY created_at, id LIMIT 1{lock}) \
+         WHERE id = (SELECT id FROM compute_task t WHERE state='pending' AND NOT EXISTS \
+         (SELECT 1 FROM compute_task r WHERE r.instance_id = t.instance_id AND r.state='running') \
+         ORDER BY created_at, id LIMIT 1{lock}) \
          RETURNING *"
     );
     let row = sqlx::query(&sql)

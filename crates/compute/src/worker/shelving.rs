@@ -3,10 +3,10 @@
 use ferro_api::AuthContext;
 use serde_json::Value;
 
-use crate::api::server_images;
 use crate::state::{vm, PowerState};
 use crate::store::instances::{self, Instance};
 use crate::ComputeService;
+use ferro_virt::DiskFile;
 
 fn db_err(e: ferro_store::sqlx::Error) -> String {
     e.to_string()
@@ -14,7 +14,7 @@ fn db_err(e: ferro_store::sqlx::Error) -> String {
 
 /// The context the worker handles a server's shelved image in: its
 /// owner's, with the admin role (an admin may have shelved it).
-fn image_context(i: &Instance) -> AuthContext {
+pub(super) fn image_context(i: &Instance) -> AuthContext {
     let mut ctx = super::owner_context(i);
     ctx.roles.push("admin".into());
     ctx
@@ -26,14 +26,11 @@ fn image_context(i: &Instance) -> AuthContext {
 pub(super) async fn shelve(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
     let driver = svc.driver();
     driver
-        .set_power(&i.id, PowerState::Shutdown)
+        .power_off(&i.id, super::shutdown_timeout(svc))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(image_id) = args["image_id"].as_str() {
-        let data = driver.snapshot(&i.id).await.map_err(|e| e.to_string())?;
-        server_images::upload(svc, &image_context(i), image_id, &data)
-            .await
-            .map_err(|e| e.to_string())?;
+        super::snapshots::upload_disk(svc, i, &image_context(i), image_id).await?;
         instances::set_state(
             svc.db(),
             &i.id,
@@ -65,8 +62,9 @@ pub(super) async fn unshelve(svc: &ComputeService, i: &Instance) -> Result<(), S
     instances::set_state(db, &i.id, &i.vm_state, Some("spawning"), i.power_state)
         .await
         .map_err(db_err)?;
+    let guest = crate::guest::guest_of(svc, i, i.shelved_image_id.as_deref()).await?;
     svc.driver()
-        .spawn(&i.id, &i.name)
+        .spawn(&guest)
         .await
         .map_err(|e| e.to_string())?;
     // As Nova: the snapshot goes before the server is shown ACTIVE again.
@@ -94,8 +92,15 @@ pub(super) async fn delete_shelved_image(svc: &ComputeService, i: &Instance) {
 
 /// Rescue: the guest boots from the rescue image; `rescued`, running.
 pub(super) async fn rescue(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let guest = crate::guest::guest_of(svc, i, None).await?;
+    let image_id = args["image_id"].as_str().unwrap_or(&i.image_id);
+    let image = if svc.driver().name() == "fake" {
+        DiskFile::default()
+    } else {
+        crate::guest::image_disk(svc, &image_context(i), image_id).await?
+    };
     svc.driver()
-        .rescue(&i.id, args["image_id"].as_str())
+        .rescue(&guest, &image)
         .await
         .map_err(|e| e.to_string())?;
     let running = PowerState::Running.code();
@@ -106,8 +111,9 @@ pub(super) async fn rescue(svc: &ComputeService, i: &Instance, args: &Value) -> 
 
 /// Unrescue: back to the guest's own disk, `active`.
 pub(super) async fn unrescue(svc: &ComputeService, i: &Instance) -> Result<(), String> {
+    let guest = crate::guest::guest_of(svc, i, None).await?;
     svc.driver()
-        .unrescue(&i.id)
+        .unrescue(&guest)
         .await
         .map_err(|e| e.to_string())?;
     let running = PowerState::Running.code();

@@ -1,0 +1,279 @@
+//! The QEMU process: its command line, starting it daemonized, knowing
+//! whether it still runs, stopping it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::{json, Value};
+use tokio::process::Command;
+
+use crate::accel::Accel;
+use crate::{DiskFile, DriverError, DriverResult, Guest, RootDisk};
+
+/// How the guest boots.
+pub enum Boot {
+    /// From its own disks.
+    Normal,
+    /// Loading the state saved by a suspend, then running on.
+    Incoming(PathBuf),
+    /// From the rescue disk, its own root disk second.
+    Rescue {
+        rescue: PathBuf,
+        root: Option<DiskFile>,
+    },
+}
+
+/// QEMU's version as Nova encodes it (major * 1e6 + minor * 1e3 + micro).
+pub async fn version(binary: &Path) -> DriverResult<i64> {
+    let out = Command::new(binary)
+        .arg("--version")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| DriverError(format!("cannot run {}: {e}", binary.display())))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = text
+        .split_whitespace()
+        .skip_while(|w| *w != "version")
+        .nth(1)
+        .unwrap_or("0.0.0");
+    let mut parts = v.split('.').map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<i64>()
+            .unwrap_or(0)
+    });
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    Ok(a * 1_000_000 + b * 1_000 + c)
+}
+
+/// A `-blockdev` / `blockdev-add` definition: a format node on a file.
+pub fn blockdev(node: &str, path: &Path, format: &str, read_only: bool) -> Value {
+    json!({
+        "driver": format,
+        "node-name": node,
+        "read-only": read_only,
+        "file": {"driver": "file", "filename": path.to_string_lossy(), "read-only": read_only},
+    })
+}
+
+fn disk_args(args: &mut Vec<String>, node: &str, path: &Path, format: &str, device: Value) {
+    args.push("-blockdev".into());
+    args.push(blockdev(node, path, format, false).to_string());
+    let mut dev = json!({"driver": "virtio-blk-pci", "drive": node});
+    if let (Some(d), Some(extra)) = (dev.as_object_mut(), device.as_object()) {
+        d.extend(extra.clone());
+    }
+    args.push("-device".into());
+    args.push(dev.to_string());
+}
+
+/// The command line (after the binary) for `guest` in `dir`.
+pub fn command_line(dir: &Path, guest: &Guest, accel: Accel, boot: &Boot) -> Vec<String> {
+    let mut a: Vec<String> = Vec::new();
+    let mut push = |items: &[&str]| a.extend(items.iter().map(|s| (*s).to_owned()));
+    push(&["-daemonize", "-pidfile"]);
+    a.push(dir.join("qemu.pid").to_string_lossy().into_owned());
+    a.extend([
+        "-name".into(),
+        format!("guest={},process=qemu-{}", guest.uuid, guest.uuid),
+    ]);
+    a.extend(["-uuid".into(), guest.uuid.clone()]);
+    a.extend([
+        "-smbios".into(),
+        format!(
+            "type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial={},family=Virtual Machine",
+            guest.uuid
+        ),
+    ]);
+    a.extend(["-machine".into(), "pc".into()]);
+    match accel {
+        Accel::Kvm => a.extend(["-accel".into(), "kvm".into(), "-cpu".into(), "host".into()]),
+        Accel::Tcg => a.extend(["-accel".into(), "tcg,tb-size=16".into()]),
+    }
+    a.extend(["-m".into(), guest.flavor.memory_mb.max(16).to_string()]);
+    a.extend(["-smp".into(), guest.flavor.vcpus.max(1).to_string()]);
+    a.extend(
+        [
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-shutdown",
+            // Relative to the instance directory (QEMU's working directory
+            // until it has made its sockets): unix socket paths are short.
+            "-qmp",
+            "unix:qmp.sock,server=on,wait=off",
+            "-chardev",
+        ]
+        .map(str::to_owned),
+    );
+    a.push(format!(
+        "file,id=serial0,path={},append=on",
+        dir.join("console.log").to_string_lossy()
+    ));
+    a.extend(["-serial".into(), "chardev:serial0".into()]);
+
+    let mut boot_index = 0;
+    let own_root = match &guest.root {
+        RootDisk::Image(_) => Some(DiskFile {
+            path: dir.join("disk"),
+            format: "qcow2".into(),
+        }),
+        RootDisk::Volume { file, .. } => Some(file.clone()),
+        RootDisk::None => None,
+    };
+    let root = match boot {
+        Boot::Rescue { rescue, root } => {
+            disk_args(
+                &mut a,
+                "rescue",
+                rescue,
+                "qcow2",
+                json!({"id": "dev-rescue", "bootindex": boot_index}),
+            );
+            boot_index += 1;
+            root.clone()
+        }
+        _ => own_root,
+    };
+    if let Some(root) = root {
+        let format = crate::qemu::img::qemu_format(&root.format).unwrap_or("raw");
+        let serial: Value = match &guest.root {
+            RootDisk::Volume { volume_id, .. } => {
+                json!(volume_id.chars().take(20).collect::<String>())
+            }
+            _ => Value::Null,
+        };
+        let mut dev = json!({"id": "dev-root", "bootindex": boot_index});
+        if !serial.is_null() {
+            dev["serial"] = serial;
+        }
+        disk_args(&mut a, "root", &root.path, format, dev);
+    }
+    for (name, node) in [("disk.eph0", "eph0"), ("disk.swap", "swap")] {
+        let path = dir.join(name);
+        if path.exists() {
+            disk_args(
+                &mut a,
+                node,
+                &path,
+                "qcow2",
+                json!({ "id": format!("dev-{node}") }),
+            );
+        }
+    }
+    if !matches!(boot, Boot::Rescue { .. }) {
+        for v in &guest.volumes {
+            let (node, dev) = super::volume_ids(&v.volume_id);
+            let format = crate::qemu::img::qemu_format(&v.file.format).unwrap_or("raw");
+            let serial: String = v.volume_id.chars().take(20).collect();
+            disk_args(
+                &mut a,
+                &node,
+                &v.file.path,
+                format,
+                json!({"id": dev, "serial": serial}),
+            );
+        }
+    }
+    let config = dir.join("disk.config");
+    if config.exists() {
+        a.push("-drive".into());
+        a.push(format!(
+            "file={},format=raw,if=ide,media=cdrom,readonly=on",
+            config.to_string_lossy().replace(',', ",,")
+        ));
+    }
+    for (n, nic) in guest.nics.iter().enumerate() {
+        a.extend(["-netdev".into(), format!("user,id=net{n},restrict=on")]);
+        a.extend([
+            "-device".into(),
+            format!("virtio-net-pci,netdev=net{n},mac={},id=nic{n}", nic.mac),
+        ]);
+    }
+    if let Boot::Incoming(_) = boot {
+        a.extend(["-S".into(), "-incoming".into(), "defer".into()]);
+    }
+    a
+}
+
+/// Start QEMU (it daemonizes once its devices and sockets are set up).
+pub async fn start(binary: &Path, dir: &Path, args: &[String]) -> DriverResult<()> {
+    let child = Command::new(binary)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), child)
+        .await
+        .map_err(|_| DriverError("QEMU did not start within 60 s".into()))?
+        .map_err(|e| DriverError(format!("cannot run {}: {e}", binary.display())))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        return Err(DriverError(format!("QEMU failed to start: {}", msg.trim())));
+    }
+    Ok(())
+}
+
+/// The guest's QEMU process, known by its pid file and its command line.
+pub struct Process {
+    dir: PathBuf,
+    uuid: String,
+}
+
+impl Process {
+    pub fn new(dir: PathBuf, uuid: &str) -> Self {
+        Process {
+            dir,
+            uuid: uuid.to_owned(),
+        }
+    }
+
+    fn pid(&self) -> Option<i32> {
+        let text = std::fs::read_to_string(self.dir.join("qemu.pid")).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// The pid in the pid file, if that process is this guest's QEMU (a
+    /// reused pid or a zombie does not count).
+    pub fn alive(&self) -> bool {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            return false;
+        };
+        let needle = format!("qemu-{}", self.uuid);
+        cmdline
+            .split(|b| *b == 0)
+            .any(|arg| String::from_utf8_lossy(arg).contains(&needle))
+    }
+
+    pub fn kill(&self) {
+        if let (true, Some(pid)) = (self.alive(), self.pid()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+
+    pub async fn wait_gone(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.alive() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Drop the pid file and the socket of a process that is gone.
+    pub fn forget(&self) {
+        let _ = std::fs::remove_file(self.dir.join("qemu.pid"));
+        let _ = std::fs::remove_file(self.dir.join("qmp.sock"));
+    }
+}
