@@ -168,6 +168,9 @@ impl Config {
         if let Some(d) = &args.compute_driver {
             cfg.compute.driver = d.clone();
         }
+        if let Some(a) = &args.compute_accel {
+            cfg.compute.accel = a.clone();
+        }
         if !["auto", "qemu", "fake"].contains(&cfg.compute.driver.as_str()) {
             anyhow::bail!("compute.driver must be auto, qemu or fake");
         }

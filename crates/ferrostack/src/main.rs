@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// What runs servers: auto (qemu when qemu-system-x86_64 is found), qemu or fake.
     #[arg(long, env = "FERROSTACK_COMPUTE_DRIVER")]
     pub compute_driver: Option<String>,
+    /// QEMU's accelerator: auto (KVM only when a probe guest really runs), kvm or tcg.
+    #[arg(long, env = "FERROSTACK_COMPUTE_ACCEL")]
+    pub compute_accel: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {

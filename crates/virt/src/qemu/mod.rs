@@ -35,6 +35,10 @@ use files::Layout;
 use launch::{Boot, Process};
 use qmp::Qmp;
 
+/// How often the ACPI power button is pressed again during a clean
+/// shutdown.
+const POWERDOWN_RETRY: Duration = Duration::from_secs(3);
+
 /// How long a hot-unplugged disk may take the guest to release.
 const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -161,12 +165,19 @@ impl QemuDriver {
             if let Ok(mut q) = self.qmp(uuid).await {
                 let running = q.status().await.map(|s| s == "running").unwrap_or(false);
                 if running && q.execute("system_powerdown", None).await.is_ok() {
+                    // A guest still booting misses the power button: press
+                    // it again now and then, as Nova's libvirt driver does.
                     let deadline = tokio::time::Instant::now() + timeout;
+                    let mut next_press = tokio::time::Instant::now() + POWERDOWN_RETRY;
                     while tokio::time::Instant::now() < deadline {
                         match q.status().await {
                             Ok(s) if s == "shutdown" => break,
                             Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
                             Err(_) => break,
+                        }
+                        if tokio::time::Instant::now() >= next_press {
+                            let _ = q.execute("system_powerdown", None).await;
+                            next_press += POWERDOWN_RETRY;
                         }
                     }
                 }
