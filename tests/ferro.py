@@ -71,7 +71,9 @@ class Server:
         except requests.RequestException:
             return False
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+    def stop(self, sig=signal.SIGTERM, timeout=10.0, reap_guests=True):
+        """Stop the server. QEMU guests outlive their ferrostack (it adopts
+        them again when it restarts); a test's final stop also ends them."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -79,13 +81,36 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if reap_guests:
+            self.reap_guests()
         return self.proc.returncode if self.proc else None
 
+    def guest_pids(self):
+        """{server id: pid} of the QEMU guests running from this data dir."""
+        out = {}
+        for pidfile in (self.data_dir / "instances").glob("*/qemu.pid"):
+            uuid = pidfile.parent.name
+            try:
+                pid = int(pidfile.read_text().strip())
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if f"qemu-{uuid}".encode() in cmdline:
+                out[uuid] = pid
+        return out
+
+    def reap_guests(self):
+        for pid in self.guest_pids().values():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def kill9(self):
-        return self.stop(signal.SIGKILL)
+        return self.stop(signal.SIGKILL, reap_guests=False)
 
     def restart(self):
-        self.stop()
+        self.stop(reap_guests=False)
         return self.start()
 
     def log(self):
