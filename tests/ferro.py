@@ -105,6 +105,9 @@ class Server:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        deadline = time.monotonic() + 10
+        while self.guest_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def kill9(self):
         return self.stop(signal.SIGKILL, reap_guests=False)
