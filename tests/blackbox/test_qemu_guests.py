@@ -200,3 +200,28 @@ def test_server_lifecycle_on_a_real_guest(qemu, tmp_path):
     assert [n for n in file_exists_in_instances(qemu) if n != "_base"] == []
     base = qemu.data_dir / "instances" / "_base"
     assert not base.exists() or list(base.iterdir()) == []
+
+
+def test_boot_from_volume_with_force_config_drive(tmp_path):
+    """`--boot-from-volume`: the image becomes a Cinder volume and the guest
+    boots from that volume's file; `force_config_drive` gives the server a
+    config drive it did not ask for."""
+    srv = qemu_server(tmp_path / "data", extra_config="force_config_drive = true\n")
+    try:
+        srv.start()
+        cli = Cli(srv)
+        _setup(cli, tmp_path)
+        s = cli.json("server", "create", "--image", "guest", "--flavor", "g.small",
+                     "--boot-from-volume", "2", "--nic", "none", "--wait", "bfv")
+        assert s["status"] == "ACTIVE"
+        lines = wait_ready(srv, s["id"])
+        assert disks(lines)["vda"] == 4 * 1024 * 1024  # the 2 GiB volume
+        assert meta(lines)["uuid"] == s["id"]
+        vols = cli.json("volume", "list")
+        assert len(vols) == 1 and vols[0]["Status"] == "in-use"
+        # No overlay of the image: the volume is the disk.
+        assert not (srv.data_dir / "instances" / s["id"] / "disk").exists()
+        cli.run("server", "delete", "--wait", "bfv")
+        assert srv.guest_pids() == {}
+    finally:
+        srv.stop()
