@@ -44,6 +44,17 @@ def wait(nova, sid, status, timeout=30):
     raise AssertionError(f"server {sid} did not reach {status}: {r.status_code} {r.text[:300]}")
 
 
+def settled(nova, sid, timeout=30):
+    """Until the server has no task (a snapshot or other action is done)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = nova.get(f"/servers/{sid}").json()["server"]
+        if s["OS-EXT-STS:task_state"] is None:
+            return s
+        time.sleep(0.05)
+    raise AssertionError(f"server {sid} still has task {s['OS-EXT-STS:task_state']}")
+
+
 def net(server, token, name="n1", cidr="10.1.0.0/24"):
     h = {"X-Auth-Token": token}
     base = server.url + "/networking/v2.0"

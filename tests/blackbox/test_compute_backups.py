@@ -3,7 +3,7 @@ wire and with openstacksdk."""
 
 import requests
 
-from computehelp import Nova, boot_active, shared_net_server, token
+from computehelp import Nova, boot_active, settled, shared_net_server, token
 
 
 def _backups(s, tok, sid, backup_type):
@@ -28,6 +28,7 @@ def test_backup_rotation(sqlite_server):
         loc = r.headers["Location"]
         assert "/v2.1/images/" in loc
         ids.append(loc.rsplit("/", 1)[1])
+        settled(nova, sid)  # one snapshot at a time (409 while one runs)
     # b1 rotated out; b2, b3 kept, oldest first
     assert _backups(s, tok, sid, "daily") == [(ids[1], "b2"), (ids[2], "b3")]
     img = requests.get(f"{s.url}/image/v2/images/{ids[2]}", headers={"X-Auth-Token": tok},
@@ -37,10 +38,13 @@ def test_backup_rotation(sqlite_server):
     # another backup_type is rotated on its own; rotation 0 keeps none (no Location)
     r = nova.post(f"/servers/{sid}/action",
                   {"createBackup": {"name": "w", "backup_type": "weekly", "rotation": "1"}})
-    assert r.status_code == 202 and len(_backups(s, tok, sid, "weekly")) == 1
+    assert r.status_code == 202
+    settled(nova, sid)
+    assert len(_backups(s, tok, sid, "weekly")) == 1
     r = nova.post(f"/servers/{sid}/action",
                   {"createBackup": {"name": "w0", "backup_type": "weekly", "rotation": 0}})
     assert r.status_code == 202 and "Location" not in r.headers
+    settled(nova, sid)
     assert _backups(s, tok, sid, "weekly") == []
     assert len(_backups(s, tok, sid, "daily")) == 2
     acts = nova.get(f"/servers/{sid}/os-instance-actions").json()["instanceActions"]
