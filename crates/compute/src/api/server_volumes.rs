@@ -215,18 +215,27 @@ pub async fn attach_volume(
         boot_index: None,
         tag: b.tag,
     };
-    // The worker plugs the volume into the guest, then it is in use.
-    let args = json!({"volume_id": vid, "attachment_id": att, "device": device});
-    let queued = match attachments::create(svc.db(), &a).await {
-        Ok(()) => tasks::enqueue(svc.db(), &i.id, "attach_volume", &args).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = queued {
-        let _ = attachments::delete(svc.db(), &a.id).await;
-        let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
-        return Err(e.into());
+    if offloaded {
+        // No guest to plug it into (Nova attaches these in the API too).
+        if let Err(e) = svc.peers().volume.attach(&c, &vid, &att, &device).await {
+            let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
+            return Err(e.into());
+        }
+        attachments::create(svc.db(), &a).await?;
+    } else {
+        // The worker plugs the volume into the guest, then it is in use.
+        let args = json!({"volume_id": vid, "attachment_id": att, "device": device});
+        let queued = match attachments::create(svc.db(), &a).await {
+            Ok(()) => tasks::enqueue(svc.db(), &i.id, "attach_volume", &args).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = queued {
+            let _ = attachments::delete(svc.db(), &a.id).await;
+            let _ = svc.peers().volume.unreserve(&c, &vid, &att).await;
+            return Err(e.into());
+        }
+        svc.wake_worker();
     }
-    svc.wake_worker();
     record(&svc, &c, &i.id, "attach_volume", &rid, true).await?;
     if v.at_least(2, 101) {
         return Ok(accepted_empty());
@@ -343,10 +352,19 @@ pub async fn detach_volume(
     if a.boot_index == Some(0) {
         return Err(Error::bad_request("Cannot detach a root device volume"));
     }
-    // The worker has the guest release the volume, then frees it.
-    let args = json!({ "volume_id": a.volume_id });
-    tasks::enqueue(svc.db(), &i.id, "detach_volume", &args).await?;
-    svc.wake_worker();
+    if i.vm_state == vm::SHELVED_OFFLOADED {
+        // No guest holds it: freed at once, as Nova does.
+        svc.peers()
+            .volume
+            .detach(&c, &a.volume_id, &a.attachment_id)
+            .await?;
+        attachments::delete(svc.db(), &a.id).await?;
+    } else {
+        // The worker has the guest release the volume, then frees it.
+        let args = json!({ "volume_id": a.volume_id });
+        tasks::enqueue(svc.db(), &i.id, "detach_volume", &args).await?;
+        svc.wake_worker();
+    }
     record(&svc, &c, &i.id, "detach_volume", &rid, true).await?;
     Ok(accepted_empty())
 }
