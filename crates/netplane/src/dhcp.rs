@@ -11,7 +11,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tokio::process::Command;
 
-use crate::{Network, NetError, NetResult, Port, PortKind, Subnet};
+use crate::{NetError, NetResult, Network, Port, PortKind, Subnet};
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> NetError {
     move |e| NetError(format!("{what}: {e}"))
@@ -23,10 +23,7 @@ fn network_and_mask(cidr: &str) -> Option<(Ipv4Addr, Ipv4Addr)> {
     let addr: Ipv4Addr = addr.parse().ok()?;
     let len: u32 = len.parse().ok().filter(|l| *l <= 32)?;
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    Some((
-        Ipv4Addr::from(u32::from(addr) & mask),
-        Ipv4Addr::from(mask),
-    ))
+    Some((Ipv4Addr::from(u32::from(addr) & mask), Ipv4Addr::from(mask)))
 }
 
 fn hosts(subnets: &[&Subnet], ports: &[Port], network_id: &str) -> String {

@@ -112,6 +112,12 @@ pub async fn addresses(namespace: &str, link: &str) -> NetResult<Vec<String>> {
         .flatten()
         .flat_map(|l| l["addr_info"].as_array().cloned().unwrap_or_default())
         .filter(|a| a["scope"].as_str() == Some("global"))
-        .filter_map(|a| Some(format!("{}/{}", a["local"].as_str()?, a["prefixlen"].as_u64()?)))
+        .filter_map(|a| {
+            Some(format!(
+                "{}/{}",
+                a["local"].as_str()?,
+                a["prefixlen"].as_u64()?
+            ))
+        })
         .collect())
 }

@@ -196,13 +196,19 @@ impl Netplane {
             match links.iter().find(|l| l.name == name) {
                 None => {
                     ip::ns(br, &["tuntap", "add", "dev", &name, "mode", "tap"]).await?;
-                    ip::ns(br, &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"])
-                        .await?;
+                    ip::ns(
+                        br,
+                        &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
+                    )
+                    .await?;
                 }
                 Some(l) => {
                     if l.master.as_deref() != Some(bridge.as_str()) || !l.up {
-                        ip::ns(br, &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"])
-                            .await?;
+                        ip::ns(
+                            br,
+                            &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
+                        )
+                        .await?;
                     }
                     if l.carrier {
                         observed.active_ports.insert(p.id.clone());
@@ -262,7 +268,11 @@ impl Netplane {
             let mtu = net.mtu.max(68).to_string();
             ip::ns(&ns, &["link", "set", &inner, "mtu", &mtu, "up"]).await?;
             let bridge = dev_name("brq", &net.id);
-            ip::ns(br, &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"]).await?;
+            ip::ns(
+                br,
+                &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"],
+            )
+            .await?;
             let have = ip::addresses(&ns, &inner).await?;
             for (subnet_id, addr) in &port.fixed_ips {
                 let Some(s) = dhcp_subnets.iter().find(|s| &s.id == subnet_id) else {

@@ -37,12 +37,19 @@ struct Cleanup(String, std::path::PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("pkill").args(["-f", &self.0]).status();
-        if let Ok(out) = std::process::Command::new("ip").args(["netns", "list"]).output() {
+        let _ = std::process::Command::new("pkill")
+            .args(["-f", &self.0])
+            .status();
+        if let Ok(out) = std::process::Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+        {
             for line in String::from_utf8_lossy(&out.stdout).lines() {
                 if let Some(name) = line.split_whitespace().next() {
                     if name.starts_with(&format!("{}-", self.0)) {
-                        let _ = std::process::Command::new("ip").args(["netns", "del", name]).status();
+                        let _ = std::process::Command::new("ip")
+                            .args(["netns", "del", name])
+                            .status();
                     }
                 }
             }
@@ -74,9 +81,15 @@ async fn builds_converges_and_removes() {
         np.reconcile(&want).await?;
         let br = np.bridge_namespace();
         let links = ip::links(&br).await?;
-        let bridge = links.iter().find(|l| l.name == "brqnet00000001").expect("bridge");
+        let bridge = links
+            .iter()
+            .find(|l| l.name == "brqnet00000001")
+            .expect("bridge");
         assert!(bridge.up && bridge.mtu == 1450);
-        let tap = links.iter().find(|l| l.name == "tapguestport00").expect("tap");
+        let tap = links
+            .iter()
+            .find(|l| l.name == "tapguestport00")
+            .expect("tap");
         assert_eq!(tap.master.as_deref(), Some("brqnet00000001"));
         assert!(links.iter().any(|l| l.name == "tapdhcpport000"));
         let dhcp_ns = format!("{prefix}-dhcp-net00000001");
@@ -106,15 +119,26 @@ async fn builds_converges_and_removes() {
 
         // Nothing wanted: the DHCP server and namespace go.
         np.reconcile(&Desired::default()).await?;
-        assert_eq!(ip::namespaces(&format!("{prefix}-")).await?, vec![br.clone()]);
+        assert_eq!(
+            ip::namespaces(&format!("{prefix}-")).await?,
+            vec![br.clone()]
+        );
         assert!(ip::links(&br).await?.iter().all(|l| l.name == "lo"));
-        assert!(!std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
-            || !String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()).contains("dnsmasq"));
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+                || !String::from_utf8_lossy(
+                    &std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
+                )
+                .contains("dnsmasq")
+        );
         Ok::<(), ferro_netplane::NetError>(())
     }
     .await;
     np.remove_all().await.expect("remove all");
-    assert!(ip::namespaces(&format!("{prefix}-")).await.expect("list").is_empty());
+    assert!(ip::namespaces(&format!("{prefix}-"))
+        .await
+        .expect("list")
+        .is_empty());
     let _ = std::fs::remove_dir_all(&dir);
     result.expect("reconcile");
 }
