@@ -49,7 +49,9 @@ class Server:
         args += self.extra_args
         log = open(self.log_path, "ab")
         try:
-            env = dict(os.environ, FERROSTACK_COMPUTE_DRIVER=self.driver, **self.env)
+            env = dict(os.environ, FERROSTACK_COMPUTE_DRIVER=self.driver,
+                       FERROSTACK_NETWORK_DATAPLANE="off")
+            env.update(self.env)
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env)
         finally:
@@ -83,7 +85,34 @@ class Server:
                 self.proc.wait()
         if reap_guests:
             self.reap_guests()
+            self.remove_namespaces()
         return self.proc.returncode if self.proc else None
+
+    def namespaces(self):
+        """The network namespaces of this server's data plane."""
+        try:
+            prefix = (self.data_dir / "netplane" / "prefix").read_text().strip() + "-"
+        except OSError:
+            return []
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        return [l.split()[0] for l in out.splitlines() if l.startswith(prefix)]
+
+    def remove_namespaces(self):
+        """End this data plane's DHCP servers and remove its namespaces."""
+        mine = str(self.data_dir / "netplane")
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    cmd = (d / "cmdline").read_bytes().decode(errors="replace")
+                except OSError:
+                    continue
+                if cmd.startswith("dnsmasq") and mine in cmd:
+                    try:
+                        os.kill(int(d.name), signal.SIGKILL)
+                    except OSError:
+                        pass
+        for ns in self.namespaces():
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
     def guest_pids(self):
         """{server id: pid} of the QEMU guests running from this data dir."""

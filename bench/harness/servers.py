@@ -109,7 +109,7 @@ def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw", dri
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, FERROSTACK_PASSWORD_HASH_ROUNDS=str(rounds), RUST_LOG="warn",
-               FERROSTACK_COMPUTE_DRIVER=driver)
+               FERROSTACK_COMPUTE_DRIVER=driver, FERROSTACK_NETWORK_DATAPLANE="off")
     args = [str(binary), "serve", "--data-dir", str(data_dir),
             "--listen", f"127.0.0.1:{port}", "--admin-password", password]
     proc = Proc("ferrostack", args, env, log_dir / "ferrostack.log", base + "/identity/v3")

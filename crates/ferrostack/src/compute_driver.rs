@@ -27,7 +27,12 @@ fn on_path(name: &str) -> Option<PathBuf> {
         })
 }
 
-pub async fn choose(cfg: &ComputeSection, data_dir: &Path) -> anyhow::Result<Choice> {
+/// `guest_namespace`: where guests run when the network data plane is on.
+pub async fn choose(
+    cfg: &ComputeSection,
+    data_dir: &Path,
+    guest_namespace: Option<String>,
+) -> anyhow::Result<Choice> {
     let qemu = match &cfg.qemu_binary {
         Some(p) => p.exists().then(|| p.clone()),
         None => on_path("qemu-system-x86_64"),
@@ -58,10 +63,13 @@ pub async fn choose(cfg: &ComputeSection, data_dir: &Path) -> anyhow::Result<Cho
     let accel = ferro_virt::accel::choose(&qemu, &cfg.accel)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let driver = QemuDriver::new(qemu.clone(), accel.accel, data_dir.join("instances"))
+    let mut driver = QemuDriver::new(qemu.clone(), accel.accel, data_dir.join("instances"))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("starting the qemu driver")?;
+    if let Some(ns) = guest_namespace {
+        driver = driver.with_network_namespace(ns);
+    }
     Ok(Choice {
         summary: format!(
             "qemu driver ({why}; {}), accelerator {} ({})",

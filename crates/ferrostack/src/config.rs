@@ -24,6 +24,7 @@ pub struct Config {
     pub ports: ClassicPorts,
     pub identity: IdentitySection,
     pub compute: ComputeSection,
+    pub network: NetworkSection,
     /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
     pub log: String,
 }
@@ -47,6 +48,21 @@ pub struct IdentitySection {
     pub password_hash_rounds: u32,
     /// Fernet keys kept after rotation.
     pub max_active_keys: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkSection {
+    /// `auto` (on when running as root with iproute2), `on` or `off`.
+    pub dataplane: String,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            dataplane: "auto".into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -104,6 +120,7 @@ impl Default for Config {
             ports: ClassicPorts::default(),
             identity: IdentitySection::default(),
             compute: ComputeSection::default(),
+            network: NetworkSection::default(),
             log: "info".into(),
         }
     }
@@ -170,6 +187,12 @@ impl Config {
         }
         if let Some(a) = &args.compute_accel {
             cfg.compute.accel = a.clone();
+        }
+        if let Some(d) = &args.network_dataplane {
+            cfg.network.dataplane = d.clone();
+        }
+        if !["auto", "on", "off"].contains(&cfg.network.dataplane.as_str()) {
+            anyhow::bail!("network.dataplane must be auto, on or off");
         }
         if !["auto", "qemu", "fake"].contains(&cfg.compute.driver.as_str()) {
             anyhow::bail!("compute.driver must be auto, qemu or fake");

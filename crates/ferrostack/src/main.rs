@@ -2,6 +2,7 @@
 
 mod compute_driver;
 mod config;
+mod dataplane;
 mod files;
 mod server;
 
@@ -64,6 +65,9 @@ pub struct ServeArgs {
     /// QEMU's accelerator: auto (KVM only when a probe guest really runs), kvm or tcg.
     #[arg(long, env = "FERROSTACK_COMPUTE_ACCEL")]
     pub compute_accel: Option<String>,
+    /// The network data plane: auto (on when running as root), on or off.
+    #[arg(long, env = "FERROSTACK_NETWORK_DATAPLANE")]
+    pub network_dataplane: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {

@@ -85,6 +85,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?;
     print_banner(&public_url, &cfg.data_dir, &password, generated, started);
     println!("  compute:      {}", services.compute_summary);
+    println!("  network:      data plane {}", services.dataplane_summary);
     servers.spawn(run(listener, app));
     while let Some(res) = servers.join_next().await {
         res??;
@@ -142,6 +143,8 @@ struct Services {
     compute: ferro_compute::ComputeService,
     /// Which compute driver runs, and why (for the banner).
     compute_summary: String,
+    /// Whether the network data plane runs, and why.
+    dataplane_summary: String,
 }
 
 fn compute_config(cfg: &Config) -> ferro_compute::Config {
@@ -189,7 +192,20 @@ impl Services {
             ferro_volume::Config::new(dir("volumes")),
             Some(image.api()),
         );
-        let driver = crate::compute_driver::choose(&cfg.compute, &cfg.data_dir).await?;
+        network.recover().await?;
+        let dataplane = crate::dataplane::start(
+            &cfg.network.dataplane,
+            &cfg.data_dir,
+            &cfg.compute.host,
+            &network,
+        )
+        .await?;
+        let driver = crate::compute_driver::choose(
+            &cfg.compute,
+            &cfg.data_dir,
+            dataplane.guest_namespace.clone(),
+        )
+        .await?;
         let peers = ferro_compute::Peers {
             image: image.api(),
             network: Arc::new(network.clone()),
@@ -203,7 +219,6 @@ impl Services {
             driver.driver.clone(),
         );
         image.recover().await?;
-        network.recover().await?;
         volume.recover().await?;
         compute.recover().await?;
         compute.start_worker();
@@ -214,6 +229,7 @@ impl Services {
             volume,
             compute,
             compute_summary: driver.summary,
+            dataplane_summary: dataplane.summary,
         })
     }
 

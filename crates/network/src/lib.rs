@@ -8,6 +8,7 @@
 mod api;
 mod compute;
 mod compute_secgroups;
+mod dataplane;
 mod error;
 mod ipam;
 mod logic;
@@ -46,6 +47,9 @@ struct Inner {
     validator: Arc<dyn TokenValidator>,
     config: Config,
     state: RwLock<State>,
+    /// The generation of the last committed write (the data plane waits on
+    /// it).
+    changes: tokio::sync::watch::Sender<i64>,
 }
 
 impl NetworkService {
@@ -56,6 +60,7 @@ impl NetworkService {
                 validator,
                 config,
                 state: RwLock::new(State::default()),
+                changes: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -121,6 +126,7 @@ impl NetworkService {
         state::write_changes(&mut tx, pending.0, generation).await?;
         tx.commit().await?;
         pending.keep(generation);
+        self.inner.changes.send_replace(generation);
         Ok(out)
     }
 }

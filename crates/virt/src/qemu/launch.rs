@@ -76,7 +76,13 @@ fn disk_args(args: &mut Vec<String>, node: &str, path: &Path, format: &str, devi
 }
 
 /// The command line (after the binary) for `guest` in `dir`.
-pub fn command_line(dir: &Path, guest: &Guest, accel: Accel, boot: &Boot) -> Vec<String> {
+pub fn command_line(
+    dir: &Path,
+    guest: &Guest,
+    accel: Accel,
+    boot: &Boot,
+    taps: bool,
+) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     let mut push = |items: &[&str]| a.extend(items.iter().map(|s| (*s).to_owned()));
     push(&["-daemonize", "-pidfile"]);
@@ -193,7 +199,13 @@ pub fn command_line(dir: &Path, guest: &Guest, accel: Accel, boot: &Boot) -> Vec
         ));
     }
     for (n, nic) in guest.nics.iter().enumerate() {
-        a.extend(["-netdev".into(), format!("user,id=net{n},restrict=on")]);
+        let netdev = if taps {
+            let tap: String = nic.port_id.chars().take(11).collect();
+            format!("tap,id=net{n},ifname=tap{tap},script=no,downscript=no")
+        } else {
+            format!("user,id=net{n},restrict=on")
+        };
+        a.extend(["-netdev".into(), netdev]);
         a.extend([
             "-device".into(),
             format!("virtio-net-pci,netdev=net{n},mac={},id=nic{n}", nic.mac),
@@ -205,9 +217,23 @@ pub fn command_line(dir: &Path, guest: &Guest, accel: Accel, boot: &Boot) -> Vec
     a
 }
 
-/// Start QEMU (it daemonizes once its devices and sockets are set up).
-pub async fn start(binary: &Path, dir: &Path, args: &[String]) -> DriverResult<()> {
-    let child = Command::new(binary)
+/// Start QEMU (it daemonizes once its devices and sockets are set up), in
+/// network namespace `netns` when given.
+pub async fn start(
+    binary: &Path,
+    dir: &Path,
+    args: &[String],
+    netns: Option<&str>,
+) -> DriverResult<()> {
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]).arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let child = cmd
         .args(args)
         .current_dir(dir)
         .stdin(std::process::Stdio::null())

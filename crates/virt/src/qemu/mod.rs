@@ -8,9 +8,10 @@
 //! - `img.rs`: disks with `qemu-img`.
 //! - `configdrive.rs`: config drives with `genisoimage`.
 //!
-//! NICs: until the data plane lands, each port is a virtio NIC with the
-//! port's MAC on QEMU user networking with `restrict=on` (the guest can
-//! reach nothing outside its own QEMU process).
+//! NICs: each port is a virtio NIC with the port's MAC — with the data
+//! plane on, a tap `tap<port id>` in the namespace QEMU runs in (the data
+//! plane bridges it); without, QEMU user networking with `restrict=on` (the
+//! guest can reach nothing outside its own QEMU process).
 
 mod configdrive;
 mod files;
@@ -49,6 +50,10 @@ pub struct QemuDriver {
     version: i64,
     /// One lock per guest: operations on a guest never overlap.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// With a data plane: the namespace guests run in, each NIC a tap
+    /// (`tap<port id>`) there that the data plane puts in its network's
+    /// bridge. Without: QEMU user networking, `restrict=on`.
+    netns: Option<String>,
 }
 
 impl QemuDriver {
@@ -64,7 +69,14 @@ impl QemuDriver {
             layout: Layout::new(instances),
             version,
             locks: Mutex::new(HashMap::new()),
+            netns: None,
         })
+    }
+
+    /// Run guests in network namespace `ns`, NICs as taps there.
+    pub fn with_network_namespace(mut self, ns: String) -> Self {
+        self.netns = Some(ns);
+        self
     }
 
     pub fn accel(&self) -> Accel {
@@ -124,8 +136,8 @@ impl QemuDriver {
     async fn start(&self, guest: &Guest, boot: Boot) -> DriverResult<()> {
         let dir = self.layout.dir(&guest.uuid);
         let _ = std::fs::remove_file(dir.join("off"));
-        let args = launch::command_line(&dir, guest, self.accel, &boot);
-        launch::start(&self.binary, &dir, &args).await?;
+        let args = launch::command_line(&dir, guest, self.accel, &boot, self.netns.is_some());
+        launch::start(&self.binary, &dir, &args, self.netns.as_deref()).await?;
         let mut q = self.qmp(&guest.uuid).await?;
         if let Boot::Incoming(state) = &boot {
             let uri = format!("file:{}", state.display());

@@ -1,0 +1,88 @@
+//! The network data plane: on or off (`[network] dataplane`), its
+//! namespace prefix, and the loop that reconciles after every network
+//! write (and every few seconds, to repair what someone else changed).
+
+use std::path::Path;
+use std::time::Duration;
+
+use ferro_netplane::Netplane;
+use ferro_network::NetworkService;
+
+/// How often the reconciler runs when nothing changed.
+const REPAIR_INTERVAL: Duration = Duration::from_secs(10);
+
+pub struct Choice {
+    /// The namespace guests run in (their taps live there), when on.
+    pub guest_namespace: Option<String>,
+    /// One line for the banner.
+    pub summary: String,
+}
+
+/// This deployment's namespace prefix: `fs` and a stable hash of the data
+/// directory, so several deployments on one host never meet.
+fn prefix(data_dir: &Path) -> String {
+    let path = data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| data_dir.to_path_buf());
+    // FNV-1a: stable across builds (the std hasher is not promised to be).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.to_string_lossy().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fs{:08x}", h as u32)
+}
+
+/// Decide, and when on start the reconciler.
+pub async fn start(
+    setting: &str,
+    data_dir: &Path,
+    host: &str,
+    network: &NetworkService,
+) -> anyhow::Result<Choice> {
+    let check = Netplane::check().await;
+    let off = |why: String| {
+        Choice {
+        guest_namespace: None,
+        summary: format!(
+            "off ({why}): networks are bookkeeping, guests' NICs use QEMU user networking (restrict=on)"
+        ),
+    }
+    };
+    match (setting, check) {
+        ("off", _) => return Ok(off("dataplane = \"off\"".into())),
+        ("auto", Err(why)) => return Ok(off(format!("dataplane = \"auto\": {why}"))),
+        ("on", Err(why)) => anyhow::bail!("network.dataplane = \"on\" but {why}"),
+        _ => {}
+    }
+    let prefix = prefix(data_dir);
+    let dir = data_dir.join("netplane");
+    std::fs::create_dir_all(&dir)?;
+    // For operators and tests: which namespaces are this deployment's.
+    std::fs::write(dir.join("prefix"), format!("{prefix}\n"))?;
+    let plane = Netplane::new(prefix.clone(), dir);
+    let guest_namespace = plane.bridge_namespace();
+    let network = network.clone();
+    let host = host.to_owned();
+    let mut changes = network.subscribe();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = network.ensure_dhcp_ports(&host).await {
+                tracing::warn!(error = ?e, "could not make DHCP ports");
+            }
+            match network.dataplane_snapshot().await {
+                Ok(want) => {
+                    if let Err(e) = plane.reconcile(&want).await {
+                        tracing::warn!(error = %e, "data plane reconcile failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = ?e, "could not read the network state"),
+            }
+            let _ = tokio::time::timeout(REPAIR_INTERVAL, changes.changed()).await;
+        }
+    });
+    Ok(Choice {
+        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP)"),
+        guest_namespace: Some(guest_namespace),
+    })
+}

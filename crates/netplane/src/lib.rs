@@ -1,0 +1,310 @@
+//! The Linux data plane: a reconciler that makes the kernel match what the
+//! network service holds. It reads a `Desired` snapshot (networks, subnets,
+//! the ports bound to this host) and creates what is missing, fixes what
+//! differs and removes what is no longer wanted — after every network write
+//! and at start, so a restart or a crash converges instead of leaking.
+//!
+//! Isolation: every device lives in network namespaces named with this
+//! deployment's prefix; the host's own namespace is never touched.
+//!
+//! - `{prefix}-br`: one Linux bridge per network (`brq<net id>`), a tap per
+//!   guest port (`tap<port id>`, opened by the guest's QEMU, which runs in
+//!   this namespace), the host side of each DHCP port's veth;
+//! - `{prefix}-dhcp-<network id>`: the DHCP port's address on `ns-<port id>`
+//!   and dnsmasq (Neutron's DHCP agent layout) serving each port's fixed IP
+//!   by MAC.
+//!
+//! - `ip.rs`: iproute2 per namespace; `dhcp.rs`: dnsmasq.
+
+mod dhcp;
+pub mod ip;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// A failure to make the kernel match.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NetError(pub String);
+
+pub type NetResult<T> = Result<T, NetError>;
+
+/// A subnet as the data plane needs it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Subnet {
+    pub id: String,
+    pub cidr: String,
+    pub ip_version: u8,
+    pub gateway_ip: Option<String>,
+    pub enable_dhcp: bool,
+    pub dns_nameservers: Vec<String>,
+    /// `(destination, nexthop)`.
+    pub host_routes: Vec<(String, String)>,
+}
+
+/// A network and its subnets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Network {
+    pub id: String,
+    pub mtu: u32,
+    pub subnets: Vec<Subnet>,
+}
+
+/// What a port is, for the data plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortKind {
+    /// A guest's NIC on this host (a tap in the bridge namespace).
+    Guest,
+    /// The network's DHCP server.
+    Dhcp,
+    /// Anything else (routers come later): only its fixed IPs matter, to
+    /// DHCP.
+    Other,
+}
+
+/// A port and its fixed IPs `(subnet id, address)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Port {
+    pub id: String,
+    pub network_id: String,
+    pub mac: String,
+    pub fixed_ips: Vec<(String, String)>,
+    pub kind: PortKind,
+    /// The name DHCP gives the port's host (`host-10-0-0-5` by default).
+    pub hostname: Option<String>,
+}
+
+/// The desired state: every network, and the ports that matter here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Desired {
+    pub networks: Vec<Network>,
+    pub ports: Vec<Port>,
+}
+
+/// What the kernel says about the ports after a reconcile.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    /// Guest ports whose tap has a guest attached (carrier up).
+    pub active_ports: BTreeSet<String>,
+}
+
+/// The name of a device for `id` (Neutron's: prefix + first 11 characters).
+pub fn dev_name(prefix: &str, id: &str) -> String {
+    format!("{prefix}{}", id.chars().take(11).collect::<String>())
+}
+
+pub struct Netplane {
+    prefix: String,
+    dir: PathBuf,
+}
+
+impl Netplane {
+    /// `prefix`: this deployment's namespace prefix (several deployments on
+    /// one host never meet); `dir`: where DHCP files live.
+    pub fn new(prefix: impl Into<String>, dir: PathBuf) -> Self {
+        Netplane {
+            prefix: prefix.into(),
+            dir,
+        }
+    }
+
+    /// The namespace guests' QEMU processes run in.
+    pub fn bridge_namespace(&self) -> String {
+        format!("{}-br", self.prefix)
+    }
+
+    fn dhcp_namespace(&self, network_id: &str) -> String {
+        format!("{}-dhcp-{network_id}", self.prefix)
+    }
+
+    /// Whether this process may run a data plane here (root, iproute2,
+    /// namespaces), and if not, why.
+    pub async fn check() -> Result<(), String> {
+        if !nix::unistd::Uid::effective().is_root() {
+            return Err("not running as root".into());
+        }
+        ip::namespaces("")
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("iproute2 is not usable: {e}"))
+    }
+
+    /// Make the kernel match `want`.
+    pub async fn reconcile(&self, want: &Desired) -> NetResult<Observed> {
+        let br = self.bridge_namespace();
+        let existing = ip::namespaces(&format!("{}-", self.prefix)).await?;
+        if !existing.contains(&br) {
+            ip::add_namespace(&br).await?;
+        }
+        let networks: BTreeMap<&str, &Network> =
+            want.networks.iter().map(|n| (n.id.as_str(), n)).collect();
+        self.bridges(&br, &networks).await?;
+        let observed = self.taps(&br, want, &networks).await?;
+        self.dhcp(&br, want, &networks, &existing).await?;
+        Ok(observed)
+    }
+
+    /// A bridge per network, up, with the network's MTU; no others.
+    async fn bridges(&self, br: &str, networks: &BTreeMap<&str, &Network>) -> NetResult<()> {
+        let links = ip::links(br).await?;
+        for n in networks.values() {
+            let name = dev_name("brq", &n.id);
+            let mtu = n.mtu.max(68).to_string();
+            match links.iter().find(|l| l.name == name) {
+                None => {
+                    ip::ns(br, &["link", "add", &name, "mtu", &mtu, "type", "bridge"]).await?;
+                    ip::ns(br, &["link", "set", &name, "up"]).await?;
+                }
+                Some(l) => {
+                    if !l.up || l.mtu != u64::from(n.mtu.max(68)) {
+                        ip::ns(br, &["link", "set", &name, "mtu", &mtu, "up"]).await?;
+                    }
+                }
+            }
+        }
+        let wanted: BTreeSet<String> = networks.keys().map(|id| dev_name("brq", id)).collect();
+        for l in links.iter().filter(|l| l.kind == "bridge") {
+            if l.name.starts_with("brq") && !wanted.contains(&l.name) {
+                ip::ns(br, &["link", "del", &l.name]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A tap per guest port in its network's bridge (made here if QEMU has
+    /// not made it yet); taps of ports gone are removed.
+    async fn taps(
+        &self,
+        br: &str,
+        want: &Desired,
+        networks: &BTreeMap<&str, &Network>,
+    ) -> NetResult<Observed> {
+        let links = ip::links(br).await?;
+        let mut observed = Observed::default();
+        let mut wanted = BTreeSet::new();
+        for p in &want.ports {
+            let Some(net) = networks.get(p.network_id.as_str()) else {
+                continue;
+            };
+            let name = dev_name("tap", &p.id);
+            wanted.insert(name.clone());
+            if p.kind != PortKind::Guest {
+                continue;
+            }
+            let bridge = dev_name("brq", &p.network_id);
+            let mtu = net.mtu.max(68).to_string();
+            match links.iter().find(|l| l.name == name) {
+                None => {
+                    ip::ns(br, &["tuntap", "add", "dev", &name, "mode", "tap"]).await?;
+                    ip::ns(
+                        br,
+                        &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
+                    )
+                    .await?;
+                }
+                Some(l) => {
+                    if l.master.as_deref() != Some(bridge.as_str()) || !l.up {
+                        ip::ns(
+                            br,
+                            &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
+                        )
+                        .await?;
+                    }
+                    if l.carrier {
+                        observed.active_ports.insert(p.id.clone());
+                    }
+                }
+            }
+        }
+        for l in &links {
+            if l.name.starts_with("tap") && !wanted.contains(&l.name) {
+                ip::ns(br, &["link", "del", &l.name]).await?;
+            }
+        }
+        Ok(observed)
+    }
+
+    /// A DHCP namespace and dnsmasq per network that has a DHCP port and a
+    /// subnet with DHCP on; the others' are removed.
+    async fn dhcp(
+        &self,
+        br: &str,
+        want: &Desired,
+        networks: &BTreeMap<&str, &Network>,
+        existing: &[String],
+    ) -> NetResult<()> {
+        let mut keep = BTreeSet::new();
+        for net in networks.values() {
+            let dhcp_subnets: Vec<&Subnet> = net
+                .subnets
+                .iter()
+                .filter(|s| s.enable_dhcp && s.ip_version == 4)
+                .collect();
+            let port = want
+                .ports
+                .iter()
+                .find(|p| p.kind == PortKind::Dhcp && p.network_id == net.id);
+            let (Some(port), false) = (port, dhcp_subnets.is_empty()) else {
+                continue;
+            };
+            let ns = self.dhcp_namespace(&net.id);
+            keep.insert(ns.clone());
+            if !existing.contains(&ns) {
+                ip::add_namespace(&ns).await?;
+            }
+            let inner = dev_name("ns-", &port.id);
+            let outer = dev_name("tap", &port.id);
+            let inside = ip::links(&ns).await?;
+            if !inside.iter().any(|l| l.name == inner) {
+                ip::ns(
+                    &ns,
+                    &[
+                        "link", "add", &inner, "address", &port.mac, "type", "veth", "peer",
+                        "name", &outer, "netns", br,
+                    ],
+                )
+                .await?;
+            }
+            let mtu = net.mtu.max(68).to_string();
+            ip::ns(&ns, &["link", "set", &inner, "mtu", &mtu, "up"]).await?;
+            let bridge = dev_name("brq", &net.id);
+            ip::ns(
+                br,
+                &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"],
+            )
+            .await?;
+            let have = ip::addresses(&ns, &inner).await?;
+            for (subnet_id, addr) in &port.fixed_ips {
+                let Some(s) = dhcp_subnets.iter().find(|s| &s.id == subnet_id) else {
+                    continue;
+                };
+                let prefix = s.cidr.split('/').nth(1).unwrap_or("24");
+                let want_addr = format!("{addr}/{prefix}");
+                if !have.contains(&want_addr) {
+                    ip::ns(&ns, &["addr", "add", &want_addr, "dev", &inner]).await?;
+                }
+            }
+            let dir = self.dir.join("dhcp").join(&net.id);
+            dhcp::ensure(&ns, &inner, &dir, net, &dhcp_subnets, &want.ports).await?;
+        }
+        for ns in existing {
+            if ns.starts_with(&format!("{}-dhcp-", self.prefix)) && !keep.contains(ns) {
+                let id = &ns[self.prefix.len() + 6..];
+                dhcp::stop(&self.dir.join("dhcp").join(id)).await;
+                ip::del_namespace(ns).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove every namespace (and DHCP server) of this deployment.
+    pub async fn remove_all(&self) -> NetResult<()> {
+        for ns in ip::namespaces(&format!("{}-", self.prefix)).await? {
+            if let Some(id) = ns.strip_prefix(&format!("{}-dhcp-", self.prefix)) {
+                dhcp::stop(&self.dir.join("dhcp").join(id)).await;
+            }
+            ip::del_namespace(&ns).await?;
+        }
+        Ok(())
+    }
+}

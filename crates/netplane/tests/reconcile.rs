@@ -1,0 +1,144 @@
+//! The reconciler against the real kernel (root only; skipped otherwise):
+//! it builds namespaces, bridges, taps and DHCP from a desired state,
+//! converges again after changes, and leaves nothing once nothing is
+//! wanted.
+
+use ferro_netplane::{ip, Desired, Netplane, Network, Port, PortKind, Subnet};
+
+fn net(id: &str, cidr: &str) -> Network {
+    Network {
+        id: id.into(),
+        mtu: 1450,
+        subnets: vec![Subnet {
+            id: format!("{id}-s"),
+            cidr: cidr.into(),
+            ip_version: 4,
+            gateway_ip: Some(cidr.replace("0/24", "1")),
+            enable_dhcp: true,
+            dns_nameservers: vec![],
+            host_routes: vec![],
+        }],
+    }
+}
+
+fn port(id: &str, network: &str, ip: &str, kind: PortKind) -> Port {
+    Port {
+        id: id.into(),
+        network_id: network.into(),
+        mac: format!("fa:16:3e:00:00:{}", &id[id.len() - 2..]),
+        fixed_ips: vec![(format!("{network}-s"), ip.into())],
+        kind,
+        hostname: None,
+    }
+}
+
+/// Removes the test's namespaces and files even when an assertion panics.
+struct Cleanup(String, std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill")
+            .args(["-f", &self.0])
+            .status();
+        if let Ok(out) = std::process::Command::new("ip")
+            .args(["netns", "list"])
+            .output()
+        {
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                if let Some(name) = line.split_whitespace().next() {
+                    if name.starts_with(&format!("{}-", self.0)) {
+                        let _ = std::process::Command::new("ip")
+                            .args(["netns", "del", name])
+                            .status();
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+#[tokio::test]
+async fn builds_converges_and_removes() {
+    if Netplane::check().await.is_err() {
+        eprintln!("skipped: the data plane needs root");
+        return;
+    }
+    let prefix = format!("fstest{}", std::process::id());
+    let dir = std::env::temp_dir().join(&prefix);
+    let _cleanup = Cleanup(prefix.clone(), dir.clone());
+    let np = Netplane::new(prefix.clone(), dir.clone());
+    let mut want = Desired {
+        networks: vec![net("net00000001", "10.201.0.0/24")],
+        ports: vec![
+            port("dhcpport0001", "net00000001", "10.201.0.2", PortKind::Dhcp),
+            port("guestport001", "net00000001", "10.201.0.5", PortKind::Guest),
+        ],
+    };
+    let result = async {
+        np.reconcile(&want).await?;
+        // twice: nothing to change the second time
+        np.reconcile(&want).await?;
+        let br = np.bridge_namespace();
+        let links = ip::links(&br).await?;
+        let bridge = links
+            .iter()
+            .find(|l| l.name == "brqnet00000001")
+            .expect("bridge");
+        assert!(bridge.up && bridge.mtu == 1450);
+        let tap = links
+            .iter()
+            .find(|l| l.name == "tapguestport00")
+            .expect("tap");
+        assert_eq!(tap.master.as_deref(), Some("brqnet00000001"));
+        assert!(links.iter().any(|l| l.name == "tapdhcpport000"));
+        let dhcp_ns = format!("{prefix}-dhcp-net00000001");
+        assert_eq!(
+            ip::addresses(&dhcp_ns, "ns-dhcpport000").await?,
+            vec!["10.201.0.2/24".to_owned()]
+        );
+        let hosts = std::fs::read_to_string(dir.join("dhcp/net00000001/host")).expect("hosts");
+        assert_eq!(hosts, "fa:16:3e:00:00:01,host-10-201-0-5,10.201.0.5\n");
+        let pid: i32 = std::fs::read_to_string(dir.join("dhcp/net00000001/pid"))
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+
+        // The guest port goes, a second network comes.
+        want.ports.truncate(1);
+        want.networks.push(net("net00000002", "10.202.0.0/24"));
+        np.reconcile(&want).await?;
+        let links = ip::links(&br).await?;
+        assert!(!links.iter().any(|l| l.name == "tapguestport00"));
+        assert!(links.iter().any(|l| l.name == "brqnet00000002"));
+        // No DHCP port on net 2: no DHCP namespace for it.
+        let all = ip::namespaces(&format!("{prefix}-")).await?;
+        assert!(!all.iter().any(|n| n.ends_with("net00000002")));
+
+        // Nothing wanted: the DHCP server and namespace go.
+        np.reconcile(&Desired::default()).await?;
+        assert_eq!(
+            ip::namespaces(&format!("{prefix}-")).await?,
+            vec![br.clone()]
+        );
+        assert!(ip::links(&br).await?.iter().all(|l| l.name == "lo"));
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+                || !String::from_utf8_lossy(
+                    &std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
+                )
+                .contains("dnsmasq")
+        );
+        Ok::<(), ferro_netplane::NetError>(())
+    }
+    .await;
+    np.remove_all().await.expect("remove all");
+    assert!(ip::namespaces(&format!("{prefix}-"))
+        .await
+        .expect("list")
+        .is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+    result.expect("reconcile");
+}
