@@ -63,6 +63,7 @@ class Config:
         self.accel = a.accel
         self.guest_boots = a.guest_boots or (1 if smoke else 10)
         self.guest_concurrency = a.guest_concurrency or (2 if smoke else 8)
+        self.guest_rounds = 1 if smoke else 2   # of the concurrent boots, per side
         self.blob = BENCH / ".work" / f"blob-{self.blob_size >> 20}MiB.bin"
 
     def public(self):

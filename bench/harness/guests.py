@@ -362,6 +362,7 @@ def run(binary, cfg, work, raw, log, failures, cpus):
                                 log_name="ferrostack-guests.log")
     out = {"accel_setting": cfg.accel, "memory_mb": MEMORY_MB, "disk_gb": DISK_GB,
            "sequential_n": cfg.guest_boots, "concurrent_n": cfg.guest_concurrency,
+           "concurrent_rounds": cfg.guest_rounds,
            "cpus": cpus}
     try:
         target.identity_proc.start()
@@ -387,10 +388,14 @@ def run(binary, cfg, work, raw, log, failures, cpus):
         plain = Plain(base, work / "plain-guests", accel, confine)
         time.sleep(1.0)
         out["ferrostack_rss"] = {"baseline": rss(fpid)}
+        cpu0, t_seq = procs.cpu_seconds([fpid]), time.monotonic()
         out["sequential"] = _sequential(ferro, plain, cfg.guest_boots, log, failures)
+        cpu = procs.cpu_seconds([fpid]) - cpu0
+        out["ferrostack_cpu"] = {"sequential_s": cpu, "wall_s": time.monotonic() - t_seq,
+                                 "per_boot_s": cpu / cfg.guest_boots}
         out["ferrostack_rss"]["after_sequential"] = rss(fpid)
-        out["concurrent"] = _concurrent(ferro, plain, cfg.guest_concurrency, fpid, log,
-                                        failures)
+        out["concurrent"] = _concurrent(ferro, plain, cfg.guest_concurrency,
+                                        cfg.guest_rounds, fpid, log, failures)
         out["ferrostack_rss"]["with_guests"] = out["concurrent"]["ferrostack"]["ferrostack_rss"]
         out["ferrostack_rss"]["after_all_deleted"] = rss(fpid)
         r = out["ferrostack_rss"]
@@ -422,44 +427,60 @@ def _cmdline(pid):
 
 
 def _sequential(ferro, plain, n, log, failures):
-    f_active, f_qemu_active, f_post_qemu, f_ready, f_rss = [], [], [], [], []
-    p_qmp, p_ready, p_rss = [], [], []
-    for i in range(n):
-        # Ferrostack: create -> ACTIVE -> ready, then delete.
+    f = {k: [] for k in ("active", "post_qemu", "qemu_active", "ready", "rss", "cpu")}
+    p = {k: [] for k in ("qmp", "ready", "rss", "cpu")}
+
+    def ferro_boot(i):
+        """create -> ACTIVE -> ready, then delete."""
         s = ferro.create(f"bench-seq-{i}")
         try:
             ferro.wait_active(s)
             pid = ferro.qemu_pid(s)
-            f_active.append((s["active"] - s["t0"]) * 1000)
+            f["active"].append((s["active"] - s["t0"]) * 1000)
             if pid:
                 started = process_start(pid)
-                f_post_qemu.append((started - s["boot0"]) * 1000)
-                f_qemu_active.append((s["active_boot"] - started) * 1000)
+                f["post_qemu"].append((started - s["boot0"]) * 1000)
+                f["qemu_active"].append((s["active_boot"] - started) * 1000)
             ready = wait_ready({s["id"]: s["console"]}, 120)[s["id"]]
-            f_ready.append(ready - s["t0"])
-            f_rss.append(rss(ferro.qemu_pid(s)))
+            f["ready"].append(ready - s["t0"])
+            pid = ferro.qemu_pid(s)
+            f["rss"].append(rss(pid))
+            f["cpu"].append(procs.cpu_seconds([pid]) if pid else None)
         finally:
             ferro.delete([s["id"]], failures)
-        # Plain QEMU, the same guest by hand.
+
+    def plain_boot(i):
+        """The same guest by hand: launch -> ready, then SIGTERM."""
         b = PlainBoot(plain, f"seq-{i:03d}")
         try:
             b.launch()
-            p_qmp.append(b.qmp_ready_s * 1000)
+            p["qmp"].append(b.qmp_ready_s * 1000)
             ready = wait_ready({b.name: b.console}, 120)[b.name]
-            p_ready.append(ready - b.t0)
-            p_rss.append(rss(b.pid))
+            p["ready"].append(ready - b.t0)
+            p["rss"].append(rss(b.pid))
+            p["cpu"].append(procs.cpu_seconds([b.pid]))
         finally:
             b.stop(failures)
-        log(f"  boot {i + 1}/{n}: ferrostack ACTIVE {f_active[-1]:.0f} ms, ready "
-            f"{f_ready[-1]:.2f} s; plain QEMU QMP {p_qmp[-1]:.0f} ms, ready {p_ready[-1]:.2f} s")
+
+    for i in range(n):
+        # Alternate which side goes first, so neither always follows the other.
+        for side in ((ferro_boot, plain_boot) if i % 2 == 0 else (plain_boot, ferro_boot)):
+            side(i)
+        log(f"  boot {i + 1}/{n}: ferrostack ACTIVE {f['active'][-1]:.0f} ms, ready "
+            f"{f['ready'][-1]:.2f} s; plain QEMU QMP {p['qmp'][-1]:.0f} ms, ready "
+            f"{p['ready'][-1]:.2f} s")
+    f_active, f_post_qemu, f_qemu_active = f["active"], f["post_qemu"], f["qemu_active"]
+    f_ready, f_rss, p_qmp, p_ready, p_rss = f["ready"], f["rss"], p["qmp"], p["ready"], p["rss"]
     out = {"ferrostack": {"create_to_active_ms": _summary(f_active),
                           "post_to_qemu_start_ms": _summary(f_post_qemu),
                           "qemu_start_to_active_ms": _summary(f_qemu_active),
                           "create_to_ready_s": _summary(f_ready),
-                          "qemu_rss_at_ready": _summary(f_rss)},
+                          "qemu_rss_at_ready": _summary(f_rss),
+                          "qemu_cpu_s_at_ready": _summary([c for c in f["cpu"] if c])},
            "plain": {"launch_to_qmp_ms": _summary(p_qmp),
                      "launch_to_ready_s": _summary(p_ready),
-                     "qemu_rss_at_ready": _summary(p_rss)}}
+                     "qemu_rss_at_ready": _summary(p_rss),
+                     "qemu_cpu_s_at_ready": _summary(p["cpu"])}}
     fr, pr = out["ferrostack"]["create_to_ready_s"], out["plain"]["launch_to_ready_s"]
     out["ready_ratio"] = fr["p50"] / pr["p50"]
     a = out["ferrostack"]["create_to_active_ms"]
@@ -472,14 +493,13 @@ def _sequential(ferro, plain, n, log, failures):
     return out
 
 
-def _concurrent(ferro, plain, k, fpid, log, failures):
-    out = {}
-    # Ferrostack: k creates at once.
+def _conc_ferro(ferro, k, fpid, failures, r):
+    """k creates at once from k threads; until all are ready; delete."""
     created, errors = [], []
 
     def create(i):
         try:
-            created.append(ferro.create(f"bench-conc-{i}"))
+            created.append(ferro.create(f"bench-conc-{r}-{i}"))
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
@@ -494,23 +514,29 @@ def _concurrent(ferro, plain, k, fpid, log, failures):
             raise AssertionError(f"concurrent create: {errors[0]}")
         for s in created:
             ferro.wait_active(s, timeout=300)
+        boot0 = min(s["boot0"] for s in created)
+        starts = [process_start(pid) - boot0 for pid in map(ferro.qemu_pid, created) if pid]
         ready = wait_ready({s["id"]: s["console"] for s in created}, 300)
-        wall = max(ready.values()) - t0
-        rss_each = [rss(ferro.qemu_pid(s)) for s in created]
-        out["ferrostack"] = {"wall_s": wall, "ready_s": _summary(
-            [ready[s["id"]] - s["t0"] for s in created]),
-            "qemu_rss": _summary(rss_each), "ferrostack_rss": rss(fpid)}
+        return {"wall_s": max(ready.values()) - t0,
+                "ready_s": _summary([ready[s["id"]] - s["t0"] for s in created]),
+                "qemu_rss": _summary([rss(ferro.qemu_pid(s)) for s in created]),
+                "ferrostack_rss": rss(fpid),
+                "first_post_to_qemu_starts_ms": sorted(x * 1000 for x in starts),
+                "first_post_to_active_ms": sorted((s["active"] - t0) * 1000 for s in created)}
     finally:
         ferro.delete([s["id"] for s in created], failures)
-    # Plain QEMU: k launches at once.
-    boots = [PlainBoot(plain, f"conc-{i:03d}") for i in range(k)]
-    launch_errors = []
+
+
+def _conc_plain(plain, k, failures, r):
+    """k plain launches at once from k threads; until all are ready; SIGTERM."""
+    boots = [PlainBoot(plain, f"conc-{r}-{i:03d}") for i in range(k)]
+    errors = []
 
     def launch(b):
         try:
             b.launch()
         except Exception as e:  # noqa: BLE001 - reported below
-            launch_errors.append(e)
+            errors.append(e)
 
     t0 = time.monotonic()
     threads = [threading.Thread(target=launch, args=(b,)) for b in boots]
@@ -519,20 +545,42 @@ def _concurrent(ferro, plain, k, fpid, log, failures):
     for th in threads:
         th.join()
     try:
-        if launch_errors:
-            raise RuntimeError(f"plain QEMU launch: {launch_errors[0]}")
+        if errors:
+            raise RuntimeError(f"plain QEMU launch: {errors[0]}")
         ready = wait_ready({b.name: b.console for b in boots}, 300)
-        wall = max(ready.values()) - t0
-        out["plain"] = {"wall_s": wall,
-                        "ready_s": _summary([ready[b.name] - b.t0 for b in boots]),
-                        "qemu_rss": _summary([rss(b.pid) for b in boots])}
+        return {"wall_s": max(ready.values()) - t0,
+                "ready_s": _summary([ready[b.name] - b.t0 for b in boots]),
+                "qemu_rss": _summary([rss(b.pid) for b in boots])}
     finally:
         for b in boots:
             b.stop(failures)
+
+
+def _concurrent(ferro, plain, k, rounds, fpid, log, failures):
+    """`rounds` rounds of k boots at once per side, the order alternating
+    (Ferrostack first, then plain first, ...); each side's wall time is the
+    median over its rounds, the other numbers come from its first round."""
+    runs = {"ferrostack": [], "plain": []}
+    for r in range(rounds):
+        order = ("ferrostack", "plain") if r % 2 == 0 else ("plain", "ferrostack")
+        for side in order:
+            if side == "ferrostack":
+                runs[side].append(_conc_ferro(ferro, k, fpid, failures, r))
+            else:
+                runs[side].append(_conc_plain(plain, k, failures, r))
+        log(f"  {k} boots at once, round {r + 1}/{rounds}: all ready after ferrostack "
+            f"{runs['ferrostack'][-1]['wall_s']:.2f} s, plain QEMU "
+            f"{runs['plain'][-1]['wall_s']:.2f} s")
+    out = {"rounds": rounds}
+    for side, rs in runs.items():
+        out[side] = dict(rs[0], wall_s=statistics.median(x["wall_s"] for x in rs),
+                         wall_rounds_s=[x["wall_s"] for x in rs])
+    out["ferrostack"]["ferrostack_rss"] = max(x["ferrostack_rss"] for x in runs["ferrostack"])
     out["wall_ratio"] = out["ferrostack"]["wall_s"] / out["plain"]["wall_s"]
-    log(f"  {k} boots at once, all ready: ferrostack {out['ferrostack']['wall_s']:.2f} s, "
-        f"plain QEMU {out['plain']['wall_s']:.2f} s ({out['wall_ratio']:.2f}x); QEMU RSS "
-        f"p50 {out['ferrostack']['qemu_rss']['p50'] / 2**20:.1f} vs "
+    log(f"  {k} boots at once, all ready (median of {rounds}): ferrostack "
+        f"{out['ferrostack']['wall_s']:.2f} s, plain QEMU {out['plain']['wall_s']:.2f} s "
+        f"({out['wall_ratio']:.2f}x); QEMU RSS p50 "
+        f"{out['ferrostack']['qemu_rss']['p50'] / 2**20:.1f} vs "
         f"{out['plain']['qemu_rss']['p50'] / 2**20:.1f} MiB")
     return out
 
