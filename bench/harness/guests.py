@@ -157,7 +157,9 @@ class PlainBoot:
                         "-allow-multidot", "-l", "-quiet", "-J", "-r", "-V", "config-2",
                         str(self.dir / "cd")], check=True, stderr=subprocess.DEVNULL)
         args = [p.qemu, "-name", f"guest={self.name},process=bench-plain-{self.name}",
-                "-uuid", uuid, "-machine", "pc", *p.accel_args, "-m", str(MEMORY_MB),
+                "-uuid", uuid, "-smbios",
+                f"type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,serial={uuid},"
+                "family=Virtual Machine", "-machine", "pc", *p.accel_args, "-m", str(MEMORY_MB),
                 "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
                 "-no-shutdown", "-qmp", "unix:qmp.sock,server=on,wait=off",
                 "-chardev", f"file,id=serial0,path={self.dir / 'console.log'},append=on",
@@ -342,8 +344,13 @@ def run(binary, cfg, work, raw, log, failures, cpus):
         return {"skipped": why}
     log(f"== real guests (qemu driver vs plain qemu-system-x86_64, accel {cfg.accel})")
     t_build = time.monotonic()
-    subprocess.run(["bash", str(GUEST_BUILD), str(guest_dir)], check=True,
-                   stdout=subprocess.DEVNULL)
+    built = subprocess.run(["bash", str(GUEST_BUILD), str(guest_dir)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, check=False)
+    if built.returncode:
+        why = f"tests/guest/build.sh failed: {built.stderr.strip()[-500:]}"
+        failures.append(f"real guests: {why}")
+        log(f"  real guests FAILED: {why}")
+        return {"error": why}
     base = guest_dir / "guest.qcow2"
     log(f"  test guest {base} ({base.stat().st_size >> 20} MiB) ready in "
         f"{time.monotonic() - t_build:.1f} s")
