@@ -46,9 +46,12 @@ def _machine(res):
              f"- ferrostack commit {m['ferrostack_commit']}, binary {m['ferrostack_binary']}",
              f"- load average (1/5/15 min) at start {' '.join(m['loadavg_start'])}, "
              f"at end {' '.join(m.get('loadavg_end', []))} (other jobs share this machine)",
-             f"- load generator: {m['wrk']}; Python {m['python']}"]
+             f"- load generator: {m['wrk']}; Python {m['python']}"
+             if res.get("ferrostack") else f"- Python {m['python']}"]
     split = m.get("cpu_split")
-    if split:
+    if not res.get("ferrostack"):
+        pass   # real guests only: their CPUs are given in their section
+    elif split:
         lines.append(f"- CPUs: every server process pinned to CPU {', '.join(map(str, split['server']))}; "
                      f"wrk and the Python clients to CPU {', '.join(map(str, split['load']))}")
     else:
