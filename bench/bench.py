@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import machine, report, runner, servers, transfer
+from harness import guests, machine, report, runner, servers, transfer
 
 BENCH = Path(__file__).resolve().parent
 
@@ -29,6 +29,18 @@ def parse():
                     help="let servers and load generator share every CPU (default: the "
                          "load generator gets the last CPU, the servers the others)")
     ap.add_argument("--out", help="results directory (default bench/results/DATE)")
+    ap.add_argument("--no-guests", action="store_true", help="skip the real-guest scenarios")
+    ap.add_argument("--guests-only", action="store_true",
+                    help="only the real-guest scenarios (default out: bench/results/DATE-guests)")
+    ap.add_argument("--accel", choices=["auto", "kvm", "tcg"],
+                    default=os.environ.get("FERROSTACK_COMPUTE_ACCEL") or "tcg",
+                    help="QEMU accelerator for both sides of the real-guest scenarios "
+                         "(default: $FERROSTACK_COMPUTE_ACCEL, else tcg; auto lets ferrostack "
+                         "probe KVM, ~5 s when it fails, and plain QEMU follows its choice)")
+    ap.add_argument("--guest-boots", type=int,
+                    help="sequential boots per side (default 10, smoke 1)")
+    ap.add_argument("--guest-concurrency", type=int,
+                    help="guests booted at once per side (default 8, smoke 2)")
     return ap.parse_args()
 
 
@@ -48,6 +60,10 @@ class Config:
         self.blob_size = (8 if smoke else 100) << 20
         self.transfer_rounds = 1 if smoke else 3
         self.skip_compute = False
+        self.accel = a.accel
+        self.guest_boots = a.guest_boots or (1 if smoke else 10)
+        self.guest_concurrency = a.guest_concurrency or (2 if smoke else 8)
+        self.guest_rounds = 1 if smoke else 2   # of the concurrent boots, per side
         self.blob = BENCH / ".work" / f"blob-{self.blob_size >> 20}MiB.bin"
 
     def public(self):
@@ -59,6 +75,8 @@ def main():
     cfg = Config(a)
     stamp = time.strftime("%Y-%m-%d")
     default = BENCH / ".work" / "smoke-results" if cfg.smoke else BENCH / "results" / stamp
+    if a.guests_only and not cfg.smoke:
+        default = BENCH / "results" / f"{stamp}-guests"
     out = Path(a.out) if a.out else default
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -80,9 +98,10 @@ def main():
         servers.pin_servers(split["server"])
         server_cores = len(split["server"])
         log(f"servers on CPU {split['server']}, load generator on CPU {split['load']}")
-    cfg.blob_md5, cfg.blob_sha256 = transfer.make_blob(cfg.blob, cfg.blob_size)
+    if not a.guests_only:
+        cfg.blob_md5, cfg.blob_sha256 = transfer.make_blob(cfg.blob, cfg.blob_size)
     failures = runner.Failures()
-    upstream = not (cfg.smoke or a.no_upstream)
+    upstream = not (cfg.smoke or a.no_upstream or a.guests_only)
     if upstream:
         t = machine.bcrypt_hash_seconds(Path(a.venv) / "bin" / "python", 12)
         res["bcrypt"] = {"cost": 12, "hash_s": t, "cores": server_cores,
@@ -91,12 +110,19 @@ def main():
             log(f"bcrypt cost 12: {t * 1000:.0f} ms per hash; bound "
                 f"{res['bcrypt']['bound_rps']:.1f} token issues/s on {server_cores} server cores")
 
-    log("== ferrostack")
-    data = work / ("ferro-smoke" if cfg.smoke else "ferro-data")
-    if data.exists():
-        shutil.rmtree(data)
-    res["ferrostack"] = runner.run_side(
-        lambda: servers.ferrostack(a.binary, data, raw, cfg.rounds), cfg, raw, log, failures, True)
+    if not a.guests_only:
+        log("== ferrostack")
+        data = work / ("ferro-smoke" if cfg.smoke else "ferro-data")
+        if data.exists():
+            shutil.rmtree(data)
+        res["ferrostack"] = runner.run_side(
+            lambda: servers.ferrostack(a.binary, data, raw, cfg.rounds), cfg, raw, log, failures,
+            True)
+
+    if not a.no_guests:
+        # Guests and plain QEMU get every CPU (the same on both sides).
+        cpus = sorted(split["server"] + split["load"]) if split else None
+        res["guests"] = guests.run(a.binary, cfg, work, raw, log, failures, cpus)
 
     if upstream:
         log("== upstream keystone + glance")

@@ -5,7 +5,10 @@
 #   bash bench/run.sh --smoke    ferrostack only, tiny data set, seconds;
 #                                exits non-zero when any scenario errors
 # Other flags: --no-upstream (ferrostack only, full data set),
-#   --duration SECONDS (per measurement, default 5; smoke 1), --out DIR.
+#   --duration SECONDS (per measurement, default 5; smoke 1), --out DIR,
+#   --guests-only / --no-guests (the real-guest scenarios: ferrostack's qemu
+#   driver vs plain qemu-system-x86_64; skipped when QEMU is absent),
+#   --accel auto|kvm|tcg (theirs; default $FERROSTACK_COMPUTE_ACCEL or tcg).
 # Installs what it needs: wrk (apt), the upstream venv in bench/.work/venv
 # (pinned by bench/upstream/constraints.txt), the ferrostack binary.
 set -euo pipefail
@@ -17,7 +20,7 @@ upstream=1
 for arg in "$@"; do
     case "$arg" in
         --smoke) smoke=1; upstream=0 ;;
-        --no-upstream) upstream=0 ;;
+        --no-upstream|--guests-only) upstream=0 ;;
     esac
 done
 

@@ -46,9 +46,12 @@ def _machine(res):
              f"- ferrostack commit {m['ferrostack_commit']}, binary {m['ferrostack_binary']}",
              f"- load average (1/5/15 min) at start {' '.join(m['loadavg_start'])}, "
              f"at end {' '.join(m.get('loadavg_end', []))} (other jobs share this machine)",
-             f"- load generator: {m['wrk']}; Python {m['python']}"]
+             f"- load generator: {m['wrk']}; Python {m['python']}"
+             if res.get("ferrostack") else f"- Python {m['python']}"]
     split = m.get("cpu_split")
-    if split:
+    if not res.get("ferrostack"):
+        pass   # real guests only: their CPUs are given in their section
+    elif split:
         lines.append(f"- CPUs: every server process pinned to CPU {', '.join(map(str, split['server']))}; "
                      f"wrk and the Python clients to CPU {', '.join(map(str, split['load']))}")
     else:
@@ -58,8 +61,9 @@ def _machine(res):
         lines.append(f"- upstream: {v}; gunicorn 2 sync workers per service; SQLite; "
                      "Fernet tokens; Glance file store, no auth in front")
     c = res["config"]
-    lines.append(f"- data set: {c['users']} users, {c['projects']} projects, {c['images']} images; "
-                 f"{c['duration']:g} s per measurement; concurrency {c['concurrency']}")
+    if res.get("ferrostack"):
+        lines.append(f"- data set: {c['users']} users, {c['projects']} projects, {c['images']} images; "
+                     f"{c['duration']:g} s per measurement; concurrency {c['concurrency']}")
     return lines
 
 
@@ -171,10 +175,98 @@ def _compute(res):
     return lines
 
 
+def _guests(res):
+    g = res.get("guests")
+    if not g:
+        return []
+    lines = ["## Real guests: Ferrostack (qemu driver) vs plain QEMU", ""]
+    if g.get("skipped"):
+        return lines + [f"Skipped: {g['skipped']}."]
+    accel = g.get("accel") or g.get("accel_setting")
+    lines.append(f"The test guest (tests/guest) on both sides: {g['memory_mb']} MiB, 1 vCPU, "
+                 f"accelerator {accel} (setting `{g['accel_setting']}`), qcow2 overlay grown to "
+                 f"{g['disk_gb']} GiB on virtio, config drive ISO as IDE CD-ROM, serial to a file; "
+                 "plain QEMU gets the driver's command line and the clock starts before its "
+                 "overlay and ISO are made. Sequential boots alternate the two sides (and which "
+                 "goes first); each guest is deleted (plain: SIGTERM) before the next. "
+                 + (f"Ferrostack and every QEMU on CPUs {', '.join(map(str, g['cpus']))}. "
+                    if g.get("cpus") else "")
+                 + "Ratio: Ferrostack / plain (lower is better, 1.0 is the physical limit); "
+                 "on a loaded machine the wall times move by seconds from boot to boot, the "
+                 "QEMU CPU time much less.")
+    lines.append("")
+    if g.get("error"):
+        lines += [f"**Failed**: {g['error']}", ""]
+    seq, conc = g.get("sequential"), g.get("concurrent")
+    lines += ["| measure | plain QEMU | Ferrostack | ratio |", "|---|---:|---:|---:|"]
+
+    def ms(sm):
+        return f"{sm['p50']:.0f} / {sm['p95']:.0f}" if sm else "–"
+
+    if seq:
+        f, p = seq["ferrostack"], seq["plain"]
+        n = f["create_to_ready_s"]["n"]
+        lines += [
+            f"| create → ACTIVE, ms p50 / p95 ({n} sequential) | – | "
+            f"{ms(f['create_to_active_ms'])} | |",
+            f"| create → QEMU process started, ms p50 / p95 | – | "
+            f"{ms(f['post_to_qemu_start_ms'])} | |",
+            f"| QEMU process started → ACTIVE, ms p50 / max | – | "
+            + (f"{f['qemu_start_to_active_ms']['p50']:.0f} / "
+               f"{f['qemu_start_to_active_ms']['max']:.0f}" if f["qemu_start_to_active_ms"]
+               else "–") + " | |",
+            f"| QEMU exec → QMP answers, ms p50 / p95 | {ms(p['launch_to_qmp_ms'])} | – | |",
+            f"| boot to `FERRO-READY`, s p50 (min–max) | {_s(p['launch_to_ready_s'])} | "
+            f"{_s(f['create_to_ready_s'])} | {seq['ready_ratio']:.2f}× |",
+            f"| QEMU CPU time (user + system) until ready, s p50 (min–max) | "
+            f"{_s(p.get('qemu_cpu_s_at_ready'))} | {_s(f.get('qemu_cpu_s_at_ready'))} | |",
+            f"| QEMU RSS at ready, MiB p50 | {_mib(p['qemu_rss_at_ready'])} | "
+            f"{_mib(f['qemu_rss_at_ready'])} | |"]
+    c = g.get("ferrostack_cpu")
+    if c:
+        lines.append(f"| Ferrostack's own CPU time per sequential boot (create, poll, delete), ms "
+                     f"| – | {c['per_boot_s'] * 1000:.0f} | |")
+    if conc and "plain" in conc:
+        f, p = conc["ferrostack"], conc["plain"]
+        k = f["ready_s"]["n"]
+        lines += [
+            f"| {k} boots at once, all ready, s wall (median of {conc.get('rounds', 1)}: "
+            f"{_rounds(p)} / {_rounds(f)}) | {p['wall_s']:.2f} | {f['wall_s']:.2f} | "
+            f"{conc['wall_ratio']:.2f}× |",
+            f"| … each boot to ready (first round), s p50 (min–max) | {_s(p['ready_s'])} | {_s(f['ready_s'])} | |",
+            f"| … QEMU RSS per guest with {k} running (first round), MiB p50 (min–max) | "
+            f"{_mib(p['qemu_rss'], True)} | {_mib(f['qemu_rss'], True)} | |"]
+    r = g.get("ferrostack_rss")
+    if r and "growth" in r:
+        lines.append(f"| Ferrostack's own RSS, MiB: before → with {g['concurrent_n']} guests → "
+                     f"all deleted | – | {r['baseline'] / MiB:.1f} → {r['with_guests'] / MiB:.1f} → "
+                     f"{r['after_all_deleted'] / MiB:.1f} (growth {r['growth'] / MiB:.1f}) | |")
+    if g.get("targets"):
+        lines += ["", "| target | measured | |", "|---|---|---|"]
+        lines += [f"| {n} | {m} | {'met' if ok else '**missed**'} |" for n, m, ok in g["targets"]]
+    return lines
+
+
+def _rounds(side):
+    return ", ".join(f"{w:.1f}" for w in side.get("wall_rounds_s", [side["wall_s"]]))
+
+
+def _s(sm):
+    return f"{sm['p50']:.2f} ({sm['min']:.2f}–{sm['max']:.2f})" if sm else "–"
+
+
+def _mib(sm, spread=False):
+    if not sm:
+        return "–"
+    if spread:
+        return f"{sm['p50'] / MiB:.1f} ({sm['min'] / MiB:.1f}–{sm['max'] / MiB:.1f})"
+    return f"{sm['p50'] / MiB:.1f}"
+
+
 def targets(res):
     """(target, measured, met) rows; empty without an upstream side."""
-    fs, up = res["ferrostack"], res.get("upstream")
-    if not up:
+    fs, up = res.get("ferrostack"), res.get("upstream")
+    if not up or not fs:
         return []
     rows = []
 
@@ -213,7 +305,10 @@ def targets(res):
 
 def render(res):
     title = "Benchmark: Ferrostack vs upstream Keystone and Glance"
-    if not res.get("upstream"):
+    if not res.get("ferrostack"):
+        title = "Benchmark: real guests, Ferrostack vs plain QEMU" + (
+            " (smoke)" if res["config"]["smoke"] else "")
+    elif not res.get("upstream"):
         title = "Benchmark (Ferrostack only" + (", smoke)" if res["config"]["smoke"] else ")")
     lines = [f"# {title}", "", "Produced by `bench/run.sh`; see bench/README.md for how each "
              "number is measured.", ""]
@@ -227,8 +322,13 @@ def render(res):
         lines += [f"bcrypt bound: one cost-12 hash takes {b['hash_s'] * 1000:.0f} ms here "
                   f"(Python's bcrypt, median of 5), so {b['cores']} server core(s) can check at most "
                   f"{b['bound_rps']:.1f} passwords/s.", ""]
-    for part in (_machine(res), _requests_table(res), _servers_table(res), _compute(res)):
-        lines += part + [""]
+    parts = [_machine(res)]
+    if res.get("ferrostack"):
+        parts += [_requests_table(res), _servers_table(res), _compute(res)]
+    parts.append(_guests(res))
+    for part in parts:
+        if part:
+            lines += part + [""]
     if res.get("failures"):
         lines += ["## Ferrostack failures (errors, or no request completed in the window)", ""]
         lines += [f"- {f}" for f in res["failures"]] + [""]

@@ -102,17 +102,20 @@ class Target:
             p.stop()
 
 
-def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw", driver="fake"):
+def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw", driver="fake",
+               env=None, log_name="ferrostack.log"):
     """The API scenarios measure the API: the fake compute driver unless
-    `driver` says otherwise (the real-guest scenarios ask for qemu)."""
+    `driver` says otherwise (the real-guest scenarios ask for qemu; `env`
+    adds variables, e.g. FERROSTACK_COMPUTE_ACCEL)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, FERROSTACK_PASSWORD_HASH_ROUNDS=str(rounds), RUST_LOG="warn",
-               FERROSTACK_COMPUTE_DRIVER=driver, FERROSTACK_NETWORK_DATAPLANE="off")
+               FERROSTACK_COMPUTE_DRIVER=driver, FERROSTACK_NETWORK_DATAPLANE="off",
+               **(env or {}))
     args = [str(binary), "serve", "--data-dir", str(data_dir),
             "--listen", f"127.0.0.1:{port}", "--admin-password", password]
-    proc = Proc("ferrostack", args, env, log_dir / "ferrostack.log", base + "/identity/v3")
+    proc = Proc("ferrostack", args, env, log_dir / log_name, base + "/identity/v3")
     return Target("ferrostack", base + "/identity/v3", base + "/image", proc, proc, password,
                   compute_url=base + "/compute/v2.1", network_url=base + "/networking")
 
