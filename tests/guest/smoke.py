@@ -79,7 +79,7 @@ class Qmp:
 
 
 class Guest:
-    def __init__(self, tmp, name, args):
+    def __init__(self, tmp, name, args, wrap=()):
         self.log = os.path.join(tmp, f"{name}.log")
         self.qmp_path = os.path.join(tmp, f"{name}.qmp")
         cmd = [QEMU, "-accel", "tcg,tb-size=16", "-m", "128", "-nodefaults",
@@ -87,7 +87,7 @@ class Guest:
                "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
                "-serial", f"file:{self.log}"] + args
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd)
+        self.proc = subprocess.Popen(list(wrap) + cmd)
         self.qmp = Qmp(self.qmp_path)
         self.pos = 0
 
