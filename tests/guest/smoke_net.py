@@ -5,7 +5,8 @@ Usage (as root): python3 tests/guest/smoke_net.py OUTDIR   (OUTDIR from build.sh
 
 Creates its own network namespace (never touches the host's), with a Linux
 bridge 10.77.0.1/24, one tap per guest, dnsmasq as the DHCP server (router,
-DNS, MTU 1400, classless static routes) and a metadata server on
+DNS, MTU 1400, classless static routes; router advertisements for
+fd77::/64) and a metadata server on
 169.254.169.254:80, then boots two guests with plain QEMU (TCG) inside it:
 
   vm1  DHCP (a fixed lease for its MAC), no config drive: keys and host
@@ -51,6 +52,7 @@ def setup_namespace():
                 ["ip", "addr", "add", "169.254.169.254/32", "dev", "lo"],
                 ["ip", "link", "add", "br0", "type", "bridge"],
                 ["ip", "addr", "add", f"{BRIDGE_IP}/24", "dev", "br0"],
+                ["ip", "-6", "addr", "add", "fd77::1/64", "dev", "br0", "nodad"],
                 ["ip", "link", "set", "br0", "up"]):
         ns(*cmd)
     for i in (1, 2):
@@ -76,6 +78,8 @@ def start_dnsmasq(tmp):
          f"--dhcp-option-force=option:mtu,{MTU}",
          "--dhcp-option=option:classless-static-route,"
          f"169.254.169.254/32,{BRIDGE_IP},0.0.0.0/0,{BRIDGE_IP}",
+         # IPv6: router advertisements only (SLAAC), for fd77::/64.
+         "--enable-ra", "--dhcp-range=::,constructor:br0,ra-only",
          f"--dhcp-leasefile={tmp}/leases", "--log-dhcp",
          f"--log-facility={tmp}/dnsmasq.log"])
 
@@ -222,6 +226,9 @@ def main():
             check(md and json.loads(md[0][len("FERRO-METADATA "):])["name"] == "vm1",
                   "vm1 FERRO-METADATA is the metadata service's JSON")
             check("FERRO-SSH-READY" in con1, "vm1 FERRO-SSH-READY")
+            g1.pos = 0
+            ip6 = [g1.wait("FERRO-IP6 eth0=", timeout=30)]
+            check(ip6[0].startswith("FERRO-IP6 eth0=fd77::"), f"vm1 SLAAC address: {ip6[0]}")
             ip2, con2 = markers(g2, "vm2")
             check(ip2 == f"FERRO-IP eth0={VM2[2]}/24 gw={BRIDGE_IP}", f"vm2 static: {ip2}")
             check("FERRO-SSH-READY" in con2, "vm2 FERRO-SSH-READY")
@@ -231,6 +238,10 @@ def main():
                 if r.returncode != 0:
                     print(r.stdout, r.stderr)
                 check(r.returncode == 0, f"{ip} answers ping from the namespace")
+
+            addr6 = ip6[0].split("=", 1)[1].split("/")[0]
+            r = ns("ping", "-6", "-c", "3", "-W", "5", addr6, check_rc=False)
+            check(r.returncode == 0, f"{addr6} (SLAAC) answers ping from the namespace")
 
             s1 = Ssh(key, "cirros", VM1[2])
             t = time.monotonic()
