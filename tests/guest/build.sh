@@ -7,7 +7,8 @@
 # Usage: tests/guest/build.sh OUTDIR
 # The .debs are cached in ${FERRO_GUEST_CACHE:-~/.cache/ferrostack-guest};
 # nothing but Debian packages (apt-get download) is fetched. The build is
-# skipped when OUTDIR/guest.qcow2 is newer than this script and init.sh.
+# skipped when OUTDIR/guest.qcow2 is newer than this script, init.sh and
+# every file under rootfs/ (copied as is into the initramfs).
 # Needs: apt-get, dpkg, mkfs.fat (dosfstools), syslinux, mcopy (mtools),
 # qemu-img.
 set -euo pipefail
@@ -17,8 +18,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$1"
 init="$here/init.sh"
 
+rootfs="$here/rootfs"
 if [ -f "$out/guest.qcow2" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.gz" ] \
-    && [ "$out/guest.qcow2" -nt "$0" ] && [ "$out/guest.qcow2" -nt "$init" ]; then
+    && [ "$out/guest.qcow2" -nt "$0" ] && [ "$out/guest.qcow2" -nt "$init" ] \
+    && [ -z "$(find "$rootfs" -newer "$out/guest.qcow2" | head -n 1)" ]; then
     exit 0
 fi
 
@@ -55,6 +58,16 @@ if [ -f "$kernel_pkg_file" ]; then
     kernel_deb="$(latest_deb "$(cat "$kernel_pkg_file")")"
 fi
 busybox_deb="$(latest_deb busybox-static)"
+# The SSH server (dropbear, dynamically linked: its libraries and glibc come
+# along) and netcat-traditional (nc -u/-l/-e, for tempest's checks).
+user_pkgs="dropbear-bin libtomcrypt1 libtommath1 libgmp10 zlib1g libcrypt1 libc6 netcat-traditional"
+missing_user=""
+for p in $user_pkgs; do
+    [ -n "$(latest_deb "$p")" ] || missing_user="$missing_user $p"
+done
+if [ -n "$missing_user" ]; then
+    (cd "$cache/debs" && apt-get "${apt_opts[@]}" download -q $missing_user >&2)
+fi
 if [ -z "$kernel_deb" ] || [ -z "$busybox_deb" ]; then
     # linux-image-cloud-amd64 is a metapackage: its dependency names the real
     # kernel package (linux-image-X.Y.Z-N-cloud-amd64).
@@ -115,6 +128,33 @@ if [ ! -f "$parts/vmlinuz" ]; then
 fi
 cp "$parts/vmlinuz" "$out/vmlinuz"
 
+# --- 2b. userland beyond busybox (extracted once per set of .debs) ---------
+# /bin: dropbear dropbearkey nc.traditional; /lib/x86_64-linux-gnu: their
+# libraries; /lib64: the dynamic loader (the binaries' PT_INTERP).
+user_debs=""
+for p in $user_pkgs; do
+    user_debs="$user_debs $(latest_deb "$p")"
+done
+ukey="userland-$(for d in $user_debs; do basename "$d"; done | cksum | cut -d' ' -f1)"
+uparts="$cache/parts/$ukey"
+if [ ! -x "$uparts/bin/dropbear" ]; then
+    rm -rf "$uparts.tmp"
+    mkdir -p "$uparts.tmp/bin" "$uparts.tmp/lib/x86_64-linux-gnu" "$uparts.tmp/lib64" "$work/u"
+    for d in $user_debs; do
+        dpkg -x "$d" "$work/u"
+    done
+    cp "$work/u/usr/sbin/dropbear" "$work/u/usr/bin/dropbearkey" "$work/u/bin/nc.traditional" \
+        "$uparts.tmp/bin/"
+    for lib in libc.so.6 libcrypt.so.1 libz.so.1 libtomcrypt.so.1 libtommath.so.1 libgmp.so.10; do
+        f="$(find "$work/u" -name "$lib" | head -n 1)"
+        [ -n "$f" ] || { echo "build.sh: $lib not found in$user_debs" >&2; exit 1; }
+        cp -L "$f" "$uparts.tmp/lib/x86_64-linux-gnu/$lib"
+    done
+    cp -L "$work/u/lib64/ld-linux-x86-64.so.2" "$uparts.tmp/lib64/"
+    rm -rf "$uparts" "$work/u"
+    mv "$uparts.tmp" "$uparts"
+fi
+
 dpkg -x "$busybox_deb" "$work/bb"
 busybox="$work/bb/bin/busybox"
 root="$work/root"
@@ -126,6 +166,22 @@ cp "$init" "$root/init"
 chmod 755 "$root/init" "$root/bin/busybox"
 cp "$parts"/modules/*.ko "$root/lib/modules/"
 cp "$parts/modules.order" "$root/etc/modules"
+cp -a "$uparts/." "$root/"
+# Our own files: udhcpc script, users, shims (sudo, curl, lsblk, blkid,
+# mkfs, nc), jsonflat. See README.md.
+cp -a "$rootfs/." "$root/"
+ln -s bin "$root/sbin"
+ln -s ../bin "$root/usr/bin"
+ln -s ../bin "$root/usr/sbin"
+mkdir -p "$root/var/log" "$root/home/cirros" "$root/etc/dropbear" "$root/etc/udhcpc"
+ln -s ../run "$root/var/run"
+ln -s /usr/share/udhcpc/default.script "$root/etc/udhcpc/default.script"
+# Password "password" for root and cirros (tempest's image_ssh_password);
+# a fixed salt keeps the initramfs reproducible.
+hash="$("$busybox" mkpasswd -m sha512 password ferroguestsalt)"
+printf 'root:%s:19000:0:99999:7:::\ncirros:%s:19000:0:99999:7:::\n' "$hash" "$hash" \
+    >"$root/etc/shadow"
+chmod 600 "$root/etc/shadow"
 
 # --- 3. initramfs (busybox's cpio: newc, owned by root) ---------------------
 (cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 --ignore-devno --renumber-inodes 2>/dev/null) \

@@ -4,10 +4,15 @@
 # Prints one-line markers on the serial console (see README.md) so tests can
 # follow a guest: boot, SMBIOS UUID, config drive metadata and user data,
 # disks and NICs (again whenever they change: volume hot-plug), power-off.
-# Each step is a function so later steps (DHCP, SSH, metadata keys) slot in.
+# After FERRO-READY, in the background: networking (DHCP or static from the
+# config drive's network_data.json), SSH (dropbear) with the metadata's keys,
+# the metadata service; FERRO-NET-READY when done.
 
 export PATH=/bin:/sbin
 CONFIG_MNT=/mnt/config
+NET=/run/net
+DHCP_SCRIPT=/usr/share/udhcpc/default.script
+METADATA_URL=http://169.254.169.254/openstack/latest/meta_data.json
 
 say() {
     # One marker, one line. Kept as a single write so lines do not interleave.
@@ -22,6 +27,8 @@ setup_base() {
     mount -t devtmpfs devtmpfs /dev 2>/dev/null
     mount -t tmpfs -o mode=1777 tmpfs /tmp
     mount -t tmpfs -o mode=0755 tmpfs /run
+    mkdir -p /dev/pts "$NET"
+    mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts 2>/dev/null
     exec </dev/console >/dev/console 2>&1
     # Keep kernel chatter (hot-plug messages...) off the console: markers
     # must stay whole lines.
@@ -120,6 +127,224 @@ EOF
     acpid -c /etc/acpi -l /tmp/acpid.log -p /run/acpid.pid
 }
 
+# --- networking, SSH, metadata (after FERRO-READY) --------------------------
+
+# The values of meta_data.json's public_keys (one key a line).
+keys_of() {
+    jsonflat "$1" 2>/dev/null | awk -F '\t' 'index($1, "public_keys/") == 1 && $2 != "" { print $2 }'
+}
+
+# Installs the keys of meta_data.json $1 for root and cirros; 1 when none.
+install_keys() {
+    keys="$(keys_of "$1")"
+    [ -n "$keys" ] || return 1
+    for home in /root /home/cirros; do
+        mkdir -p "$home/.ssh"
+        printf '%s\n' "$keys" >"$home/.ssh/authorized_keys"
+        chmod 700 "$home/.ssh"
+        chmod 600 "$home/.ssh/authorized_keys"
+    done
+    touch "$NET/have-keys"
+}
+
+# Host name from meta_data.json $1 ("hostname"), over DHCP's.
+set_hostname_from() {
+    h="$(jsonflat "$1" 2>/dev/null | awk -F '\t' '$1 == "hostname" { print $2; exit }')"
+    [ -n "$h" ] || return 0
+    hostname "$h" && touch "$NET/hostname-from-metadata"
+}
+
+# The static IPv4 setup of NIC $1 in network_data.json (a network of type
+# "ipv4" on the link with the NIC's MAC), as lines: "addr IP NETMASK",
+# "route NET NETMASK GW", "mtu N", "dns IP". Nothing when DHCP applies.
+static_plan() {
+    nd="$CONFIG_MNT/openstack/latest/network_data.json"
+    [ -f "$nd" ] || return 0
+    mac="$(cat "/sys/class/net/$1/address")"
+    jsonflat "$nd" | awk -F '\t' -v mac="$mac" '
+        { v[$1] = $2 }
+        END {
+            for (i = 0; ("links/" i "/id") in v; i++)
+                if (tolower(v["links/" i "/ethernet_mac_address"]) == tolower(mac)) {
+                    ids[v["links/" i "/id"]] = 1
+                    mtu = v["links/" i "/mtu"]
+                }
+            for (i = 0; ("networks/" i "/type") in v; i++) {
+                p = "networks/" i "/"
+                if (v[p "type"] != "ipv4" || !(v[p "link"] in ids)) continue
+                print "addr", v[p "ip_address"], v[p "netmask"]
+                for (j = 0; (p "routes/" j "/network") in v; j++)
+                    print "route", v[p "routes/" j "/network"], v[p "routes/" j "/netmask"], v[p "routes/" j "/gateway"]
+                for (j = 0; (p "dns_nameservers/" j) in v; j++)
+                    print "dns", v[p "dns_nameservers/" j]
+                found = 1
+                break
+            }
+            if (!found) exit
+            if (mtu ~ /^[0-9]+$/) print "mtu", mtu
+            for (i = 0; ("services/" i "/type") in v; i++)
+                if (v["services/" i "/type"] == "dns" && v["services/" i "/address"] ~ /^[0-9.]+$/)
+                    print "dns", v["services/" i "/address"]
+        }'
+}
+
+# Applies static_plan's lines (stdin) to NIC $1; prints FERRO-IP.
+apply_static() {
+    nic="$1" addr="" gw="" metric="${1#eth}"
+    case "$metric" in '' | *[!0-9]*) metric=0 ;; esac
+    : >"$NET/$nic.dns"
+    while read -r what a b c; do
+        case "$what" in
+        addr)
+            pfx="$(ipcalc -p "$a" "$b" | sed 's/^PREFIX=//')"
+            addr="$a/$pfx"
+            ip addr add "$addr" broadcast + dev "$nic"
+            ;;
+        mtu) ip link set dev "$nic" mtu "$a" ;;
+        route)
+            if [ "$b" = 0.0.0.0 ]; then
+                dest=default
+                gw="$c"
+            else
+                dest="$a/$(ipcalc -p "$a" "$b" | sed 's/^PREFIX=//')"
+            fi
+            ip route replace "$dest" via "$c" dev "$nic" metric "$metric"
+            ;;
+        dns) echo "nameserver $a" >>"$NET/$nic.dns" ;;
+        esac
+    done
+    cat "$NET"/*.dns >/etc/resolv.conf 2>/dev/null
+    echo "$addr ${gw:-none}" >"$NET/$nic.ip"
+    say "FERRO-IP $nic=$addr gw=${gw:-none}"
+}
+
+# Prints FERRO-IP6 when NIC $1 gets a global IPv6 address (SLAAC) within 5 s.
+watch_slaac() {
+    i=0
+    while [ $i -lt 25 ]; do
+        a="$(ip -6 -o addr show dev "$1" scope global 2>/dev/null | awk '{ print $4; exit }')"
+        [ -n "$a" ] && { say "FERRO-IP6 $1=$a"; return 0; }
+        sleep 0.2
+        i=$((i + 1))
+    done
+}
+
+# Brings NIC $1 up: static from network_data.json, else DHCP (udhcpc keeps
+# running: renewals, USR1 to renew now). Waits up to 10 s for a lease
+# (FERRO-IP NIC=none then; udhcpc keeps trying).
+net_nic() {
+    nic="$1"
+    mkdir "$NET/$nic.claim" 2>/dev/null || return 0
+    echo 1 >"/proc/sys/net/ipv6/conf/$nic/accept_ra" 2>/dev/null
+    ip link set "$nic" up
+    watch_slaac "$nic" &
+    plan="$(static_plan "$nic")"
+    if [ -n "$plan" ]; then
+        echo "$plan" | apply_static "$nic"
+        return 0
+    fi
+    udhcpc -f -i "$nic" -s "$DHCP_SCRIPT" -p "/run/udhcpc.$nic.pid" -t 4 -T 2 -A 3 \
+        -O mtu -O staticroutes >"/tmp/udhcpc.$nic.log" 2>&1 </dev/null &
+    i=0
+    while [ $i -lt 100 ] && [ ! -f "$NET/$nic.ip" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -f "$NET/$nic.ip" ] || say "FERRO-IP $nic=none"
+}
+
+# Forgets NICs that are gone (hot-unplug): their udhcpc stops.
+forget_gone_nics() {
+    for c in "$NET"/*.claim; do
+        [ -d "$c" ] || continue
+        nic="$(basename "$c" .claim)"
+        [ -e "/sys/class/net/$nic" ] && continue
+        kill "$(cat "/run/udhcpc.$nic.pid" 2>/dev/null)" 2>/dev/null
+        rm -rf "$c" "$NET/$nic.ip" "$NET/$nic.dns" "/run/udhcpc.$nic.pid"
+        cat "$NET"/*.dns >/etc/resolv.conf 2>/dev/null || : >/etc/resolv.conf
+    done
+}
+
+start_ssh() {
+    command -v dropbear >/dev/null || { say "FERRO-WARN no dropbear"; return 0; }
+    for t in ed25519 ecdsa; do
+        f="/etc/dropbear/dropbear_${t}_host_key"
+        [ -f "$f" ] || dropbearkey -t "$t" -f "$f" >/dev/null 2>&1
+    done
+    # -R: an RSA host key is made on the first connection that wants one.
+    dropbear -F -E -R -p 22 -P /run/dropbear.pid >>/tmp/dropbear.log 2>&1 </dev/null &
+    i=0
+    while [ $i -lt 100 ]; do
+        if netstat -ltn 2>/dev/null | grep -q ':22 '; then
+            say "FERRO-SSH-READY"
+            return 0
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    say "FERRO-WARN dropbear is not listening"
+}
+
+# One try at the metadata service (into $NET/meta_data.json).
+fetch_metadata() {
+    # (busybox 1.35's wget -T crashes: timeout(1) instead.)
+    timeout "$1" wget -q -O "$NET/meta_data.tmp" "$METADATA_URL" 2>/dev/null \
+        && [ -s "$NET/meta_data.tmp" ] && mv "$NET/meta_data.tmp" "$NET/meta_data.json"
+}
+
+use_metadata() {
+    say "FERRO-METADATA $(tr -d '\r\n' <"$NET/meta_data.json")"
+    [ -f "$NET/have-keys" ] || install_keys "$NET/meta_data.json"
+    [ -f "$NET/hostname-from-metadata" ] || set_hostname_from "$NET/meta_data.json"
+}
+
+# Keeps asking the metadata service (every 5 s, ~5 min) while no keys came.
+retry_metadata() {
+    n=0
+    while [ $n -lt 60 ] && [ ! -f "$NET/have-keys" ]; do
+        sleep 5
+        n=$((n + 1))
+        if fetch_metadata 3; then
+            use_metadata
+            return 0
+        fi
+    done
+}
+
+start_network() {
+    meta="$CONFIG_MNT/openstack/latest/meta_data.json"
+    if [ -f "$meta" ]; then
+        install_keys "$meta"
+        set_hostname_from "$meta"
+    fi
+    start_ssh &
+    ssh_job=$!
+    jobs=""
+    for nic in $(ls /sys/class/net | sort); do
+        case "$nic" in eth*) ;; *) continue ;; esac
+        net_nic "$nic" &
+        jobs="$jobs $!"
+    done
+    for j in $jobs; do
+        wait "$j"
+    done
+    got=""
+    if ls "$NET"/*.ip >/dev/null 2>&1; then
+        for t in 2 3 3; do
+            fetch_metadata "$t" && { got=1; break; }
+            sleep 0.5
+        done
+    fi
+    if [ -n "$got" ]; then
+        use_metadata
+    else
+        say "FERRO-METADATA none"
+        [ -f "$NET/have-keys" ] || retry_metadata &
+    fi
+    wait "$ssh_job"
+    say "FERRO-NET-READY"
+}
+
 # Ticks each second; prints FERRO-DISKS / FERRO-NICS again when they change.
 watch_loop() {
     n=0
@@ -138,6 +363,11 @@ watch_loop() {
         if [ "$now" != "$nics" ]; then
             nics="$now"
             say "FERRO-NICS $nics"
+            # Hot-plugged NICs get networking too; unplugged ones are forgotten.
+            forget_gone_nics
+            for nic in $(ls /sys/class/net); do
+                case "$nic" in eth*) [ -d "$NET/$nic.claim" ] || net_nic "$nic" & ;; esac
+            done
         fi
     done
 }
@@ -155,6 +385,7 @@ main() {
     say "FERRO-DISKS $disks"
     say "FERRO-NICS $nics"
     say "FERRO-READY"
+    start_network &
     watch_loop "$disks" "$nics"
 }
 

@@ -5,10 +5,13 @@ Usage: python3 tests/guest/smoke.py OUTDIR   (OUTDIR from tests/guest/build.sh)
 
 Scenarios:
   disk     guest.qcow2 overlay + config drive as IDE CD-ROM: metadata, user
-           data, volume hot-plug and unplug over QMP, ACPI power-off.
+           data, DHCP from QEMU's user-mode network, SSH to cirros@ through a
+           host port forward (when ssh and ssh-keygen exist), volume hot-plug
+           and unplug over QMP, ACPI power-off.
   resized  overlay grown to 1 GiB, config drive as a virtio disk.
   kernel   -kernel/-initrd, no disk, no config drive.
 Needs qemu-system-x86_64, qemu-img, genisoimage. Stdlib only.
+No root needed; tests/guest/smoke_net.py (root) covers a real L2 network.
 """
 
 import json
@@ -79,7 +82,7 @@ class Qmp:
 
 
 class Guest:
-    def __init__(self, tmp, name, args):
+    def __init__(self, tmp, name, args, wrap=()):
         self.log = os.path.join(tmp, f"{name}.log")
         self.qmp_path = os.path.join(tmp, f"{name}.qmp")
         cmd = [QEMU, "-accel", "tcg,tb-size=16", "-m", "128", "-nodefaults",
@@ -87,7 +90,7 @@ class Guest:
                "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
                "-serial", f"file:{self.log}"] + args
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd)
+        self.proc = subprocess.Popen(list(wrap) + cmd)
         self.qmp = Qmp(self.qmp_path)
         self.pos = 0
 
@@ -124,11 +127,28 @@ def check(cond, what):
     print(f"  ok: {what}")
 
 
-def make_config_drive(tmp, uuid):
+def ssh_key(tmp):
+    """A fresh key pair (path of the private key, public key), or None
+    without ssh-keygen."""
+    if shutil.which("ssh-keygen") is None or shutil.which("ssh") is None:
+        return None
+    key = os.path.join(tmp, "key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", key], check=True)
+    with open(key + ".pub") as f:
+        return key, f.read()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_config_drive(tmp, uuid, pubkey="ssh-ed25519 AAAA test"):
     src = os.path.join(tmp, "cd")
     os.makedirs(os.path.join(src, "openstack", "latest"))
     meta = {"uuid": uuid, "name": "smoke", "hostname": "smoke",
-            "public_keys": {"k": "ssh-ed25519 AAAA test"}}
+            "public_keys": {"k": pubkey}}
     with open(os.path.join(src, "openstack", "latest", "meta_data.json"), "w") as f:
         json.dump(meta, f, indent=2)
     with open(os.path.join(src, "openstack", "latest", "user_data"), "w") as f:
@@ -151,14 +171,16 @@ def overlay(tmp, base, name, size=None):
 def scenario_disk(out, tmp):
     print("disk: overlay + CD-ROM config drive, hot-plug, power-off")
     uuid = "3f1d6c2e-4b7a-4c39-9a53-0e8f2b6d7c10"
-    iso = make_config_drive(tmp, uuid)
+    key = ssh_key(tmp)
+    iso = make_config_drive(tmp, uuid, *([key[1]] if key else []))
+    port = free_port()
     root = overlay(tmp, os.path.join(out, "guest.qcow2"), "root.qcow2")
     vol = os.path.join(tmp, "vol.qcow2")
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", vol, "1G"], check=True)
     g = Guest(tmp, "disk", ["-uuid", uuid,
                             "-drive", f"file={root},if=virtio,format=qcow2",
                             "-cdrom", iso,
-                            "-netdev", "user,id=n0",
+                            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{port}-:22",
                             "-device", "virtio-net-pci,netdev=n0,mac=fa:16:3e:00:00:01"])
     try:
         boot = g.wait("FERRO-BOOT ")
@@ -176,6 +198,23 @@ def scenario_disk(out, tmp):
         print(f"  ready {time.monotonic() - g.started:.2f} s after launch ({boot})")
         g.wait("FERRO-TICK 1")
         g.wait("FERRO-TICK 2")
+        g.wait("FERRO-NET-READY", timeout=60)
+        print(f"  network and SSH ready {time.monotonic() - g.started:.2f} s after launch")
+        lines = g.lines()
+        check("FERRO-IP eth0=10.0.2.15/24 gw=10.0.2.2" in lines, "DHCP from QEMU's user network")
+        check("FERRO-SSH-READY" in lines, "FERRO-SSH-READY")
+        check("FERRO-METADATA none" in lines, "no metadata service: FERRO-METADATA none")
+        if key:
+            r = subprocess.run(
+                ["ssh", "-i", key[0], "-p", str(port), "-o", "BatchMode=yes",
+                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                 "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", "cirros@127.0.0.1",
+                 "set -eu -o pipefail; hostname; sudo cat /proc/uptime"],
+                capture_output=True, text=True, timeout=90, check=False)
+            check(r.returncode == 0 and r.stdout.split("\n")[0] == "smoke",
+                  f"ssh cirros@guest hostname: {r.stdout!r} {r.stderr!r}")
+        else:
+            print("  (no ssh/ssh-keygen: SSH login not tried)")
 
         t = time.monotonic()
         g.qmp.cmd("blockdev-add", driver="file", filename=vol, **{"node-name": "vol1-file"})
@@ -234,6 +273,9 @@ def scenario_kernel(out, tmp):
         check(g.wait("FERRO-DISKS ") == "FERRO-DISKS none", "no disks")
         g.wait("FERRO-READY")
         print(f"  ready {time.monotonic() - g.started:.2f} s after launch")
+        check(g.wait("FERRO-METADATA ") == "FERRO-METADATA none", "no NIC: FERRO-METADATA none")
+        g.wait("FERRO-NET-READY", timeout=60)
+        check("FERRO-SSH-READY" in g.lines(), "SSH server up without NICs too")
     finally:
         g.kill()
 
