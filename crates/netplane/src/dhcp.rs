@@ -85,6 +85,10 @@ fn args(iface: &str, dir: &Path, net: &Network, subnets: &[&Subnet]) -> Vec<Stri
     let f = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let mut a = vec![
         "--conf-file=/dev/null".to_owned(),
+        // It re-reads its files on SIGHUP, and they live in the data dir,
+        // which may be private to root: it keeps root's rights (it only
+        // ever sees its network's namespace).
+        "--user=root".into(),
         "--no-hosts".into(),
         "--no-resolv".into(),
         "--port=0".into(),
@@ -97,6 +101,8 @@ fn args(iface: &str, dir: &Path, net: &Network, subnets: &[&Subnet]) -> Vec<Stri
         format!("--dhcp-hostsfile={}", f("host")),
         format!("--dhcp-optsfile={}", f("opts")),
         format!("--dhcp-option-force=option:mtu,{}", net.mtu),
+        format!("--log-facility={}", f("log")),
+        "--log-dhcp".into(),
     ];
     for (n, s) in subnets.iter().enumerate() {
         if let Some((addr, mask)) = network_and_mask(&s.cidr) {
