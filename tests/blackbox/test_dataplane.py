@@ -97,7 +97,23 @@ def test_two_servers_on_one_network_get_dhcp_and_reach_each_other(tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
 
+        # kill -9, something breaks meanwhile (dp-b's tap leaves its
+        # bridge), restart: the reconciler repairs it, nothing is doubled.
+        before = sorted(srv.namespaces())
+        port_b = cli.json("port", "list", "--device-id", servers["dp-b"])[0]["ID"]
+        srv.kill9()
+        subprocess.run(["ip", "-n", br, "link", "set", "tap" + port_b[:11], "nomaster"],
+                       check=True)
+        srv.start()
+        wait_for("the tap back in its bridge",
+                 lambda: f"master {bridge}" in _links(br)["tap" + port_b[:11]], 30)
+        assert sorted(srv.namespaces()) == before
+        r = subprocess.run(ssh + ["ping", "-c", "2", "-W", "2", fixed["dp-b"]],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
         # Deleting the servers and the network removes their kernel objects.
+        cli = Cli(srv)
         cli.run("server", "delete", "--wait", "dp-a", "dp-b")
         cli.run("network", "delete", "dp-net")
         wait_for("the DHCP namespace to go", lambda: srv.namespaces() == [br], 30)
