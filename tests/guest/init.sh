@@ -208,7 +208,11 @@ apply_static() {
             else
                 dest="$a/$(ipcalc -p "$a" "$b" | sed 's/^PREFIX=//')"
             fi
-            ip route replace "$dest" via "$c" dev "$nic" metric "$metric"
+            if [ -z "$c" ] || [ "$c" = 0.0.0.0 ]; then
+                ip route replace "$dest" dev "$nic" metric "$metric"
+            else
+                ip route replace "$dest" via "$c" dev "$nic" metric "$metric"
+            fi
             ;;
         dns) echo "nameserver $a" >>"$NET/$nic.dns" ;;
         esac

@@ -6,8 +6,8 @@ Usage: python3 tests/guest/smoke.py OUTDIR   (OUTDIR from tests/guest/build.sh)
 Scenarios:
   disk     guest.qcow2 overlay + config drive as IDE CD-ROM: metadata, user
            data, DHCP from QEMU's user-mode network, SSH to cirros@ through a
-           host port forward (when ssh and ssh-keygen exist), volume hot-plug
-           and unplug over QMP, ACPI power-off.
+           host port forward (when ssh and ssh-keygen exist), volume and NIC
+           hot-plug and unplug over QMP, ACPI power-off.
   resized  overlay grown to 1 GiB, config drive as a virtio disk.
   kernel   -kernel/-initrd, no disk, no config drive.
 Needs qemu-system-x86_64, qemu-img, genisoimage. Stdlib only.
@@ -233,6 +233,22 @@ def scenario_disk(out, tmp):
         line = g.wait("FERRO-DISKS ", timeout=15)
         check(line.endswith("vda:65536"), f"unplug seen: {line}")
         print(f"  unplug visible after {time.monotonic() - t:.2f} s")
+
+        t = time.monotonic()
+        g.qmp.cmd("netdev_add", type="user", id="n1")
+        g.qmp.cmd("device_add", driver="virtio-net-pci", netdev="n1", id="nic1",
+                  mac="fa:16:3e:00:00:02")
+        line = g.wait("FERRO-NICS ", timeout=15)
+        check(line == "FERRO-NICS eth0=fa:16:3e:00:00:01 eth1=fa:16:3e:00:00:02",
+              f"NIC hot-plug seen: {line}")
+        line = g.wait("FERRO-IP eth1=", timeout=30)
+        check(line.startswith("FERRO-IP eth1=10.0.2.15/24"), f"hot-plugged NIC got DHCP: {line}")
+        print(f"  NIC hot-plug configured after {time.monotonic() - t:.2f} s")
+        g.qmp.cmd("device_del", id="nic1")
+        g.qmp.wait_event("DEVICE_DELETED", timeout=15)
+        g.qmp.cmd("netdev_del", id="n1")
+        line = g.wait("FERRO-NICS ", timeout=15)
+        check(line == "FERRO-NICS eth0=fa:16:3e:00:00:01", f"NIC unplug seen: {line}")
 
         t = time.monotonic()
         g.qmp.cmd("system_powerdown")

@@ -127,7 +127,9 @@ def config_drive_static(tmp, pubkey):
            "networks": [{"id": "network0", "type": "ipv4", "link": "tap-vm2",
                          "ip_address": ip, "netmask": "255.255.255.0",
                          "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0",
-                                     "gateway": BRIDGE_IP}],
+                                     "gateway": BRIDGE_IP},
+                                    {"network": "169.254.169.254",
+                                     "netmask": "255.255.255.255", "gateway": BRIDGE_IP}],
                          "network_id": "n1"}],
            "services": [{"type": "dns", "address": BRIDGE_IP}]}
     d = os.path.join(src, "openstack", "latest")
@@ -258,6 +260,9 @@ def main():
             check(f"169.254.169.254 via {BRIDGE_IP}" in routes,
                   "vm1 classless static route (option 121)")
             check(f"default via {BRIDGE_IP}" in routes, "vm1 default route")
+            routes2 = s2.run("ip route")
+            check(f"default via {BRIDGE_IP}" in routes2
+                  and f"169.254.169.254 via {BRIDGE_IP}" in routes2, "vm2 routes (network_data)")
             check(f"nameserver {BRIDGE_IP}" in s1.run("cat /etc/resolv.conf"), "vm1 resolv.conf")
             check(f"nameserver {BRIDGE_IP}" in s2.run("cat /etc/resolv.conf"), "vm2 resolv.conf")
             check(s1.run("curl http://169.254.169.254/latest/meta-data/local-ipv4") == VM1[2],
