@@ -37,6 +37,10 @@ use qmp::Qmp;
 
 /// How long a hot-unplugged disk may take the guest to release.
 const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the unplug request is repeated until then: a guest that was not
+/// listening yet (early in its boot, e.g. just after a reboot or rebuild)
+/// never sees the first ACPI hot-unplug request, and QEMU accepts it again.
+const DETACH_RETRY: Duration = Duration::from_secs(3);
 
 pub struct QemuDriver {
     binary: PathBuf,
@@ -540,22 +544,31 @@ impl ComputeDriver for QemuDriver {
         if self.process(uuid).alive() && guest.volumes.iter().any(|v| v.volume_id == volume_id) {
             let (node, dev) = volume_ids(volume_id);
             let mut q = self.qmp(uuid).await?;
-            match q.execute("device_del", Some(json!({ "id": dev }))).await {
-                Ok(_) => {
-                    q.wait_event("DEVICE_DELETED", DETACH_TIMEOUT, |d| {
+            let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+            loop {
+                match q.execute("device_del", Some(json!({ "id": dev }))).await {
+                    Ok(_) => {}
+                    // Already gone (e.g. unplugged before a crash, or just now).
+                    Err(e) if e.0.contains("not found") => break,
+                    // The previous request is still pending: wait on.
+                    Err(e) if e.0.contains("process of unplug") => {}
+                    Err(e) => return Err(e),
+                }
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return Err(DriverError(format!(
+                        "the guest did not release volume {volume_id} within {} s",
+                        DETACH_TIMEOUT.as_secs()
+                    )));
+                }
+                let released = q
+                    .wait_event("DEVICE_DELETED", left.min(DETACH_RETRY), |d| {
                         d["device"].as_str() == Some(dev.as_str())
                     })
-                    .await
-                    .map_err(|_| {
-                        DriverError(format!(
-                            "the guest did not release volume {volume_id} within {} s",
-                            DETACH_TIMEOUT.as_secs()
-                        ))
-                    })?;
+                    .await;
+                if released.is_ok() {
+                    break;
                 }
-                // Already gone (e.g. unplugged before a crash).
-                Err(e) if e.0.contains("not found") => {}
-                Err(e) => return Err(e),
             }
             let _ = q
                 .execute("blockdev-del", Some(json!({ "node-name": node })))
