@@ -513,7 +513,7 @@ impl ComputeDriver for QemuDriver {
             let format = img::qemu_format(&volume.file.format)?;
             q.execute(
                 "blockdev-add",
-                Some(launch::blockdev(&node, &volume.file.path, format, false)),
+                Some(launch::volume_blockdev(&node, volume, format)),
             )
             .await?;
             let serial: String = volume.volume_id.chars().take(20).collect();
