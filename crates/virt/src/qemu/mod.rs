@@ -49,6 +49,10 @@ pub struct QemuDriver {
     version: i64,
     /// One lock per guest: operations on a guest never overlap.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Held while a base image is taken into use (until the guest's files
+    /// name it) and while unused bases are removed, so a guest being built
+    /// never loses its base to another guest's removal.
+    bases: tokio::sync::Mutex<()>,
 }
 
 impl QemuDriver {
@@ -64,6 +68,7 @@ impl QemuDriver {
             layout: Layout::new(instances),
             version,
             locks: Mutex::new(HashMap::new()),
+            bases: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -84,6 +89,12 @@ impl QemuDriver {
         map.entry(uuid.to_owned()).or_default().clone()
     }
 
+    /// Remove the base images no guest uses any more.
+    async fn prune_bases(&self) {
+        let _b = self.bases.lock().await;
+        self.layout.prune_bases();
+    }
+
     fn process(&self, uuid: &str) -> Process {
         Process::new(self.layout.dir(uuid), uuid)
     }
@@ -99,8 +110,10 @@ impl QemuDriver {
         if let RootDisk::Image(image) = &guest.root {
             let disk = dir.join("disk");
             if !disk.exists() {
+                let _b = self.bases.lock().await;
                 let base = self.layout.base_of(image)?;
                 img::overlay(&base, &disk, guest.flavor.root_gb).await?;
+                self.layout.save_guest(guest)?;
             }
         }
         let eph = dir.join("disk.eph0");
@@ -281,7 +294,7 @@ impl ComputeDriver for QemuDriver {
             std::fs::remove_dir_all(&dir)
                 .map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
         }
-        self.layout.prune_bases();
+        self.prune_bases().await;
         Ok(())
     }
 
@@ -385,6 +398,7 @@ impl ComputeDriver for QemuDriver {
         self.prepare(guest).await?;
         let rescue = self.layout.file(&guest.uuid, "disk.rescue");
         if !rescue.exists() {
+            let _b = self.bases.lock().await;
             let base = self.layout.base_of(image)?;
             std::fs::write(
                 self.layout.file(&guest.uuid, "rescue-base"),
@@ -403,7 +417,7 @@ impl ComputeDriver for QemuDriver {
         self.halt(&guest.uuid).await?;
         let _ = std::fs::remove_file(self.layout.file(&guest.uuid, "disk.rescue"));
         let _ = std::fs::remove_file(self.layout.file(&guest.uuid, "rescue-base"));
-        self.layout.prune_bases();
+        self.prune_bases().await;
         self.boot_normal(guest).await
     }
 
@@ -461,7 +475,7 @@ impl ComputeDriver for QemuDriver {
             let _ = std::fs::remove_file(self.layout.file(&guest.uuid, name));
         }
         self.prepare(guest).await?;
-        self.layout.prune_bases();
+        self.prune_bases().await;
         if running {
             self.start(guest, Boot::Normal).await?;
         }
