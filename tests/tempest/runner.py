@@ -44,15 +44,19 @@ TEMPEST_TIMEOUT = float(os.environ.get("FERROSTACK_TEMPEST_TIMEOUT", "1800"))
 PYTEST_TIMEOUT = TEMPEST_TIMEOUT + 120
 
 
-def _tempest_cmd(regex):
+def _concurrency():
+    return int(os.environ.get("FERROSTACK_TEMPEST_CONCURRENCY", "0") or 0)
+
+
+def _tempest_cmd(regex, concurrency=None):
     cmd = [str(gen_conf.VENV_BIN / "tempest"), "run", "--regex", regex]
-    conc = int(os.environ.get("FERROSTACK_TEMPEST_CONCURRENCY", "0") or 0)
+    conc = _concurrency() if concurrency is None else concurrency
     cmd += ["--concurrency", str(conc)] if conc > 1 else ["--serial"]
     cmd.append("--subunit")
     return cmd
 
 
-def _run_tempest(workspace, regex, out_subunit, timeout):
+def _run_tempest(workspace, regex, out_subunit, timeout, concurrency=None):
     env = dict(os.environ)
     # Make sure nothing from the caller's shell leaks into tempest's config lookup.
     env["TEMPEST_CONFIG_DIR"] = str(workspace / "etc")
@@ -60,7 +64,7 @@ def _run_tempest(workspace, regex, out_subunit, timeout):
     for k in [k for k in env if k.startswith("OS_")]:
         del env[k]
     env["PATH"] = str(gen_conf.VENV_BIN) + os.pathsep + env.get("PATH", "")
-    cmd = _tempest_cmd(regex)
+    cmd = _tempest_cmd(regex, concurrency)
     started = time.monotonic()
     with open(out_subunit, "wb") as out, open(workspace / "tempest-run.stderr", "wb") as err:
         proc = subprocess.Popen(cmd, cwd=str(workspace), env=env, stdout=out, stderr=err,
@@ -103,14 +107,15 @@ def create_public_network(srv, h):
         "provider:network_type": "flat", "provider:physical_network": "public"})
 
 
-def create_image(srv, h, name, data=None):
-    """A public raw image with a little data, active."""
+def create_image(srv, h, name, data=None, disk_format="raw"):
+    """A public image (raw unless told) with a little data (or `data`: bytes
+    or an open file), active."""
     img = _post(srv, "/image/v2/images", {
-        "name": name, "visibility": "public", "disk_format": "raw",
+        "name": name, "visibility": "public", "disk_format": disk_format,
         "container_format": "bare", "min_disk": 0, "min_ram": 0}, h)
     if data is None:
         data = b"ferrostack tempest image " + name.encode() + b"\n" * 64
-    r = requests.put(srv.url + f"/image/v2/images/{img['id']}/file", timeout=30,
+    r = requests.put(srv.url + f"/image/v2/images/{img['id']}/file", timeout=120,
                      headers=dict(h, **{"Content-Type": "application/octet-stream"}),
                      data=data)
     assert r.status_code == 204, r.text
@@ -119,29 +124,37 @@ def create_image(srv, h, name, data=None):
 
 # --- the run ---
 
-def run_service(service, tmp_path, prepare=None):
-    """Run tempest.api.<service> against a fresh server; fail on new failures."""
+def run_service(service, tmp_path, prepare=None, name=None, default_regex=None,
+                server_kwargs=None, concurrency=None, timeout=None):
+    """Run tempest.api.<service> against a fresh server; fail on new failures.
+
+    `name` (default: the service) names the known-failures file, the results
+    and the regex variable (FERROSTACK_TEMPEST_<NAME>_REGEX); `server_kwargs`
+    go to ferro.Server (e.g. driver="qemu"); `concurrency`/`timeout` override
+    the environment's."""
     if os.environ.get("FERROSTACK_SKIP_TEMPEST") == "1":
         pytest.skip("FERROSTACK_SKIP_TEMPEST=1")
 
-    known_failures = HERE / f"known-failures-{service}.txt"
-    default_regex = rf"^tempest\.api\.{service}\."
-    regex = os.environ.get(f"FERROSTACK_TEMPEST_{service.upper()}_REGEX", default_regex)
+    name = name or service
+    timeout = TEMPEST_TIMEOUT if timeout is None else timeout
+    known_failures = HERE / f"known-failures-{name}.txt"
+    default_regex = default_regex or rf"^tempest\.api\.{service}\."
+    regex = os.environ.get(f"FERROSTACK_TEMPEST_{name.upper()}_REGEX", default_regex)
     workroot = Path(os.environ.get("FERROSTACK_TEMPEST_WORKDIR", tmp_path))
-    workspace = workroot / f"tempest-{service}"
+    workspace = workroot / f"tempest-{name}"
     RESULTS_DIR.mkdir(exist_ok=True)
-    out_subunit = RESULTS_DIR / f"{service}-latest.subunit"
-    out_summary = RESULTS_DIR / f"{service}-latest.txt"
+    out_subunit = RESULTS_DIR / f"{name}-latest.subunit"
+    out_summary = RESULTS_DIR / f"{name}-latest.txt"
 
-    srv = ferro.Server(tmp_path / "data")  # SQLite: no database_url
+    srv = ferro.Server(tmp_path / "data", **(server_kwargs or {}))  # SQLite: no database_url
     srv.start()
     try:
         sections = prepare(srv) if prepare else None
         conf = gen_conf.generate(srv.url, srv.admin_password, workspace, force=True,
                                  extra_sections=sections)
-        cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, TEMPEST_TIMEOUT)
+        cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, timeout, concurrency)
     finally:
-        srv.stop()
+        srv.stop(timeout=60.0)
 
     report = tempest_results.parse(out_subunit)
     known = tempest_results.load_known_failures(known_failures)
@@ -151,13 +164,14 @@ def run_service(service, tmp_path, prepare=None):
         f"config: {conf}",
         f"server log: {srv.log_path}",
     ]
-    text = tempest_results.summary_text(report, known, title=f"tempest.api.{service}",
+    text = tempest_results.summary_text(report, known, title=f"tempest.api.{service}"
+                                        + (f" ({name})" if name != service else ""),
                                         extra_lines=extra)
     out_summary.write_text(text)
     print("\n" + text)
 
     if rc == "timeout":
-        pytest.fail(f"tempest run timed out after {TEMPEST_TIMEOUT:.0f}s; "
+        pytest.fail(f"tempest run timed out after {timeout:.0f}s; "
                     f"partial summary in {out_summary}")
     if not report.results:
         stderr = (workspace / "tempest-run.stderr").read_text(errors="replace")[-4000:]
@@ -165,7 +179,7 @@ def run_service(service, tmp_path, prepare=None):
 
     new, _old, _fixed = tempest_results.compare(report, known)
     assert not new, (
-        f"{len(new)} tempest {service} failure(s) not in {known_failures.name}:\n"
+        f"{len(new)} tempest {name} failure(s) not in {known_failures.name}:\n"
         + "\n".join(f"  {r.id}: {r.reason}" for r in new)
         + f"\nfull summary: {out_summary}")
-    assert len(report.passed) > 0, f"no tempest {service} test passed; see {out_summary}"
+    assert len(report.passed) > 0, f"no tempest {name} test passed; see {out_summary}"

@@ -101,6 +101,7 @@ pub(crate) async fn guest_of(
                 volume_id: v.id,
                 file,
                 device: a.device,
+                shared: v.multiattach,
             });
         }
     }

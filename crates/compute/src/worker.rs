@@ -644,6 +644,7 @@ async fn plug_volume(
             format: "qcow2".into(),
         },
         device: device.to_owned(),
+        shared: volume.multiattach,
     };
     svc.driver()
         .attach_volume(&i.id, &disk)

@@ -92,6 +92,10 @@ pub struct VolumeDisk {
     pub file: DiskFile,
     /// Where the API says it is (`/dev/vdb`).
     pub device: String,
+    /// A multiattach volume: other guests may have the file open read-write
+    /// too, so it is opened without QEMU's image locking.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// A NIC: one per Neutron port, with the port's MAC.

@@ -96,7 +96,13 @@ async fn sync_one(svc: &ComputeService, i: &Instance, power: PowerState) -> Resu
         return Ok(());
     }
     let gone = matches!(power, PowerState::Shutdown | PowerState::Crashed);
-    let should_run = [vm::ACTIVE, vm::RESCUED, "resized"].contains(&i.vm_state.as_str());
+    let should_run = match i.vm_state.as_str() {
+        // A server resized while stopped stays off until confirmed or reverted.
+        "resized" => {
+            i.old_flavor.as_ref().and_then(|o| o["vm_state"].as_str()) != Some(vm::STOPPED)
+        }
+        s => [vm::ACTIVE, vm::RESCUED].contains(&s),
+    };
     if should_run && gone {
         tracing::info!(instance = %i.id, ?power, "the guest is off: the server is SHUTOFF");
         // A guest that powered itself off leaves QEMU waiting: end it.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::accel::Accel;
-use crate::{DiskFile, DriverError, DriverResult, Guest, RootDisk};
+use crate::{DiskFile, DriverError, DriverResult, Guest, RootDisk, VolumeDisk};
 
 /// How the guest boots.
 pub enum Boot {
@@ -64,9 +64,23 @@ pub fn blockdev(node: &str, path: &Path, format: &str, read_only: bool) -> Value
     })
 }
 
+/// `blockdev` for an attached volume: a multiattach one is not locked (the
+/// other guests' QEMU processes hold the same file open read-write).
+pub fn volume_blockdev(node: &str, volume: &VolumeDisk, format: &str) -> Value {
+    let mut b = blockdev(node, &volume.file.path, format, false);
+    if volume.shared {
+        b["file"]["locking"] = json!("off");
+    }
+    b
+}
+
 fn disk_args(args: &mut Vec<String>, node: &str, path: &Path, format: &str, device: Value) {
+    blockdev_args(args, node, blockdev(node, path, format, false), device);
+}
+
+fn blockdev_args(args: &mut Vec<String>, node: &str, bdev: Value, device: Value) {
     args.push("-blockdev".into());
-    args.push(blockdev(node, path, format, false).to_string());
+    args.push(bdev.to_string());
     let mut dev = json!({"driver": "virtio-blk-pci", "drive": node});
     if let (Some(d), Some(extra)) = (dev.as_object_mut(), device.as_object()) {
         d.extend(extra.clone());
@@ -181,11 +195,10 @@ pub fn command_line(
             let (node, dev) = super::volume_ids(&v.volume_id);
             let format = crate::qemu::img::qemu_format(&v.file.format).unwrap_or("raw");
             let serial: String = v.volume_id.chars().take(20).collect();
-            disk_args(
+            blockdev_args(
                 &mut a,
                 &node,
-                &v.file.path,
-                format,
+                volume_blockdev(&node, v, format),
                 json!({"id": dev, "serial": serial}),
             );
         }
@@ -301,5 +314,31 @@ impl Process {
     pub fn forget(&self) {
         let _ = std::fs::remove_file(self.dir.join("qemu.pid"));
         let _ = std::fs::remove_file(self.dir.join("qmp.sock"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_multiattach_volume_is_opened_without_locking() {
+        let mut v = VolumeDisk {
+            volume_id: "v1".into(),
+            file: DiskFile {
+                path: PathBuf::from("/vols/v1"),
+                format: "qcow2".into(),
+            },
+            device: "/dev/vdb".into(),
+            shared: false,
+        };
+        let b = volume_blockdev("vol-v1", &v, "qcow2");
+        assert_eq!(b["file"]["filename"], "/vols/v1");
+        assert!(b["file"].get("locking").is_none());
+        v.shared = true;
+        assert_eq!(
+            volume_blockdev("vol-v1", &v, "qcow2")["file"]["locking"],
+            "off"
+        );
     }
 }

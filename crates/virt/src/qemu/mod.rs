@@ -42,6 +42,10 @@ const POWERDOWN_RETRY: Duration = Duration::from_secs(3);
 
 /// How long a hot-unplugged disk may take the guest to release.
 const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the unplug request is repeated until then: a guest that was not
+/// listening yet (early in its boot, e.g. just after a reboot or rebuild)
+/// never sees the first ACPI hot-unplug request, and QEMU accepts it again.
+const DETACH_RETRY: Duration = Duration::from_secs(3);
 
 pub struct QemuDriver {
     binary: PathBuf,
@@ -54,6 +58,10 @@ pub struct QemuDriver {
     /// (`tap<port id>`) there that the data plane puts in its network's
     /// bridge. Without: QEMU user networking, `restrict=on`.
     netns: Option<String>,
+    /// Held while a base image is taken into use (until the guest's files
+    /// name it) and while unused bases are removed, so a guest being built
+    /// never loses its base to another guest's removal.
+    bases: tokio::sync::Mutex<()>,
 }
 
 impl QemuDriver {
@@ -70,6 +78,7 @@ impl QemuDriver {
             version,
             locks: Mutex::new(HashMap::new()),
             netns: None,
+            bases: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -96,6 +105,12 @@ impl QemuDriver {
         map.entry(uuid.to_owned()).or_default().clone()
     }
 
+    /// Remove the base images no guest uses any more.
+    async fn prune_bases(&self) {
+        let _b = self.bases.lock().await;
+        self.layout.prune_bases();
+    }
+
     fn process(&self, uuid: &str) -> Process {
         Process::new(self.layout.dir(uuid), uuid)
     }
@@ -111,8 +126,10 @@ impl QemuDriver {
         if let RootDisk::Image(image) = &guest.root {
             let disk = dir.join("disk");
             if !disk.exists() {
+                let _b = self.bases.lock().await;
                 let base = self.layout.base_of(image)?;
                 img::overlay(&base, &disk, guest.flavor.root_gb).await?;
+                self.layout.save_guest(guest)?;
             }
         }
         let eph = dir.join("disk.eph0");
@@ -300,7 +317,7 @@ impl ComputeDriver for QemuDriver {
             std::fs::remove_dir_all(&dir)
                 .map_err(|e| DriverError(format!("cannot remove {}: {e}", dir.display())))?;
         }
-        self.layout.prune_bases();
+        self.prune_bases().await;
         Ok(())
     }
 
@@ -404,6 +421,7 @@ impl ComputeDriver for QemuDriver {
         self.prepare(guest).await?;
         let rescue = self.layout.file(&guest.uuid, "disk.rescue");
         if !rescue.exists() {
+            let _b = self.bases.lock().await;
             let base = self.layout.base_of(image)?;
             std::fs::write(
                 self.layout.file(&guest.uuid, "rescue-base"),
@@ -422,7 +440,7 @@ impl ComputeDriver for QemuDriver {
         self.halt(&guest.uuid).await?;
         let _ = std::fs::remove_file(self.layout.file(&guest.uuid, "disk.rescue"));
         let _ = std::fs::remove_file(self.layout.file(&guest.uuid, "rescue-base"));
-        self.layout.prune_bases();
+        self.prune_bases().await;
         self.boot_normal(guest).await
     }
 
@@ -480,7 +498,7 @@ impl ComputeDriver for QemuDriver {
             let _ = std::fs::remove_file(self.layout.file(&guest.uuid, name));
         }
         self.prepare(guest).await?;
-        self.layout.prune_bases();
+        self.prune_bases().await;
         if running {
             self.start(guest, Boot::Normal).await?;
         }
@@ -532,7 +550,7 @@ impl ComputeDriver for QemuDriver {
             let format = img::qemu_format(&volume.file.format)?;
             q.execute(
                 "blockdev-add",
-                Some(launch::blockdev(&node, &volume.file.path, format, false)),
+                Some(launch::volume_blockdev(&node, volume, format)),
             )
             .await?;
             let serial: String = volume.volume_id.chars().take(20).collect();
@@ -563,22 +581,31 @@ impl ComputeDriver for QemuDriver {
         if self.process(uuid).alive() && guest.volumes.iter().any(|v| v.volume_id == volume_id) {
             let (node, dev) = volume_ids(volume_id);
             let mut q = self.qmp(uuid).await?;
-            match q.execute("device_del", Some(json!({ "id": dev }))).await {
-                Ok(_) => {
-                    q.wait_event("DEVICE_DELETED", DETACH_TIMEOUT, |d| {
+            let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+            loop {
+                match q.execute("device_del", Some(json!({ "id": dev }))).await {
+                    Ok(_) => {}
+                    // Already gone (e.g. unplugged before a crash, or just now).
+                    Err(e) if e.0.contains("not found") => break,
+                    // The previous request is still pending: wait on.
+                    Err(e) if e.0.contains("process of unplug") => {}
+                    Err(e) => return Err(e),
+                }
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return Err(DriverError(format!(
+                        "the guest did not release volume {volume_id} within {} s",
+                        DETACH_TIMEOUT.as_secs()
+                    )));
+                }
+                let released = q
+                    .wait_event("DEVICE_DELETED", left.min(DETACH_RETRY), |d| {
                         d["device"].as_str() == Some(dev.as_str())
                     })
-                    .await
-                    .map_err(|_| {
-                        DriverError(format!(
-                            "the guest did not release volume {volume_id} within {} s",
-                            DETACH_TIMEOUT.as_secs()
-                        ))
-                    })?;
+                    .await;
+                if released.is_ok() {
+                    break;
                 }
-                // Already gone (e.g. unplugged before a crash).
-                Err(e) if e.0.contains("not found") => {}
-                Err(e) => return Err(e),
             }
             let _ = q
                 .execute("blockdev-del", Some(json!({ "node-name": node })))
