@@ -193,9 +193,16 @@ def test_server_lifecycle_on_a_real_guest(qemu, tmp_path):
     cli.run("server", "unshelve", "vm1")
     _status(cli, "vm1", "ACTIVE")
     wait_ready(qemu, sid)
+    # Its disk now sits on the shelved snapshot (deleted from Glance): that
+    # base stays while vm1 uses it, whatever else is deleted meanwhile.
+    cli.run("server", "reboot", "--hard", "--wait", "vm1")
+    cli.run("server", "delete", "--wait", "vm2")
+    cli.run("server", "reboot", "--hard", "--wait", "vm1")
+    _status(cli, "vm1", "ACTIVE")
+    wait_ready(qemu, sid, 3)
 
     # delete: no process, no instance files, no base images.
-    cli.run("server", "delete", "--wait", "vm1", "vm2")
+    cli.run("server", "delete", "--wait", "vm1")
     assert qemu.guest_pids() == {}
     assert [n for n in file_exists_in_instances(qemu) if n != "_base"] == []
     base = qemu.data_dir / "instances" / "_base"

@@ -6,6 +6,8 @@
 //! - `disk` (root, a qcow2 overlay on a base image), `disk.eph0`,
 //!   `disk.swap`, `disk.config` (ISO), `disk.rescue`, `disk.resize-backup`;
 //! - `state.save`: a suspended guest's memory and device state;
+//! - `disk.base`, `rescue-base`: the base image the root and rescue disks
+//!   sit on (an unshelved guest's is the shelved snapshot, not its image);
 //! - `console.log` (serial console, appended across boots), `qmp.sock`,
 //!   `qemu.pid`; `off`: the guest was stopped on purpose (no `off` and no
 //!   process: it crashed).
@@ -106,17 +108,30 @@ impl Layout {
         })
     }
 
+    /// Record which base image a disk of guest `uuid` sits on.
+    pub fn record_base(&self, uuid: &str, record: &str, base: &DiskFile) -> DriverResult<()> {
+        std::fs::write(
+            self.file(uuid, record),
+            base.path.to_string_lossy().as_bytes(),
+        )
+        .map_err(io("cannot record the base image"))
+    }
+
     /// Remove the base images no remaining guest is built on.
     pub fn prune_bases(&self) {
         let mut used = Vec::new();
         for uuid in self.uuids() {
+            // What the disks really sit on (`disk.base`, `rescue-base`);
+            // guest.json for a guest made before those records existed.
+            for record in ["disk.base", "rescue-base"] {
+                if let Ok(base) = std::fs::read_to_string(self.file(&uuid, record)) {
+                    used.extend(Path::new(base.trim()).file_name().map(|n| n.to_owned()));
+                }
+            }
             if let Some(g) = self.load_guest(&uuid) {
                 if let RootDisk::Image(f) = &g.root {
                     used.extend(f.path.file_name().map(|n| n.to_owned()));
                 }
-            }
-            if let Ok(rescue) = std::fs::read_to_string(self.file(&uuid, "rescue-base")) {
-                used.extend(Path::new(rescue.trim()).file_name().map(|n| n.to_owned()));
             }
         }
         let Ok(entries) = std::fs::read_dir(self.root.join(BASE_DIR)) else {

@@ -128,6 +128,7 @@ impl QemuDriver {
             if !disk.exists() {
                 let _b = self.bases.lock().await;
                 let base = self.layout.base_of(image)?;
+                self.layout.record_base(&guest.uuid, "disk.base", &base)?;
                 img::overlay(&base, &disk, guest.flavor.root_gb).await?;
                 self.layout.save_guest(guest)?;
             }
@@ -423,11 +424,7 @@ impl ComputeDriver for QemuDriver {
         if !rescue.exists() {
             let _b = self.bases.lock().await;
             let base = self.layout.base_of(image)?;
-            std::fs::write(
-                self.layout.file(&guest.uuid, "rescue-base"),
-                base.path.to_string_lossy().as_bytes(),
-            )
-            .map_err(|e| DriverError(format!("cannot record the rescue image: {e}")))?;
+            self.layout.record_base(&guest.uuid, "rescue-base", &base)?;
             img::overlay(&base, &rescue, 0).await?;
         }
         let root = self.root_disk(guest);
@@ -494,7 +491,13 @@ impl ComputeDriver for QemuDriver {
         let lock = self.lock_of(&guest.uuid);
         let _g = lock.lock().await;
         self.halt(&guest.uuid).await?;
-        for name in ["disk", "disk.config", "state.save", "disk.resize-backup"] {
+        for name in [
+            "disk",
+            "disk.base",
+            "disk.config",
+            "state.save",
+            "disk.resize-backup",
+        ] {
             let _ = std::fs::remove_file(self.layout.file(&guest.uuid, name));
         }
         self.prepare(guest).await?;
