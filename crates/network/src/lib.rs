@@ -1,9 +1,9 @@
 //! Network service (Neutron v2.0) for Ferrostack.
 //!
 //! Networks, subnets (with IPAM), ports, security groups and rules,
-//! routers and floating IPs, quotas and tags. The data plane is `fake`:
-//! only state is kept (no bridges, no namespaces); a port is `ACTIVE` when
-//! bound to a device.
+//! routers and floating IPs, quotas and tags. The kernel side (bridges,
+//! taps, DHCP) is `ferro-netplane`'s, fed by `dataplane.rs`; a port is
+//! `ACTIVE` when bound to a device.
 
 mod api;
 mod compute;
