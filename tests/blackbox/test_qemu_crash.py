@@ -222,11 +222,20 @@ def test_qemu_driver_without_qemu_is_a_clear_error_at_start(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[compute]\ndriver = "qemu"\nqemu_binary = "/nonexistent/qemu-system-x86_64"\n')
     from ferro import BIN
+
+    def namespaces():
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        return {l.split()[0] for l in out.splitlines() if l.strip()}
+
+    before = namespaces()
     p = subprocess.run([str(BIN), "serve", "--data-dir", str(tmp_path / "d"), "--config", str(cfg),
                         "--listen", "127.0.0.1:0", "--admin-password", "x"],
                        capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, FERROSTACK_COMPUTE_DRIVER="qemu"))
     assert p.returncode != 0
+    # Nothing of the data plane (on by default as root) was made.
+    assert not (tmp_path / "d" / "netplane" / "prefix").exists()
+    assert namespaces() <= before
     assert "qemu-system-x86" in p.stderr and "not found" in p.stderr, p.stderr
 
 

@@ -16,6 +16,8 @@ pub struct Choice {
     pub guest_namespace: Option<String>,
     /// One line for the banner.
     pub summary: String,
+    /// The reconciler to run, its prefix and directory (when on).
+    plane: Option<(Netplane, String, std::path::PathBuf)>,
 }
 
 /// This deployment's namespace prefix: `fs` and a stable hash of the data
@@ -33,13 +35,9 @@ fn prefix(data_dir: &Path) -> String {
     format!("fs{:08x}", h as u32)
 }
 
-/// Decide, and when on start the reconciler.
-pub async fn start(
-    setting: &str,
-    data_dir: &Path,
-    host: &str,
-    network: &NetworkService,
-) -> anyhow::Result<Choice> {
+/// Decide; the reconciler starts with `Choice::run`, once the rest of the
+/// process came up (a start that fails leaves no namespace behind).
+pub async fn choose(setting: &str, data_dir: &Path) -> anyhow::Result<Choice> {
     let check = Netplane::check().await;
     let off = |why: String| {
         Choice {
@@ -47,6 +45,7 @@ pub async fn start(
         summary: format!(
             "off ({why}): networks are bookkeeping, guests' NICs use QEMU user networking (restrict=on)"
         ),
+        plane: None,
     }
     };
     match (setting, check) {
@@ -56,33 +55,42 @@ pub async fn start(
         _ => {}
     }
     let prefix = prefix(data_dir);
-    let dir = data_dir.join("netplane");
-    std::fs::create_dir_all(&dir)?;
-    // For operators and tests: which namespaces are this deployment's.
-    std::fs::write(dir.join("prefix"), format!("{prefix}\n"))?;
-    let plane = Netplane::new(prefix.clone(), dir);
-    let guest_namespace = plane.bridge_namespace();
-    let network = network.clone();
-    let host = host.to_owned();
-    let mut changes = network.subscribe();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = network.ensure_dhcp_ports(&host).await {
-                tracing::warn!(error = ?e, "could not make DHCP ports");
-            }
-            match network.dataplane_snapshot().await {
-                Ok(want) => {
-                    if let Err(e) = plane.reconcile(&want).await {
-                        tracing::warn!(error = %e, "data plane reconcile failed");
-                    }
-                }
-                Err(e) => tracing::warn!(error = ?e, "could not read the network state"),
-            }
-            let _ = tokio::time::timeout(REPAIR_INTERVAL, changes.changed()).await;
-        }
-    });
+    let plane = Netplane::new(prefix.clone(), data_dir.join("netplane"));
     Ok(Choice {
         summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP)"),
-        guest_namespace: Some(guest_namespace),
+        guest_namespace: Some(plane.bridge_namespace()),
+        plane: Some((plane, prefix, data_dir.join("netplane"))),
     })
+}
+
+impl Choice {
+    /// Start reconciling (when the data plane is on).
+    pub fn run(&mut self, host: &str, network: &NetworkService) -> anyhow::Result<()> {
+        let Some((plane, prefix, dir)) = self.plane.take() else {
+            return Ok(());
+        };
+        std::fs::create_dir_all(&dir)?;
+        // For operators and tests: which namespaces are this deployment's.
+        std::fs::write(dir.join("prefix"), format!("{prefix}\n"))?;
+        let network = network.clone();
+        let host = host.to_owned();
+        let mut changes = network.subscribe();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = network.ensure_dhcp_ports(&host).await {
+                    tracing::warn!(error = ?e, "could not make DHCP ports");
+                }
+                match network.dataplane_snapshot().await {
+                    Ok(want) => {
+                        if let Err(e) = plane.reconcile(&want).await {
+                            tracing::warn!(error = %e, "data plane reconcile failed");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = ?e, "could not read the network state"),
+                }
+                let _ = tokio::time::timeout(REPAIR_INTERVAL, changes.changed()).await;
+            }
+        });
+        Ok(())
+    }
 }

@@ -193,13 +193,7 @@ impl Services {
             Some(image.api()),
         );
         network.recover().await?;
-        let dataplane = crate::dataplane::start(
-            &cfg.network.dataplane,
-            &cfg.data_dir,
-            &cfg.compute.host,
-            &network,
-        )
-        .await?;
+        let mut dataplane = crate::dataplane::choose(&cfg.network.dataplane, &cfg.data_dir).await?;
         let driver = crate::compute_driver::choose(
             &cfg.compute,
             &cfg.data_dir,
@@ -221,6 +215,7 @@ impl Services {
         image.recover().await?;
         volume.recover().await?;
         compute.recover().await?;
+        dataplane.run(&cfg.compute.host, &network)?;
         compute.start_worker();
         Ok(Services {
             identity,
