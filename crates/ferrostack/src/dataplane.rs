@@ -57,7 +57,7 @@ pub async fn choose(setting: &str, data_dir: &Path) -> anyhow::Result<Choice> {
     let prefix = prefix(data_dir);
     let plane = Netplane::new(prefix.clone(), data_dir.join("netplane"));
     Ok(Choice {
-        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP)"),
+        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP, routers)"),
         guest_namespace: Some(plane.bridge_namespace()),
         plane: Some((plane, prefix, data_dir.join("netplane"))),
     })
@@ -81,11 +81,14 @@ impl Choice {
                     tracing::warn!(error = ?e, "could not make DHCP ports");
                 }
                 match network.dataplane_snapshot().await {
-                    Ok(want) => {
-                        if let Err(e) = plane.reconcile(&want).await {
-                            tracing::warn!(error = %e, "data plane reconcile failed");
+                    Ok(want) => match plane.reconcile(&want).await {
+                        Ok(seen) => {
+                            if let Err(e) = network.dataplane_observed(&seen).await {
+                                tracing::warn!(error = ?e, "could not record port statuses");
+                            }
                         }
-                    }
+                        Err(e) => tracing::warn!(error = %e, "data plane reconcile failed"),
+                    },
                     Err(e) => tracing::warn!(error = ?e, "could not read the network state"),
                 }
                 let _ = tokio::time::timeout(REPAIR_INTERVAL, changes.changed()).await;

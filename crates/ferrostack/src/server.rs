@@ -184,6 +184,7 @@ impl Services {
             validator.clone(),
             ferro_network::Config {
                 data_dir: dir("networks"),
+                host: cfg.compute.host.clone(),
             },
         );
         let volume = ferro_volume::VolumeService::new(

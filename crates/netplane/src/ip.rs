@@ -121,3 +121,42 @@ pub async fn addresses(namespace: &str, link: &str) -> NetResult<Vec<String>> {
         })
         .collect())
 }
+
+/// Set a sysctl of namespace `namespace` (its own copy: forwarding and
+/// the like are per namespace).
+pub async fn sysctl(namespace: &str, key: &str, value: &str) -> NetResult<()> {
+    let path = format!("/proc/sys/{}", key.replace('.', "/"));
+    let current = run(&["netns", "exec", namespace, "cat", &path]).await?;
+    if String::from_utf8_lossy(&current).trim() == value {
+        return Ok(());
+    }
+    run(&[
+        "netns",
+        "exec",
+        namespace,
+        "sysctl",
+        "-q",
+        "-w",
+        &format!("{key}={value}"),
+    ])
+    .await
+    .map(|_| ())
+}
+
+/// The IPv4 routes of `namespace` that go via a gateway: `(destination,
+/// gateway)` (`default` for the default route).
+pub async fn gateway_routes(namespace: &str) -> NetResult<Vec<(String, String)>> {
+    let out = run(&["-n", namespace, "-j", "-4", "route", "show"]).await?;
+    let v: Value =
+        serde_json::from_slice(&out).map_err(|e| NetError(format!("ip route show: {e}")))?;
+    Ok(v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["dst"].as_str()?.to_owned(),
+                r["gateway"].as_str()?.to_owned(),
+            ))
+        })
+        .collect())
+}

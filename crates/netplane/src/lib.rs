@@ -14,10 +14,18 @@
 //!   and dnsmasq (Neutron's DHCP agent layout) serving each port's fixed IP
 //!   by MAC.
 //!
-//! - `ip.rs`: iproute2 per namespace; `dhcp.rs`: dnsmasq.
+//! - `{prefix}-r-<router id>` and `{prefix}-ext-<network id>`: routers and
+//!   the world outside external networks (`router.rs`).
+//!
+//! - `ip.rs`: iproute2 per namespace; `nft.rs`: nftables tables, replaced
+//!   whole; `dhcp.rs`: dnsmasq; `router.rs`: routers, SNAT, floating IPs.
 
 mod dhcp;
 pub mod ip;
+pub mod nft;
+pub mod router;
+
+pub use router::{FloatingIp, Router};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -48,22 +56,26 @@ pub struct Network {
     pub id: String,
     pub mtu: u32,
     pub subnets: Vec<Subnet>,
+    /// `router:external`: its subnets' gateways live in the network's
+    /// outside-world namespace.
+    pub external: bool,
 }
 
 /// What a port is, for the data plane.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PortKind {
     /// A guest's NIC on this host (a tap in the bridge namespace).
     Guest,
     /// The network's DHCP server.
     Dhcp,
-    /// Anything else (routers come later): only its fixed IPs matter, to
-    /// DHCP.
+    /// Anything else (router legs are made from `Router`): only its fixed
+    /// IPs matter, to DHCP.
+    #[default]
     Other,
 }
 
 /// A port and its fixed IPs `(subnet id, address)`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Port {
     pub id: String,
     pub network_id: String,
@@ -79,13 +91,19 @@ pub struct Port {
 pub struct Desired {
     pub networks: Vec<Network>,
     pub ports: Vec<Port>,
+    pub routers: Vec<Router>,
 }
 
 /// What the kernel says about the ports after a reconcile.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Observed {
-    /// Guest ports whose tap has a guest attached (carrier up).
+    /// Ports whose device is there and up: guest taps with a guest
+    /// attached (carrier up), router legs, DHCP ports.
     pub active_ports: BTreeSet<String>,
+    /// Floating IPs whose NAT is in place.
+    pub active_floating_ips: BTreeSet<String>,
+    /// Router namespaces and the networks each reaches.
+    pub router_namespaces: Vec<(String, Vec<String>)>,
 }
 
 /// The name of a device for `id` (Neutron's: prefix + first 11 characters).
@@ -139,8 +157,13 @@ impl Netplane {
         let networks: BTreeMap<&str, &Network> =
             want.networks.iter().map(|n| (n.id.as_str(), n)).collect();
         self.bridges(&br, &networks).await?;
-        let observed = self.taps(&br, want, &networks).await?;
-        self.dhcp(&br, want, &networks, &existing).await?;
+        let mut observed = self.taps(&br, want, &networks).await?;
+        let dhcp_ports = self.dhcp(&br, want, &networks, &existing).await?;
+        observed.active_ports.extend(dhcp_ports);
+        let routers = router::reconcile(&self.prefix, &br, want, &networks, &existing).await?;
+        observed.active_ports.extend(routers.active_ports);
+        observed.active_floating_ips = routers.active_floating_ips;
+        observed.router_namespaces = routers.namespaces;
         Ok(observed)
     }
 
@@ -232,8 +255,9 @@ impl Netplane {
         want: &Desired,
         networks: &BTreeMap<&str, &Network>,
         existing: &[String],
-    ) -> NetResult<()> {
+    ) -> NetResult<Vec<String>> {
         let mut keep = BTreeSet::new();
+        let mut active = Vec::new();
         for net in networks.values() {
             let dhcp_subnets: Vec<&Subnet> = net
                 .subnets
@@ -286,6 +310,7 @@ impl Netplane {
             }
             let dir = self.dir.join("dhcp").join(&net.id);
             dhcp::ensure(&ns, &inner, &dir, net, &dhcp_subnets, &want.ports).await?;
+            active.push(port.id.clone());
         }
         for ns in existing {
             if ns.starts_with(&format!("{}-dhcp-", self.prefix)) && !keep.contains(ns) {
@@ -294,7 +319,7 @@ impl Netplane {
                 ip::del_namespace(ns).await?;
             }
         }
-        Ok(())
+        Ok(active)
     }
 
     /// Remove every namespace (and DHCP server) of this deployment.

@@ -18,6 +18,7 @@ fn net(id: &str, cidr: &str) -> Network {
             dns_nameservers: vec![],
             host_routes: vec![],
         }],
+        ..Network::default()
     }
 }
 
@@ -28,7 +29,7 @@ fn port(id: &str, network: &str, ip: &str, kind: PortKind) -> Port {
         mac: format!("fa:16:3e:00:00:{}", &id[id.len() - 2..]),
         fixed_ips: vec![(format!("{network}-s"), ip.into())],
         kind,
-        hostname: None,
+        ..Port::default()
     }
 }
 
@@ -74,6 +75,7 @@ async fn builds_converges_and_removes() {
             port("dhcpport0001", "net00000001", "10.201.0.2", PortKind::Dhcp),
             port("guestport001", "net00000001", "10.201.0.5", PortKind::Guest),
         ],
+        ..Desired::default()
     };
     let result = async {
         np.reconcile(&want).await?;

@@ -163,6 +163,7 @@ impl NetworkApi for NetworkService {
         device_owner: &str,
     ) -> ServiceResult<PortInfo> {
         let ctx = Ctx::from_auth(ctx);
+        let host = self.inner.config.host.clone();
         let out = self
             .write(|st| {
                 let id = if let Some(pid) = &req.port_id {
@@ -195,6 +196,7 @@ impl NetworkApi for NetworkService {
                 let p = st.get_mut(Kind::Port, &id).ok_or_else(|| Kind::Port.not_found(&id))?;
                 p.insert("device_id".into(), json!(device_id));
                 p.insert("device_owner".into(), json!(device_owner));
+                p.insert("binding:host_id".into(), json!(host));
                 ports::refresh_status(p);
                 logic::touch(p);
                 let p = p.clone();
@@ -367,7 +369,14 @@ mod tests {
             .await
             .unwrap();
         ferro_store::migrate(&db, crate::MIGRATIONS).await.unwrap();
-        let svc = NetworkService::new(db, Arc::new(NoTokens), crate::Config { data_dir: dir });
+        let svc = NetworkService::new(
+            db,
+            Arc::new(NoTokens),
+            crate::Config {
+                data_dir: dir,
+                host: "h1".into(),
+            },
+        );
         svc.recover().await.unwrap();
         svc
     }

@@ -2,10 +2,10 @@
 //! desired state in the reconciler's terms, a signal after every write, and
 //! the DHCP ports Neutron's DHCP agent would make.
 
-use ferro_netplane::{Desired, Network, Port, PortKind, Subnet};
+use ferro_netplane::{Desired, FloatingIp, Network, Observed, Port, PortKind, Router, Subnet};
 use serde_json::{json, Value};
 
-use crate::logic::{ports, Ctx};
+use crate::logic::{ports, routers, touch, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
 
@@ -31,20 +31,7 @@ fn subnet_of(s: &Obj) -> Subnet {
             .map(str::to_owned),
         enable_dhcp: bool_of(s, "enable_dhcp"),
         dns_nameservers: strings(s.get("dns_nameservers").unwrap_or(&Value::Null)),
-        host_routes: s
-            .get("host_routes")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| {
-                        Some((
-                            r["destination"].as_str()?.to_owned(),
-                            r["nexthop"].as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        host_routes: pairs(&s["host_routes"], "destination", "nexthop"),
     }
 }
 
@@ -61,20 +48,7 @@ fn port_of(p: &Obj) -> Port {
         id: str_of(p, "id").to_owned(),
         network_id: str_of(p, "network_id").to_owned(),
         mac: str_of(p, "mac_address").to_owned(),
-        fixed_ips: p
-            .get("fixed_ips")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|f| {
-                        Some((
-                            f["subnet_id"].as_str()?.to_owned(),
-                            f["ip_address"].as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        fixed_ips: pairs(&p["fixed_ips"], "subnet_id", "ip_address"),
         kind,
         hostname: None,
     }
@@ -93,13 +67,57 @@ fn snapshot(st: &State) -> Desired {
                     .into_iter()
                     .map(subnet_of)
                     .collect(),
+                external: bool_of(n, "router:external"),
             }
         })
         .collect();
     Desired {
         networks,
         ports: st.iter(Kind::Port).map(port_of).collect(),
+        routers: st.iter(Kind::Router).map(|r| router_of(st, r)).collect(),
     }
+}
+
+fn router_of(st: &State, r: &Obj) -> Router {
+    let id = str_of(r, "id");
+    let ports = st.by(Kind::Port, "device_id", id);
+    let owned = |owner: &str| {
+        ports
+            .iter()
+            .filter(|p| str_of(p, "device_owner") == owner)
+            .map(|p| str_of(p, "id").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let gateway = &r["external_gateway_info"];
+    Router {
+        id: id.to_owned(),
+        interfaces: owned(routers::INTERFACE),
+        gateway: owned(routers::GATEWAY).into_iter().next(),
+        enable_snat: gateway["enable_snat"].as_bool().unwrap_or(true),
+        routes: pairs(&r["routes"], "destination", "nexthop"),
+        floating_ips: st
+            .by(Kind::FloatingIp, "router_id", id)
+            .into_iter()
+            .filter_map(|f| {
+                Some(FloatingIp {
+                    id: str_of(f, "id").to_owned(),
+                    address: f["floating_ip_address"].as_str()?.to_owned(),
+                    fixed: f["fixed_ip_address"].as_str()?.to_owned(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// `[{a: .., b: ..}]` → `[(a, b)]`.
+fn pairs(v: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    v.as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|o| Some((o[a].as_str()?.to_owned(), o[b].as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Networks with a DHCP-enabled IPv4 subnet and no DHCP port yet:
@@ -173,4 +191,64 @@ impl NetworkService {
         }
         Ok(())
     }
+
+    /// Record what the kernel says: the status of every port the data
+    /// plane builds (ACTIVE when its device is there and up, else DOWN)
+    /// and of every floating IP (ACTIVE when its NAT is in place), as
+    /// Neutron's agents report them. Writes only what changed.
+    pub async fn dataplane_observed(&self, seen: &Observed) -> crate::error::Result<()> {
+        let changes = status_changes(&*self.read().await?, seen);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.write(move |st| {
+            for (kind, id, status) in &changes {
+                if let Some(o) = st.get(*kind, id) {
+                    let mut o = o.clone();
+                    o.insert("status".into(), json!(status));
+                    touch(&mut o);
+                    st.put(*kind, o);
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// `(kind, id, new status)` for every port and floating IP whose status
+/// differs from what the kernel says.
+fn status_changes(st: &State, seen: &Observed) -> Vec<(Kind, String, &'static str)> {
+    let mut out = Vec::new();
+    for p in st.iter(Kind::Port) {
+        let owner = str_of(p, "device_owner");
+        let built = owner.starts_with("compute:")
+            || owner == "network:dhcp"
+            || owner == routers::INTERFACE
+            || owner == routers::GATEWAY;
+        if !built {
+            continue;
+        }
+        let id = str_of(p, "id");
+        let want = if seen.active_ports.contains(id) {
+            "ACTIVE"
+        } else {
+            "DOWN"
+        };
+        if str_of(p, "status") != want {
+            out.push((Kind::Port, id.to_owned(), want));
+        }
+    }
+    for f in st.iter(Kind::FloatingIp) {
+        let id = str_of(f, "id");
+        let want = if seen.active_floating_ips.contains(id) {
+            "ACTIVE"
+        } else {
+            "DOWN"
+        };
+        if str_of(f, "status") != want {
+            out.push((Kind::FloatingIp, id.to_owned(), want));
+        }
+    }
+    out
 }

@@ -33,6 +33,8 @@ pub const MIGRATIONS: &[Migration] = state::MIGRATIONS;
 pub struct Config {
     /// Directory for this service's files inside the data dir.
     pub data_dir: PathBuf,
+    /// The host compute binds its servers' ports to (`binding:host_id`).
+    pub host: String,
 }
 
 /// The service: cheap to clone, shared by all handlers.

@@ -145,6 +145,20 @@ fn apply_default(st: &State, n: &mut Obj, body: &Obj) -> Result<()> {
     Ok(())
 }
 
+/// The MTU of a VXLAN network: a 1500-byte physical network less the
+/// VXLAN/UDP/IPv4 overhead, as Neutron computes it.
+const VXLAN_MTU: i64 = 1450;
+
+/// The lowest VXLAN id no network uses.
+fn free_vni(st: &State) -> i64 {
+    let used: std::collections::BTreeSet<i64> = st
+        .iter(Kind::Network)
+        .filter(|n| str_of(n, "provider:network_type") == "vxlan")
+        .filter_map(|n| n.get("provider:segmentation_id").and_then(Value::as_i64))
+        .collect();
+    (1..).find(|v| !used.contains(v)).unwrap_or(1)
+}
+
 /// Provider attributes, stored as given after upstream's checks.
 fn provider(st: &State, n: &mut Obj, body: &Obj) -> Result<()> {
     let ntype = v::opt_str(body, "provider:network_type", 32)?;
@@ -157,9 +171,15 @@ fn provider(st: &State, n: &mut Obj, body: &Obj) -> Result<()> {
         if phys.is_some() || seg.is_some() {
             return Err(Error::invalid_input("provider:network_type required"));
         }
-        n.insert("provider:network_type".into(), json!("local"));
+        // A tenant network: VXLAN with the lowest free VNI, as ML2 with
+        // `tenant_network_types = vxlan` (DevStack's) allocates — the id
+        // other hosts will carry its traffic under.
+        n.insert("provider:network_type".into(), json!("vxlan"));
         n.insert("provider:physical_network".into(), Value::Null);
-        n.insert("provider:segmentation_id".into(), Value::Null);
+        n.insert("provider:segmentation_id".into(), json!(free_vni(st)));
+        if !body.contains_key("mtu") {
+            n.insert("mtu".into(), json!(VXLAN_MTU));
+        }
         return Ok(());
     };
     if !NETWORK_TYPES.contains(&ntype.as_str()) {
@@ -212,6 +232,10 @@ fn provider(st: &State, n: &mut Obj, body: &Obj) -> Result<()> {
             }
         }
     }
+    let seg = match (ntype.as_str(), seg) {
+        ("vxlan", None) => Some(free_vni(st)),
+        (_, seg) => seg,
+    };
     if ntype != "local" {
         let clash = st.iter(Kind::Network).find(|o| {
             str_of(o, "provider:network_type") == ntype

@@ -206,7 +206,9 @@ fn apply_simple(p: &mut Obj, body: &Obj) -> Result<()> {
     Ok(())
 }
 
-/// `status` and the derived binding attributes of the fake data plane.
+/// `status` and the derived binding attributes: a bound port is a tap in
+/// its network's Linux bridge (ML2's linuxbridge binding). With the data
+/// plane on, the reconciler then reports the status the kernel shows.
 pub fn refresh_status(p: &mut Obj) {
     let bound = !str_of(p, "device_id").is_empty();
     p.insert(
@@ -216,7 +218,7 @@ pub fn refresh_status(p: &mut Obj) {
     let host = !str_of(p, "binding:host_id").is_empty();
     p.insert(
         "binding:vif_type".into(),
-        json!(if host { "ovs" } else { "unbound" }),
+        json!(if host { "bridge" } else { "unbound" }),
     );
     p.insert(
         "binding:vif_details".into(),

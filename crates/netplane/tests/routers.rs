@@ -1,0 +1,239 @@
+//! Routers against the real kernel (root only; skipped otherwise): two
+//! tenant networks behind one router, an external network whose outside
+//! world is a namespace, SNAT, a floating IP, and removal. Stand-in guests
+//! are namespaces of the test's own with a veth whose bridge end carries
+//! the port's tap name (the reconciler plugs it as it would a guest's).
+
+use std::process::Command;
+
+use ferro_netplane::router::{external_namespace, router_namespace};
+use ferro_netplane::{
+    ip, nft, Desired, FloatingIp, Netplane, Network, Port, PortKind, Router, Subnet,
+};
+
+fn net(id: &str, cidr: &str, external: bool) -> Network {
+    Network {
+        id: id.into(),
+        mtu: 1500,
+        subnets: vec![Subnet {
+            id: format!("{id}-s"),
+            cidr: cidr.into(),
+            ip_version: 4,
+            gateway_ip: Some(cidr.replace("0/24", "1")),
+            enable_dhcp: false,
+            ..Subnet::default()
+        }],
+        external,
+    }
+}
+
+fn port(id: &str, network: &str, ip: &str, n: u8) -> Port {
+    Port {
+        id: id.into(),
+        network_id: network.into(),
+        mac: format!("fa:16:3e:00:01:{n:02x}"),
+        fixed_ips: vec![(format!("{network}-s"), ip.into())],
+        ..Port::default()
+    }
+}
+
+fn sh(args: &[&str]) -> bool {
+    Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn must(args: &[&str]) {
+    assert!(sh(args), "failed: {}", args.join(" "));
+}
+
+fn ping(from: &str, to: &str) -> bool {
+    sh(&[
+        "ip", "netns", "exec", from, "ping", "-c", "3", "-i", "0.3", "-W", "1", to,
+    ])
+}
+
+/// A stand-in guest: namespace `ns` with `eth0` (the port's MAC and IP)
+/// whose peer is the port's tap in the bridge namespace.
+fn guest(ns: &str, br: &str, p: &Port, len: u8, gw: &str) {
+    must(&["ip", "netns", "add", ns]);
+    must(&[
+        "ip",
+        "-n",
+        ns,
+        "link",
+        "add",
+        "eth0",
+        "address",
+        &p.mac,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &format!("tap{}", &p.id[..11]),
+        "netns",
+        br,
+    ]);
+    must(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
+    must(&[
+        "ip",
+        "-n",
+        ns,
+        "addr",
+        "add",
+        &format!("{}/{len}", p.fixed_ips[0].1),
+        "dev",
+        "eth0",
+    ]);
+    must(&["ip", "-n", ns, "route", "add", "default", "via", gw]);
+}
+
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        // For a post-mortem: leave everything in place.
+        if std::env::var_os("NETPLANE_TEST_KEEP").is_some() {
+            return;
+        }
+        if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
+            for line in String::from_utf8_lossy(&out.stdout).lines() {
+                if let Some(name) = line.split_whitespace().next() {
+                    if name.starts_with(&format!("{}-", self.0)) {
+                        let _ = Command::new("ip").args(["netns", "del", name]).status();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn routes_snats_and_floats() {
+    if Netplane::check().await.is_err() || !sh(&["nft", "--version"]) {
+        eprintln!("skipped: routers need root and nft");
+        return;
+    }
+    let prefix = format!("fsrt{}", std::process::id());
+    let dir = std::env::temp_dir().join(&prefix);
+    let _cleanup = Cleanup(prefix.clone());
+    let np = Netplane::new(prefix.clone(), dir.clone());
+    let ext = net("extnet000001", "172.31.250.0/24", true);
+    let ga = Port {
+        kind: PortKind::Guest,
+        ..port("guestporta01", "tenant1net00", "10.210.1.5", 1)
+    };
+    let gb = Port {
+        kind: PortKind::Guest,
+        ..port("guestportb01", "tenant2net00", "10.210.2.5", 2)
+    };
+    let mut r = Router {
+        id: "router000001".into(),
+        interfaces: vec!["rtrif1port00".into(), "rtrif2port00".into()],
+        gateway: Some("rtrgw1port00".into()),
+        enable_snat: true,
+        routes: vec![],
+        floating_ips: vec![FloatingIp {
+            id: "fip1".into(),
+            address: "172.31.250.20".into(),
+            fixed: "10.210.1.5".into(),
+        }],
+    };
+    let mut want = Desired {
+        networks: vec![
+            ext.clone(),
+            net("tenant1net00", "10.210.1.0/24", false),
+            net("tenant2net00", "10.210.2.0/24", false),
+        ],
+        ports: vec![
+            ga.clone(),
+            gb.clone(),
+            port("rtrif1port00", "tenant1net00", "10.210.1.1", 3),
+            port("rtrif2port00", "tenant2net00", "10.210.2.1", 4),
+            port("rtrgw1port00", "extnet000001", "172.31.250.10", 5),
+        ],
+        routers: vec![r.clone()],
+    };
+    let rns = router_namespace(&prefix, &r.id);
+    let xns = external_namespace(&prefix, &ext.id);
+    let (a, b) = (format!("{prefix}-ga"), format!("{prefix}-gb"));
+    let result = async {
+        np.reconcile(&Desired::default()).await?;
+        let br = np.bridge_namespace();
+        guest(&a, &br, &ga, 24, "10.210.1.1");
+        guest(&b, &br, &gb, 24, "10.210.2.1");
+        np.reconcile(&want).await?;
+        // again: nothing changes (the taps were plugged the first time)
+        let seen = np.reconcile(&want).await?;
+        assert_eq!(np.reconcile(&want).await?, seen);
+        for leg in ["rtrif1port00", "rtrif2port00", "rtrgw1port00"] {
+            assert!(seen.active_ports.contains(leg), "{leg} active");
+        }
+        assert!(seen.active_floating_ips.contains("fip1"));
+        assert_eq!(
+            ip::addresses(&rns, "qg-rtrgw1port0").await?,
+            vec!["172.31.250.10/24".to_owned(), "172.31.250.20/32".to_owned()]
+        );
+        assert_eq!(
+            ip::addresses(&xns, "ex-extnet00000").await?,
+            vec!["172.31.250.1/24".to_owned()]
+        );
+
+        // East-west through the router; north through SNAT (the outside
+        // world has no route back to 10.210/16); in through the floating
+        // IP to A only.
+        assert!(ping(&a, "10.210.2.5"), "a → b");
+        assert!(ping(&b, "172.31.250.1"), "b → outside (SNAT)");
+        assert!(ping(&xns, "172.31.250.20"), "outside → a's floating IP");
+        assert!(!ping(&xns, "10.210.1.5"), "outside → a's fixed IP");
+        // Extra routes land in the router namespace.
+        r.routes = vec![("192.168.77.0/24".into(), "10.210.2.5".into())];
+        want.routers = vec![r.clone()];
+        np.reconcile(&want).await?;
+        assert!(ip::gateway_routes(&rns)
+            .await?
+            .contains(&("192.168.77.0/24".to_owned(), "10.210.2.5".to_owned())));
+
+        // The floating IP goes and SNAT is turned off: A is cut off both
+        // ways, and the floating IP's address leaves the gateway.
+        r.floating_ips.clear();
+        r.enable_snat = false;
+        r.routes.clear();
+        want.routers = vec![r.clone()];
+        let seen = np.reconcile(&want).await?;
+        assert!(seen.active_floating_ips.is_empty());
+        assert!(!ping(&xns, "172.31.250.20"));
+        assert!(!ping(&a, "172.31.250.1"));
+        assert!(ping(&a, "10.210.2.5"), "east-west still routed");
+        assert!(ip::gateway_routes(&rns)
+            .await?
+            .iter()
+            .all(|(d, _)| d == "default"));
+
+        // A router and an external network removed: their namespaces go.
+        want.routers.clear();
+        want.networks.retain(|n| !n.external);
+        np.reconcile(&want).await?;
+        let left = ip::namespaces(&format!("{prefix}-")).await?;
+        assert!(!left.contains(&rns) && !left.contains(&xns), "{left:?}");
+        assert!(!ip::links(&br)
+            .await?
+            .iter()
+            .any(|l| l.name.starts_with("exo")));
+        Ok::<(), ferro_netplane::NetError>(())
+    }
+    .await;
+    if result.is_err() || std::env::var_os("NETPLANE_TEST_KEEP").is_some() {
+        if let Ok(rules) = nft::ruleset(&rns).await {
+            eprintln!("{rns} nft: {rules}");
+        }
+    }
+    if std::env::var_os("NETPLANE_TEST_KEEP").is_some() {
+        return;
+    }
+    np.remove_all().await.expect("remove all");
+    let _ = std::fs::remove_dir_all(&dir);
+    result.expect("reconcile");
+}
