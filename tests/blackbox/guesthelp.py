@@ -132,3 +132,23 @@ def all_qemu_pids():
 def file_exists_in_instances(server):
     root = server.data_dir / "instances"
     return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def ssh_from(namespace, key, address, *command, timeout=60, user="cirros"):
+    """Run `command` in the guest at `address` over SSH with `key`, from
+    inside network namespace `namespace`: the CompletedProcess."""
+    args = ["ip", "netns", "exec", namespace, "ssh", "-i", str(key), "-o",
+            "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+            "ConnectTimeout=10", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+            f"{user}@{address}", *command]
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(args, 255, e.stdout or "", "timed out")
+
+
+def keypair_file(tmp_path, name="id_ed25519"):
+    """A fresh SSH key pair; the private key's path."""
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key

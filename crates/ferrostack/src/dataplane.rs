@@ -37,8 +37,14 @@ fn prefix(data_dir: &Path) -> String {
 
 /// Decide; the reconciler starts with `Choice::run`, once the rest of the
 /// process came up (a start that fails leaves no namespace behind).
-pub async fn choose(setting: &str, data_dir: &Path) -> anyhow::Result<Choice> {
-    let check = Netplane::check().await;
+pub async fn choose(setting: &str, data_dir: &Path, fake_guests: bool) -> anyhow::Result<Choice> {
+    let check = match Netplane::check().await {
+        // Fake guests have no NICs: their ports would only ever be DOWN.
+        Ok(()) if fake_guests && setting == "auto" => {
+            Err("the fake compute driver's guests have no NICs".to_owned())
+        }
+        other => other,
+    };
     let off = |why: String| {
         Choice {
         guest_namespace: None,

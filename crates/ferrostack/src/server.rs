@@ -194,7 +194,12 @@ impl Services {
             Some(image.api()),
         );
         network.recover().await?;
-        let mut dataplane = crate::dataplane::choose(&cfg.network.dataplane, &cfg.data_dir).await?;
+        let mut dataplane = crate::dataplane::choose(
+            &cfg.network.dataplane,
+            &cfg.data_dir,
+            cfg.compute.driver == "fake",
+        )
+        .await?;
         let driver = crate::compute_driver::choose(
             &cfg.compute,
             &cfg.data_dir,
