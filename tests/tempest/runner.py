@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import ferro  # noqa: E402
 import gen_conf  # noqa: E402
+import nsforward  # noqa: E402
 import tempest_results  # noqa: E402
 
 RESULTS_DIR = HERE / "results"
@@ -56,7 +57,7 @@ def _tempest_cmd(regex, concurrency=None):
     return cmd
 
 
-def _run_tempest(workspace, regex, out_subunit, timeout, concurrency=None):
+def _run_tempest(workspace, regex, out_subunit, timeout, concurrency=None, namespace=None):
     env = dict(os.environ)
     # Make sure nothing from the caller's shell leaks into tempest's config lookup.
     env["TEMPEST_CONFIG_DIR"] = str(workspace / "etc")
@@ -65,6 +66,8 @@ def _run_tempest(workspace, regex, out_subunit, timeout, concurrency=None):
         del env[k]
     env["PATH"] = str(gen_conf.VENV_BIN) + os.pathsep + env.get("PATH", "")
     cmd = _tempest_cmd(regex, concurrency)
+    if namespace:
+        cmd = ["ip", "netns", "exec", namespace] + cmd
     started = time.monotonic()
     with open(out_subunit, "wb") as out, open(workspace / "tempest-run.stderr", "wb") as err:
         proc = subprocess.Popen(cmd, cwd=str(workspace), env=env, stdout=out, stderr=err,
@@ -125,13 +128,14 @@ def create_image(srv, h, name, data=None, disk_format="raw"):
 # --- the run ---
 
 def run_service(service, tmp_path, prepare=None, name=None, default_regex=None,
-                server_kwargs=None, concurrency=None, timeout=None):
+                server_kwargs=None, concurrency=None, timeout=None, namespace=None):
     """Run tempest.api.<service> against a fresh server; fail on new failures.
 
     `name` (default: the service) names the known-failures file, the results
     and the regex variable (FERROSTACK_TEMPEST_<NAME>_REGEX); `server_kwargs`
     go to ferro.Server (e.g. driver="qemu"); `concurrency`/`timeout` override
-    the environment's."""
+    the environment's; `namespace(srv)` names a network namespace tempest
+    runs in (the API reached through nsforward.Forwarder)."""
     if os.environ.get("FERROSTACK_SKIP_TEMPEST") == "1":
         pytest.skip("FERROSTACK_SKIP_TEMPEST=1")
 
@@ -152,7 +156,14 @@ def run_service(service, tmp_path, prepare=None, name=None, default_regex=None,
         sections = prepare(srv) if prepare else None
         conf = gen_conf.generate(srv.url, srv.admin_password, workspace, force=True,
                                  extra_sections=sections)
-        cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, timeout, concurrency)
+        ns = namespace(srv) if namespace else None
+        fwd = nsforward.Forwarder(ns, int(srv.url.rsplit(":", 1)[1])).start() if ns else None
+        try:
+            cmd, rc, elapsed = _run_tempest(workspace, regex, out_subunit, timeout,
+                                            concurrency, namespace=ns)
+        finally:
+            if fwd:
+                fwd.stop()
     finally:
         srv.stop(timeout=60.0)
 
@@ -164,7 +175,8 @@ def run_service(service, tmp_path, prepare=None, name=None, default_regex=None,
         f"config: {conf}",
         f"server log: {srv.log_path}",
     ]
-    text = tempest_results.summary_text(report, known, title=f"tempest.api.{service}"
+    text = tempest_results.summary_text(report, known, title=("tempest.scenario" if service == "scenario"
+                                               else f"tempest.api.{service}")
                                         + (f" ({name})" if name != service else ""),
                                         extra_lines=extra)
     out_summary.write_text(text)

@@ -13,7 +13,7 @@ use tokio::process::Command;
 
 use crate::{NetError, NetResult, Network, Port, PortKind, Subnet};
 
-fn io(what: &'static str) -> impl Fn(std::io::Error) -> NetError {
+pub(crate) fn io(what: &'static str) -> impl Fn(std::io::Error) -> NetError {
     move |e| NetError(format!("{what}: {e}"))
 }
 
@@ -112,7 +112,7 @@ fn args(iface: &str, dir: &Path, net: &Network, subnets: &[&Subnet]) -> Vec<Stri
     a
 }
 
-fn pid(dir: &Path) -> Option<i32> {
+pub(crate) fn pid(dir: &Path) -> Option<i32> {
     let text = std::fs::read_to_string(dir.join("pid")).ok()?;
     let pid: i32 = text.trim().parse().ok()?;
     let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -121,7 +121,7 @@ fn pid(dir: &Path) -> Option<i32> {
 }
 
 /// Write a file when its content changed; whether it did.
-fn put(path: &Path, content: &str) -> NetResult<bool> {
+pub(crate) fn put(path: &Path, content: &str) -> NetResult<bool> {
     if std::fs::read_to_string(path).ok().as_deref() == Some(content) {
         return Ok(false);
     }
@@ -200,6 +200,7 @@ mod tests {
             enable_dhcp: true,
             dns_nameservers: vec!["10.0.0.2".into()],
             host_routes: vec![("192.168.0.0/16".into(), "10.0.0.254".into())],
+            ..Subnet::default()
         };
         let o = options(&[&s]);
         assert!(o.contains("tag:s0,option:router,10.0.0.1"));

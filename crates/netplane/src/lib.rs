@@ -23,6 +23,7 @@
 mod dhcp;
 pub mod ip;
 pub mod nft;
+mod ra;
 pub mod router;
 
 pub use router::{FloatingIp, Router};
@@ -48,6 +49,8 @@ pub struct Subnet {
     pub dns_nameservers: Vec<String>,
     /// `(destination, nexthop)`.
     pub host_routes: Vec<(String, String)>,
+    /// IPv6: `slaac`, `dhcpv6-stateless`, `dhcpv6-stateful` or none.
+    pub ipv6_ra_mode: Option<String>,
 }
 
 /// A network and its subnets.
@@ -160,7 +163,8 @@ impl Netplane {
         let mut observed = self.taps(&br, want, &networks).await?;
         let dhcp_ports = self.dhcp(&br, want, &networks, &existing).await?;
         observed.active_ports.extend(dhcp_ports);
-        let routers = router::reconcile(&self.prefix, &br, want, &networks, &existing).await?;
+        let routers =
+            router::reconcile(&self.prefix, &self.dir, &br, want, &networks, &existing).await?;
         observed.active_ports.extend(routers.active_ports);
         observed.active_floating_ips = routers.active_floating_ips;
         observed.router_namespaces = routers.namespaces;
@@ -327,6 +331,9 @@ impl Netplane {
         for ns in ip::namespaces(&format!("{}-", self.prefix)).await? {
             if let Some(id) = ns.strip_prefix(&format!("{}-dhcp-", self.prefix)) {
                 dhcp::stop(&self.dir.join("dhcp").join(id)).await;
+            }
+            if let Some(id) = ns.strip_prefix(&format!("{}-r-", self.prefix)) {
+                ra::stop(&self.dir.join("ra").join(id)).await;
             }
             ip::del_namespace(&ns).await?;
         }

@@ -12,8 +12,9 @@
 //! on a host — but never in the host's own namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use crate::{dev_name, ip, nft, Desired, NetResult, Network, Port};
+use crate::{dev_name, ip, nft, ra, Desired, NetResult, Network, Port};
 
 /// The metadata service's address (on each router namespace's `lo`).
 pub const METADATA_ADDR: &str = "169.254.169.254";
@@ -179,6 +180,7 @@ fn nat_rules(qg: &str, gateway_ip: Option<&str>, router: &Router) -> String {
 /// Make one router's namespace match.
 async fn router(
     br: &str,
+    dir: &Path,
     ns: &str,
     r: &Router,
     want: &Desired,
@@ -191,6 +193,7 @@ async fn router(
     let mut legs = BTreeSet::new();
     let mut nets = Vec::new();
     let mut wanted_routes = BTreeSet::new();
+    let mut advertise = Vec::new();
     for pid in &r.interfaces {
         let (Some(p), true) = (ports.get(pid.as_str()), true) else {
             continue;
@@ -201,6 +204,14 @@ async fn router(
         let inner = dev_name("qr-", &p.id);
         leg(br, ns, &inner, &dev_name("tap", &p.id), Some(&p.mac), net).await?;
         sync_addresses(ns, &inner, &port_addresses(p, net).into_iter().collect()).await?;
+        for (subnet, _) in &p.fixed_ips {
+            if let Some(s) = net.subnets.iter().find(|s| &s.id == subnet) {
+                if s.ip_version == 6 && ra::wanted(s.ipv6_ra_mode.as_deref()) {
+                    let mode = s.ipv6_ra_mode.clone().unwrap_or_default();
+                    advertise.push((inner.clone(), s.cidr.clone(), mode, net.mtu));
+                }
+            }
+        }
         observed.active_ports.insert(p.id.clone());
         legs.insert(inner);
         nets.push(net.id.clone());
@@ -246,6 +257,7 @@ async fn router(
         }
     }
     sync_routes(ns, &wanted_routes).await?;
+    ra::ensure(ns, &dir.join("ra").join(&r.id), &advertise).await?;
     sync_addresses(ns, "lo", &BTreeSet::from([format!("{METADATA_ADDR}/32")])).await?;
     match &qg_name {
         Some(qg) => {
@@ -272,6 +284,7 @@ fn canonical_dst(dst: &str) -> String {
 /// Every router's namespace, and the external worlds; the others removed.
 pub async fn reconcile(
     prefix: &str,
+    dir: &Path,
     br: &str,
     want: &Desired,
     networks: &BTreeMap<&str, &Network>,
@@ -285,7 +298,7 @@ pub async fn reconcile(
             ip::add_namespace(&ns).await?;
         }
         keep.insert(ns.clone());
-        router(br, &ns, r, want, networks, &mut observed).await?;
+        router(br, dir, &ns, r, want, networks, &mut observed).await?;
     }
     for net in networks.values().filter(|n| n.external) {
         let ns = external_namespace(prefix, &net.id);
@@ -320,6 +333,9 @@ pub async fn reconcile(
         let ours =
             ns.starts_with(&format!("{prefix}-r-")) || ns.starts_with(&format!("{prefix}-ext-"));
         if ours && !keep.contains(ns) {
+            if let Some(id) = ns.strip_prefix(&format!("{prefix}-r-")) {
+                ra::stop(&dir.join("ra").join(id)).await;
+            }
             ip::del_namespace(ns).await?;
         }
     }

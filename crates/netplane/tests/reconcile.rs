@@ -17,6 +17,7 @@ fn net(id: &str, cidr: &str) -> Network {
             enable_dhcp: true,
             dns_nameservers: vec![],
             host_routes: vec![],
+            ..Subnet::default()
         }],
         ..Network::default()
     }

@@ -188,6 +188,46 @@ async fn routes_snats_and_floats() {
         assert!(ping(&b, "172.31.250.1"), "b → outside (SNAT)");
         assert!(ping(&xns, "172.31.250.20"), "outside → a's floating IP");
         assert!(!ping(&xns, "10.210.1.5"), "outside → a's fixed IP");
+        // IPv6 with SLAAC on the first network: the router advertises the
+        // prefix, the guest makes its EUI-64 address (the port's fixed IP).
+        let mut n1 = want.networks[1].clone();
+        n1.subnets.push(Subnet {
+            id: "tenant1net00-v6".into(),
+            cidr: "2001:db8:210:1::/64".into(),
+            ip_version: 6,
+            gateway_ip: Some("2001:db8:210:1::1".into()),
+            ipv6_ra_mode: Some("slaac".into()),
+            ..Subnet::default()
+        });
+        want.networks[1] = n1;
+        want.ports[2]
+            .fixed_ips
+            .push(("tenant1net00-v6".into(), "2001:db8:210:1::1".into()));
+        np.reconcile(&want).await?;
+        let slaac = "2001:db8:210:1:f816:3eff:fe00:101/64".to_owned();
+        let mut got = Vec::new();
+        for _ in 0..100 {
+            got = ip::addresses(&a, "eth0").await?;
+            if got.contains(&slaac) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert!(got.contains(&slaac), "{got:?}");
+        assert!(sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &a,
+            "ping",
+            "-c",
+            "3",
+            "-i",
+            "0.3",
+            "-W",
+            "1",
+            "2001:db8:210:1::1"
+        ]));
         // Extra routes land in the router namespace.
         r.routes = vec![("192.168.77.0/24".into(), "10.210.2.5".into())];
         want.routers = vec![r.clone()];

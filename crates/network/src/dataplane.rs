@@ -32,6 +32,10 @@ fn subnet_of(s: &Obj) -> Subnet {
         enable_dhcp: bool_of(s, "enable_dhcp"),
         dns_nameservers: strings(s.get("dns_nameservers").unwrap_or(&Value::Null)),
         host_routes: pairs(&s["host_routes"], "destination", "nexthop"),
+        ipv6_ra_mode: s
+            .get("ipv6_ra_mode")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }
 }
 
