@@ -28,6 +28,9 @@ pub enum Error {
     /// 416 with the size of the data, for an unsatisfiable `Range`.
     #[error("Requested range not satisfiable")]
     RangeNotSatisfiable(i64),
+    /// 413: a limit (such as the number of image properties) exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,6 +70,7 @@ impl Error {
             Error::RangeNotSatisfiable(_) => {
                 CommonError::BadRequest("Requested range not satisfiable".into())
             }
+            Error::LimitExceeded(msg) => CommonError::BadRequest(msg),
         }
     }
 }
@@ -104,6 +108,7 @@ impl IntoResponse for Error {
                 }
                 resp
             }
+            Error::LimitExceeded(msg) => GlanceFormat.response(StatusCode::PAYLOAD_TOO_LARGE, &msg),
             Error::Common(c) => {
                 let message = match &c {
                     CommonError::Internal(detail) => {

@@ -71,7 +71,26 @@ pub struct Image {
     pub updated_at: i64,
 }
 
+/// Glance's default `image_property_quota`.
+pub const PROPERTY_QUOTA: usize = 128;
+
 impl Image {
+    /// Refuse more extra properties than Glance's quota allows (its own
+    /// `os_glance*` ones do not count).
+    pub fn check_property_quota(&self) -> Result<(), crate::error::Error> {
+        let attempted = self
+            .properties
+            .keys()
+            .filter(|k| !k.starts_with("os_glance"))
+            .count();
+        if attempted > PROPERTY_QUOTA {
+            return Err(crate::error::Error::LimitExceeded(format!(
+                "The limit has been exceeded on the number of allowed image properties. Attempted: {attempted}, Maximum: {PROPERTY_QUOTA}"
+            )));
+        }
+        Ok(())
+    }
+
     /// Glance's flat image document.
     pub fn to_json(&self) -> Value {
         let mut out = Object::new();

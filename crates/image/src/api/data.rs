@@ -157,6 +157,14 @@ pub async fn download(
 /// `bytes=a-b`, `bytes=a-`, `bytes=-n` → (start, length); None when the
 /// range is malformed, multiple, or outside the data.
 fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
+    // Glance's integers have no upper bound: a position past 2^64 is
+    // just past the end (clamped as any other), never malformed.
+    let num = |s: &str| -> Option<u64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(s.parse::<u64>().unwrap_or(u64::MAX))
+    };
     let spec = value.trim().strip_prefix("bytes=")?;
     if spec.contains(',') || total == 0 {
         return None;
@@ -164,17 +172,17 @@ fn parse_range(value: &str, total: u64) -> Option<(u64, u64)> {
     let (a, b) = spec.split_once('-')?;
     let (a, b) = (a.trim(), b.trim());
     let (start, end) = if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
+        let n = num(b)?;
         if n == 0 {
             return None;
         }
         (total.saturating_sub(n), total - 1)
     } else {
-        let start: u64 = a.parse().ok()?;
+        let start = num(a)?;
         let end = if b.is_empty() {
             total - 1
         } else {
-            b.parse::<u64>().ok()?.min(total - 1)
+            num(b)?.min(total - 1)
         };
         (start, end)
     };
@@ -196,6 +204,16 @@ mod tests {
         assert_eq!(parse_range("bytes=50-500", 100), Some((50, 50)));
         assert_eq!(parse_range("bytes=100-", 100), None);
         assert_eq!(parse_range("bytes=5-2", 100), None);
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999", 100),
+            Some((0, 100))
+        );
+        assert_eq!(
+            parse_range("bytes=-99999999999999999999999", 100),
+            Some((0, 100))
+        );
+        assert_eq!(parse_range("bytes=99999999999999999999999-", 100), None);
+        assert_eq!(parse_range("bytes=+1-2", 100), None);
         assert_eq!(parse_range("items=0-1", 100), None);
         assert_eq!(parse_range("bytes=0-1,3-4", 100), None);
     }

@@ -44,6 +44,7 @@ pub async fn create(
         }
         set_attr(&mut img, &ctx, key, value)?;
     }
+    img.check_property_quota()?;
     images::insert(svc.db(), &img).await?;
     Ok(json(StatusCode::CREATED, img.to_json()))
 }

@@ -41,8 +41,13 @@ pub async fn update(
         ));
     };
     let mut img = load_for_update(&svc, &ctx, &id).await?;
+    let before: std::collections::BTreeSet<String> = img.properties.keys().cloned().collect();
     for op in &ops {
         apply(&mut img, &ctx, op, flavor)?;
+    }
+    // As Glance: checked only when the patch adds a property.
+    if img.properties.keys().any(|k| !before.contains(k)) {
+        img.check_property_quota()?;
     }
     img.updated_at = now_micros();
     if !images::update(svc.db(), &img).await? {

@@ -149,11 +149,13 @@ fn associate(
     if str_of(port, "project_id") != str_of(f, "project_id") && !ctx.admin {
         return Err(Kind::Port.not_found(port_id));
     }
-    let owner = str_of(port, "device_owner");
-    if owner.starts_with("network:") {
-        return Err(Error::bad("BadRequest", format!(
-            "Bad floatingip request: Port {port_id} has owner {owner} and therefore cannot be associated with a floating IP."
-        )));
+    // Neutron serves every port but a DHCP server's (and its message
+    // leaves the port id unformatted).
+    if str_of(port, "device_owner") == "network:dhcp" {
+        return Err(Error::bad(
+            "BadRequest",
+            "Bad floatingip request: Port %(id)s is unable to be assigned a floating IP.",
+        ));
     }
     let ips = port["fixed_ips"].as_array().cloned().unwrap_or_default();
     let chosen = match &fixed {

@@ -100,6 +100,13 @@ pub fn update(st: &mut State, project: &str, body: &Obj) -> Result<Obj> {
             _ => None,
         };
         match n {
+            // Quotas are 32-bit columns in Neutron's database.
+            Some(n) if n > i64::from(i32::MAX) => {
+                return Err(Error::invalid_attr(
+                    k,
+                    format!("'{n}' is too large - must be no larger than '{}'", i32::MAX),
+                ))
+            }
             Some(n) if n >= -1 => {
                 stored.insert(k.clone(), json!(n));
             }

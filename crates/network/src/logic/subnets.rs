@@ -197,7 +197,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
             .map(|(first, _)| first)
             .filter(|_| cidr.v6 || cidr.prefix < 31),
         Some(None) => None,
-        Some(Some(g)) if g.is_empty() => None,
+        // "" is no address (Neutron: 400), not "no gateway" (null is).
         Some(Some(g)) => Some(gateway_addr(&cidr, &g)?),
     };
     s.insert(
@@ -426,8 +426,8 @@ pub fn update(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Obj> {
     let mut gateway = parse_ip(str_of(&s, "gateway_ip")).map(|(a, _)| a);
     if let Some(g) = v::opt_nullable_str(body, "gateway_ip", 64)? {
         gateway = match g {
-            Some(g) if !g.is_empty() => Some(gateway_addr(&cidr, &g)?),
-            _ => None,
+            Some(g) => Some(gateway_addr(&cidr, &g)?),
+            None => None,
         };
         if let Some(g) = gateway {
             let holder = st.iter(Kind::Port).find(|p| {
