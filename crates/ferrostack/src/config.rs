@@ -55,12 +55,18 @@ pub struct IdentitySection {
 pub struct NetworkSection {
     /// `auto` (on when running as root with iproute2), `on` or `off`.
     pub dataplane: String,
+    /// `physical network:host bridge` pairs (Neutron's `bridge_mappings`):
+    /// a flat network on that physical network is plugged into the named
+    /// bridge of the host's own namespace — the one thing the data plane
+    /// ever changes there, and only when asked. Empty by default.
+    pub bridge_mappings: Vec<String>,
 }
 
 impl Default for NetworkSection {
     fn default() -> Self {
         NetworkSection {
             dataplane: "auto".into(),
+            bridge_mappings: Vec::new(),
         }
     }
 }
@@ -193,6 +199,16 @@ impl Config {
         }
         if !["auto", "on", "off"].contains(&cfg.network.dataplane.as_str()) {
             anyhow::bail!("network.dataplane must be auto, on or off");
+        }
+        for m in &cfg.network.bridge_mappings {
+            let ok = m
+                .split_once(':')
+                .is_some_and(|(p, b)| !p.is_empty() && !b.is_empty() && b.len() <= 15);
+            if !ok {
+                anyhow::bail!(
+                    "network.bridge_mappings: {m:?} is not \"physical network:bridge\" (a bridge name has at most 15 characters)"
+                );
+            }
         }
         if !["auto", "qemu", "fake"].contains(&cfg.compute.driver.as_str()) {
             anyhow::bail!("compute.driver must be auto, qemu or fake");

@@ -37,7 +37,12 @@ fn prefix(data_dir: &Path) -> String {
 
 /// Decide; the reconciler starts with `Choice::run`, once the rest of the
 /// process came up (a start that fails leaves no namespace behind).
-pub async fn choose(setting: &str, data_dir: &Path, fake_guests: bool) -> anyhow::Result<Choice> {
+pub async fn choose(
+    setting: &str,
+    data_dir: &Path,
+    fake_guests: bool,
+    bridge_mappings: &[String],
+) -> anyhow::Result<Choice> {
     let check = match Netplane::check().await {
         // Fake guests have no NICs: their ports would only ever be DOWN.
         Ok(()) if fake_guests && setting == "auto" => {
@@ -61,9 +66,20 @@ pub async fn choose(setting: &str, data_dir: &Path, fake_guests: bool) -> anyhow
         _ => {}
     }
     let prefix = prefix(data_dir);
-    let plane = Netplane::new(prefix.clone(), data_dir.join("netplane"));
+    let uplinks: std::collections::BTreeMap<String, String> = bridge_mappings
+        .iter()
+        .filter_map(|m| m.split_once(':'))
+        .map(|(p, b)| (p.to_owned(), b.to_owned()))
+        .collect();
+    let uplink_note = if uplinks.is_empty() {
+        String::new()
+    } else {
+        let pairs: Vec<String> = uplinks.iter().map(|(p, b)| format!("{p}→{b}")).collect();
+        format!("; uplinks to host bridges {}", pairs.join(", "))
+    };
+    let plane = Netplane::new(prefix.clone(), data_dir.join("netplane")).with_uplinks(uplinks);
     Ok(Choice {
-        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP, routers)"),
+        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP, routers{uplink_note})"),
         guest_namespace: Some(plane.bridge_namespace()),
         plane: Some((plane, prefix, data_dir.join("netplane"))),
     })

@@ -198,6 +198,7 @@ impl Services {
             &cfg.network.dataplane,
             &cfg.data_dir,
             cfg.compute.driver == "fake",
+            &cfg.network.bridge_mappings,
         )
         .await?;
         let driver = crate::compute_driver::choose(

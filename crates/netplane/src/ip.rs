@@ -24,6 +24,18 @@ async fn run(args: &[&str]) -> NetResult<Vec<u8>> {
     Ok(out.stdout)
 }
 
+/// `ip <args>` (owned strings).
+pub async fn run_args(args: &[String]) -> NetResult<()> {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs).await.map(|_| ())
+}
+
+/// The links of this process's own namespace (read only).
+pub async fn host_links() -> NetResult<Vec<Link>> {
+    let out = run(&["-j", "-d", "link", "show"]).await?;
+    parse_links(&out)
+}
+
 /// `ip -n NS <args>`.
 pub async fn ns(ns: &str, args: &[&str]) -> NetResult<()> {
     let mut all = vec!["-n", ns];
@@ -74,8 +86,12 @@ pub struct Link {
 
 pub async fn links(namespace: &str) -> NetResult<Vec<Link>> {
     let out = run(&["-n", namespace, "-j", "-d", "link", "show"]).await?;
+    parse_links(&out)
+}
+
+fn parse_links(out: &[u8]) -> NetResult<Vec<Link>> {
     let v: Value =
-        serde_json::from_slice(&out).map_err(|e| NetError(format!("ip link show: {e}")))?;
+        serde_json::from_slice(out).map_err(|e| NetError(format!("ip link show: {e}")))?;
     Ok(v.as_array()
         .map(|a| {
             a.iter()

@@ -25,6 +25,7 @@ pub mod ip;
 pub mod nft;
 mod ra;
 pub mod router;
+pub mod uplink;
 
 pub use router::{FloatingIp, Router};
 
@@ -60,8 +61,10 @@ pub struct Network {
     pub mtu: u32,
     pub subnets: Vec<Subnet>,
     /// `router:external`: its subnets' gateways live in the network's
-    /// outside-world namespace.
+    /// outside-world namespace (unless it has an uplink).
     pub external: bool,
+    /// `provider:physical_network` of a flat network (for uplinks).
+    pub physical_network: Option<String>,
 }
 
 /// What a port is, for the data plane.
@@ -117,6 +120,11 @@ pub fn dev_name(prefix: &str, id: &str) -> String {
 pub struct Netplane {
     prefix: String,
     dir: PathBuf,
+    /// Physical network → host bridge (`bridge_mappings`).
+    uplinks: BTreeMap<String, String>,
+    /// Where host bridges live (`None`: this process's namespace; tests
+    /// use one of their own).
+    host_namespace: Option<String>,
 }
 
 impl Netplane {
@@ -126,7 +134,22 @@ impl Netplane {
         Netplane {
             prefix: prefix.into(),
             dir,
+            uplinks: BTreeMap::new(),
+            host_namespace: None,
         }
+    }
+
+    /// Plug flat networks on these physical networks into these host
+    /// bridges (`physical network → bridge`).
+    pub fn with_uplinks(mut self, uplinks: BTreeMap<String, String>) -> Self {
+        self.uplinks = uplinks;
+        self
+    }
+
+    /// Take "the host" to be namespace `ns` (for tests).
+    pub fn with_host_namespace(mut self, ns: impl Into<String>) -> Self {
+        self.host_namespace = Some(ns.into());
+        self
     }
 
     /// The namespace guests' QEMU processes run in.
@@ -160,11 +183,21 @@ impl Netplane {
         let networks: BTreeMap<&str, &Network> =
             want.networks.iter().map(|n| (n.id.as_str(), n)).collect();
         self.bridges(&br, &networks).await?;
+        let uplinked = uplink::mapped(&networks, &self.uplinks);
+        uplink::reconcile(&self.prefix, self.host_namespace.as_deref(), &br, &uplinked).await?;
         let mut observed = self.taps(&br, want, &networks).await?;
         let dhcp_ports = self.dhcp(&br, want, &networks, &existing).await?;
         observed.active_ports.extend(dhcp_ports);
-        let routers =
-            router::reconcile(&self.prefix, &self.dir, &br, want, &networks, &existing).await?;
+        let routers = router::reconcile(
+            &self.prefix,
+            &self.dir,
+            &br,
+            want,
+            &networks,
+            &uplinked,
+            &existing,
+        )
+        .await?;
         observed.active_ports.extend(routers.active_ports);
         observed.active_floating_ips = routers.active_floating_ips;
         observed.router_namespaces = routers.namespaces;
@@ -328,6 +361,13 @@ impl Netplane {
 
     /// Remove every namespace (and DHCP server) of this deployment.
     pub async fn remove_all(&self) -> NetResult<()> {
+        if let Ok(br) = ip::namespaces(&self.bridge_namespace()).await {
+            if !br.is_empty() {
+                let none = BTreeMap::new();
+                let host = self.host_namespace.as_deref();
+                uplink::reconcile(&self.prefix, host, &self.bridge_namespace(), &none).await?;
+            }
+        }
         for ns in ip::namespaces(&format!("{}-", self.prefix)).await? {
             if let Some(id) = ns.strip_prefix(&format!("{}-dhcp-", self.prefix)) {
                 dhcp::stop(&self.dir.join("dhcp").join(id)).await;

@@ -288,8 +288,12 @@ pub async fn reconcile(
     br: &str,
     want: &Desired,
     networks: &BTreeMap<&str, &Network>,
+    uplinked: &BTreeMap<&str, String>,
     existing: &[String],
 ) -> NetResult<RoutersObserved> {
+    // An external network with an uplink has the operator's network as its
+    // outside world.
+    let outside = |n: &&&Network| n.external && !uplinked.contains_key(n.id.as_str());
     let mut observed = RoutersObserved::default();
     let mut keep = BTreeSet::new();
     for r in &want.routers {
@@ -300,7 +304,7 @@ pub async fn reconcile(
         keep.insert(ns.clone());
         router(br, dir, &ns, r, want, networks, &mut observed).await?;
     }
-    for net in networks.values().filter(|n| n.external) {
+    for net in networks.values().filter(outside) {
         let ns = external_namespace(prefix, &net.id);
         if !existing.contains(&ns) {
             ip::add_namespace(&ns).await?;
@@ -323,7 +327,8 @@ pub async fn reconcile(
         if l.name.starts_with("exo") {
             let wanted = networks
                 .values()
-                .any(|n| n.external && dev_name("exo", &n.id) == l.name);
+                .filter(outside)
+                .any(|n| dev_name("exo", &n.id) == l.name);
             if !wanted {
                 ip::ns(br, &["link", "del", &l.name]).await?;
             }

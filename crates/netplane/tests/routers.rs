@@ -24,6 +24,7 @@ fn net(id: &str, cidr: &str, external: bool) -> Network {
             ..Subnet::default()
         }],
         external,
+        ..Network::default()
     }
 }
 

@@ -72,6 +72,10 @@ fn snapshot(st: &State) -> Desired {
                     .map(subnet_of)
                     .collect(),
                 external: bool_of(n, "router:external"),
+                physical_network: (str_of(n, "provider:network_type") == "flat")
+                    .then(|| n.get("provider:physical_network").and_then(Value::as_str))
+                    .flatten()
+                    .map(str::to_owned),
             }
         })
         .collect();
