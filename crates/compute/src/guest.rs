@@ -87,10 +87,7 @@ pub(crate) async fn guest_of(
         let Some(path) = v.data_path else {
             continue;
         };
-        let file = DiskFile {
-            path,
-            format: "qcow2".into(),
-        };
+        let file = volume_file(path);
         if a.boot_index == Some(0) {
             root = RootDisk::Volume {
                 volume_id: v.id,
@@ -105,7 +102,7 @@ pub(crate) async fn guest_of(
             });
         }
     }
-    if root == RootDisk::None && svc.driver().name() != "fake" {
+    if root == RootDisk::None && svc.driver().uses_disk_files() {
         let image_id = image.unwrap_or(&i.image_id);
         if !image_id.is_empty() {
             root = RootDisk::Image(image_disk(svc, &ctx, image_id).await?);
@@ -140,4 +137,12 @@ pub(crate) async fn guest_of(
         nics,
         config_drive,
     })
+}
+
+/// A volume's data as a guest disk (the volume service keeps qcow2 files).
+pub(crate) fn volume_file(path: std::path::PathBuf) -> DiskFile {
+    DiskFile {
+        path,
+        format: "qcow2".into(),
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ferro_api::services::{BootVolumeSource, PortRequest};
 use ferro_api::AuthContext;
-use ferro_virt::{DiskFile, VolumeDisk};
+use ferro_virt::VolumeDisk;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -624,7 +624,7 @@ async fn plug_volume(
     volume_id: &str,
     device: &str,
 ) -> Result<(), String> {
-    if !has_guest(i) || svc.driver().name() == "fake" {
+    if !has_guest(i) || !svc.driver().uses_disk_files() {
         return Ok(());
     }
     let volume = svc
@@ -639,10 +639,7 @@ async fn plug_volume(
         .ok_or_else(|| format!("Volume {volume_id} has no data on this host."))?;
     let disk = VolumeDisk {
         volume_id: volume_id.to_owned(),
-        file: DiskFile {
-            path,
-            format: "qcow2".into(),
-        },
+        file: crate::guest::volume_file(path),
         device: device.to_owned(),
         shared: volume.multiattach,
     };

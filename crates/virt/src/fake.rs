@@ -61,6 +61,10 @@ impl ComputeDriver for FakeDriver {
         "fake"
     }
 
+    fn uses_disk_files(&self) -> bool {
+        false
+    }
+
     /// Upstream's fake driver reports the same generous host.
     fn host_resources(&self) -> HostResources {
         HostResources {

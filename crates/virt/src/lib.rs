@@ -142,6 +142,11 @@ pub struct GuestStatus {
 pub trait ComputeDriver: Send + Sync + 'static {
     /// `fake` or `qemu`.
     fn name(&self) -> &'static str;
+    /// Whether guests run on real disk files (image files, volume paths):
+    /// when not, callers need not fetch them.
+    fn uses_disk_files(&self) -> bool {
+        true
+    }
     /// What this host offers guests (the hypervisor's capacity).
     fn host_resources(&self) -> HostResources;
 

@@ -94,7 +94,7 @@ pub(super) async fn delete_shelved_image(svc: &ComputeService, i: &Instance) {
 pub(super) async fn rescue(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
     let guest = crate::guest::guest_of(svc, i, None).await?;
     let image_id = args["image_id"].as_str().unwrap_or(&i.image_id);
-    let image = if svc.driver().name() == "fake" {
+    let image = if !svc.driver().uses_disk_files() {
         DiskFile::default()
     } else {
         crate::guest::image_disk(svc, &image_context(i), image_id).await?

@@ -65,6 +65,17 @@ pub struct QemuDriver {
 }
 
 impl QemuDriver {
+    /// One QMP command without arguments, under the guest's lock.
+    async fn one_command(&self, uuid: &str, command: &str) -> DriverResult<()> {
+        let lock = self.lock_of(uuid);
+        let _g = lock.lock().await;
+        self.qmp(uuid)
+            .await?
+            .execute(command, None)
+            .await
+            .map(|_| ())
+    }
+
     /// `binary`: the `qemu-system-x86_64` to run; `instances`: where guests'
     /// files live (`DATA/instances`).
     pub async fn new(binary: PathBuf, accel: Accel, instances: PathBuf) -> DriverResult<Self> {
@@ -351,23 +362,11 @@ impl ComputeDriver for QemuDriver {
     }
 
     async fn pause(&self, uuid: &str) -> DriverResult<()> {
-        let lock = self.lock_of(uuid);
-        let _g = lock.lock().await;
-        self.qmp(uuid)
-            .await?
-            .execute("stop", None)
-            .await
-            .map(|_| ())
+        self.one_command(uuid, "stop").await
     }
 
     async fn unpause(&self, uuid: &str) -> DriverResult<()> {
-        let lock = self.lock_of(uuid);
-        let _g = lock.lock().await;
-        self.qmp(uuid)
-            .await?
-            .execute("cont", None)
-            .await
-            .map(|_| ())
+        self.one_command(uuid, "cont").await
     }
 
     /// The guest's CPUs stop, its memory and device state go to
