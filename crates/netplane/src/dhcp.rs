@@ -158,23 +158,29 @@ pub async fn ensure(
         }
         None => {}
     }
+    run_dnsmasq(ns, &a).await
+}
+
+/// Start dnsmasq in `ns` with `args` (it daemonizes; its pid file says
+/// where it went).
+pub(crate) async fn run_dnsmasq(ns: &str, args: &[String]) -> NetResult<()> {
     let out = Command::new("ip")
         .args(["netns", "exec", ns, "dnsmasq"])
-        .args(&a)
+        .args(args)
         .kill_on_drop(true)
         .output()
         .await
         .map_err(io("cannot run dnsmasq"))?;
     if !out.status.success() {
         return Err(NetError(format!(
-            "dnsmasq failed: {}",
+            "dnsmasq in {ns} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
     Ok(())
 }
 
-/// Stop the network's dnsmasq and forget its files.
+/// Stop the dnsmasq whose files are in `dir` and forget them.
 pub async fn stop(dir: &Path) {
     if let Some(p) = pid(dir) {
         let _ = kill(Pid::from_raw(p), Signal::SIGTERM);

@@ -8,12 +8,10 @@
 
 use std::path::Path;
 
+use crate::dhcp::{io, pid, put, run_dnsmasq};
+use crate::NetResult;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use tokio::process::Command;
-
-use crate::dhcp::{io, pid, put};
-use crate::{NetError, NetResult};
 
 /// One advertising interface: `(device, prefix cidr, ra mode, mtu)`.
 pub type Leg = (String, String, String, u32);
@@ -77,28 +75,12 @@ pub async fn ensure(ns: &str, dir: &Path, legs: &[Leg]) -> NetResult<()> {
         }
         None => {}
     }
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, "dnsmasq"])
-        .args(&a)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(io("cannot run dnsmasq"))?;
-    if !out.status.success() {
-        return Err(NetError(format!(
-            "dnsmasq (RA) failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    Ok(())
+    run_dnsmasq(ns, &a).await
 }
 
 /// Stop the namespace's advertiser and forget its files.
 pub async fn stop(dir: &Path) {
-    if let Some(p) = pid(dir) {
-        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
-    }
-    let _ = std::fs::remove_dir_all(dir);
+    crate::dhcp::stop(dir).await;
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! converges again after changes, and leaves nothing once nothing is
 //! wanted.
 
+mod support;
+use support::*;
+
 use ferro_netplane::{ip, Desired, Netplane, Network, Port, PortKind, Subnet};
 
 fn net(id: &str, cidr: &str) -> Network {
@@ -34,32 +37,6 @@ fn port(id: &str, network: &str, ip: &str, kind: PortKind) -> Port {
     }
 }
 
-/// Removes the test's namespaces and files even when an assertion panics.
-struct Cleanup(String, std::path::PathBuf);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("pkill")
-            .args(["-f", &self.0])
-            .status();
-        if let Ok(out) = std::process::Command::new("ip")
-            .args(["netns", "list"])
-            .output()
-        {
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                if let Some(name) = line.split_whitespace().next() {
-                    if name.starts_with(&format!("{}-", self.0)) {
-                        let _ = std::process::Command::new("ip")
-                            .args(["netns", "del", name])
-                            .status();
-                    }
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
-
 #[tokio::test]
 async fn builds_converges_and_removes() {
     if Netplane::check().await.is_err() {
@@ -68,7 +45,7 @@ async fn builds_converges_and_removes() {
     }
     let prefix = format!("fstest{}", std::process::id());
     let dir = std::env::temp_dir().join(&prefix);
-    let _cleanup = Cleanup(prefix.clone(), dir.clone());
+    let _cleanup = Cleanup(prefix.clone(), Some(dir.clone()));
     let np = Netplane::new(prefix.clone(), dir.clone());
     let mut want = Desired {
         networks: vec![net("net00000001", "10.201.0.0/24")],

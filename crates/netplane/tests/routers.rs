@@ -4,7 +4,8 @@
 //! are namespaces of the test's own with a veth whose bridge end carries
 //! the port's tap name (the reconciler plugs it as it would a guest's).
 
-use std::process::Command;
+mod support;
+use support::*;
 
 use ferro_netplane::router::{external_namespace, router_namespace};
 use ferro_netplane::{
@@ -36,24 +37,6 @@ fn port(id: &str, network: &str, ip: &str, n: u8) -> Port {
         fixed_ips: vec![(format!("{network}-s"), ip.into())],
         ..Port::default()
     }
-}
-
-fn sh(args: &[&str]) -> bool {
-    Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-fn must(args: &[&str]) {
-    assert!(sh(args), "failed: {}", args.join(" "));
-}
-
-fn ping(from: &str, to: &str) -> bool {
-    sh(&[
-        "ip", "netns", "exec", from, "ping", "-c", "3", "-i", "0.3", "-W", "1", to,
-    ])
 }
 
 /// A stand-in guest: namespace `ns` with `eth0` (the port's MAC and IP)
@@ -91,26 +74,6 @@ fn guest(ns: &str, br: &str, p: &Port, len: u8, gw: &str) {
     must(&["ip", "-n", ns, "route", "add", "default", "via", gw]);
 }
 
-struct Cleanup(String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        // For a post-mortem: leave everything in place.
-        if std::env::var_os("NETPLANE_TEST_KEEP").is_some() {
-            return;
-        }
-        if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                if let Some(name) = line.split_whitespace().next() {
-                    if name.starts_with(&format!("{}-", self.0)) {
-                        let _ = Command::new("ip").args(["netns", "del", name]).status();
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[tokio::test]
 async fn routes_snats_and_floats() {
     if Netplane::check().await.is_err() || !sh(&["nft", "--version"]) {
@@ -119,7 +82,7 @@ async fn routes_snats_and_floats() {
     }
     let prefix = format!("fsrt{}", std::process::id());
     let dir = std::env::temp_dir().join(&prefix);
-    let _cleanup = Cleanup(prefix.clone());
+    let _cleanup = Cleanup(prefix.clone(), Some(dir.clone()));
     let np = Netplane::new(prefix.clone(), dir.clone());
     let ext = net("extnet000001", "172.31.250.0/24", true);
     let ga = Port {

@@ -4,37 +4,14 @@
 //! mapped physical network reaches it, and without the mapping the veth
 //! goes and the outside-world namespace comes instead.
 
+mod support;
+use support::*;
+
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use ferro_netplane::router::external_namespace;
 use ferro_netplane::uplink::host_end;
 use ferro_netplane::{ip, Desired, Netplane, Network, Port, PortKind, Subnet};
-
-fn must(args: &[&str]) {
-    let ok = Command::new(args[0])
-        .args(&args[1..])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "failed: {}", args.join(" "));
-}
-
-struct Cleanup(String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Ok(out) = Command::new("ip").args(["netns", "list"]).output() {
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                if let Some(name) = line.split_whitespace().next() {
-                    if name.starts_with(&format!("{}-", self.0)) {
-                        let _ = Command::new("ip").args(["netns", "del", name]).status();
-                    }
-                }
-            }
-        }
-    }
-}
 
 #[tokio::test]
 async fn flat_network_joins_the_host_bridge() {
@@ -44,7 +21,7 @@ async fn flat_network_joins_the_host_bridge() {
     }
     let prefix = format!("fsup{:06}", std::process::id() % 1_000_000);
     let dir = std::env::temp_dir().join(&prefix);
-    let _cleanup = Cleanup(prefix.clone());
+    let _cleanup = Cleanup(prefix.clone(), Some(dir.clone()));
     let host = format!("{prefix}-host");
     must(&["ip", "netns", "add", &host]);
     must(&["ip", "-n", &host, "link", "add", "br-up", "type", "bridge"]);
