@@ -34,6 +34,17 @@ fn render(a: &AppCred, base: &BaseUrl) -> Value {
     })
 }
 
+/// A trust-scoped token may not list, read, make or delete application
+/// credentials (Keystone: they would outlive the delegation).
+fn not_delegated(ctx: &AuthContext) -> Result<()> {
+    if ctx.trust_id.is_some() {
+        return Err(Error::forbidden(
+            "Cannot manage application credentials with a token issued via delegation.",
+        ));
+    }
+    Ok(())
+}
+
 async fn load(id: &Identity, uid: &str, aid: &str) -> Result<AppCred> {
     match app_creds::get(id.db(), aid).await? {
         Some(a) if a.user_id == uid => Ok(a),
@@ -49,6 +60,7 @@ pub async fn list(
     q: QueryParams,
 ) -> Result<Response> {
     policy::reader_or_self(&ctx, "identity:list_application_credentials", &uid)?;
+    not_delegated(&ctx)?;
     let items = app_creds::list_for_user(id.db(), &uid)
         .await?
         .iter()
@@ -69,6 +81,7 @@ pub async fn show(
     Path((uid, aid)): Path<(String, String)>,
 ) -> Result<Response> {
     policy::reader_or_self(&ctx, "identity:get_application_credential", &uid)?;
+    not_delegated(&ctx)?;
     Ok(ok(
         json!({"application_credential": render(&load(&id, &uid, &aid).await?, &base)}),
     ))
@@ -80,6 +93,7 @@ pub async fn delete(
     Path((uid, aid)): Path<(String, String)>,
 ) -> Result<Response> {
     policy::admin_or_self(&ctx, "identity:delete_application_credential", &uid)?;
+    not_delegated(&ctx)?;
     load(&id, &uid, &aid).await?;
     app_creds::delete(id.db(), &aid).await?;
     Ok(no_content())
@@ -97,6 +111,7 @@ pub async fn create(
             "You are not authorized to perform the requested action: identity:create_application_credential.",
         ));
     }
+    not_delegated(&ctx)?;
     let project_id = ctx.project_id.clone().ok_or_else(|| {
         Error::forbidden(
             "An application credential can only be created with a project-scoped token.",

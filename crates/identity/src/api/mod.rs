@@ -14,6 +14,7 @@ mod projects;
 mod regions;
 mod roles;
 mod services;
+mod trusts;
 mod users;
 mod v2;
 mod views;
@@ -43,6 +44,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(resource_routes())
         .merge(assignments::routes())
         .merge(documents::routes())
+        .merge(trust_routes())
         .fallback(|| async { crate::Error::not_found("The resource could not be found.") })
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
@@ -98,6 +100,26 @@ fn auth_routes() -> Router<Identity> {
         .route("/v3/auth/projects", get(auth::projects))
         .route("/v3/auth/domains", get(auth::domains))
         .route("/v3/auth/system", get(auth::system))
+}
+
+fn trust_routes() -> Router<Identity> {
+    Router::new()
+        .route(
+            "/v3/OS-TRUST/trusts",
+            get(trusts::list).post(trusts::create),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}",
+            get(trusts::show).delete(trusts::delete),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}/roles",
+            get(trusts::list_roles),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}",
+            get(trusts::show_role),
+        )
 }
 
 fn resource_routes() -> Router<Identity> {

@@ -97,6 +97,9 @@ impl Cache {
         if let Some(exp) = v.app_cred.as_ref().and_then(|ac| ac.expires_at) {
             valid_until = valid_until.min(exp);
         }
+        if let Some(exp) = v.trust.as_ref().and_then(|t| t.valid_until) {
+            valid_until = valid_until.min(exp);
+        }
         if valid_until <= now {
             return;
         }

@@ -84,6 +84,8 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Domain>> {
 pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
     let mut tx = db.write().begin().await?;
     let scoped = [
+        super::trusts::DELETE_FOR_DOMAIN[0],
+        super::trusts::DELETE_FOR_DOMAIN[1],
         "DELETE FROM identity_assignment WHERE target_type='project' AND target_id IN \
            (SELECT id FROM identity_project WHERE domain_id=$1)",
         "DELETE FROM identity_assignment WHERE actor_type='user' AND actor_id IN \

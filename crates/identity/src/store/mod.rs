@@ -12,6 +12,7 @@ pub mod groups;
 pub mod projects;
 pub mod revocations;
 pub mod roles;
+pub mod trusts;
 pub mod users;
 
 use ferro_store::sqlx::any::AnyRow;
@@ -38,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1002,
         name: "identity_0003_generation",
         sql: include_str!("../../migrations/0003_generation.sql"),
+    },
+    Migration {
+        version: 1003,
+        name: "identity_0004_trusts",
+        sql: include_str!("../../migrations/0004_trusts.sql"),
     },
 ];
 

@@ -227,6 +227,9 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    for sql in super::trusts::DELETE_FOR_PROJECT {
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
     let done = sqlx::query("DELETE FROM identity_project WHERE id=$1")
         .bind(id)
         .execute(&mut *tx)
