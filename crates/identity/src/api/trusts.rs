@@ -265,35 +265,52 @@ fn opt_int(t: &Object, field: &str, min: i64) -> Result<Option<i64>> {
     }
 }
 
-/// `roles`: a list of `{"id": ...}` or `{"name": ...}`, resolved to ids.
-async fn requested_roles(id: &Identity, t: &Object) -> Result<Vec<String>> {
+/// A role as the create body names it.
+enum RoleRef {
+    Id(String),
+    Name(String),
+}
+
+/// `roles`: a list of `{"id": ...}` or `{"name": ...}` (the schema check).
+fn role_refs(t: &Object) -> Result<Vec<RoleRef>> {
     let list = match t.get("roles") {
         None => return Ok(Vec::new()),
         Some(Value::Array(l)) => l,
         Some(other) => return Err(invalid("roles", &format!("{other} is not of type 'array'"))),
     };
-    let mut out: Vec<String> = Vec::new();
-    for r in list {
-        let m = r.as_object().filter(|m| m.len() == 1).ok_or_else(|| {
-            invalid(
-                "roles",
-                "each role is an object with exactly one of 'id' or 'name'",
-            )
-        })?;
-        let role_id =
-            match (m.get("id"), m.get("name")) {
-                (Some(Value::String(rid)), None) if !rid.is_empty() => rid.clone(),
-                (None, Some(Value::String(name))) if !name.is_empty() => {
-                    roles::get_global_by_name(id.db(), name)
-                        .await?
-                        .ok_or_else(|| Error::no_such("role", name))?
-                        .id
+    list.iter()
+        .map(|r| {
+            let m = r.as_object().filter(|m| m.len() == 1);
+            match m.map(|m| (m.get("id"), m.get("name"))) {
+                Some((Some(Value::String(id)), None)) if !id.is_empty() => {
+                    Ok(RoleRef::Id(id.clone()))
                 }
-                _ => return Err(invalid(
+                Some((None, Some(Value::String(name)))) if !name.is_empty() => {
+                    Ok(RoleRef::Name(name.clone()))
+                }
+                _ => Err(invalid(
                     "roles",
                     "each role is an object with exactly one of 'id' or 'name', a non-empty string",
                 )),
-            };
+            }
+        })
+        .collect()
+}
+
+/// The role ids named, names looked up among the global roles (404 for an
+/// unknown name), duplicates dropped.
+async fn resolve_roles(id: &Identity, refs: Vec<RoleRef>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in refs {
+        let role_id = match r {
+            RoleRef::Id(rid) => rid,
+            RoleRef::Name(name) => {
+                roles::get_global_by_name(id.db(), &name)
+                    .await?
+                    .ok_or_else(|| Error::no_such("role", &name))?
+                    .id
+            }
+        };
         if !out.contains(&role_id) {
             out.push(role_id);
         }
@@ -341,23 +358,20 @@ pub async fn create(
     };
     let expires_raw = v::opt_str(&req, "expires_at", 64)?;
     v::opt_str(&req, "redelegated_trust_id", 64)?;
-    let has_roles = req
-        .get("roles")
-        .and_then(Value::as_array)
-        .is_some_and(|l| !l.is_empty());
+    let role_refs = role_refs(&req)?;
 
     // The caller must be the trustor (policy identity:create_trust).
     if ctx.user_id != trustor {
         return Err(deny("identity:create_trust"));
     }
     no_app_cred(&ctx)?;
-    if project_id.as_deref().is_some_and(|p| !p.is_empty()) && !has_roles {
+    if project_id.as_deref().is_some_and(|p| !p.is_empty()) && role_refs.is_empty() {
         return Err(deny("At least one role should be specified"));
     }
     users::get(id.db(), &trustee)
         .await?
         .ok_or_else(|| Error::no_such("user", &trustee))?;
-    let role_ids = requested_roles(&id, &req).await?;
+    let role_ids = resolve_roles(&id, role_refs).await?;
     // Every role must be one the trustor holds on the project (none may be
     // asked for without a project).
     let held: BTreeSet<String> = match project_id.as_deref().filter(|p| !p.is_empty()) {
