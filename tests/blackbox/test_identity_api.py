@@ -387,6 +387,76 @@ def test_v2_tokens(server):
     assert r.status_code == 200, r.text
 
 
+def test_v2_tokens_empty_tenant_is_unscoped(server):
+    """As Keystone v2.0: `"tenantName": ""` (or `"tenantId": ""`) asks for an
+    unscoped token, not a 400."""
+    for key in ("tenantName", "tenantId"):
+        body = {"auth": {"passwordCredentials": {"username": "admin",
+                                                 "password": server.admin_password},
+                         key: ""}}
+        r = requests.post(server.identity_url + "/v2.0/tokens", json=body, timeout=10)
+        assert r.status_code == 200, (key, r.text)
+        access = r.json()["access"]
+        assert "tenant" not in access["token"], access["token"]
+        assert access["serviceCatalog"] == []
+        assert access["user"]["name"] == "admin"
+        v = Identity(server).validate(access["token"]["id"], token=access["token"]["id"])
+        assert v.status_code == 200 and "project" not in v.json()["token"], v.text
+    # Not a string is still refused.
+    body = {"auth": {"passwordCredentials": {"username": "admin",
+                                             "password": server.admin_password},
+                     "tenantName": []}}
+    r = requests.post(server.identity_url + "/v2.0/tokens", json=body, timeout=10)
+    assert_keystone_error(r, 400)
+
+
+def test_names_compare_ignoring_case(server):
+    """As DevStack's MySQL-backed Keystone: names match whatever their case
+    (the Default domain as `default`), in auth, scopes and list filters; a
+    name differing only in case is a duplicate."""
+    ks = Identity(server, server.admin_token())
+    project = ks.create_project(name=uniq("CaseProj"))
+    user = ks.create_user(name=uniq("CaseUser"))
+    ks.grant_project(project["id"], user["id"], "member")
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user["name"].lower(), "domain": {"name": "default"},
+        "password": user["_password"]}}},
+        "scope": {"project": {"name": project["name"].upper(), "domain": {"name": "DEFAULT"}}}}}
+    _, tb = ks.issue(body)
+    assert tb["token"]["user"]["id"] == user["id"]
+    assert tb["token"]["project"]["id"] == project["id"]
+    assert tb["token"]["project"]["domain"]["name"] == "Default"
+    # The exact spelling is still required of the password.
+    body["auth"]["identity"]["password"]["user"]["password"] = user["_password"].upper()
+    assert_keystone_error(ks.post("/v3/auth/tokens", json=body, token=None), 401)
+    # List filters by name.
+    doms = ks.get("/v3/domains", params={"name": "default"}, expect=200).json()["domains"]
+    assert [d["id"] for d in doms] == ["default"]
+    got = ks.get("/v3/users", params={"name": user["name"].swapcase()}, expect=200).json()
+    assert [u["id"] for u in got["users"]] == [user["id"]]
+    got = ks.get("/v3/projects", params={"name": project["name"].lower(),
+                                         "domain_id": "default"}, expect=200).json()
+    assert [p["id"] for p in got["projects"]] == [project["id"]]
+    roles = ks.get("/v3/roles", params={"name": "MEMBER"}, expect=200).json()["roles"]
+    assert [r["name"] for r in roles] == ["member"]
+    # A name differing only in case is taken.
+    r = ks.post("/v3/users", json={"user": {"name": user["name"].upper(), "domain_id": "default"}})
+    assert_keystone_error(r, 409)
+    r = ks.post("/v3/projects", json={"project": {"name": project["name"].lower(),
+                                                  "domain_id": "default"}})
+    assert_keystone_error(r, 409)
+    assert_keystone_error(ks.post("/v3/domains", json={"domain": {"name": "DEFAULT"}}), 409)
+    # The v2.0 call and a scope by domain name too.
+    r = requests.post(server.identity_url + "/v2.0/tokens", timeout=10, json={"auth": {
+        "passwordCredentials": {"username": user["name"].upper(), "password": user["_password"]},
+        "tenantName": project["name"].lower()}})
+    assert r.status_code == 200 and r.json()["access"]["token"]["tenant"]["id"] == project["id"]
+    _, tb = ks.issue(password_auth("ADMIN", server.admin_password, domain_name="DeFaUlT",
+                                   scope={"project": {"name": "Admin",
+                                                      "domain": {"name": "default"}}}))
+    assert tb["token"]["user"]["name"] == "admin" and tb["token"]["project"]["name"] == "admin"
+
+
 def test_v2_tokens_bad_password(server):
     body = {"auth": {"passwordCredentials": {"username": "admin", "password": "nope"},
                      "tenantName": "admin"}}

@@ -41,7 +41,7 @@ DEFAULT_IDENTITY_EXTENSIONS = ["OS-INHERIT", "OS-EC2"]
 IDENTITY_FEATURES = {
     "api_v2": False,
     "api_v3": True,
-    "trust": False,                 # OS-TRUST not implemented (6 tests skipped)
+    "trust": True,                  # OS-TRUST (TrustsV3TestJSON)
     "security_compliance": False,   # PCI-DSS lockout/history (4 tests skipped)
     "access_rules": False,          # app-cred access rules (4 tests skipped)
     "immutable_user_source": False,

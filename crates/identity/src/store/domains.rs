@@ -1,6 +1,6 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{boolean, flag, object, text, to_json, Db};
+use super::{boolean, flag, name_is, object, pick_named, text, to_json, Db};
 use crate::validate::Object;
 
 #[derive(Clone, Debug)]
@@ -66,11 +66,11 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Domain>> {
 }
 
 pub async fn get_by_name(db: &Db, name: &str) -> sqlx::Result<Option<Domain>> {
-    let row = sqlx::query("SELECT * FROM identity_domain WHERE name=$1")
-        .bind(name)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    let sql = format!("SELECT * FROM identity_domain WHERE {}", name_is("name", 1));
+    let rows = sqlx::query(&sql).bind(name).fetch_all(db.read()).await?;
+    Ok(pick_named(rows.iter().map(from_row).collect(), name, |d| {
+        &d.name
+    }))
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<Domain>> {

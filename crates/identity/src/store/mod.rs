@@ -47,6 +47,34 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Names (of domains, projects, users, groups, roles and application
+/// credentials) compare as DevStack's MySQL-backed Keystone compares them:
+/// ignoring case, so `default` finds `Default`. This is the one rule; every
+/// lookup or filter by name goes through it. SQL narrows the rows with
+/// [`NAME_IS`] (`LOWER(name) = LOWER($n)`), then this decides, so SQLite and
+/// PostgreSQL agree (ASCII letters fold; other characters compare exactly).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// The SQL condition that finds the candidates for a name given as `$n`.
+pub(crate) fn name_is(col: &str, n: u8) -> String {
+    format!("LOWER({col}) = LOWER(${n})")
+}
+
+/// Of rows found by [`name_is`], the one named `name`: spelled exactly so
+/// if there is one, else the first that is [`same_name`].
+pub(crate) fn pick_named<T>(rows: Vec<T>, name: &str, of: impl Fn(&T) -> &str) -> Option<T> {
+    let mut rows: Vec<T> = rows
+        .into_iter()
+        .filter(|r| same_name(of(r), name))
+        .collect();
+    match rows.iter().position(|r| of(r) == name) {
+        Some(i) => Some(rows.swap_remove(i)),
+        None => rows.into_iter().next(),
+    }
+}
+
 /// A new resource id: a UUID4 as 32 hex digits, as Keystone makes them.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
