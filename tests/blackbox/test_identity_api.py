@@ -834,3 +834,70 @@ def test_application_credential_api(server):
     assert_keystone_error(r, 403)
     ks.delete(f"{path}/{ac['id']}", token=tok, expect=204)
     assert_keystone_error(ks.post("/v3/auth/tokens", token=None, json=auth), 401)
+
+
+# ---------------------------------------------------------------------------
+# application credential access rules
+# ---------------------------------------------------------------------------
+
+def test_access_rules(server):
+    """/v3/users/{id}/access_rules: the rules a user's application
+    credentials were made with, one per service/path/method, kept after the
+    credential goes, deletable only when no credential names them."""
+    ks = Identity(server, server.admin_token())
+    user, project, tok = ks.user_with_role("member")
+    me = Identity(server, tok)
+    base = f"/v3/users/{user['id']}"
+    rule = {"service": "compute", "path": "/v2.1/servers/*/ips", "method": "GET"}
+    ac = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    ac = ac["application_credential"]
+    got = ac["access_rules"][0]
+    rid = got.pop("id")
+    assert got == rule
+    # The same rule again is the same rule (by value, or by id).
+    ac2 = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    assert ac2["application_credential"]["access_rules"][0]["id"] == rid
+    ac3 = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [{"id": rid}]}}).json()
+    assert ac3["application_credential"]["access_rules"] == [dict(rule, id=rid)]
+
+    listed = me.get(base + "/access_rules", expect=200).json()
+    assert set(listed) == {"access_rules", "links"}
+    assert [r["id"] for r in listed["access_rules"]] == [rid]
+    r = listed["access_rules"][0]
+    assert set(r) == {"id", "service", "path", "method", "links"} and r["service"] == "compute"
+    assert me.get(base + "/access_rules", params={"service": "image"},
+                  expect=200).json()["access_rules"] == []
+    shown = me.get(f"{base}/access_rules/{rid}", expect=200).json()["access_rule"]
+    assert shown == r
+    assert_keystone_error(me.get(f"{base}/access_rules/{'0' * 32}"), 404)
+    # Someone else's rules are not theirs to read.
+    other, _, other_tok = ks.user_with_role("member")
+    assert_keystone_error(Identity(server, other_tok).get(base + "/access_rules"), 403)
+
+    # In use: 403; once no credential names it, it can go.
+    assert_keystone_error(me.delete(f"{base}/access_rules/{rid}"), 403)
+    for a in (ac, ac2["application_credential"], ac3["application_credential"]):
+        me.delete(f"{base}/application_credentials/{a['id']}", expect=204)
+    assert [x["id"] for x in me.get(base + "/access_rules", expect=200).json()["access_rules"]] \
+        == [rid]
+    me.delete(f"{base}/access_rules/{rid}", expect=204)
+    assert me.get(base + "/access_rules", expect=200).json()["access_rules"] == []
+    assert_keystone_error(me.delete(f"{base}/access_rules/{rid}"), 404)
+
+    # Bad rules: 400 naming the field; someone else's rule id: 404.
+    for bad, field in [({"service": "compute", "path": "no-slash", "method": "GET"}, "path"),
+                       ({"service": "compute", "path": "/x", "method": "FETCH"}, "method"),
+                       ({"path": "/x", "method": "GET"}, "service")]:
+        r = me.post(base + "/application_credentials", json={
+            "application_credential": {"name": uniq("ac"), "access_rules": [bad]}})
+        assert field in assert_keystone_error(r, 400)["message"]
+    theirs = Identity(server, other_tok).post(
+        f"/v3/users/{other['id']}/application_credentials", expect=201, json={
+            "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    their_rule = theirs["application_credential"]["access_rules"][0]["id"]
+    r = me.post(base + "/application_credentials", json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [{"id": their_rule}]}})
+    assert_keystone_error(r, 404)

@@ -1,5 +1,6 @@
 //! The identity HTTP API: one module per resource, routes listed here.
 
+mod access_rules;
 mod app_creds;
 mod assignments;
 mod auth;
@@ -165,6 +166,11 @@ fn resource_routes() -> Router<Identity> {
         .route(
             "/v3/users/{user_id}/application_credentials/{app_cred_id}",
             get(app_creds::show).delete(app_creds::delete),
+        )
+        .route("/v3/users/{user_id}/access_rules", get(access_rules::list))
+        .route(
+            "/v3/users/{user_id}/access_rules/{access_rule_id}",
+            get(access_rules::show).delete(access_rules::delete),
         )
         .route("/v3/groups", get(groups::list).post(groups::create))
         .route(

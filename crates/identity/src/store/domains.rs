@@ -101,6 +101,8 @@ pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_application_credential WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
+        "DELETE FROM identity_access_rule WHERE user_id IN \
+           (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_credential WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_project WHERE domain_id=$1",

@@ -1,6 +1,7 @@
 //! The identity tables: one module per aggregate, plain functions over
 //! [`Db`]. No other crate reads or writes these tables.
 
+pub mod access_rules;
 pub mod app_creds;
 pub mod assignments;
 pub mod catalog;
@@ -44,6 +45,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1003,
         name: "identity_0004_trusts",
         sql: include_str!("../../migrations/0004_trusts.sql"),
+    },
+    Migration {
+        version: 1004,
+        name: "identity_0005_access_rules",
+        sql: include_str!("../../migrations/0005_access_rules.sql"),
     },
 ];
 
