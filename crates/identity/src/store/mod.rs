@@ -117,3 +117,30 @@ pub(crate) fn object(row: &AnyRow, col: &str) -> Object {
 pub(crate) fn to_json(obj: &Object) -> String {
     serde_json::to_string(obj).unwrap_or_else(|_| "{}".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_ignore_ascii_case_and_prefer_the_exact_spelling() {
+        assert!(same_name("Default", "default"));
+        assert!(same_name("ADMIN", "admin"));
+        assert!(!same_name("admin", "admin "));
+        assert!(!same_name("Émile", "émile"));
+        let rows = vec!["Demo".to_owned(), "demo".to_owned(), "other".to_owned()];
+        assert_eq!(
+            pick_named(rows.clone(), "demo", |s| s),
+            Some("demo".to_owned())
+        );
+        assert_eq!(
+            pick_named(rows.clone(), "Demo", |s| s),
+            Some("Demo".to_owned())
+        );
+        assert_eq!(
+            pick_named(rows.clone(), "DEMO", |s| s),
+            Some("Demo".to_owned())
+        );
+        assert_eq!(pick_named(rows, "nope", |s| s), None);
+    }
+}
