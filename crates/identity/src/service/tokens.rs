@@ -79,7 +79,16 @@ impl Identity {
         if payload.expires_at + window <= now {
             return Err(invalid());
         }
-        let v = Arc::new(self.resolve(payload).await?);
+        // A token whose trust no longer holds (trustor disabled or without
+        // the roles, chain broken) is simply no longer a valid token.
+        let v = Arc::new(
+            self.resolve(payload)
+                .await
+                .map_err(|e| match e.status().as_u16() {
+                    403 => invalid(),
+                    _ => e,
+                })?,
+        );
         self.cache().put(token, generation, now, v.clone());
         Ok(v)
     }
