@@ -387,6 +387,76 @@ def test_v2_tokens(server):
     assert r.status_code == 200, r.text
 
 
+def test_v2_tokens_empty_tenant_is_unscoped(server):
+    """As Keystone v2.0: `"tenantName": ""` (or `"tenantId": ""`) asks for an
+    unscoped token, not a 400."""
+    for key in ("tenantName", "tenantId"):
+        body = {"auth": {"passwordCredentials": {"username": "admin",
+                                                 "password": server.admin_password},
+                         key: ""}}
+        r = requests.post(server.identity_url + "/v2.0/tokens", json=body, timeout=10)
+        assert r.status_code == 200, (key, r.text)
+        access = r.json()["access"]
+        assert "tenant" not in access["token"], access["token"]
+        assert access["serviceCatalog"] == []
+        assert access["user"]["name"] == "admin"
+        v = Identity(server).validate(access["token"]["id"], token=access["token"]["id"])
+        assert v.status_code == 200 and "project" not in v.json()["token"], v.text
+    # Not a string is still refused.
+    body = {"auth": {"passwordCredentials": {"username": "admin",
+                                             "password": server.admin_password},
+                     "tenantName": []}}
+    r = requests.post(server.identity_url + "/v2.0/tokens", json=body, timeout=10)
+    assert_keystone_error(r, 400)
+
+
+def test_names_compare_ignoring_case(server):
+    """As DevStack's MySQL-backed Keystone: names match whatever their case
+    (the Default domain as `default`), in auth, scopes and list filters; a
+    name differing only in case is a duplicate."""
+    ks = Identity(server, server.admin_token())
+    project = ks.create_project(name=uniq("CaseProj"))
+    user = ks.create_user(name=uniq("CaseUser"))
+    ks.grant_project(project["id"], user["id"], "member")
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user["name"].lower(), "domain": {"name": "default"},
+        "password": user["_password"]}}},
+        "scope": {"project": {"name": project["name"].upper(), "domain": {"name": "DEFAULT"}}}}}
+    _, tb = ks.issue(body)
+    assert tb["token"]["user"]["id"] == user["id"]
+    assert tb["token"]["project"]["id"] == project["id"]
+    assert tb["token"]["project"]["domain"]["name"] == "Default"
+    # The exact spelling is still required of the password.
+    body["auth"]["identity"]["password"]["user"]["password"] = user["_password"].upper()
+    assert_keystone_error(ks.post("/v3/auth/tokens", json=body, token=None), 401)
+    # List filters by name.
+    doms = ks.get("/v3/domains", params={"name": "default"}, expect=200).json()["domains"]
+    assert [d["id"] for d in doms] == ["default"]
+    got = ks.get("/v3/users", params={"name": user["name"].swapcase()}, expect=200).json()
+    assert [u["id"] for u in got["users"]] == [user["id"]]
+    got = ks.get("/v3/projects", params={"name": project["name"].lower(),
+                                         "domain_id": "default"}, expect=200).json()
+    assert [p["id"] for p in got["projects"]] == [project["id"]]
+    roles = ks.get("/v3/roles", params={"name": "MEMBER"}, expect=200).json()["roles"]
+    assert [r["name"] for r in roles] == ["member"]
+    # A name differing only in case is taken.
+    r = ks.post("/v3/users", json={"user": {"name": user["name"].upper(), "domain_id": "default"}})
+    assert_keystone_error(r, 409)
+    r = ks.post("/v3/projects", json={"project": {"name": project["name"].lower(),
+                                                  "domain_id": "default"}})
+    assert_keystone_error(r, 409)
+    assert_keystone_error(ks.post("/v3/domains", json={"domain": {"name": "DEFAULT"}}), 409)
+    # The v2.0 call and a scope by domain name too.
+    r = requests.post(server.identity_url + "/v2.0/tokens", timeout=10, json={"auth": {
+        "passwordCredentials": {"username": user["name"].upper(), "password": user["_password"]},
+        "tenantName": project["name"].lower()}})
+    assert r.status_code == 200 and r.json()["access"]["token"]["tenant"]["id"] == project["id"]
+    _, tb = ks.issue(password_auth("ADMIN", server.admin_password, domain_name="DeFaUlT",
+                                   scope={"project": {"name": "Admin",
+                                                      "domain": {"name": "default"}}}))
+    assert tb["token"]["user"]["name"] == "admin" and tb["token"]["project"]["name"] == "admin"
+
+
 def test_v2_tokens_bad_password(server):
     body = {"auth": {"passwordCredentials": {"username": "admin", "password": "nope"},
                      "tenantName": "admin"}}
@@ -764,3 +834,70 @@ def test_application_credential_api(server):
     assert_keystone_error(r, 403)
     ks.delete(f"{path}/{ac['id']}", token=tok, expect=204)
     assert_keystone_error(ks.post("/v3/auth/tokens", token=None, json=auth), 401)
+
+
+# ---------------------------------------------------------------------------
+# application credential access rules
+# ---------------------------------------------------------------------------
+
+def test_access_rules(server):
+    """/v3/users/{id}/access_rules: the rules a user's application
+    credentials were made with, one per service/path/method, kept after the
+    credential goes, deletable only when no credential names them."""
+    ks = Identity(server, server.admin_token())
+    user, project, tok = ks.user_with_role("member")
+    me = Identity(server, tok)
+    base = f"/v3/users/{user['id']}"
+    rule = {"service": "compute", "path": "/v2.1/servers/*/ips", "method": "GET"}
+    ac = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    ac = ac["application_credential"]
+    got = ac["access_rules"][0]
+    rid = got.pop("id")
+    assert got == rule
+    # The same rule again is the same rule (by value, or by id).
+    ac2 = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    assert ac2["application_credential"]["access_rules"][0]["id"] == rid
+    ac3 = me.post(base + "/application_credentials", expect=201, json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [{"id": rid}]}}).json()
+    assert ac3["application_credential"]["access_rules"] == [dict(rule, id=rid)]
+
+    listed = me.get(base + "/access_rules", expect=200).json()
+    assert set(listed) == {"access_rules", "links"}
+    assert [r["id"] for r in listed["access_rules"]] == [rid]
+    r = listed["access_rules"][0]
+    assert set(r) == {"id", "service", "path", "method", "links"} and r["service"] == "compute"
+    assert me.get(base + "/access_rules", params={"service": "image"},
+                  expect=200).json()["access_rules"] == []
+    shown = me.get(f"{base}/access_rules/{rid}", expect=200).json()["access_rule"]
+    assert shown == r
+    assert_keystone_error(me.get(f"{base}/access_rules/{'0' * 32}"), 404)
+    # Someone else's rules are not theirs to read.
+    other, _, other_tok = ks.user_with_role("member")
+    assert_keystone_error(Identity(server, other_tok).get(base + "/access_rules"), 403)
+
+    # In use: 403; once no credential names it, it can go.
+    assert_keystone_error(me.delete(f"{base}/access_rules/{rid}"), 403)
+    for a in (ac, ac2["application_credential"], ac3["application_credential"]):
+        me.delete(f"{base}/application_credentials/{a['id']}", expect=204)
+    assert [x["id"] for x in me.get(base + "/access_rules", expect=200).json()["access_rules"]] \
+        == [rid]
+    me.delete(f"{base}/access_rules/{rid}", expect=204)
+    assert me.get(base + "/access_rules", expect=200).json()["access_rules"] == []
+    assert_keystone_error(me.delete(f"{base}/access_rules/{rid}"), 404)
+
+    # Bad rules: 400 naming the field; someone else's rule id: 404.
+    for bad, field in [({"service": "compute", "path": "no-slash", "method": "GET"}, "path"),
+                       ({"service": "compute", "path": "/x", "method": "FETCH"}, "method"),
+                       ({"path": "/x", "method": "GET"}, "service")]:
+        r = me.post(base + "/application_credentials", json={
+            "application_credential": {"name": uniq("ac"), "access_rules": [bad]}})
+        assert field in assert_keystone_error(r, 400)["message"]
+    theirs = Identity(server, other_tok).post(
+        f"/v3/users/{other['id']}/application_credentials", expect=201, json={
+            "application_credential": {"name": uniq("ac"), "access_rules": [rule]}}).json()
+    their_rule = theirs["application_credential"]["access_rules"][0]["id"]
+    r = me.post(base + "/application_credentials", json={
+        "application_credential": {"name": uniq("ac"), "access_rules": [{"id": their_rule}]}})
+    assert_keystone_error(r, 404)

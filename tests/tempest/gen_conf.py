@@ -41,9 +41,9 @@ DEFAULT_IDENTITY_EXTENSIONS = ["OS-INHERIT", "OS-EC2"]
 IDENTITY_FEATURES = {
     "api_v2": False,
     "api_v3": True,
-    "trust": False,                 # OS-TRUST not implemented (6 tests skipped)
+    "trust": True,                  # OS-TRUST (TrustsV3TestJSON)
     "security_compliance": False,   # PCI-DSS lockout/history (4 tests skipped)
-    "access_rules": False,          # app-cred access rules (4 tests skipped)
+    "access_rules": True,           # app-cred access rules (/v3/users/{id}/access_rules)
     "immutable_user_source": False,
     "domain_specific_drivers": False,
 }

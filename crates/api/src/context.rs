@@ -25,6 +25,8 @@ pub struct AuthContext {
     pub issued_at: i64,
     pub expires_at: i64,
     pub application_credential_id: Option<String>,
+    /// Set for a trust-scoped token: the trust it was issued from.
+    pub trust_id: Option<String>,
 }
 
 impl AuthContext {

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::common::{collection, created, no_content, ok, Body, Ctx, Filters, QueryParams};
 use crate::error::{Error, Result};
 use crate::service::{hashing, roles};
+use crate::store::access_rules::{self as access_rule_store, AccessRule};
 use crate::store::app_creds::{self, AppCred};
 use crate::store::new_id;
 use crate::token::Scope;
@@ -34,6 +35,17 @@ fn render(a: &AppCred, base: &BaseUrl) -> Value {
     })
 }
 
+/// A trust-scoped token may not list, read, make or delete application
+/// credentials (Keystone: they would outlive the delegation).
+pub(super) fn not_delegated(ctx: &AuthContext) -> Result<()> {
+    if ctx.trust_id.is_some() {
+        return Err(Error::forbidden(
+            "Cannot manage application credentials with a token issued via delegation.",
+        ));
+    }
+    Ok(())
+}
+
 async fn load(id: &Identity, uid: &str, aid: &str) -> Result<AppCred> {
     match app_creds::get(id.db(), aid).await? {
         Some(a) if a.user_id == uid => Ok(a),
@@ -49,6 +61,7 @@ pub async fn list(
     q: QueryParams,
 ) -> Result<Response> {
     policy::reader_or_self(&ctx, "identity:list_application_credentials", &uid)?;
+    not_delegated(&ctx)?;
     let items = app_creds::list_for_user(id.db(), &uid)
         .await?
         .iter()
@@ -69,6 +82,7 @@ pub async fn show(
     Path((uid, aid)): Path<(String, String)>,
 ) -> Result<Response> {
     policy::reader_or_self(&ctx, "identity:get_application_credential", &uid)?;
+    not_delegated(&ctx)?;
     Ok(ok(
         json!({"application_credential": render(&load(&id, &uid, &aid).await?, &base)}),
     ))
@@ -80,6 +94,7 @@ pub async fn delete(
     Path((uid, aid)): Path<(String, String)>,
 ) -> Result<Response> {
     policy::admin_or_self(&ctx, "identity:delete_application_credential", &uid)?;
+    not_delegated(&ctx)?;
     load(&id, &uid, &aid).await?;
     app_creds::delete(id.db(), &aid).await?;
     Ok(no_content())
@@ -97,6 +112,7 @@ pub async fn create(
             "You are not authorized to perform the requested action: identity:create_application_credential.",
         ));
     }
+    not_delegated(&ctx)?;
     let project_id = ctx.project_id.clone().ok_or_else(|| {
         Error::forbidden(
             "An application credential can only be created with a project-scoped token.",
@@ -138,22 +154,7 @@ pub async fn create(
             "Duplicate entry found with name {name}"
         )));
     }
-    let access_rules = match req.get("access_rules") {
-        None | Some(Value::Null) => json!([]),
-        Some(Value::Array(rules)) => json!(rules
-            .iter()
-            .map(|r| {
-                let mut r = r.clone();
-                r["id"] = json!(new_id());
-                r
-            })
-            .collect::<Vec<_>>()),
-        Some(_) => {
-            return Err(Error::bad_request(
-                "Invalid input for field 'access_rules': must be a list",
-            ))
-        }
-    };
+    let access_rules = access_rules(&id, &uid, req.get("access_rules")).await?;
     let a = AppCred {
         id: new_id(),
         name,
@@ -221,6 +222,90 @@ async fn granted_roles(
         }
     }
     Ok(out)
+}
+
+/// The `access_rules` of a new application credential: each one the user's
+/// existing rule named by `id`, or the user's rule for that service, path
+/// and method, made if new (Keystone keeps one rule per user for each).
+async fn access_rules(id: &Identity, uid: &str, requested: Option<&Value>) -> Result<Value> {
+    let list = match requested {
+        None | Some(Value::Null) => return Ok(json!([])),
+        Some(Value::Array(l)) => l,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "Invalid input for field 'access_rules': must be a list",
+            ))
+        }
+    };
+    let mut out: Vec<Value> = Vec::new();
+    for r in list {
+        let m = r.as_object().ok_or_else(|| {
+            Error::bad_request("Invalid input for field 'access_rules': each rule is an object")
+        })?;
+        let rule = match m.get("id") {
+            Some(Value::String(rid)) => match access_rule_store::get(id.db(), rid).await? {
+                Some(found) if found.user_id == uid => found,
+                _ => return Err(Error::no_such("access rule", rid)),
+            },
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "Invalid input for field 'access_rules.id': a string is required",
+                ))
+            }
+            None => {
+                let service = v::req_str(m, "service", 64).map_err(|_| {
+                    rule_field("service", "a non-empty string of at most 64 characters")
+                })?;
+                let path = match m.get("path") {
+                    Some(Value::String(p)) if p.starts_with('/') && p.chars().count() <= 225 => {
+                        p.clone()
+                    }
+                    _ => {
+                        return Err(rule_field(
+                            "path",
+                            "a string starting with '/', at most 225 characters",
+                        ))
+                    }
+                };
+                let method = match m.get("method").and_then(Value::as_str) {
+                    Some(x @ ("DELETE" | "GET" | "HEAD" | "PATCH" | "POST" | "PUT")) => {
+                        x.to_owned()
+                    }
+                    _ => {
+                        return Err(rule_field(
+                            "method",
+                            "one of DELETE, GET, HEAD, PATCH, POST, PUT",
+                        ))
+                    }
+                };
+                match access_rule_store::find(id.db(), uid, &service, &path, &method).await? {
+                    Some(found) => found,
+                    None => {
+                        let made = AccessRule {
+                            id: new_id(),
+                            user_id: uid.to_owned(),
+                            service,
+                            path,
+                            method,
+                        };
+                        access_rule_store::create(id.db(), &made, now_micros()).await?;
+                        made
+                    }
+                }
+            }
+        };
+        let shown = json!({"id": rule.id, "service": rule.service, "path": rule.path, "method": rule.method});
+        if !out.contains(&shown) {
+            out.push(shown);
+        }
+    }
+    Ok(json!(out))
+}
+
+fn rule_field(field: &str, what: &str) -> Error {
+    Error::bad_request(format!(
+        "Invalid input for field 'access_rules.{field}': {what} is required"
+    ))
 }
 
 fn new_secret() -> String {

@@ -20,7 +20,7 @@ async fn with_catalog(id: &Identity, v: &Validated, nocatalog: bool) -> Result<V
     let catalog = if nocatalog || v.payload.scope == Scope::Unscoped {
         None
     } else {
-        Some(id.catalog(project_id, &v.user.id).await?)
+        Some(id.catalog(project_id, &v.shown_user().0.id).await?)
     };
     Ok(v.body(catalog))
 }
@@ -60,7 +60,9 @@ pub async fn validate(
     let f = Filters::new(&q);
     let token = subject(&headers)?;
     let v = id.validate_token(&token, f.flag("allow_expired")).await?;
-    policy::reader_or_self(&ctx, "identity:validate_token", &v.user.id)?;
+    if ctx.user_id != v.user.id {
+        policy::reader_or_self(&ctx, "identity:validate_token", &v.shown_user().0.id)?;
+    }
     if method == Method::HEAD {
         return Ok(subject_header(StatusCode::OK.into_response(), &token));
     }
@@ -94,7 +96,9 @@ pub async fn revoke(
 ) -> Result<Response> {
     let token = subject(&headers)?;
     let v = id.validate_token(&token, false).await?;
-    policy::admin_or_self(&ctx, "identity:revoke_token", &v.user.id)?;
+    if ctx.user_id != v.user.id {
+        policy::admin_or_self(&ctx, "identity:revoke_token", &v.shown_user().0.id)?;
+    }
     if let Some(audit) = v.payload.audit_ids.first() {
         id.revoke_audit_id(audit).await?;
     }

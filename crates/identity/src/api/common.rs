@@ -88,7 +88,8 @@ impl Filters {
     }
 
     /// Keep the items whose attributes match every filter in `keys`.
-    /// Strings compare exactly; `__contains`, `__icontains`, `__startswith`,
+    /// Names compare as `store::same_name` (ignoring case), other strings
+    /// exactly; `__contains`, `__icontains`, `__startswith`,
     /// `__istartswith`, `__endswith`, `__iendswith`, `__equals`,
     /// `__iequals` work on any of them; booleans parse loosely.
     pub fn apply(&self, items: Vec<Value>, keys: &[&str]) -> Vec<Value> {
@@ -106,6 +107,9 @@ impl Filters {
             }
             match item.get(attr) {
                 Some(Value::Bool(b)) => parse_bool(want) == Some(*b),
+                Some(Value::String(s)) if attr == "name" && op == "equals" => {
+                    crate::store::same_name(s, want)
+                }
                 Some(Value::String(s)) => string_match(s, want, op),
                 Some(Value::Null) | None => want.is_empty() || want == "None" || want == "null",
                 Some(other) => *other == serde_json::from_str::<Value>(want).unwrap_or(Value::Null),

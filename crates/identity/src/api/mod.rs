@@ -1,5 +1,6 @@
 //! The identity HTTP API: one module per resource, routes listed here.
 
+mod access_rules;
 mod app_creds;
 mod assignments;
 mod auth;
@@ -14,6 +15,7 @@ mod projects;
 mod regions;
 mod roles;
 mod services;
+mod trusts;
 mod users;
 mod v2;
 mod views;
@@ -43,6 +45,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(resource_routes())
         .merge(assignments::routes())
         .merge(documents::routes())
+        .merge(trust_routes())
         .fallback(|| async { crate::Error::not_found("The resource could not be found.") })
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
@@ -100,6 +103,26 @@ fn auth_routes() -> Router<Identity> {
         .route("/v3/auth/system", get(auth::system))
 }
 
+fn trust_routes() -> Router<Identity> {
+    Router::new()
+        .route(
+            "/v3/OS-TRUST/trusts",
+            get(trusts::list).post(trusts::create),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}",
+            get(trusts::show).delete(trusts::delete),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}/roles",
+            get(trusts::list_roles),
+        )
+        .route(
+            "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}",
+            get(trusts::show_role),
+        )
+}
+
 fn resource_routes() -> Router<Identity> {
     Router::new()
         .route("/v3/domains", get(domains::list).post(domains::create))
@@ -143,6 +166,11 @@ fn resource_routes() -> Router<Identity> {
         .route(
             "/v3/users/{user_id}/application_credentials/{app_cred_id}",
             get(app_creds::show).delete(app_creds::delete),
+        )
+        .route("/v3/users/{user_id}/access_rules", get(access_rules::list))
+        .route(
+            "/v3/users/{user_id}/access_rules/{access_rule_id}",
+            get(access_rules::show).delete(access_rules::delete),
         )
         .route("/v3/groups", get(groups::list).post(groups::create))
         .route(

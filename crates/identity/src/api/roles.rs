@@ -103,7 +103,7 @@ pub async fn create(
     let dup = roles::list(id.db())
         .await?
         .into_iter()
-        .any(|x| x.name == r.name && x.domain_id == r.domain_id);
+        .any(|x| crate::store::same_name(&x.name, &r.name) && x.domain_id == r.domain_id);
     if dup {
         return Err(Error::conflict(format!(
             "Duplicate entry found with name {}",
@@ -133,10 +133,9 @@ pub async fn update(
     }
     if req.contains_key("name") {
         let name = v::req_str(&req, "name", 255)?;
-        let dup = roles::list(id.db())
-            .await?
-            .into_iter()
-            .any(|x| x.name == name && x.domain_id == r.domain_id && x.id != r.id);
+        let dup = roles::list(id.db()).await?.into_iter().any(|x| {
+            crate::store::same_name(&x.name, &name) && x.domain_id == r.domain_id && x.id != r.id
+        });
         if dup {
             return Err(Error::conflict(format!(
                 "Duplicate entry found with name {name}"

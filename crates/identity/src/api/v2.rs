@@ -57,12 +57,15 @@ fn translate(auth: &Map<String, Value>) -> Result<Map<String, Value>> {
             "Invalid input for field 'auth': passwordCredentials or token is required",
         ));
     };
+    // As Keystone v2.0: an empty tenantName or tenantId asks for no scope
+    // (clients send `"tenantName": ""` for an unscoped token).
     let field = |key: &str| -> Result<Option<&str>> {
         match auth.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(Error::bad_request(format!(
-                "Invalid input for field '{key}': a non-empty string is required"
+                "Invalid input for field '{key}': a string is required"
             ))),
         }
     };

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::store::app_creds::{self, AppCred};
 use crate::store::domains::{self, Domain};
 use crate::store::projects;
+use crate::store::trusts;
 use crate::store::users::{self, User};
 use crate::token::{new_audit_id, Payload, Scope};
 use crate::validate::Object;
@@ -29,6 +30,8 @@ enum Requested {
     Project(Object),
     Domain(Object),
     System,
+    /// `{"OS-TRUST:trust": {"id": ...}}`.
+    Trust(String),
 }
 
 /// Who the identity methods proved the caller to be.
@@ -49,6 +52,10 @@ impl Identity {
         let methods = method_list(&identity)?;
         let requested = requested_scope(auth.get("scope"))?;
         let proven = self.prove(&identity, &methods).await?;
+        let trust_id = match &requested {
+            Requested::Trust(id) => Some(id.clone()),
+            _ => None,
+        };
         let scope = self.pick_scope(&proven, requested).await?;
         let now = now_micros();
         let expires_at = match &proven.parent {
@@ -67,6 +74,7 @@ impl Identity {
             payload.audit_ids = vec![new_audit_id(), chain];
             payload.app_cred_id = parent.app_cred_id.clone();
         }
+        payload.trust_id = trust_id.clone();
         if let Some(ac) = &proven.app_cred {
             payload.app_cred_id = Some(ac.id.clone());
             if let Some(exp) = ac.expires_at {
@@ -82,6 +90,13 @@ impl Identity {
                 404 => unauthorized(),
                 _ => e,
             })?;
+        // As Keystone: a use of a limited trust is taken only once the
+        // token is known to be good.
+        if let Some(id) = &trust_id {
+            if !trusts::consume_use(self.db(), id).await? {
+                return Err(Error::unauthorized(format!("Could not find trust: {id}.")));
+            }
+        }
         let validated = Arc::new(validated);
         self.cache()
             .put(&token, generation, now_micros(), validated.clone());
@@ -163,6 +178,11 @@ impl Identity {
         if v.payload.app_cred_id.is_some() {
             return Err(Error::forbidden(
                 "A token created with an application credential cannot be rescoped.",
+            ));
+        }
+        if v.payload.trust_id.is_some() {
+            return Err(Error::forbidden(
+                "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.",
             ));
         }
         let mut methods = v.payload.method_names();
@@ -261,6 +281,27 @@ impl Identity {
         )))
     }
 
+    /// The scope a token from trust `id` gets: the trust's project. A trust
+    /// that is gone, expired or used up answers 401, as Keystone does.
+    async fn trust_scope(&self, id: &str) -> Result<Scope> {
+        let trust = self
+            .usable_trust(id, true)
+            .await
+            .map_err(|e| match e.status().as_u16() {
+                404 => Error::unauthorized(format!("Could not find trust: {id}.")),
+                _ => e,
+            })?;
+        let Some(pid) = &trust.project_id else {
+            return Err(Error::unauthorized(format!(
+                "Trust {id} names no project to scope a token to."
+            )));
+        };
+        match projects::get(self.db(), pid).await? {
+            Some(p) if p.enabled => Ok(Scope::Project(p.id)),
+            _ => Err(unauthorized()),
+        }
+    }
+
     async fn pick_scope(&self, proven: &Proven, requested: Requested) -> Result<Scope> {
         if let Some(ac) = &proven.app_cred {
             if !matches!(requested, Requested::None) {
@@ -301,6 +342,7 @@ impl Identity {
                 Ok(Scope::Project(project.id))
             }
             Requested::None => self.default_scope(proven).await,
+            Requested::Trust(id) => self.trust_scope(&id).await,
         }
     }
 
@@ -375,9 +417,10 @@ fn requested_scope(v: Option<&Value>) -> Result<Requested> {
             ))
         }
     };
-    if scope.contains_key("project") && scope.contains_key("domain") {
+    let kinds = ["project", "domain", "system", "OS-TRUST:trust"];
+    if kinds.iter().filter(|k| scope.contains_key(**k)).count() > 1 {
         return Err(Error::bad_request(
-            "Invalid input for field 'scope': only one of project and domain",
+            "Invalid input for field 'scope': only one of project, domain, system and OS-TRUST:trust",
         ));
     }
     if let Some(p) = scope.get("project") {
@@ -402,8 +445,17 @@ fn requested_scope(v: Option<&Value>) -> Result<Requested> {
             )),
         };
     }
-    if scope.contains_key("OS-TRUST:trust") {
-        return Err(Error::forbidden("Trusts are not supported."));
+    if let Some(t) = scope.get("OS-TRUST:trust") {
+        let t = obj(Some(t), "scope.OS-TRUST:trust")?;
+        return match t.get("id") {
+            Some(Value::String(id)) if !id.is_empty() => Ok(Requested::Trust(id.clone())),
+            Some(_) => Err(Error::bad_request(
+                "Invalid input for field 'scope.OS-TRUST:trust.id': a non-empty string is required",
+            )),
+            None => Err(Error::bad_request(
+                "Invalid input for field 'scope.OS-TRUST:trust': 'id' is required",
+            )),
+        };
     }
     Err(Error::bad_request(
         "Invalid input for field 'scope': project, domain or system is required",

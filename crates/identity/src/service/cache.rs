@@ -8,7 +8,8 @@
 //! users, projects and domains take effect at once. On PostgreSQL the
 //! generation also lives in the database (`identity_generation`), so writes
 //! through another process invalidate this one's entries too. Entries also
-//! end at the token's (or its application credential's) expiry and after
+//! end at the token's (or its application credential's, or its trust
+//! chain's) expiry and after
 //! [`TTL`] at most; the cache holds at most [`CAPACITY`] entries.
 
 use std::collections::HashMap;
@@ -95,6 +96,9 @@ impl Cache {
     pub fn put(&self, token: &str, generation: Generation, now: i64, v: Arc<Validated>) {
         let mut valid_until = v.payload.expires_at.min(now + TTL);
         if let Some(exp) = v.app_cred.as_ref().and_then(|ac| ac.expires_at) {
+            valid_until = valid_until.min(exp);
+        }
+        if let Some(exp) = v.trust.as_ref().and_then(|t| t.valid_until) {
             valid_until = valid_until.min(exp);
         }
         if valid_until <= now {
@@ -225,6 +229,7 @@ mod tests {
             domain: None,
             roles: Vec::new(),
             app_cred: None,
+            trust: None,
             rendered: Default::default(),
         })
     }
@@ -258,6 +263,33 @@ mod tests {
         assert!(c.get("long", G0, TTL).is_none());
         c.put("expired", G0, 200, validated(100));
         assert!(c.get("expired", G0, 50).is_none());
+    }
+
+    #[test]
+    fn ends_at_the_trust_chain_expiry() {
+        let c = Cache::default();
+        let mut v = (*validated(TTL * 10)).clone();
+        v.trust = Some(crate::service::trusts::TrustFacts {
+            trust: crate::store::trusts::Trust {
+                id: "t".into(),
+                trustor_user_id: "u".into(),
+                trustee_user_id: "u".into(),
+                project_id: Some("p".into()),
+                impersonation: false,
+                expires_at: Some(80),
+                remaining_uses: None,
+                redelegated_trust_id: None,
+                redelegation_count: Some(0),
+                extra: Object::new(),
+                role_ids: Vec::new(),
+            },
+            trustor: v.user.clone(),
+            trustor_domain: v.user_domain.clone(),
+            valid_until: Some(50),
+        });
+        c.put("t", G0, 0, Arc::new(v));
+        assert!(c.get("t", G0, 49).is_some());
+        assert!(c.get("t", G0, 50).is_none());
     }
 
     #[test]

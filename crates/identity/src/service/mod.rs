@@ -8,3 +8,4 @@ pub mod hashing;
 pub mod revoke;
 pub mod roles;
 pub mod tokens;
+pub mod trusts;

@@ -55,6 +55,18 @@ pub async fn direct_role_ids(db: &Db, user_id: &str, scope: &Scope) -> Result<BT
 /// Expand role ids through implied roles; returns the global roles only
 /// (domain-specific roles count only through what they imply, as upstream).
 pub async fn expand(db: &Db, ids: BTreeSet<String>) -> Result<Vec<Role>> {
+    let all = expand_ids(db, ids).await?;
+    let mut out: Vec<Role> = roles::list(db)
+        .await?
+        .into_iter()
+        .filter(|r| all.contains(&r.id) && r.domain_id.is_none())
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Role ids expanded through implied roles, domain-specific ones kept.
+pub async fn expand_ids(db: &Db, ids: BTreeSet<String>) -> Result<BTreeSet<String>> {
     let implied = roles::list_implied(db).await?;
     let mut all = ids.clone();
     let mut frontier: Vec<String> = ids.into_iter().collect();
@@ -65,13 +77,17 @@ pub async fn expand(db: &Db, ids: BTreeSet<String>) -> Result<Vec<Role>> {
             }
         }
     }
-    let mut out: Vec<Role> = roles::list(db)
-        .await?
-        .into_iter()
-        .filter(|r| all.contains(&r.id) && r.domain_id.is_none())
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    Ok(all)
+}
+
+/// Every role id a user holds on `scope`: direct, group, inherited and
+/// implied, domain-specific roles included (what a trustor can delegate).
+pub async fn effective_ids(db: &Db, user_id: &str, scope: &Scope) -> Result<BTreeSet<String>> {
+    let ids = direct_role_ids(db, user_id, scope).await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    expand_ids(db, ids).await
 }
 
 /// The roles a user effectively holds on `scope`.

@@ -17,6 +17,8 @@ use crate::store::{app_creds, Db};
 use crate::token::{Payload, Scope};
 use crate::Identity;
 
+use super::trusts::TrustFacts;
+
 /// A token that passed every check, with what it refers to resolved.
 #[derive(Clone, Debug)]
 pub struct Validated {
@@ -27,6 +29,8 @@ pub struct Validated {
     pub domain: Option<Domain>,
     pub roles: Vec<Role>,
     pub app_cred: Option<AppCred>,
+    /// Set for a trust-scoped token (`user` is then the trustee).
+    pub trust: Option<TrustFacts>,
     /// The serialised `GET /v3/auth/tokens` body, with and without the
     /// catalog, made on first use. A cached validation lives only as long as
     /// the identity generation it was computed at, so neither outlives a
@@ -75,7 +79,16 @@ impl Identity {
         if payload.expires_at + window <= now {
             return Err(invalid());
         }
-        let v = Arc::new(self.resolve(payload).await?);
+        // A token whose trust no longer holds (trustor disabled or without
+        // the roles, chain broken) is simply no longer a valid token.
+        let v = Arc::new(
+            self.resolve(payload)
+                .await
+                .map_err(|e| match e.status().as_u16() {
+                    403 => invalid(),
+                    _ => e,
+                })?,
+        );
         self.cache().put(token, generation, now, v.clone());
         Ok(v)
     }
@@ -105,8 +118,16 @@ impl Identity {
             Scope::Domain(did) => domain = Some(enabled_domain(db, did).await?),
             Scope::System | Scope::Unscoped => {}
         }
+        let trust = match &payload.trust_id {
+            Some(tid) => Some(
+                self.trust_for_token(tid, &user, payload.project_id())
+                    .await?,
+            ),
+            None => None,
+        };
         let facts = TokenFacts {
             user_id: &payload.user_id,
+            trustor_id: trust.as_ref().map(|(t, _)| t.trustor.id.as_str()),
             project_id: payload.project_id(),
             domain_ids: [
                 payload.domain_id(),
@@ -119,7 +140,13 @@ impl Identity {
         if revocations::is_revoked(db, &facts).await? {
             return Err(invalid());
         }
-        let mut roles = super::roles::effective(db, &user.id, &payload.scope).await?;
+        let (trust, mut roles) = match trust {
+            Some((facts, roles)) => (Some(facts), roles),
+            None => (
+                None,
+                super::roles::effective(db, &user.id, &payload.scope).await?,
+            ),
+        };
         let app_cred = match &payload.app_cred_id {
             Some(id) => {
                 let ac = app_creds::get(db, id).await?.ok_or_else(invalid)?;
@@ -151,6 +178,7 @@ impl Identity {
             domain,
             roles,
             app_cred,
+            trust,
             rendered: Rendered::default(),
         })
     }
@@ -164,14 +192,24 @@ async fn enabled_domain(db: &Db, id: &str) -> Result<Domain> {
 }
 
 impl Validated {
+    /// The user the token shows and acts as: the trustor for a trust that
+    /// allows impersonation, else the token's own user.
+    pub fn shown_user(&self) -> (&User, &Domain) {
+        match &self.trust {
+            Some(t) if t.trust.impersonation => (&t.trustor, &t.trustor_domain),
+            _ => (&self.user, &self.user_domain),
+        }
+    }
+
     /// The request context other services and the policy checks use.
     pub fn context(&self, token: &str) -> AuthContext {
+        let (user, user_domain) = self.shown_user();
         AuthContext {
             token: token.to_owned(),
-            user_id: self.user.id.clone(),
-            user_name: self.user.name.clone(),
-            user_domain_id: self.user_domain.id.clone(),
-            user_domain_name: self.user_domain.name.clone(),
+            user_id: user.id.clone(),
+            user_name: user.name.clone(),
+            user_domain_id: user_domain.id.clone(),
+            user_domain_name: user_domain.name.clone(),
             project_id: self.project.as_ref().map(|(p, _)| p.id.clone()),
             project_name: self.project.as_ref().map(|(p, _)| p.name.clone()),
             project_domain_id: self.project.as_ref().map(|(_, d)| d.id.clone()),
@@ -186,18 +224,20 @@ impl Validated {
             issued_at: self.payload.issued_at,
             expires_at: self.payload.expires_at,
             application_credential_id: self.payload.app_cred_id.clone(),
+            trust_id: self.payload.trust_id.clone(),
         }
     }
 
     /// The v3 token body (`{"token": {...}}`), with `catalog` when given.
     pub fn body(&self, catalog: Option<Vec<Value>>) -> Value {
         let p = &self.payload;
+        let (user, user_domain) = self.shown_user();
         let mut t = json!({
             "methods": p.method_names(),
             "user": {
-                "id": self.user.id,
-                "name": self.user.name,
-                "domain": {"id": self.user_domain.id, "name": self.user_domain.name},
+                "id": user.id,
+                "name": user.name,
+                "domain": {"id": user_domain.id, "name": user_domain.name},
                 "password_expires_at": null,
             },
             "audit_ids": p.audit_ids,
@@ -217,7 +257,17 @@ impl Validated {
                         "domain": {"id": dom.id, "name": dom.name},
                     });
                 }
-                t["is_domain"] = json!(false);
+                match &self.trust {
+                    Some(tr) => {
+                        t["OS-TRUST:trust"] = json!({
+                            "id": tr.trust.id,
+                            "trustor_user": {"id": tr.trust.trustor_user_id},
+                            "trustee_user": {"id": tr.trust.trustee_user_id},
+                            "impersonation": tr.trust.impersonation,
+                        });
+                    }
+                    None => t["is_domain"] = json!(false),
+                }
                 t["roles"] = json!(roles);
             }
             Scope::Domain(_) => {

@@ -65,13 +65,20 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<AppCred>> {
 }
 
 pub async fn get_by_name(db: &Db, user_id: &str, name: &str) -> sqlx::Result<Option<AppCred>> {
-    let row =
-        sqlx::query("SELECT * FROM identity_application_credential WHERE user_id=$1 AND name=$2")
-            .bind(user_id)
-            .bind(name)
-            .fetch_optional(db.read())
-            .await?;
-    Ok(row.as_ref().map(from_row))
+    let sql = format!(
+        "SELECT * FROM identity_application_credential WHERE user_id=$1 AND {}",
+        super::name_is("name", 2)
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user_id)
+        .bind(name)
+        .fetch_all(db.read())
+        .await?;
+    Ok(super::pick_named(
+        rows.iter().map(from_row).collect(),
+        name,
+        |a| &a.name,
+    ))
 }
 
 pub async fn list_for_user(db: &Db, user_id: &str) -> sqlx::Result<Vec<AppCred>> {

@@ -1,6 +1,6 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{boolean, flag, object, text, to_json, Db};
+use super::{boolean, flag, name_is, object, pick_named, text, to_json, Db};
 use crate::validate::Object;
 
 #[derive(Clone, Debug)]
@@ -66,11 +66,11 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Domain>> {
 }
 
 pub async fn get_by_name(db: &Db, name: &str) -> sqlx::Result<Option<Domain>> {
-    let row = sqlx::query("SELECT * FROM identity_domain WHERE name=$1")
-        .bind(name)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    let sql = format!("SELECT * FROM identity_domain WHERE {}", name_is("name", 1));
+    let rows = sqlx::query(&sql).bind(name).fetch_all(db.read()).await?;
+    Ok(pick_named(rows.iter().map(from_row).collect(), name, |d| {
+        &d.name
+    }))
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<Domain>> {
@@ -84,6 +84,8 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Domain>> {
 pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
     let mut tx = db.write().begin().await?;
     let scoped = [
+        super::trusts::DELETE_FOR_DOMAIN[0],
+        super::trusts::DELETE_FOR_DOMAIN[1],
         "DELETE FROM identity_assignment WHERE target_type='project' AND target_id IN \
            (SELECT id FROM identity_project WHERE domain_id=$1)",
         "DELETE FROM identity_assignment WHERE actor_type='user' AND actor_id IN \
@@ -98,6 +100,8 @@ pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
         "DELETE FROM identity_group_member WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_application_credential WHERE user_id IN \
+           (SELECT id FROM identity_user WHERE domain_id=$1)",
+        "DELETE FROM identity_access_rule WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_credential WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",

@@ -58,12 +58,20 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Group>> {
 }
 
 pub async fn get_by_name(db: &Db, domain_id: &str, name: &str) -> sqlx::Result<Option<Group>> {
-    let row = sqlx::query("SELECT * FROM identity_group WHERE domain_id=$1 AND name=$2")
+    let sql = format!(
+        "SELECT * FROM identity_group WHERE domain_id=$1 AND {}",
+        super::name_is("name", 2)
+    );
+    let rows = sqlx::query(&sql)
         .bind(domain_id)
         .bind(name)
-        .fetch_optional(db.read())
+        .fetch_all(db.read())
         .await?;
-    Ok(row.as_ref().map(from_row))
+    Ok(super::pick_named(
+        rows.iter().map(from_row).collect(),
+        name,
+        |x| &x.name,
+    ))
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<Group>> {

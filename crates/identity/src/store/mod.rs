@@ -1,6 +1,7 @@
 //! The identity tables: one module per aggregate, plain functions over
 //! [`Db`]. No other crate reads or writes these tables.
 
+pub mod access_rules;
 pub mod app_creds;
 pub mod assignments;
 pub mod catalog;
@@ -12,6 +13,7 @@ pub mod groups;
 pub mod projects;
 pub mod revocations;
 pub mod roles;
+pub mod trusts;
 pub mod users;
 
 use ferro_store::sqlx::any::AnyRow;
@@ -39,7 +41,45 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "identity_0003_generation",
         sql: include_str!("../../migrations/0003_generation.sql"),
     },
+    Migration {
+        version: 1003,
+        name: "identity_0004_trusts",
+        sql: include_str!("../../migrations/0004_trusts.sql"),
+    },
+    Migration {
+        version: 1004,
+        name: "identity_0005_access_rules",
+        sql: include_str!("../../migrations/0005_access_rules.sql"),
+    },
 ];
+
+/// Names (of domains, projects, users, groups, roles and application
+/// credentials) compare as DevStack's MySQL-backed Keystone compares them:
+/// ignoring case, so `default` finds `Default`. This is the one rule; every
+/// lookup or filter by name goes through it. SQL narrows the rows with
+/// [`NAME_IS`] (`LOWER(name) = LOWER($n)`), then this decides, so SQLite and
+/// PostgreSQL agree (ASCII letters fold; other characters compare exactly).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// The SQL condition that finds the candidates for a name given as `$n`.
+pub(crate) fn name_is(col: &str, n: u8) -> String {
+    format!("LOWER({col}) = LOWER(${n})")
+}
+
+/// Of rows found by [`name_is`], the one named `name`: spelled exactly so
+/// if there is one, else the first that is [`same_name`].
+pub(crate) fn pick_named<T>(rows: Vec<T>, name: &str, of: impl Fn(&T) -> &str) -> Option<T> {
+    let mut rows: Vec<T> = rows
+        .into_iter()
+        .filter(|r| same_name(of(r), name))
+        .collect();
+    match rows.iter().position(|r| of(r) == name) {
+        Some(i) => Some(rows.swap_remove(i)),
+        None => rows.into_iter().next(),
+    }
+}
 
 /// A new resource id: a UUID4 as 32 hex digits, as Keystone makes them.
 pub fn new_id() -> String {
@@ -76,4 +116,31 @@ pub(crate) fn object(row: &AnyRow, col: &str) -> Object {
 
 pub(crate) fn to_json(obj: &Object) -> String {
     serde_json::to_string(obj).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_ignore_ascii_case_and_prefer_the_exact_spelling() {
+        assert!(same_name("Default", "default"));
+        assert!(same_name("ADMIN", "admin"));
+        assert!(!same_name("admin", "admin "));
+        assert!(!same_name("Émile", "émile"));
+        let rows = vec!["Demo".to_owned(), "demo".to_owned(), "other".to_owned()];
+        assert_eq!(
+            pick_named(rows.clone(), "demo", |s| s),
+            Some("demo".to_owned())
+        );
+        assert_eq!(
+            pick_named(rows.clone(), "Demo", |s| s),
+            Some("Demo".to_owned())
+        );
+        assert_eq!(
+            pick_named(rows.clone(), "DEMO", |s| s),
+            Some("Demo".to_owned())
+        );
+        assert_eq!(pick_named(rows, "nope", |s| s), None);
+    }
 }

@@ -1,6 +1,6 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{boolean, flag, object, opt_text, text, to_json, Db};
+use super::{boolean, flag, name_is, object, opt_text, pick_named, text, to_json, Db};
 use crate::validate::Object;
 
 #[derive(Clone, Debug)]
@@ -124,13 +124,21 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Project>> {
 }
 
 pub async fn get_by_name(db: &Db, domain_id: &str, name: &str) -> sqlx::Result<Option<Project>> {
-    let row = sqlx::query("SELECT id FROM identity_project WHERE domain_id=$1 AND name=$2")
+    let sql = format!(
+        "SELECT id, name FROM identity_project WHERE domain_id=$1 AND {}",
+        name_is("name", 2)
+    );
+    let rows = sqlx::query(&sql)
         .bind(domain_id)
         .bind(name)
-        .fetch_optional(db.read())
+        .fetch_all(db.read())
         .await?;
-    match row {
-        Some(r) => get(db, &text(&r, "id")).await,
+    let found: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (text(r, "id"), text(r, "name")))
+        .collect();
+    match pick_named(found, name, |(_, n)| n) {
+        Some((id, _)) => get(db, &id).await,
         None => Ok(None),
     }
 }
@@ -150,7 +158,7 @@ pub async fn list_where(
     domain_id: Option<&str>,
 ) -> sqlx::Result<Vec<Project>> {
     let rows = sqlx::query(
-        "SELECT * FROM identity_project WHERE ($1 IS NULL OR name = $1) \
+        "SELECT * FROM identity_project WHERE ($1 IS NULL OR LOWER(name) = LOWER($1)) \
          AND ($2 IS NULL OR domain_id = $2) ORDER BY name",
     )
     .bind(name)
@@ -227,6 +235,9 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    for sql in super::trusts::DELETE_FOR_PROJECT {
+        sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+    }
     let done = sqlx::query("DELETE FROM identity_project WHERE id=$1")
         .bind(id)
         .execute(&mut *tx)

@@ -16,6 +16,8 @@ pub struct Event {
 /// The facts of a token that events are matched against.
 pub struct TokenFacts<'a> {
     pub user_id: &'a str,
+    /// A trust-scoped token's trustor: events for that user match too.
+    pub trustor_id: Option<&'a str>,
     pub project_id: Option<&'a str>,
     /// Scope domain, user's domain and project's domain.
     pub domain_ids: [Option<&'a str>; 3],
@@ -47,7 +49,7 @@ pub async fn is_revoked(db: &Db, t: &TokenFacts<'_>) -> sqlx::Result<bool> {
     let [d1, d2, d3] = t.domain_ids;
     let row = sqlx::query(
         "SELECT 1 AS one FROM identity_revocation_event WHERE issued_before >= $1 \
-         AND (user_id IS NULL OR user_id = $2) \
+         AND (user_id IS NULL OR user_id = $2 OR user_id = $9) \
          AND (project_id IS NULL OR project_id = $3) \
          AND (audit_id IS NULL OR audit_id = $4 OR audit_id = $5) \
          AND (domain_id IS NULL OR domain_id = $6 OR domain_id = $7 OR domain_id = $8) \
@@ -61,6 +63,7 @@ pub async fn is_revoked(db: &Db, t: &TokenFacts<'_>) -> sqlx::Result<bool> {
     .bind(d1.unwrap_or(""))
     .bind(d2.unwrap_or(""))
     .bind(d3.unwrap_or(""))
+    .bind(t.trustor_id.unwrap_or(t.user_id))
     .fetch_optional(db.read())
     .await?;
     Ok(row.is_some())

@@ -66,11 +66,16 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Role>> {
 }
 
 pub async fn get_global_by_name(db: &Db, name: &str) -> sqlx::Result<Option<Role>> {
-    let row = sqlx::query("SELECT * FROM identity_role WHERE name=$1 AND domain_id=''")
-        .bind(name)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    let sql = format!(
+        "SELECT * FROM identity_role WHERE {} AND domain_id=''",
+        super::name_is("name", 1)
+    );
+    let rows = sqlx::query(&sql).bind(name).fetch_all(db.read()).await?;
+    Ok(super::pick_named(
+        rows.iter().map(from_row).collect(),
+        name,
+        |x| &x.name,
+    ))
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<Role>> {

@@ -1,6 +1,6 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{boolean, flag, object, opt_int, opt_text, text, to_json, Db};
+use super::{boolean, flag, name_is, object, opt_int, opt_text, pick_named, text, to_json, Db};
 use crate::validate::Object;
 
 #[derive(Clone, Debug)]
@@ -82,18 +82,25 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<User>> {
 }
 
 pub async fn get_by_name(db: &Db, domain_id: &str, name: &str) -> sqlx::Result<Option<User>> {
-    let row = sqlx::query("SELECT * FROM identity_user WHERE domain_id=$1 AND name=$2")
+    let sql = format!(
+        "SELECT * FROM identity_user WHERE domain_id=$1 AND {}",
+        name_is("name", 2)
+    );
+    let rows = sqlx::query(&sql)
         .bind(domain_id)
         .bind(name)
-        .fetch_optional(db.read())
+        .fetch_all(db.read())
         .await?;
-    Ok(row.as_ref().map(from_row))
+    Ok(pick_named(rows.iter().map(from_row).collect(), name, |u| {
+        &u.name
+    }))
 }
 
-/// Users, narrowed in SQL to an exact `name` and/or `domain_id` when given.
+/// Users, narrowed in SQL to a `name` (any case: the caller filters with
+/// `same_name`) and/or `domain_id` when given.
 pub async fn list(db: &Db, name: Option<&str>, domain_id: Option<&str>) -> sqlx::Result<Vec<User>> {
     let rows = sqlx::query(
-        "SELECT * FROM identity_user WHERE ($1 IS NULL OR name = $1) \
+        "SELECT * FROM identity_user WHERE ($1 IS NULL OR LOWER(name) = LOWER($1)) \
          AND ($2 IS NULL OR domain_id = $2) ORDER BY name",
     )
     .bind(name)
@@ -121,6 +128,9 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
         "DELETE FROM identity_group_member WHERE user_id=$1",
         "DELETE FROM identity_application_credential WHERE user_id=$1",
         "DELETE FROM identity_credential WHERE user_id=$1",
+        "DELETE FROM identity_access_rule WHERE user_id=$1",
+        super::trusts::DELETE_FOR_USER[0],
+        super::trusts::DELETE_FOR_USER[1],
     ] {
         sqlx::query(sql).bind(id).execute(&mut *tx).await?;
     }

@@ -43,6 +43,11 @@ pub struct Payload {
     /// The token's own audit id, then its chain's first audit id if rescoped.
     pub audit_ids: Vec<String>,
     pub app_cred_id: Option<String>,
+    /// The trust a trust-scoped token was issued from (its scope is then
+    /// the trust's project). Last and defaulted, so tokens sealed before
+    /// trusts existed still open.
+    #[serde(default)]
+    pub trust_id: Option<String>,
 }
 
 impl Payload {
@@ -62,6 +67,7 @@ impl Payload {
             expires_at,
             audit_ids: vec![new_audit_id()],
             app_cred_id: None,
+            trust_id: None,
         }
     }
 
@@ -143,6 +149,45 @@ mod tests {
         bad.replace_range(40..41, if &t[40..41] == "A" { "B" } else { "A" });
         assert!(Payload::open(&bad, &keys).is_none());
         assert!(Payload::open("garbage", &keys).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A payload sealed before `trust_id` existed (one element fewer)
+    /// still opens, as a token without a trust.
+    #[test]
+    fn payload_without_trust_field_opens() {
+        let dir = std::env::temp_dir().join(format!("ferro-tok-{}", uuid::Uuid::new_v4()));
+        let keys = KeyRing::load_or_create(&dir).unwrap();
+        #[derive(Serialize)]
+        struct Old {
+            version: u8,
+            user_id: String,
+            methods: u8,
+            scope: Scope,
+            issued_at: i64,
+            expires_at: i64,
+            audit_ids: Vec<String>,
+            app_cred_id: Option<String>,
+        }
+        let old = Old {
+            version: PAYLOAD_VERSION,
+            user_id: "u1".into(),
+            methods: 1,
+            scope: Scope::Project("p1".into()),
+            issued_at: 1,
+            expires_at: 2,
+            audit_ids: vec!["a".into()],
+            app_cred_id: None,
+        };
+        let t = keys.encrypt(&rmp_serde::to_vec(&old).unwrap());
+        let back = Payload::open(&t, &keys).unwrap();
+        assert_eq!(back.user_id, "u1");
+        assert_eq!(back.trust_id, None);
+        let mut p = back.clone();
+        p.trust_id = Some("0123456789abcdef0123456789abcdef".into());
+        let t = p.seal(&keys);
+        assert!(t.len() < 300, "token too long: {}", t.len());
+        assert_eq!(Payload::open(&t, &keys).unwrap(), p);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
