@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import guests, machine, report, runner, servers, transfer
+from harness import dataplane, guests, machine, report, runner, servers, transfer
 
 BENCH = Path(__file__).resolve().parent
 
@@ -41,6 +41,13 @@ def parse():
                     help="sequential boots per side (default 10, smoke 1)")
     ap.add_argument("--guest-concurrency", type=int,
                     help="guests booted at once per side (default 8, smoke 2)")
+    ap.add_argument("--no-dataplane", action="store_true",
+                    help="skip the data-plane scenarios (namespaces, routers, floating IPs)")
+    ap.add_argument("--dataplane-only", action="store_true",
+                    help="only the data-plane scenarios (default out: "
+                         "bench/results/DATE-dataplane)")
+    ap.add_argument("--dataplane-rounds", type=int,
+                    help="create -> SSH rounds and security-group rule changes (default 5)")
     return ap.parse_args()
 
 
@@ -64,6 +71,7 @@ class Config:
         self.guest_boots = a.guest_boots or (1 if smoke else 10)
         self.guest_concurrency = a.guest_concurrency or (2 if smoke else 8)
         self.guest_rounds = 1 if smoke else 2   # of the concurrent boots, per side
+        self.dp_rounds = a.dataplane_rounds or 5
         self.blob = BENCH / ".work" / f"blob-{self.blob_size >> 20}MiB.bin"
 
     def public(self):
@@ -77,6 +85,10 @@ def main():
     default = BENCH / ".work" / "smoke-results" if cfg.smoke else BENCH / "results" / stamp
     if a.guests_only and not cfg.smoke:
         default = BENCH / "results" / f"{stamp}-guests"
+    if a.dataplane_only and not cfg.smoke:
+        default = BENCH / "results" / f"{stamp}-dataplane"
+    if a.dataplane_only:
+        a.guests_only, a.no_guests = True, True   # neither the API nor the guest scenarios
     out = Path(a.out) if a.out else default
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -98,6 +110,7 @@ def main():
         servers.pin_servers(split["server"])
         server_cores = len(split["server"])
         log(f"servers on CPU {split['server']}, load generator on CPU {split['load']}")
+    only_dp = a.dataplane_only
     if not a.guests_only:
         cfg.blob_md5, cfg.blob_sha256 = transfer.make_blob(cfg.blob, cfg.blob_size)
     failures = runner.Failures()
@@ -124,6 +137,10 @@ def main():
         cpus = sorted(split["server"] + split["load"]) if split else None
         res["guests"] = guests.run(a.binary, cfg, work, raw, log, failures, cpus)
 
+    if not a.no_dataplane:
+        cpus = sorted(split["server"] + split["load"]) if split else None
+        res["dataplane"] = dataplane.run(a.binary, cfg, work, raw, log, failures, cpus)
+
     if upstream:
         log("== upstream keystone + glance")
         up = servers.Upstream(a.venv, work / "upstream-data", raw)
@@ -131,6 +148,7 @@ def main():
         res["upstream"] = runner.run_side(up.target, cfg, raw, log, runner.Failures(), False)
         res["machine"]["upstream_versions"] = servers.versions(a.venv)
 
+    res["dataplane_only"] = only_dp
     res["machine"]["loadavg_end"] = machine.loadavg()
     res["elapsed_s"] = time.monotonic() - started
     res["failures"] = list(failures)

@@ -8,7 +8,10 @@
 #   --duration SECONDS (per measurement, default 5; smoke 1), --out DIR,
 #   --guests-only / --no-guests (the real-guest scenarios: ferrostack's qemu
 #   driver vs plain qemu-system-x86_64; skipped when QEMU is absent),
-#   --accel auto|kvm|tcg (theirs; default $FERROSTACK_COMPUTE_ACCEL or tcg).
+#   --accel auto|kvm|tcg (theirs; default $FERROSTACK_COMPUTE_ACCEL or tcg),
+#   --dataplane-only / --no-dataplane (the data-plane scenarios: SSH through
+#   a floating IP, security-group changes, port rate with the data plane on
+#   vs off; root, ip, nft, dnsmasq; skipped otherwise; smoke: ports only).
 # Installs what it needs: wrk (apt), the upstream venv in bench/.work/venv
 # (pinned by bench/upstream/constraints.txt), the ferrostack binary.
 set -euo pipefail
@@ -20,7 +23,7 @@ upstream=1
 for arg in "$@"; do
     case "$arg" in
         --smoke) smoke=1; upstream=0 ;;
-        --no-upstream|--guests-only) upstream=0 ;;
+        --no-upstream|--guests-only|--dataplane-only) upstream=0 ;;
     esac
 done
 

@@ -129,9 +129,14 @@ def wait_ready(consoles, timeout):
 class PlainBoot:
     """One guest booted by hand the way the driver boots it."""
 
-    def __init__(self, plain, name):
+    def __init__(self, plain, name, net=None):
+        """`net` (the data-plane scenarios): {"netns", "tap", "mac",
+        "network_data", "public_keys"}: QEMU runs in that namespace with a
+        virtio NIC on the tap, the config drive carries the network and the
+        keys."""
         self.plain = plain
         self.name = name
+        self.net = net
         self.dir = plain.work / name
         self.pid = None
         self.t0 = None
@@ -151,7 +156,12 @@ class PlainBoot:
         uuid = str(uuidlib.uuid4())
         meta = {"uuid": uuid, "name": self.name, "hostname": self.name,
                 "availability_zone": "nova", "launch_index": 0, "meta": {}}
-        (self.dir / "cd" / "openstack" / "latest" / "meta_data.json").write_text(json.dumps(meta))
+        net = self.net
+        latest = self.dir / "cd" / "openstack" / "latest"
+        if net:
+            meta["public_keys"] = net["public_keys"]
+            (latest / "network_data.json").write_text(json.dumps(net["network_data"]))
+        (latest / "meta_data.json").write_text(json.dumps(meta))
         iso = self.dir / "disk.config"
         subprocess.run(["genisoimage", "-o", str(iso), "-ldots", "-allow-lowercase",
                         "-allow-multidot", "-l", "-quiet", "-J", "-r", "-V", "config-2",
@@ -171,12 +181,17 @@ class PlainBoot:
                 "-device", json.dumps({"driver": "virtio-blk-pci", "drive": "root",
                                        "id": "dev-root", "bootindex": 0}),
                 "-drive", f"file={iso},format=raw,if=ide,media=cdrom,readonly=on"]
+        if net:
+            args = ["ip", "netns", "exec", net["netns"], *args,
+                    "-netdev", f"tap,id=net0,ifname={net['tap']},script=no,downscript=no",
+                    "-device", f"virtio-net-pci,netdev=net0,mac={net['mac']},id=nic0"]
         t_exec = time.monotonic()
         # -daemonize as the driver does: QEMU's parent exits once the guest's
         # devices and sockets are set up.
         with open(self.dir / "qemu.err", "wb") as err:
-            subprocess.run([args[0], "-daemonize", "-pidfile", str(self.dir / "qemu.pid"),
-                            *args[1:]], cwd=self.dir, stdin=subprocess.DEVNULL,
+            at = args.index(p.qemu) + 1
+            subprocess.run([*args[:at], "-daemonize", "-pidfile", str(self.dir / "qemu.pid"),
+                            *args[at:]], cwd=self.dir, stdin=subprocess.DEVNULL,
                            stdout=subprocess.DEVNULL, stderr=err, preexec_fn=p.confine,
                            check=True, timeout=60)
         self.pid = int((self.dir / "qemu.pid").read_text())

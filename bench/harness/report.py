@@ -247,6 +247,108 @@ def _guests(res):
     return lines
 
 
+def _dataplane(res):
+    d = res.get("dataplane")
+    if not d:
+        return []
+    lines = ["## Data plane (`[network] dataplane = \"on\"`)", ""]
+    if d.get("skipped"):
+        return lines + [f"Skipped: {d['skipped']}."]
+    p = d.get("ports")
+    lines += ["### Port create rate, data plane on vs off", ""]
+    if p and p.get("error"):
+        lines += [f"**Failed**: {p['error']}", ""]
+    elif p:
+        on, off = p["on"], p["off"]
+        lines += [f"The same binary, fake compute driver, `[network] dataplane` set explicitly "
+                  f"(`auto` turns it off with the fake driver); fresh data each side; {p['n']} "
+                  f"ports on a network with a DHCP subnet ({'/'.join(['IPv4'])}), first "
+                  f"sequentially from one client, then {p['n']} more from {p['concurrency']} "
+                  "clients. With the data plane on, every write wakes the reconciler, which "
+                  "rewrites the network's dnsmasq hosts file "
+                  "(`DATA/netplane/dhcp/<net>/host`) and signals dnsmasq.", "",
+                  "| measure | off | on | on / off |", "|---|---:|---:|---:|",
+                  f"| ports/s, sequential | {off['sequential_per_s']:.0f} | "
+                  f"{on['sequential_per_s']:.0f} | {p['ratio_sequential']:.2f} |",
+                  f"| ports/s, {p['concurrency']} clients | {off['concurrent_per_s']:.0f} | "
+                  f"{on['concurrent_per_s']:.0f} | {p['ratio_concurrent']:.2f} |",
+                  f"| last port's create returned → its entry in dnsmasq's hosts file, ms "
+                  f"(sequential / {p['concurrency']} clients) | – | "
+                  f"{on['sequential_host_ms']:.0f} / {on['concurrent_host_ms']:.0f} | |", ""]
+    lines += ["### Create → SSH login through a floating IP", ""]
+    g = d.get("guests")
+    if d.get("guests_skipped"):
+        lines += [f"Skipped: {d['guests_skipped']}.", ""]
+    elif g and g.get("error") and not g.get("create_to_ssh_s"):
+        lines += [f"**Failed**: {g['error']}", ""]
+    elif g:
+        s, a = g["create_to_ssh_s"], g.get("create_to_active_s")
+        ps, pr = g.get("plain_to_ssh_s"), g.get("plain_to_ready_s")
+        lines += [f"Ferrostack, qemu driver (accelerator {g.get('accel')}), the data plane on: "
+                  "an external network (flat, subnet with a gateway, no DHCP), a tenant network "
+                  "with a DHCP subnet, a router with the external gateway and an interface on "
+                  "the tenant subnet, a keypair, an ingress tcp/22 rule in the default group, "
+                  "one floating IP. Each round: server create (config drive on, so the key "
+                  "needs no metadata service; its own fixed IP, see below), wait for its port, "
+                  "associate the floating IP; the clock runs from the create request until "
+                  "`ssh cirros@<floating IP> hostname` from the external network's "
+                  "outside-world namespace (`<prefix>-ext-<network>`) answers with the "
+                  "server's name (port 22 polled with 0.5 s TCP connects, then the login). "
+                  f"The server is deleted before the next round. {s['n']} rounds.", "",
+                  "Physical limit, in the same run, alternating round by round: the same guest "
+                  "booted by plain `qemu-system-x86_64` (the driver's command line plus a "
+                  "virtio NIC) on a tap in a bridge in a namespace of the bench's own making, "
+                  "its address static from the config drive's `network_data.json` (no DHCP, "
+                  "no router, no NAT), the key in its `meta_data.json`; the clock runs from "
+                  "before its overlay and ISO are made until `ssh ... hostname` from that "
+                  "namespace answers, polled the same way.", "",
+                  "| measure | plain QEMU | Ferrostack | ratio (p50) |",
+                  "|---|---:|---:|---:|"]
+        if ps:
+            lines.append(f"| create (plain: launch) → `hostname` over SSH, s p50 (min–max) | "
+                         f"{_s(ps)} | {_s(s)} | {s['p50'] / ps['p50']:.2f}× |")
+        else:
+            lines.append(f"| create → `hostname` over SSH, s p50 (min–max) | – | {_s(s)} | |")
+        if pr:
+            lines.append(f"| launch → `FERRO-READY` on the console (before the guest's network "
+                         f"and dropbear), s p50 (min–max) | {_s(pr)} | – | |")
+        if a:
+            lines.append(f"| create → ACTIVE seen, s p50 (min–max) | – | {_s(a)} | |")
+        lines += ["", "Each round asks for its own fixed IP (`networks: [{uuid, fixed_ip}]`): "
+                  "with the lowest free address the next server gets the deleted one's, which "
+                  "dnsmasq still holds leased to the old MAC (in-memory lease database, nothing "
+                  "releases it on port delete), so that guest gets no DHCP answer — a data-plane "
+                  "bug this benchmark found (an earlier attempt waited minutes on it).", ""]
+    lines += ["### Security-group rule change → effect", ""]
+    sg = (g or {}).get("secgroup")
+    if not sg:
+        lines += ["Not run (needs the create → SSH scenario's guest).", ""]
+    elif sg.get("error"):
+        lines += [f"**Failed**: {sg['error']}", ""]
+    elif sg.get("no_filtering"):
+        lines += [f"**{sg['no_filtering']}**: port 22 through the floating IP still accepted "
+                  f"new connections {sg['no_effect_within_s']:.0f} s after the tcp/22 rule was "
+                  "deleted, so there is no delete → blocked time to report (the rule was "
+                  "re-created and the port checked open again).", ""]
+    else:
+        off, on = sg["delete_to_blocked_s"], sg["create_to_open_s"]
+        lines += [f"With the last round's guest running: the tcp/22 rule deleted, then new TCP "
+                  f"connections to the floating IP's port 22 from the outside-world namespace "
+                  f"({sg['connect_timeout_s']} s connect timeout, back to back) until one "
+                  "fails (the time that failing attempt began); then the rule created again "
+                  f"until one succeeds. {off['n']} of each.", "",
+                  "| change | ms p50 | min | max |", "|---|---:|---:|---:|",
+                  f"| rule deleted → new connection fails | {off['p50'] * 1000:.0f} | "
+                  f"{off['min'] * 1000:.0f} | {off['max'] * 1000:.0f} |",
+                  f"| rule created → new connection succeeds | {on['p50'] * 1000:.0f} | "
+                  f"{on['min'] * 1000:.0f} | {on['max'] * 1000:.0f} |", ""]
+    if "namespaces_left" in d:
+        left = d["namespaces_left"]
+        lines.append("Network namespaces of this run left afterwards: "
+                     + (", ".join(left) if left else "none") + ".")
+    return lines
+
+
 def _rounds(side):
     return ", ".join(f"{w:.1f}" for w in side.get("wall_rounds_s", [side["wall_s"]]))
 
@@ -305,7 +407,9 @@ def targets(res):
 
 def render(res):
     title = "Benchmark: Ferrostack vs upstream Keystone and Glance"
-    if not res.get("ferrostack"):
+    if res.get("dataplane_only"):
+        title = "Benchmark: the data plane" + (" (smoke)" if res["config"]["smoke"] else "")
+    elif not res.get("ferrostack"):
         title = "Benchmark: real guests, Ferrostack vs plain QEMU" + (
             " (smoke)" if res["config"]["smoke"] else "")
     elif not res.get("upstream"):
@@ -326,6 +430,7 @@ def render(res):
     if res.get("ferrostack"):
         parts += [_requests_table(res), _servers_table(res), _compute(res)]
     parts.append(_guests(res))
+    parts.append(_dataplane(res))
     for part in parts:
         if part:
             lines += part + [""]

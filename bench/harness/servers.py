@@ -106,13 +106,14 @@ def ferrostack(binary, data_dir, log_dir, rounds, password="bench-admin-pw", dri
                env=None, log_name="ferrostack.log"):
     """The API scenarios measure the API: the fake compute driver unless
     `driver` says otherwise (the real-guest scenarios ask for qemu; `env`
-    adds variables, e.g. FERROSTACK_COMPUTE_ACCEL)."""
+    adds or overrides variables, e.g. FERROSTACK_COMPUTE_ACCEL,
+    FERROSTACK_NETWORK_DATAPLANE)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, FERROSTACK_PASSWORD_HASH_ROUNDS=str(rounds), RUST_LOG="warn",
                FERROSTACK_COMPUTE_DRIVER=driver, FERROSTACK_NETWORK_DATAPLANE="off",
-               **(env or {}))
+               ) | (env or {})   # `env` may override the defaults (the data plane)
     args = [str(binary), "serve", "--data-dir", str(data_dir),
             "--listen", f"127.0.0.1:{port}", "--admin-password", password]
     proc = Proc("ferrostack", args, env, log_dir / log_name, base + "/identity/v3")
