@@ -262,7 +262,7 @@ def _dataplane(res):
         on, off = p["on"], p["off"]
         lines += [f"The same binary, fake compute driver, `[network] dataplane` set explicitly "
                   f"(`auto` turns it off with the fake driver); fresh data each side; {p['n']} "
-                  f"ports on a network with a DHCP subnet ({'/'.join(['IPv4'])}), first "
+                  "ports on a network with a DHCP subnet (IPv4, /20), first "
                   f"sequentially from one client, then {p['n']} more from {p['concurrency']} "
                   "clients. With the data plane on, every write wakes the reconciler, which "
                   "rewrites the network's dnsmasq hosts file "
