@@ -142,23 +142,42 @@ pub async fn ensure(
     ports: &[Port],
 ) -> NetResult<()> {
     std::fs::create_dir_all(dir).map_err(io("cannot make the DHCP directory"))?;
-    let changed_hosts = put(&dir.join("host"), &hosts(subnets, ports, &net.id))?;
+    let before = std::fs::read_to_string(dir.join("host")).unwrap_or_default();
+    let now = hosts(subnets, ports, &net.id);
+    // A lease dnsmasq holds for a port that is gone would keep its address
+    // from the next port given it (the lowest free one often is): a host
+    // removed or changed means a restart, which forgets leases (we keep
+    // none on disk), as Neutron's agent releases them.
+    let dropped = before.lines().any(|l| !now.lines().any(|n| n == l));
+    let changed_hosts = put(&dir.join("host"), &now)?;
     let changed_opts = put(&dir.join("opts"), &options(subnets))?;
     let a = args(iface, dir, net, subnets);
     let changed_args = put(&dir.join("args"), &a.join("\n"))?;
     match pid(dir) {
-        Some(p) if !changed_args => {
+        Some(p) if !changed_args && !dropped => {
             if changed_hosts || changed_opts {
                 let _ = kill(Pid::from_raw(p), Signal::SIGHUP);
             }
             return Ok(());
         }
-        Some(p) => {
-            let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
-        }
+        Some(_) => stop_and_wait(dir).await,
         None => {}
     }
     run_dnsmasq(ns, &a).await
+}
+
+/// End the dnsmasq whose pid file is in `dir` and wait (up to a second)
+/// until it is gone, so that its successor can bind the same interface.
+pub(crate) async fn stop_and_wait(dir: &Path) {
+    if let Some(p) = pid(dir) {
+        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
+    }
+    for _ in 0..50 {
+        if pid(dir).is_none() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Start dnsmasq in `ns` with `args` (it daemonizes; its pid file says

@@ -8,10 +8,8 @@
 
 use std::path::Path;
 
-use crate::dhcp::{io, pid, put, run_dnsmasq};
+use crate::dhcp::{io, pid, put, run_dnsmasq, stop_and_wait};
 use crate::NetResult;
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 
 /// One advertising interface: `(device, prefix cidr, ra mode, mtu)`.
 pub type Leg = (String, String, String, u32);
@@ -63,16 +61,7 @@ pub async fn ensure(ns: &str, dir: &Path, legs: &[Leg]) -> NetResult<()> {
     let changed = put(&dir.join("args"), &a.join("\n"))?;
     match pid(dir) {
         Some(_) if !changed => return Ok(()),
-        Some(p) => {
-            let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
-            // The old one must let go of the interfaces first.
-            for _ in 0..50 {
-                if pid(dir).is_none() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        }
+        Some(_) => stop_and_wait(dir).await,
         None => {}
     }
     run_dnsmasq(ns, &a).await

@@ -86,10 +86,32 @@ async fn builds_converges_and_removes() {
             .expect("a pid");
         assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
 
-        // The guest port goes, a second network comes.
+        let pid_of = || -> i32 {
+            std::fs::read_to_string(dir.join("dhcp/net00000001/pid"))
+                .expect("pid")
+                .trim()
+                .parse()
+                .expect("a pid")
+        };
+        // A port more: dnsmasq re-reads its hosts (same process).
+        want.ports.push(port(
+            "secondport02",
+            "net00000001",
+            "10.201.0.6",
+            PortKind::Guest,
+        ));
+        np.reconcile(&want).await?;
+        assert_eq!(pid_of(), pid);
+
+        // The guest ports go, a second network comes: a host removed means
+        // a fresh dnsmasq (it forgets the leases that would block the
+        // addresses' next owners).
         want.ports.truncate(1);
         want.networks.push(net("net00000002", "10.202.0.0/24"));
         np.reconcile(&want).await?;
+        let before = pid;
+        let pid = pid_of();
+        assert_ne!(pid, before, "a fresh dnsmasq");
         let links = ip::links(&br).await?;
         assert!(!links.iter().any(|l| l.name == "tapguestport00"));
         assert!(links.iter().any(|l| l.name == "brqnet00000002"));
