@@ -17,10 +17,15 @@
 //! - `{prefix}-r-<router id>` and `{prefix}-ext-<network id>`: routers and
 //!   the world outside external networks (`router.rs`).
 //!
+//! Security groups: `firewall.rs` (nftables in the bridge namespace).
+//!
 //! - `ip.rs`: iproute2 per namespace; `nft.rs`: nftables tables, replaced
-//!   whole; `dhcp.rs`: dnsmasq; `router.rs`: routers, SNAT, floating IPs.
+//!   whole; `dhcp.rs`: dnsmasq; `router.rs`: routers, SNAT, floating IPs;
+//!   `addr.rs`: the addresses the firewall writes.
 
+mod addr;
 mod dhcp;
+pub mod firewall;
 pub mod ip;
 pub mod nft;
 mod ra;
@@ -28,6 +33,8 @@ pub mod router;
 pub mod uplink;
 
 pub use router::{FloatingIp, Router};
+
+pub use firewall::{Direction, Ethertype, SecurityGroup, SecurityGroupRule};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -90,6 +97,13 @@ pub struct Port {
     pub kind: PortKind,
     /// The name DHCP gives the port's host (`host-10-0-0-5` by default).
     pub hostname: Option<String>,
+    /// Off: a guest port is not filtered at all (no rules, no spoofing
+    /// checks).
+    pub port_security_enabled: bool,
+    /// The ids of the port's security groups.
+    pub security_groups: Vec<String>,
+    /// `(IP address or CIDR, MAC)` the port may also send from.
+    pub allowed_address_pairs: Vec<(String, String)>,
 }
 
 /// The desired state: every network, and the ports that matter here.
@@ -98,6 +112,8 @@ pub struct Desired {
     pub networks: Vec<Network>,
     pub ports: Vec<Port>,
     pub routers: Vec<Router>,
+    /// Every security group (ports name theirs; rules name remote groups).
+    pub security_groups: Vec<SecurityGroup>,
 }
 
 /// What the kernel says about the ports after a reconcile.
@@ -162,15 +178,16 @@ impl Netplane {
     }
 
     /// Whether this process may run a data plane here (root, iproute2,
-    /// namespaces), and if not, why.
+    /// namespaces, nftables and br_netfilter for security groups), and if
+    /// not, why.
     pub async fn check() -> Result<(), String> {
         if !nix::unistd::Uid::effective().is_root() {
             return Err("not running as root".into());
         }
         ip::namespaces("")
             .await
-            .map(|_| ())
-            .map_err(|e| format!("iproute2 is not usable: {e}"))
+            .map_err(|e| format!("iproute2 is not usable: {e}"))?;
+        firewall::check().await
     }
 
     /// Make the kernel match `want`.
@@ -183,6 +200,9 @@ impl Netplane {
         let networks: BTreeMap<&str, &Network> =
             want.networks.iter().map(|n| (n.id.as_str(), n)).collect();
         self.bridges(&br, &networks).await?;
+        // Before any new tap joins a bridge: a guest is never reachable
+        // before its rules are in force (and a failed update adds no tap).
+        firewall::apply(&br, want).await?;
         let uplinked = uplink::mapped(&networks, &self.uplinks);
         uplink::reconcile(&self.prefix, self.host_namespace.as_deref(), &br, &uplinked).await?;
         let mut observed = self.taps(&br, want, &networks).await?;

@@ -51,6 +51,12 @@ pub async fn replace_table(ns: &str, family: &str, name: &str, definition: &str)
     nft(ns, &["-f", "-"], Some(&script)).await.map(|_| ())
 }
 
+/// Run `script` (several tables' adds, deletes and definitions) in `ns` as
+/// one transaction: all of it or none.
+pub async fn transaction(ns: &str, script: &str) -> NetResult<()> {
+    nft(ns, &["-f", "-"], Some(script)).await.map(|_| ())
+}
+
 /// Remove table `family name` from `ns` if it is there.
 pub async fn delete_table(ns: &str, family: &str, name: &str) -> NetResult<()> {
     let script = format!("add table {family} {name}\ndelete table {family} {name}\n");

@@ -33,6 +33,7 @@ fn port(id: &str, network: &str, ip: &str, kind: PortKind) -> Port {
         mac: format!("fa:16:3e:00:00:{}", &id[id.len() - 2..]),
         fixed_ips: vec![(format!("{network}-s"), ip.into())],
         kind,
+        port_security_enabled: true,
         ..Port::default()
     }
 }

@@ -5,6 +5,7 @@
 use ferro_netplane::{Desired, FloatingIp, Network, Observed, Port, PortKind, Router, Subnet};
 use serde_json::{json, Value};
 
+use crate::dataplane_secgroups;
 use crate::logic::{ports, routers, touch, Ctx};
 use crate::state::{bool_of, str_of, Kind, Obj, State};
 use crate::NetworkService;
@@ -48,6 +49,8 @@ fn port_of(p: &Obj) -> Port {
     } else {
         PortKind::Other
     };
+    let (port_security_enabled, security_groups, allowed_address_pairs) =
+        dataplane_secgroups::port_security(p);
     Port {
         id: str_of(p, "id").to_owned(),
         network_id: str_of(p, "network_id").to_owned(),
@@ -55,6 +58,9 @@ fn port_of(p: &Obj) -> Port {
         fixed_ips: pairs(&p["fixed_ips"], "subnet_id", "ip_address"),
         kind,
         hostname: None,
+        port_security_enabled,
+        security_groups,
+        allowed_address_pairs,
     }
 }
 
@@ -83,6 +89,7 @@ fn snapshot(st: &State) -> Desired {
         networks,
         ports: st.iter(Kind::Port).map(port_of).collect(),
         routers: st.iter(Kind::Router).map(|r| router_of(st, r)).collect(),
+        security_groups: dataplane_secgroups::groups(st),
     }
 }
 

@@ -9,6 +9,7 @@ mod api;
 mod compute;
 mod compute_secgroups;
 mod dataplane;
+mod dataplane_secgroups;
 mod error;
 mod ipam;
 mod logic;

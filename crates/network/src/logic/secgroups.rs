@@ -34,6 +34,15 @@ const PROTOCOLS: &[(&str, u8)] = &[
     ("vrrp", 112),
 ];
 
+/// The number of a protocol as a rule stores it (a name or a number).
+pub fn protocol_number(p: &str) -> Option<u8> {
+    PROTOCOLS
+        .iter()
+        .find(|(name, _)| *name == p)
+        .map(|(_, n)| *n)
+        .or_else(|| p.parse().ok())
+}
+
 /// Protocols whose rules carry TCP/UDP-style port ranges.
 const PORT_PROTOCOLS: &[u8] = &[6, 17, 33, 132, 136];
 
