@@ -86,8 +86,13 @@ def test_two_servers_on_one_network_get_dhcp_and_reach_each_other(tmp_path):
             tap = "tap" + port["ID"][:11]
             assert f"master {bridge}" in links[tap] and "LOWER_UP" in links[tap]
 
-        # From the DHCP namespace: SSH into dp-a with the keypair, and from
-        # dp-a ping dp-b.
+        # From the DHCP namespace: SSH into dp-a with the keypair (the
+        # default group lets in only its members: a rule opens port 22),
+        # and from dp-a ping dp-b (a member).
+        port_a = cli.json("port", "list", "--device-id", servers["dp-a"])[0]["ID"]
+        default = cli.json("port", "show", port_a)["security_group_ids"][0]
+        cli.json("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                 default)
         ssh = ["ip", "netns", "exec", dhcp, "ssh", "-i", str(key), "-o",
                "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                "ConnectTimeout=10", f"cirros@{fixed['dp-a']}"]
