@@ -9,11 +9,10 @@ closes it again; without port security nothing is filtered. Needs root."""
 import os
 import re
 import shutil
-import subprocess
-
 import pytest
 
-from guesthelp import console_lines, guest_image, qemu_server, requires_qemu, wait_for
+from guesthelp import (console_lines, guest_image, keypair_file, qemu_server, requires_qemu,
+                       ssh_from, wait_for)
 from test_identity_cli import Cli
 
 pytestmark = [
@@ -44,9 +43,7 @@ def test_security_groups_filter_real_guests(tmp_path):
         net = cli.json("network", "create", "sg-net")
         cli.json("subnet", "create", "--network", "sg-net", "--subnet-range", "10.79.0.0/24",
                  "sg-sub")
-        key = tmp_path / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
-                       check=True)
+        key = keypair_file(tmp_path)
         cli.json("keypair", "create", "--public-key", str(key) + ".pub", "sg-key")
         # B is also in a group that lets SSH in: the test's way into B.
         cli.json("security", "group", "create", "sg-ssh")
@@ -70,15 +67,11 @@ def test_security_groups_filter_real_guests(tmp_path):
 
         dhcp = [n for n in srv.namespaces() if n.endswith("-dhcp-" + net["id"])][0]
 
-        def ssh(name, *command, timeout=8):
-            return subprocess.run(
-                ["ip", "netns", "exec", dhcp, "ssh", "-i", str(key), "-o",
-                 "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
-                 "BatchMode=yes", "-o", f"ConnectTimeout={timeout}", f"cirros@{fixed[name]}",
-                 *command], capture_output=True, text=True, timeout=90)
+        def ssh(name, *command):
+            return ssh_from(dhcp, key, fixed[name], *command)
 
         def ssh_to_a_works():
-            r = ssh("sg-a", "hostname", timeout=4)
+            r = ssh("sg-a", "hostname")
             return r.returncode == 0 and r.stdout.strip() == "sg-a"
 
         def b_reaches_a():

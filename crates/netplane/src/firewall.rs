@@ -173,14 +173,24 @@ pub fn ruleset(want: &Desired) -> NetResult<String> {
         .zip(1u32..)
         .map(|(p, i)| Filtered::new(i, p, &groups))
         .collect();
+    // Neutron's network:* ports are trusted: DHCP, routers' legs.
+    let router_legs: BTreeSet<&str> = want
+        .routers
+        .iter()
+        .flat_map(|r| r.interfaces.iter().chain(&r.gateway))
+        .map(String::as_str)
+        .collect();
     let mut open: Vec<String> = Vec::new();
     for p in &want.ports {
-        match p.kind {
-            PortKind::Guest if !p.port_security_enabled => open.push(dev_name("tap", &p.id)),
-            // Neutron's network:* ports are trusted.
-            PortKind::Dhcp => open.push(dev_name("tap", &p.id)),
-            // Nothing bridges these: their taps are dropped like unknown ones.
-            PortKind::Guest | PortKind::Other => {}
+        let trusted = match p.kind {
+            PortKind::Guest => !p.port_security_enabled,
+            PortKind::Dhcp => true,
+            // Only router legs of these are bridged; any other's tap is
+            // dropped like an unknown one.
+            PortKind::Other => router_legs.contains(p.id.as_str()),
+        };
+        if trusted {
+            open.push(dev_name("tap", &p.id));
         }
     }
     let remote = RemoteGroups::new(want, &filtered, &groups);
@@ -671,6 +681,13 @@ mod tests {
             PortKind::Other,
             &["sg1"],
         );
+        let leg = port(
+            "ffffffffffff1",
+            "fa:16:3e:00:00:0f",
+            &["10.0.0.1"],
+            PortKind::Other,
+            &[],
+        );
         let mut ssh = rule(Direction::Ingress, Ethertype::IPv4);
         ssh.protocol = Some(6);
         ssh.port_range_min = Some(22);
@@ -691,7 +708,12 @@ mod tests {
                 mtu: 1450,
                 ..Network::default()
             }],
-            ports: vec![a, b, open, dhcp, other],
+            ports: vec![a, b, open, dhcp, other, leg],
+            routers: vec![crate::Router {
+                id: "r1".into(),
+                interfaces: vec!["ffffffffffff1".into()],
+                ..crate::Router::default()
+            }],
             security_groups: vec![SecurityGroup {
                 id: "sg1".into(),
                 stateful: true,
@@ -705,7 +727,6 @@ mod tests {
                     gone,
                 ],
             }],
-            ..Desired::default()
         }
     }
 
@@ -716,9 +737,10 @@ mod tests {
         assert!(text.starts_with(
             "table bridge ferro_sg\ndelete table bridge ferro_sg\ntable inet ferro_sg\ndelete table inet ferro_sg\n"
         ));
-        // Ports by id: a is 1, b is 2; the open and DHCP taps pass; the
-        // other port's tap is dropped like any unknown tap.
-        assert!(text.contains("iifname vmap { \"tapaaaaaaaaaaa\" : goto p1_from, \"tapbbbbbbbbbbb\" : goto p2_from, \"tapccccccccccc\" : accept, \"tapddddddddddd\" : accept }"));
+        // Ports by id: a is 1, b is 2; the open port's, the DHCP port's and
+        // the router leg's taps pass; the other port's tap is dropped like
+        // any unknown tap.
+        assert!(text.contains("iifname vmap { \"tapaaaaaaaaaaa\" : goto p1_from, \"tapbbbbbbbbbbb\" : goto p2_from, \"tapccccccccccc\" : accept, \"tapddddddddddd\" : accept, \"tapfffffffffff\" : accept }"));
         assert!(!text.contains("tapeeeeeeeeeee"));
         assert!(text.contains("iifname \"tap*\" drop") && text.contains("oifname \"tap*\" drop"));
         // Spoofing: fixed IPs, pairs (the /28 swallows the fixed IP), the

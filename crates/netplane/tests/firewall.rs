@@ -232,10 +232,9 @@ fn port(id: &str, mac: &str, ips: &[&str], kind: PortKind, groups: &[&str]) -> P
             })
             .collect(),
         kind,
-        hostname: None,
         port_security_enabled: true,
         security_groups: groups.iter().map(|g| (*g).to_owned()).collect(),
-        allowed_address_pairs: vec![],
+        ..Port::default()
     }
 }
 
@@ -288,6 +287,7 @@ fn network() -> Network {
             subnet("s4", "10.203.0.0/24", 4),
             subnet("s6", "fd00:203::/64", 6),
         ],
+        external: false,
     }
 }
 
@@ -399,6 +399,7 @@ async fn security_groups_filter_guests() {
             &[],
         )],
         security_groups: groups(),
+        ..Desired::default()
     };
     np.reconcile(&want).await.expect("reconcile");
     guest(&ga, &br, A, MAC_A, IP_A, Some("fd00:203::a"));

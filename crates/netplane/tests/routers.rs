@@ -119,6 +119,7 @@ async fn routes_snats_and_floats() {
             port("rtrgw1port00", "extnet000001", "172.31.250.10", 5),
         ],
         routers: vec![r.clone()],
+        ..Desired::default()
     };
     let rns = router_namespace(&prefix, &r.id);
     let xns = external_namespace(&prefix, &ext.id);
