@@ -623,6 +623,13 @@ async fn security_groups_filter_guests() {
     ]);
     assert!(!opens(&gx, IP_D, 2222, None), "an unknown tap is dropped");
 
+    // No groups (port security on): only what Neutron always allows.
+    assert!(opens(&gc, IP_D, 2222, None) && opens(&gb, IP_C, 22, None));
+    port_mut(&mut want, C).security_groups.clear();
+    np.reconcile(&want).await.expect("reconcile");
+    assert!(!opens(&gc, IP_D, 2222, None), "no groups: no egress");
+    assert!(!opens(&gb, IP_C, 22, None), "no groups: no ingress");
+
     // Port security off: no rules, no spoofing checks.
     let a = port_mut(&mut want, A);
     a.port_security_enabled = false;
