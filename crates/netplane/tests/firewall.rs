@@ -277,8 +277,7 @@ fn network() -> Network {
         ip_version: v,
         gateway_ip: None,
         enable_dhcp: v == 4,
-        dns_nameservers: vec![],
-        host_routes: vec![],
+        ..Subnet::default()
     };
     Network {
         id: NET.into(),
@@ -287,7 +286,7 @@ fn network() -> Network {
             subnet("s4", "10.203.0.0/24", 4),
             subnet("s6", "fd00:203::/64", 6),
         ],
-        external: false,
+        ..Network::default()
     }
 }
 
