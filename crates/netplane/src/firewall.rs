@@ -3,20 +3,21 @@
 //! traffic Neutron always allows (DHCP client, ICMPv6 neighbour discovery),
 //! and anti-spoofing (source MAC, source IP, ARP sender) on what a guest
 //! sends. Only guest ports with port security are filtered; the DHCP port
-//! is trusted; a port without port security is open.
+//! and routers' legs are trusted; a port without port security is open.
 //!
 //! All of it lives in the bridge namespace, in two nftables tables named
 //! [`TABLE`], replaced as a whole in one `nft -f` transaction per
 //! reconcile (a failed update changes nothing):
 //!
-//! - `bridge`: sees every frame with the tap it came in on and goes out
-//!   by. Prerouting (before br_netfilter) runs a guest's anti-spoofing and
+//! - `bridge` (`firewall/bridge.rs`): sees every frame with the tap it
+//!   came in on and goes out by. Prerouting (before br_netfilter) runs a guest's anti-spoofing and
 //!   marks the packet with the guest port's index (low 15 bits); forward
 //!   marks it with the index of the guest port it goes to (bits 16-30).
 //!   Taps it does not know (`tap*`) are dropped: a guest's tap is never
 //!   open before its rules exist.
-//! - `inet`: bridged IP packets reach it through br_netfilter
-//!   (`bridge-nf-call-ip(6)tables`, set in the bridge namespace only),
+//! - `inet` (`firewall/inet.rs`): bridged IP packets reach it through
+//!   br_netfilter (`bridge-nf-call-ip(6)tables`, set in the bridge
+//!   namespace only),
 //!   where conntrack works (there is no conntrack in the bridge family
 //!   without `nf_conntrack_bridge`). Its forward chain sends a packet to
 //!   the egress chain of the port it came from and the ingress chain of the
@@ -33,10 +34,13 @@
 //! (replies and related packets pass), so deleting a rule ends what it
 //! allowed, as Neutron's conntrack cleanup does.
 
+mod bridge;
+mod inet;
+
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::process::Command;
 
-use crate::addr::{merge, Mac, Net};
+use crate::addr::{Mac, Net};
 use crate::{dev_name, Desired, NetError, NetResult, Port, PortKind};
 
 /// The name of both tables in the bridge namespace.
@@ -193,7 +197,7 @@ pub fn ruleset(want: &Desired) -> NetResult<String> {
             open.push(dev_name("tap", &p.id));
         }
     }
-    let remote = RemoteGroups::new(want, &filtered, &groups);
+    let remote = inet::RemoteGroups::new(want, &filtered, &groups);
     let mut out = String::new();
     for family in ["bridge", "inet"] {
         // Declaring first makes the delete valid when the table is new.
@@ -201,8 +205,8 @@ pub fn ruleset(want: &Desired) -> NetResult<String> {
             "table {family} {TABLE}\ndelete table {family} {TABLE}\n"
         ));
     }
-    bridge_table(&mut out, &filtered, &open);
-    inet_table(&mut out, want, &filtered, &groups, &remote);
+    bridge::table(&mut out, &filtered, &open);
+    inet::table(&mut out, want, &filtered, &groups, &remote);
     Ok(out)
 }
 
@@ -214,351 +218,6 @@ fn elements(items: impl IntoIterator<Item = String>) -> String {
     } else {
         format!(" elements = {{ {} }};", items.join(", "))
     }
-}
-
-fn bridge_table(out: &mut String, filtered: &[Filtered], open: &[String]) {
-    out.push_str(&format!("table bridge {TABLE} {{\n"));
-    let mut from_map: Vec<String> = Vec::new();
-    let mut to_map: Vec<String> = Vec::new();
-    for f in filtered {
-        let pairs =
-            |v4: bool| {
-                let mut by_mac: BTreeMap<Mac, Vec<Net>> = BTreeMap::new();
-                for (m, n) in f.pairs.iter().filter(|(_, n)| n.is_v4() == v4) {
-                    by_mac.entry(*m).or_default().push(*n);
-                }
-                elements(by_mac.into_iter().flat_map(|(m, nets)| {
-                    merge(nets).into_iter().map(move |n| format!("{m} . {n}"))
-                }))
-            };
-        out.push_str(&format!(
-            "  set {} {{ type ether_addr;{} }}\n",
-            f.chain("mac"),
-            elements(f.macs.iter().map(ToString::to_string))
-        ));
-        out.push_str(&format!(
-            "  set {} {{ type ether_addr . ipv4_addr; flags interval;{} }}\n",
-            f.chain("ip4"),
-            pairs(true)
-        ));
-        out.push_str(&format!(
-            "  set {} {{ type ether_addr . ipv6_addr; flags interval;{} }}\n",
-            f.chain("ip6"),
-            pairs(false)
-        ));
-        bridge_egress(out, f);
-        out.push_str(&format!(
-            "  chain {} {{\n    meta mark set meta mark | {:#x}\n    accept\n  }}\n",
-            f.chain("to"),
-            f.index << MARK_TO_SHIFT
-        ));
-        from_map.push(format!("\"{}\" : goto {}", f.tap, f.chain("from")));
-        to_map.push(format!("\"{}\" : goto {}", f.tap, f.chain("to")));
-    }
-    for tap in open {
-        from_map.push(format!("\"{tap}\" : accept"));
-        to_map.push(format!("\"{tap}\" : accept"));
-    }
-    for (chain, hook, prio, dev, map) in [
-        ("prerouting", "prerouting", -300, "iifname", &from_map),
-        ("forward", "forward", -200, "oifname", &to_map),
-    ] {
-        out.push_str(&format!(
-            "  chain {chain} {{\n    type filter hook {hook} priority {prio}; policy accept;\n"
-        ));
-        if !map.is_empty() {
-            out.push_str(&format!("    {dev} vmap {{ {} }}\n", map.join(", ")));
-        }
-        out.push_str(&format!("    {dev} \"tap*\" drop\n  }}\n"));
-    }
-    out.push_str(&format!(
-        "  chain postrouting {{\n    type filter hook postrouting priority 0; policy accept;\n    \
-         ether type {{ ip, ip6 }} meta mark & {:#x} != 0 meta mark & {MARK_SEEN:#x} == 0 drop\n  }}\n}}\n",
-        !MARK_SEEN
-    ));
-}
-
-/// What a guest may send, before anything else sees it: its MACs, its
-/// addresses (IP and ARP), never DHCP server or router advertisements.
-fn bridge_egress(out: &mut String, f: &Filtered) {
-    let (mac, ip4, ip6) = (f.chain("mac"), f.chain("ip4"), f.chain("ip6"));
-    let lines = [
-        format!("meta mark set {:#x}", f.index),
-        "ether type != { ip, ip6, arp } drop".into(),
-        format!("ether saddr != @{mac} drop"),
-        format!("arp saddr ether . arp saddr ip != @{ip4} drop"),
-        // DHCP discovery before the guest has an address; DAD and MLD
-        // from the unspecified address.
-        "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept".into(),
-        "ip6 saddr :: ip6 daddr ff02::/16 icmpv6 type { 131, 135, 143 } accept".into(),
-        format!("ether saddr . ip saddr != @{ip4} drop"),
-        format!("ether saddr . ip6 saddr != @{ip6} drop"),
-        "udp sport 67 udp dport 68 drop".into(),
-        "udp sport 547 udp dport 546 drop".into(),
-        "icmpv6 type nd-router-advert drop".into(),
-        "accept".into(),
-    ];
-    out.push_str(&format!("  chain {} {{\n", f.chain("from")));
-    for l in lines {
-        out.push_str(&format!("    {l}\n"));
-    }
-    out.push_str("  }\n");
-}
-
-/// The remote groups the filtered ports' rules name, with a set name each.
-struct RemoteGroups<'a> {
-    names: BTreeMap<&'a str, String>,
-    members: BTreeMap<&'a str, Vec<Net>>,
-}
-
-impl<'a> RemoteGroups<'a> {
-    fn new(
-        want: &'a Desired,
-        filtered: &[Filtered],
-        groups: &BTreeMap<&str, &'a SecurityGroup>,
-    ) -> Self {
-        let mut wanted: BTreeSet<&str> = BTreeSet::new();
-        for f in filtered {
-            for g in &f.port.security_groups {
-                let Some(g) = groups.get(g.as_str()) else {
-                    continue;
-                };
-                wanted.extend(g.rules.iter().filter_map(|r| r.remote_group_id.as_deref()));
-            }
-        }
-        let mut names = BTreeMap::new();
-        let mut members: BTreeMap<&str, Vec<Net>> = BTreeMap::new();
-        for (i, g) in wanted.iter().filter_map(|g| groups.get(g)).enumerate() {
-            names.insert(g.id.as_str(), format!("g{}", i + 1));
-            members.insert(g.id.as_str(), Vec::new());
-        }
-        for p in &want.ports {
-            for g in &p.security_groups {
-                let Some(m) = members.get_mut(g.as_str()) else {
-                    continue;
-                };
-                m.extend(p.fixed_ips.iter().filter_map(|(_, ip)| Net::parse(ip)));
-                m.extend(
-                    p.allowed_address_pairs
-                        .iter()
-                        .filter_map(|(ip, _)| Net::parse(ip)),
-                );
-            }
-        }
-        RemoteGroups { names, members }
-    }
-
-    fn sets(&self, out: &mut String) {
-        for (id, name) in &self.names {
-            let nets = self.members.get(id).cloned().unwrap_or_default();
-            for (v4, ty, suffix) in [(true, "ipv4_addr", "4"), (false, "ipv6_addr", "6")] {
-                let of_family = nets.iter().filter(|n| n.is_v4() == v4).copied().collect();
-                out.push_str(&format!(
-                    "  set {name}_{suffix} {{ type {ty}; flags interval;{} }}\n",
-                    elements(merge(of_family).iter().map(ToString::to_string))
-                ));
-            }
-        }
-    }
-}
-
-/// A conntrack zone per network (stable across reconciles and restarts).
-fn zone(network_id: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in network_id.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h % 65535 + 1
-}
-
-fn inet_table(
-    out: &mut String,
-    want: &Desired,
-    filtered: &[Filtered],
-    groups: &BTreeMap<&str, &SecurityGroup>,
-    remote: &RemoteGroups,
-) {
-    out.push_str(&format!("table inet {TABLE} {{\n"));
-    remote.sets(out);
-    out.push_str(
-        "  chain prerouting {\n    type filter hook prerouting priority -300; policy accept;\n",
-    );
-    if !want.networks.is_empty() {
-        let zones: Vec<String> = want
-            .networks
-            .iter()
-            .map(|n| format!("\"{}\" : {}", dev_name("brq", &n.id), zone(&n.id)))
-            .collect();
-        out.push_str(&format!(
-            "    ct zone set iifname map {{ {} }}\n",
-            zones.join(", ")
-        ));
-    }
-    out.push_str(
-        "  }\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n",
-    );
-    out.push_str(&format!("    meta mark set meta mark | {MARK_SEEN:#x}\n"));
-    if !filtered.is_empty() {
-        let from: Vec<String> = filtered
-            .iter()
-            .map(|f| format!("{:#x} : jump {}", f.index, f.chain("egress")))
-            .collect();
-        let to: Vec<String> = filtered
-            .iter()
-            .map(|f| {
-                format!(
-                    "{:#x} : jump {}",
-                    f.index << MARK_TO_SHIFT,
-                    f.chain("ingress")
-                )
-            })
-            .collect();
-        out.push_str(&format!(
-            "    meta mark & {MARK_FROM:#x} vmap {{ {} }}\n",
-            from.join(", ")
-        ));
-        out.push_str(&format!(
-            "    meta mark & {:#x} vmap {{ {} }}\n",
-            MARK_FROM << MARK_TO_SHIFT,
-            to.join(", ")
-        ));
-    }
-    out.push_str("  }\n");
-    for f in filtered {
-        for direction in [Direction::Egress, Direction::Ingress] {
-            port_chain(out, f, direction, groups, remote);
-        }
-    }
-    out.push_str("}\n");
-}
-
-/// A port's stateful rules in one direction: what Neutron always allows,
-/// replies and related packets, the rules of its groups, else drop.
-fn port_chain(
-    out: &mut String,
-    f: &Filtered,
-    direction: Direction,
-    groups: &BTreeMap<&str, &SecurityGroup>,
-    remote: &RemoteGroups,
-) {
-    let (name, pass) = match direction {
-        Direction::Egress => (f.chain("egress"), "return"),
-        Direction::Ingress => (f.chain("ingress"), "accept"),
-    };
-    // Always allowed, whatever the rules and the connection's state.
-    let always: &[&str] = match direction {
-        Direction::Egress => &[
-            "meta nfproto ipv4 udp sport 68 udp dport 67",
-            "meta nfproto ipv6 udp sport 546 udp dport 547",
-            "meta nfproto ipv6 meta l4proto ipv6-icmp",
-        ],
-        Direction::Ingress => {
-            &["icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert }"]
-        }
-    };
-    let mut lines: Vec<String> = always.iter().map(|l| format!("{l} {pass}")).collect();
-    if f.stateful {
-        lines.push("ct state invalid drop".into());
-        lines.push(format!("ct state related {pass}"));
-        lines.push(format!("ct direction reply {pass}"));
-    }
-    let mut matches: Vec<String> = Vec::new();
-    if direction == Direction::Ingress {
-        matches.extend(provider_rules(f));
-    }
-    for g in f
-        .port
-        .security_groups
-        .iter()
-        .filter_map(|g| groups.get(g.as_str()))
-    {
-        for r in g.rules.iter().filter(|r| r.direction == direction) {
-            if let Some(m) = rule_match(r, remote) {
-                if !matches.contains(&m) {
-                    matches.push(m);
-                }
-            }
-        }
-    }
-    lines.extend(matches.iter().map(|m| format!("{m} {pass}")));
-    lines.push("drop".into());
-    out.push_str(&format!("  chain {name} {{\n"));
-    for l in lines {
-        out.push_str(&format!("    {l}\n"));
-    }
-    out.push_str("  }\n");
-}
-
-/// What Neutron adds to every port's ingress: DHCP replies to its
-/// addresses (or broadcast), router advertisements when it has IPv6.
-fn provider_rules(f: &Filtered) -> Vec<String> {
-    let mut v4: Vec<Net> = f.fixed.iter().filter(|n| n.is_v4()).copied().collect();
-    v4.extend(Net::parse("255.255.255.255"));
-    let mut v6: Vec<Net> = f.fixed.iter().filter(|n| !n.is_v4()).copied().collect();
-    let has_v6 = !v6.is_empty();
-    v6.extend(Net::parse("fe80::/64"));
-    let list = |nets: Vec<Net>| {
-        merge(nets)
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut out = vec![
-        format!("udp sport 67 udp dport 68 ip daddr {{ {} }}", list(v4)),
-        format!("udp sport 547 udp dport 546 ip6 daddr {{ {} }}", list(v6)),
-    ];
-    if has_v6 {
-        out.push("icmpv6 type nd-router-advert".into());
-    }
-    out
-}
-
-/// The match part of a rule, or `None` when it can match nothing (a
-/// remote group that does not exist, a prefix of the other family).
-fn rule_match(r: &SecurityGroupRule, remote: &RemoteGroups) -> Option<String> {
-    let v4 = r.ethertype == Ethertype::IPv4;
-    let (fam, l3) = if v4 { ("ipv4", "ip") } else { ("ipv6", "ip6") };
-    let end = if r.direction == Direction::Ingress {
-        "saddr"
-    } else {
-        "daddr"
-    };
-    let mut m = vec![format!("meta nfproto {fam}")];
-    if let Some(prefix) = &r.remote_ip_prefix {
-        let net = Net::parse(prefix).filter(|n| n.is_v4() == v4)?;
-        if !net.is_any() {
-            m.push(format!("{l3} {end} {net}"));
-        }
-    }
-    if let Some(g) = &r.remote_group_id {
-        let set = remote.names.get(g.as_str())?;
-        m.push(format!("{l3} {end} @{set}_{}", if v4 { "4" } else { "6" }));
-    }
-    match r.protocol {
-        None | Some(0) => {}
-        Some(p) if (p == 1 && v4) || (p == 58 && !v4) => {
-            let icmp = if v4 { "icmp" } else { "icmpv6" };
-            m.push(format!("meta l4proto {p}"));
-            if let Some(t) = r.port_range_min {
-                m.push(format!("{icmp} type {t}"));
-                if let Some(c) = r.port_range_max {
-                    m.push(format!("{icmp} code {c}"));
-                }
-            }
-        }
-        Some(p) if PORT_PROTOCOLS.contains(&p) => {
-            m.push(format!("meta l4proto {p}"));
-            match (r.port_range_min, r.port_range_max) {
-                (Some(a), Some(b)) if a < b => m.push(format!("th dport {a}-{b}")),
-                (Some(a), _) => m.push(format!("th dport {a}")),
-                _ => {}
-            }
-        }
-        Some(p) => m.push(format!("meta l4proto {p}")),
-    }
-    Some(m.join(" "))
 }
 
 /// Whether security groups can be enforced here: `nft`, and br_netfilter
