@@ -439,6 +439,20 @@ mod tests {
     }
 
     #[test]
+    fn shared_device_names_stay_valid() {
+        // Ids alike in their first 11 characters share a tap name: nft
+        // refuses a map with a key twice, so the first (filtered) wins.
+        let mut want = desired();
+        let mut twin = want.ports[0].clone();
+        twin.id = "aaaaaaaaaaa-twin".into();
+        twin.port_security_enabled = false;
+        want.ports.push(twin);
+        let text = ruleset(&want).expect("ruleset");
+        assert_eq!(text.matches("\"tapaaaaaaaaaaa\" : ").count(), 2, "{text}");
+        assert!(text.contains("\"tapaaaaaaaaaaa\" : goto p1_from"));
+    }
+
+    #[test]
     fn stateless_groups_and_no_groups() {
         let mut want = desired();
         want.security_groups[0].stateful = false;

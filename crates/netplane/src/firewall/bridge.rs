@@ -11,8 +11,10 @@ use crate::addr::{merge, Mac, Net};
 
 pub(super) fn table(out: &mut String, filtered: &[Filtered], open: &[String]) {
     out.push_str(&format!("table bridge {TABLE} {{\n"));
-    let mut from_map: Vec<String> = Vec::new();
-    let mut to_map: Vec<String> = Vec::new();
+    // By tap name: two ports whose ids share their first 11 characters
+    // would share a tap name; the first (a filtered one) wins.
+    let mut from_map: BTreeMap<&str, String> = BTreeMap::new();
+    let mut to_map: BTreeMap<&str, String> = BTreeMap::new();
     for f in filtered {
         let pairs =
             |v4: bool| {
@@ -45,12 +47,16 @@ pub(super) fn table(out: &mut String, filtered: &[Filtered], open: &[String]) {
             f.chain("to"),
             f.index << MARK_TO_SHIFT
         ));
-        from_map.push(format!("\"{}\" : goto {}", f.tap, f.chain("from")));
-        to_map.push(format!("\"{}\" : goto {}", f.tap, f.chain("to")));
+        from_map
+            .entry(&f.tap)
+            .or_insert_with(|| format!("goto {}", f.chain("from")));
+        to_map
+            .entry(&f.tap)
+            .or_insert_with(|| format!("goto {}", f.chain("to")));
     }
     for tap in open {
-        from_map.push(format!("\"{tap}\" : accept"));
-        to_map.push(format!("\"{tap}\" : accept"));
+        from_map.entry(tap).or_insert_with(|| "accept".into());
+        to_map.entry(tap).or_insert_with(|| "accept".into());
     }
     for (chain, hook, prio, dev, map) in [
         ("prerouting", "prerouting", -300, "iifname", &from_map),
@@ -60,7 +66,11 @@ pub(super) fn table(out: &mut String, filtered: &[Filtered], open: &[String]) {
             "  chain {chain} {{\n    type filter hook {hook} priority {prio}; policy accept;\n"
         ));
         if !map.is_empty() {
-            out.push_str(&format!("    {dev} vmap {{ {} }}\n", map.join(", ")));
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(tap, verdict)| format!("\"{tap}\" : {verdict}"))
+                .collect();
+            out.push_str(&format!("    {dev} vmap {{ {} }}\n", entries.join(", ")));
         }
         out.push_str(&format!("    {dev} \"tap*\" drop\n  }}\n"));
     }

@@ -92,10 +92,14 @@ pub(super) fn table(
         "  chain prerouting {\n    type filter hook prerouting priority -300; policy accept;\n",
     );
     if !want.networks.is_empty() {
-        let zones: Vec<String> = want
+        let zones: BTreeMap<String, u32> = want
             .networks
             .iter()
-            .map(|n| format!("\"{}\" : {}", dev_name("brq", &n.id), zone(&n.id)))
+            .map(|n| (dev_name("brq", &n.id), zone(&n.id)))
+            .collect();
+        let zones: Vec<String> = zones
+            .iter()
+            .map(|(bridge, zone)| format!("\"{bridge}\" : {zone}"))
             .collect();
         out.push_str(&format!(
             "    ct zone set iifname map {{ {} }}\n",
