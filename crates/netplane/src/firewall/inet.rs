@@ -252,10 +252,11 @@ fn rule_match(r: &SecurityGroupRule, remote: &RemoteGroups) -> Option<String> {
         Some(p) if (p == 1 && v4) || (p == 58 && !v4) => {
             let icmp = if v4 { "icmp" } else { "icmpv6" };
             m.push(format!("meta l4proto {p}"));
+            // Types and codes are bytes (the API says so; nft refuses more).
             if let Some(t) = r.port_range_min {
-                m.push(format!("{icmp} type {t}"));
+                m.push(format!("{icmp} type {}", u8::try_from(t).ok()?));
                 if let Some(c) = r.port_range_max {
-                    m.push(format!("{icmp} code {c}"));
+                    m.push(format!("{icmp} code {}", u8::try_from(c).ok()?));
                 }
             }
         }
