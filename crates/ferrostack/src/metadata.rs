@@ -65,8 +65,13 @@ impl Sites {
 
     /// Listen where `wanted` says, and nowhere else.
     pub async fn update(&mut self, wanted: &[MetadataSite]) {
-        self.sites
-            .retain(|ns, _| wanted.iter().any(|w| &w.namespace == ns));
+        self.sites.retain(|ns, _| {
+            let keep = wanted.iter().any(|w| &w.namespace == ns);
+            if !keep {
+                tracing::info!(namespace = %ns, "metadata service: stopped listening there");
+            }
+            keep
+        });
         for w in wanted {
             let now = netns::id(&w.namespace).ok();
             if let Some(site) = self.sites.get(&w.namespace) {
@@ -77,7 +82,9 @@ impl Sites {
                     continue;
                 }
             }
-            self.sites.remove(&w.namespace);
+            if self.sites.remove(&w.namespace).is_some() {
+                tracing::info!(namespace = %w.namespace, "metadata service: the namespace was made anew");
+            }
             match self.listen(w).await {
                 Ok(site) => {
                     self.sites.insert(w.namespace.clone(), site);

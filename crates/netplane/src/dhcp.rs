@@ -227,6 +227,15 @@ pub(crate) async fn run_dnsmasq(ns: &str, args: &[String]) -> NetResult<()> {
     Ok(())
 }
 
+/// Stop the network's dnsmasq (if any) so that `ensure` starts another:
+/// its namespace is not the one it was started in any more.
+pub fn stop_stale(dir: &Path) {
+    if let Some(p) = pid(dir) {
+        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
+    }
+    let _ = std::fs::remove_file(dir.join("pid"));
+}
+
 /// Stop the dnsmasq whose files are in `dir` and forget them.
 pub async fn stop(dir: &Path) {
     if let Some(p) = pid(dir) {

@@ -345,11 +345,20 @@ impl Netplane {
             };
             let ns = self.dhcp_namespace(&net.id);
             keep.insert(ns.clone());
-            if !existing.contains(&ns) {
-                ip::add_namespace(&ns).await?;
-            }
+            let dir = self.dir.join("dhcp").join(&net.id);
             let inner = dev_name("ns-", &port.id);
             let outer = dev_name("tap", &port.id);
+            if !existing.contains(&ns) {
+                // A namespace made anew (or deleted under us, and kept
+                // alive by what still uses it): a dnsmasq still running
+                // serves the old one, and the old veth is still in the
+                // bridge.
+                dhcp::stop_stale(&dir);
+                if ip::links(br).await?.iter().any(|l| l.name == outer) {
+                    ip::ns(br, &["link", "del", &outer]).await?;
+                }
+                ip::add_namespace(&ns).await?;
+            }
             let inside = ip::links(&ns).await?;
             if !inside.iter().any(|l| l.name == inner) {
                 ip::ns(
@@ -395,7 +404,6 @@ impl Netplane {
                     network_ids: vec![net.id.clone()],
                 });
             }
-            let dir = self.dir.join("dhcp").join(&net.id);
             let md = dhcp::Metadata {
                 subnets: &want.metadata_subnets,
                 server: port,
