@@ -55,9 +55,9 @@ class Guest:
                     "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
                     "ConnectTimeout=10", "-o", "LogLevel=ERROR", f"cirros@{ip}"]
 
-    def run(self, command):
+    def run(self, command, timeout=60):
         return subprocess.run(self.cmd + [command], capture_output=True, text=True,
-                              timeout=60)
+                              timeout=timeout)
 
     def get(self, path):
         """The body of GET 169.254.169.254<path> from inside the guest."""
@@ -72,10 +72,11 @@ class Guest:
         for req in requests:
             path, post = (req, None) if isinstance(req, str) else req
             data = f"--post-data '{post}' " if post is not None else ""
-            script.append(f"wget -q -O /tmp/o {data}'{MD}{path}' 2>/tmp/e; rc=$?; "
+            script.append(f"timeout 30 wget -q -O /tmp/o {data}'{MD}{path}' 2>/tmp/e; rc=$?; "
                           "echo \"$rc $(base64 </tmp/o | tr -d '\\n') "
                           "$(base64 </tmp/e | tr -d '\\n')\"; rm -f /tmp/o")
-        r = self.run("\n".join(script))
+        # (a guest under TCG on a busy machine is slow: give it time)
+        r = self.run("\n".join(script), timeout=60 + 15 * len(requests))
         lines = r.stdout.splitlines()
         assert len(lines) == len(requests), (r.stdout, r.stderr)
         out = []
@@ -124,6 +125,13 @@ def test_two_guests_read_their_own_metadata(tmp_path):
         net = cli.json("network", "create", "md-net")
         cli.json("subnet", "create", "--network", "md-net", "--subnet-range", "10.78.0.0/24",
                  "md-sub")
+        # A second network without DHCP: its address comes to the guest
+        # statically, in network_data.json.
+        static = cli.json("network", "create", "md-static")
+        cli.json("subnet", "create", "--network", "md-static", "--subnet-range",
+                 "10.79.0.0/24", "--no-dhcp", "--gateway", "10.79.0.1", "--dns-nameserver",
+                 "10.79.0.53", "--host-route", "destination=192.168.50.0/24,gateway=10.79.0.254",
+                 "md-static-sub")
         key = tmp_path / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
                        check=True)
@@ -135,8 +143,11 @@ def test_two_guests_read_their_own_metadata(tmp_path):
             ud.write_text(f"#cloud-config\n# user data of {name}\n")
             # No config drive: the keys can only come from the metadata
             # service.
+            nets = ["--network", "md-net"]
+            if name == "md-b":
+                nets += ["--network", "md-static"]
             s = cli.json("server", "create", "--image", "guest", "--flavor", "g.small",
-                         "--network", "md-net", "--key-name", "md-key", "--user-data",
+                         *nets, "--key-name", "md-key", "--user-data",
                          str(ud), "--property", f"role={name}", "--wait", name)
             servers[name] = s["id"]
         fixed = {n: cli.json("server", "show", n)["addresses"]["md-net"][0] for n in servers}
@@ -211,6 +222,25 @@ def test_two_guests_read_their_own_metadata(tmp_path):
             assert nd["links"][0]["ethernet_mac_address"] == port["MAC Address"]
             assert nd["networks"][0]["type"] == "ipv4_dhcp"
             assert json.loads(body["/openstack/latest/vendor_data2.json"]) == {"static": {}}
+            if name == "md-b":
+                # The subnet without DHCP: static, as Nova writes it.
+                sport = cli.json("port", "list", "--device-id", sid, "--network", "md-static")[0]
+                ip = cli.json("server", "show", name)["addresses"]["md-static"][0]
+                assert nd["links"][1]["ethernet_mac_address"] == sport["MAC Address"]
+                assert nd["links"][1]["mtu"] == static["mtu"]
+                assert nd["links"][0]["mtu"] is None  # DHCP tells it
+                assert nd["networks"][1] == {
+                    "id": "network1", "type": "ipv4", "link": nd["links"][1]["id"],
+                    "ip_address": ip, "netmask": "255.255.255.0",
+                    "routes": [
+                        {"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "10.79.0.1"},
+                        {"network": "192.168.50.0", "netmask": "255.255.255.0",
+                         "gateway": "10.79.0.254"}],
+                    "network_id": static["id"],
+                    "services": [{"type": "dns", "address": "10.79.0.53"}]}
+                assert nd["services"] == [{"type": "dns", "address": "10.79.0.53"}]
+            else:
+                assert len(nd["networks"]) == 1
 
             # The EC2 tree.
             assert body["/latest/meta-data/instance-id"] == "i-" + sid[:8]
@@ -280,7 +310,7 @@ def test_two_guests_read_their_own_metadata(tmp_path):
         # Everything deleted: the DHCP namespace goes and the listener with it.
         cli = Cli(srv)
         cli.run("server", "delete", "--wait", "md-a", "md-b")
-        cli.run("network", "delete", "md-net")
+        cli.run("network", "delete", "md-net", "md-static")
         wait_for("the DHCP namespace to go", lambda: dhcp not in srv.namespaces(), 30)
         wait_for("the listener to close", lambda: "stopped listening there" in srv.log(), 30)
     finally:
