@@ -132,6 +132,9 @@ def test_two_guests_read_their_own_metadata(tmp_path):
                  "10.79.0.0/24", "--no-dhcp", "--gateway", "10.79.0.1", "--dns-nameserver",
                  "10.79.0.53", "--host-route", "destination=192.168.50.0/24,gateway=10.79.0.254",
                  "md-static-sub")
+        # SSH in (the default group lets in only its members).
+        cli.run("security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                "default")
         key = tmp_path / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
                        check=True)
