@@ -8,6 +8,7 @@ gateway and floating IP statuses come from the kernel. kill -9 + restart
 repairs a deleted router namespace; deleting everything removes every
 namespace and rule. Needs root."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -90,6 +91,16 @@ def test_router_snat_floating_ip_and_cleanup(tmp_path):
         # From the outside world: SSH in through the floating IP.
         r = ssh_from(outside, key, fip_addr, "hostname")
         assert r.returncode == 0 and r.stdout.strip() == "vm1", r.stderr
+        # The metadata service is the router's for routed networks (DHCP
+        # routes 169.254.169.254 via the gateway): vm1's public-ipv4 is its
+        # floating IP (tempest's verify_metadata), vm3 reads its own uuid.
+        r = ssh_from(outside, key, fip_addr, "curl", "-s", "-m", "10",
+                     "http://169.254.169.254/latest/meta-data/public-ipv4")
+        assert r.returncode == 0 and r.stdout == fip_addr, r.stdout + r.stderr
+        r = ssh_from(rns, key, fixed["vm3"], "ip route show 169.254.169.254; curl -s -m 10 "
+                     "http://169.254.169.254/openstack/latest/meta_data.json")
+        route, _, doc = r.stdout.partition("\n")
+        assert "via 10.78.2.1" in route and json.loads(doc)["uuid"] == ids["vm3"], r.stdout
         # vm1 reaches vm3 across the router (one network: test_dataplane.py).
         r = ssh_from(outside, key, fip_addr, "ping", "-c", "2", "-W", "2", fixed["vm3"])
         assert r.returncode == 0, r.stdout + r.stderr

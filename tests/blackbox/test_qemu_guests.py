@@ -74,7 +74,7 @@ def test_server_lifecycle_on_a_real_guest(qemu, tmp_path):
     assert marker(log, "USERDATA-EXIT") == "0"
     assert marker(log, "UUID") == sid
     md = meta(log)
-    assert md["uuid"] == sid and md["name"] == "vm1" and md["hostname"] == "vm1"
+    assert md["uuid"] == sid and md["name"] == "vm1" and md["hostname"] == "vm1.novalocal"
     assert md["public_keys"]["gkey"].startswith("ssh-")
     assert md["public_keys"]["gkey"].split()[:2] == \
         cli.run("keypair", "show", "--public-key", "gkey").stdout.split()[:2]

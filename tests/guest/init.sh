@@ -147,9 +147,11 @@ install_keys() {
     touch "$NET/have-keys"
 }
 
-# Host name from meta_data.json $1 ("hostname"), over DHCP's.
+# Host name from meta_data.json $1 ("hostname"), over DHCP's: its first
+# label, as cloud-init sets it (Nova appends its dhcp_domain, novalocal).
 set_hostname_from() {
     h="$(jsonflat "$1" 2>/dev/null | awk -F '\t' '$1 == "hostname" { print $2; exit }')"
+    h="${h%%.*}"
     [ -n "$h" ] || return 0
     hostname "$h" && touch "$NET/hostname-from-metadata"
 }

@@ -85,6 +85,28 @@ pub struct PortInfo {
     pub status: String,
     /// Whether the port may carry security groups (`port_security_enabled`).
     pub port_security_enabled: bool,
+    /// The network's MTU.
+    pub network_mtu: Option<u32>,
+    /// The subnets of the fixed IPs, each once, in fixed IP order.
+    pub subnets: Vec<SubnetInfo>,
+}
+
+/// A subnet as a guest's network configuration needs it (Nova's network
+/// info: `network_data.json`, the config drive).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SubnetInfo {
+    pub id: String,
+    pub cidr: String,
+    pub ip_version: u8,
+    pub gateway_ip: Option<String>,
+    pub enable_dhcp: bool,
+    /// The address of the network's DHCP port on this subnet, if any.
+    pub dhcp_server: Option<String>,
+    pub dns_nameservers: Vec<String>,
+    /// `(destination, nexthop)`.
+    pub host_routes: Vec<(String, String)>,
+    pub ipv6_address_mode: Option<String>,
+    pub ipv6_ra_mode: Option<String>,
 }
 
 /// A device's ports and the names of their security groups (each once, in

@@ -124,9 +124,14 @@ pub(crate) async fn guest_of(
         })
         .collect();
     let wants_drive = !i.config_drive.is_empty() || svc.config().force_config_drive;
-    let config_drive = wants_drive.then(|| ConfigDrive {
-        files: crate::metadata::config_drive_files(i, &ports),
-    });
+    let config_drive = if wants_drive {
+        let src = crate::metadata::Source::read(svc, i).await?;
+        Some(ConfigDrive {
+            files: crate::metadata::config_drive_files(&src),
+        })
+    } else {
+        None
+    };
     Ok(Guest {
         uuid: i.id.clone(),
         name: i.name.clone(),

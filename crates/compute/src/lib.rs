@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0024_shelve",
         sql: include_str!("../migrations/0024_shelve.sql"),
     },
+    // 4040..: the metadata service.
+    Migration {
+        version: 4040,
+        name: "compute_0040_password",
+        sql: include_str!("../migrations/0040_password.sql"),
+    },
 ];
 
 /// Settings of the compute service.
@@ -116,6 +122,9 @@ pub struct Config {
     pub cpu_allocation_ratio: f64,
     pub ram_allocation_ratio: f64,
     pub disk_allocation_ratio: f64,
+    /// The domain appended to guests' host names in their metadata
+    /// (Nova's `[api] dhcp_domain`, `novalocal`; empty: none).
+    pub dhcp_domain: String,
 }
 
 impl Config {
@@ -129,6 +138,7 @@ impl Config {
             cpu_allocation_ratio: 16.0,
             ram_allocation_ratio: 1.5,
             disk_allocation_ratio: 1.0,
+            dhcp_domain: "novalocal".into(),
         }
     }
 }

@@ -93,6 +93,9 @@ pub struct ComputeSection {
     pub cpu_allocation_ratio: f64,
     pub ram_allocation_ratio: f64,
     pub disk_allocation_ratio: f64,
+    /// Appended to guests' host names in their metadata (Nova's `[api]
+    /// dhcp_domain`); empty for none.
+    pub dhcp_domain: String,
 }
 
 impl Default for ComputeSection {
@@ -108,6 +111,7 @@ impl Default for ComputeSection {
             cpu_allocation_ratio: 16.0,
             ram_allocation_ratio: 1.5,
             disk_allocation_ratio: 1.0,
+            dhcp_domain: "novalocal".into(),
         }
     }
 }

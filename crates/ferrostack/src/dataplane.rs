@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use ferro_compute::ComputeService;
 use ferro_netplane::Netplane;
 use ferro_network::NetworkService;
 
@@ -79,15 +80,23 @@ pub async fn choose(
     };
     let plane = Netplane::new(prefix.clone(), data_dir.join("netplane")).with_uplinks(uplinks);
     Ok(Choice {
-        summary: format!("on (namespaces {prefix}-*: bridges, taps, DHCP, routers{uplink_note})"),
+        summary: format!(
+            "on (namespaces {prefix}-*: bridges, taps, DHCP, metadata, routers{uplink_note})"
+        ),
         guest_namespace: Some(plane.bridge_namespace()),
         plane: Some((plane, prefix, data_dir.join("netplane"))),
     })
 }
 
 impl Choice {
-    /// Start reconciling (when the data plane is on).
-    pub fn run(&mut self, host: &str, network: &NetworkService) -> anyhow::Result<()> {
+    /// Start reconciling (when the data plane is on), and serving the
+    /// metadata service where the reconciler says.
+    pub fn run(
+        &mut self,
+        host: &str,
+        network: &NetworkService,
+        compute: &ComputeService,
+    ) -> anyhow::Result<()> {
         let Some((plane, prefix, dir)) = self.plane.take() else {
             return Ok(());
         };
@@ -97,6 +106,7 @@ impl Choice {
         let network = network.clone();
         let host = host.to_owned();
         let mut changes = network.subscribe();
+        let mut metadata = crate::metadata::Sites::new(compute.clone(), network.clone());
         tokio::spawn(async move {
             loop {
                 if let Err(e) = network.ensure_dhcp_ports(&host).await {
@@ -108,6 +118,7 @@ impl Choice {
                             if let Err(e) = network.dataplane_observed(&seen).await {
                                 tracing::warn!(error = ?e, "could not record port statuses");
                             }
+                            metadata.update(&seen.metadata_sites).await;
                         }
                         Err(e) => tracing::warn!(error = %e, "data plane reconcile failed"),
                     },

@@ -4,6 +4,7 @@ mod compute_driver;
 mod config;
 mod dataplane;
 mod files;
+mod metadata;
 mod server;
 
 use std::path::PathBuf;

@@ -155,6 +155,7 @@ fn compute_config(cfg: &Config) -> ferro_compute::Config {
     out.cpu_allocation_ratio = c.cpu_allocation_ratio;
     out.ram_allocation_ratio = c.ram_allocation_ratio;
     out.disk_allocation_ratio = c.disk_allocation_ratio;
+    out.dhcp_domain = c.dhcp_domain.clone();
     out
 }
 
@@ -222,7 +223,7 @@ impl Services {
         image.recover().await?;
         volume.recover().await?;
         compute.recover().await?;
-        dataplane.run(&cfg.compute.host, &network)?;
+        dataplane.run(&cfg.compute.host, &network, &compute)?;
         compute.start_worker();
         Ok(Services {
             identity,

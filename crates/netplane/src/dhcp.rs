@@ -4,6 +4,7 @@
 //! RFC 3442 classless routes, MTU). Changed hosts or options: SIGHUP;
 //! changed ranges: restart.
 
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
@@ -46,11 +47,45 @@ fn hosts(subnets: &[&Subnet], ports: &[Port], network_id: &str) -> String {
     out
 }
 
-fn options(subnets: &[&Subnet]) -> String {
+/// What DHCP says about the metadata service: the subnets it is served on
+/// by this network's DHCP namespace, and the DHCP port (its address on each
+/// subnet is the next hop to it).
+pub struct Metadata<'a> {
+    pub subnets: &'a BTreeSet<String>,
+    pub server: &'a Port,
+}
+
+/// Options per subnet, as Neutron's DHCP agent writes them: router, DNS
+/// servers, and the classless routes (RFC 3442: host routes, the route to
+/// the metadata service — via the DHCP port on subnets it serves, else via
+/// the gateway — and then the default route, which a client sending option
+/// 121 takes from nowhere else; also as option 249 for old Windows).
+fn options(subnets: &[&Subnet], md: &Metadata) -> String {
     let mut out = String::new();
     for (n, s) in subnets.iter().enumerate() {
         let tag = format!("tag:s{n}");
-        if let Some(gw) = &s.gateway_ip {
+        let mut gateway = s.gateway_ip.clone();
+        let mut routes = Vec::new();
+        for (dest, hop) in &s.host_routes {
+            if dest == "0.0.0.0/0" {
+                gateway.get_or_insert_with(|| hop.clone());
+            } else {
+                routes.push(format!("{dest},{hop}"));
+            }
+        }
+        let metadata_hop = if md.subnets.contains(&s.id) {
+            md.server
+                .fixed_ips
+                .iter()
+                .find(|(subnet, _)| subnet == &s.id)
+                .map(|(_, addr)| addr.clone())
+        } else {
+            gateway.clone()
+        };
+        if let Some(hop) = metadata_hop {
+            routes.push(format!("{}/32,{hop}", crate::METADATA_ADDRESS));
+        }
+        if let Some(gw) = &gateway {
             out.push_str(&format!("{tag},option:router,{gw}\n"));
         } else {
             out.push_str(&format!("{tag},option:router\n"));
@@ -61,21 +96,13 @@ fn options(subnets: &[&Subnet]) -> String {
                 s.dns_nameservers.join(",")
             ));
         }
-        if !s.host_routes.is_empty() {
-            // With classless routes a client ignores option 3: the default
-            // route goes in the list too.
-            let mut routes: Vec<String> = s
-                .host_routes
-                .iter()
-                .map(|(d, h)| format!("{d},{h}"))
-                .collect();
-            if let Some(gw) = &s.gateway_ip {
+        if !routes.is_empty() {
+            if let Some(gw) = &gateway {
                 routes.push(format!("0.0.0.0/0,{gw}"));
             }
-            out.push_str(&format!(
-                "{tag},option:classless-static-route,{}\n",
-                routes.join(",")
-            ));
+            let routes = routes.join(",");
+            out.push_str(&format!("{tag},option:classless-static-route,{routes}\n"));
+            out.push_str(&format!("{tag},249,{routes}\n"));
         }
     }
     out
@@ -140,6 +167,7 @@ pub async fn ensure(
     net: &Network,
     subnets: &[&Subnet],
     ports: &[Port],
+    md: &Metadata<'_>,
 ) -> NetResult<()> {
     std::fs::create_dir_all(dir).map_err(io("cannot make the DHCP directory"))?;
     let before = std::fs::read_to_string(dir.join("host")).unwrap_or_default();
@@ -150,7 +178,7 @@ pub async fn ensure(
     // none on disk), as Neutron's agent releases them.
     let dropped = before.lines().any(|l| !now.lines().any(|n| n == l));
     let changed_hosts = put(&dir.join("host"), &now)?;
-    let changed_opts = put(&dir.join("opts"), &options(subnets))?;
+    let changed_opts = put(&dir.join("opts"), &options(subnets, md))?;
     let a = args(iface, dir, net, subnets);
     let changed_args = put(&dir.join("args"), &a.join("\n"))?;
     match pid(dir) {
@@ -199,6 +227,15 @@ pub(crate) async fn run_dnsmasq(ns: &str, args: &[String]) -> NetResult<()> {
     Ok(())
 }
 
+/// Stop the network's dnsmasq (if any) so that `ensure` starts another:
+/// its namespace is not the one it was started in any more.
+pub fn stop_stale(dir: &Path) {
+    if let Some(p) = pid(dir) {
+        let _ = kill(Pid::from_raw(p), Signal::SIGTERM);
+    }
+    let _ = std::fs::remove_file(dir.join("pid"));
+}
+
 /// Stop the dnsmasq whose files are in `dir` and forget them.
 pub async fn stop(dir: &Path) {
     if let Some(p) = pid(dir) {
@@ -227,8 +264,58 @@ mod tests {
             host_routes: vec![("192.168.0.0/16".into(), "10.0.0.254".into())],
             ..Subnet::default()
         };
-        let o = options(&[&s]);
+        let dhcp_port = Port {
+            id: "p".into(),
+            network_id: "n".into(),
+            mac: "fa:16:3e:00:00:02".into(),
+            fixed_ips: vec![("s".into(), "10.0.0.2".into())],
+            kind: PortKind::Dhcp,
+            ..Port::default()
+        };
+        let none = BTreeSet::new();
+        let routed = Metadata {
+            subnets: &none,
+            server: &dhcp_port,
+        };
+        let o = options(&[&s], &routed);
         assert!(o.contains("tag:s0,option:router,10.0.0.1"));
-        assert!(o.contains("classless-static-route,192.168.0.0/16,10.0.0.254,0.0.0.0/0,10.0.0.1"));
+        // Not served here: the metadata service is behind the gateway.
+        assert!(o.contains(
+            "classless-static-route,192.168.0.0/16,10.0.0.254,169.254.169.254/32,10.0.0.1,0.0.0.0/0,10.0.0.1\n"
+        ));
+        assert!(o.contains("tag:s0,249,192.168.0.0/16,"));
+
+        // An isolated subnet: via the DHCP port, and the default route
+        // still there (option 121 overrides the router option).
+        let isolated: BTreeSet<String> = ["s".to_owned()].into();
+        let served = Metadata {
+            subnets: &isolated,
+            server: &dhcp_port,
+        };
+        let bare = Subnet {
+            host_routes: vec![],
+            ..s.clone()
+        };
+        let o = options(&[&bare], &served);
+        assert!(
+            o.contains("classless-static-route,169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.1\n")
+        );
+        // No gateway: only the metadata route; a default host route stands
+        // in for the gateway.
+        let no_gw = Subnet {
+            gateway_ip: None,
+            ..bare.clone()
+        };
+        let o = options(&[&no_gw], &served);
+        assert!(o.contains("tag:s0,option:router\n"));
+        assert!(o.contains("classless-static-route,169.254.169.254/32,10.0.0.2\n"));
+        let via_route = Subnet {
+            gateway_ip: None,
+            host_routes: vec![("0.0.0.0/0".into(), "10.0.0.9".into())],
+            ..bare
+        };
+        let o = options(&[&via_route], &served);
+        assert!(o.contains("option:router,10.0.0.9\n"));
+        assert!(o.contains("169.254.169.254/32,10.0.0.2,0.0.0.0/0,10.0.0.9\n"));
     }
 }

@@ -386,6 +386,7 @@ mod tests {
                     gone,
                 ],
             }],
+            ..Desired::default()
         }
     }
 

@@ -12,21 +12,27 @@
 //!   this namespace), the host side of each DHCP port's veth;
 //! - `{prefix}-dhcp-<network id>`: the DHCP port's address on `ns-<port id>`
 //!   and dnsmasq (Neutron's DHCP agent layout) serving each port's fixed IP
-//!   by MAC.
+//!   by MAC; on networks with metadata subnets also 169.254.169.254/32,
+//!   where the process serves the metadata service (Neutron's isolated
+//!   metadata; the sites are reported in `Observed::metadata_sites`).
 //!
 //! - `{prefix}-r-<router id>` and `{prefix}-ext-<network id>`: routers and
-//!   the world outside external networks (`router.rs`).
+//!   the world outside external networks (`router.rs`); a router's `lo`
+//!   holds 169.254.169.254/32 too, and the router namespace is a metadata
+//!   site for the networks it is on.
 //!
 //! Security groups: `firewall.rs` (nftables in the bridge namespace).
 //!
 //! - `ip.rs`: iproute2 per namespace; `nft.rs`: nftables tables, replaced
 //!   whole; `dhcp.rs`: dnsmasq; `router.rs`: routers, SNAT, floating IPs;
-//!   `addr.rs`: the addresses the firewall writes.
+//!   `addr.rs`: the addresses the firewall writes; `netns.rs`: listening
+//!   sockets made inside a namespace.
 
 mod addr;
 mod dhcp;
 pub mod firewall;
 pub mod ip;
+pub mod netns;
 pub mod nft;
 mod ra;
 pub mod router;
@@ -114,6 +120,23 @@ pub struct Desired {
     pub routers: Vec<Router>,
     /// Every security group (ports name theirs; rules name remote groups).
     pub security_groups: Vec<SecurityGroup>,
+    /// IPv4 subnets whose DHCP server also serves the metadata service
+    /// (Neutron's isolated subnets: no router interface holds their
+    /// gateway). Their DHCP namespace gets 169.254.169.254/32 and their
+    /// guests a host route to it via the DHCP port.
+    pub metadata_subnets: BTreeSet<String>,
+}
+
+/// The metadata service's address.
+pub const METADATA_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(169, 254, 169, 254);
+
+/// A namespace holding 169.254.169.254 where the metadata service should
+/// listen, and the networks whose guests reach it there (a requester is
+/// known by its source address on one of them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetadataSite {
+    pub namespace: String,
+    pub network_ids: Vec<String>,
 }
 
 /// What the kernel says about the ports after a reconcile.
@@ -126,6 +149,9 @@ pub struct Observed {
     pub active_floating_ips: BTreeSet<String>,
     /// Router namespaces and the networks each reaches.
     pub router_namespaces: Vec<(String, Vec<String>)>,
+    /// Where the metadata service is to listen: DHCP namespaces of
+    /// networks with isolated subnets, and router namespaces.
+    pub metadata_sites: Vec<MetadataSite>,
 }
 
 /// The name of a device for `id` (Neutron's: prefix + first 11 characters).
@@ -206,8 +232,9 @@ impl Netplane {
         let uplinked = uplink::mapped(&networks, &self.uplinks);
         uplink::reconcile(&self.prefix, self.host_namespace.as_deref(), &br, &uplinked).await?;
         let mut observed = self.taps(&br, want, &networks).await?;
-        let dhcp_ports = self.dhcp(&br, want, &networks, &existing).await?;
+        let (dhcp_ports, sites) = self.dhcp(&br, want, &networks, &existing).await?;
         observed.active_ports.extend(dhcp_ports);
+        observed.metadata_sites = sites;
         let routers = router::reconcile(
             &self.prefix,
             &self.dir,
@@ -220,6 +247,12 @@ impl Netplane {
         .await?;
         observed.active_ports.extend(routers.active_ports);
         observed.active_floating_ips = routers.active_floating_ips;
+        observed
+            .metadata_sites
+            .extend(routers.namespaces.iter().map(|(ns, nets)| MetadataSite {
+                namespace: ns.clone(),
+                network_ids: nets.clone(),
+            }));
         observed.router_namespaces = routers.namespaces;
         Ok(observed)
     }
@@ -305,16 +338,18 @@ impl Netplane {
     }
 
     /// A DHCP namespace and dnsmasq per network that has a DHCP port and a
-    /// subnet with DHCP on; the others' are removed.
+    /// subnet with DHCP on; the others' are removed. The namespaces that
+    /// serve metadata are returned.
     async fn dhcp(
         &self,
         br: &str,
         want: &Desired,
         networks: &BTreeMap<&str, &Network>,
         existing: &[String],
-    ) -> NetResult<Vec<String>> {
+    ) -> NetResult<(Vec<String>, Vec<MetadataSite>)> {
         let mut keep = BTreeSet::new();
         let mut active = Vec::new();
+        let mut sites = Vec::new();
         for net in networks.values() {
             let dhcp_subnets: Vec<&Subnet> = net
                 .subnets
@@ -330,11 +365,20 @@ impl Netplane {
             };
             let ns = self.dhcp_namespace(&net.id);
             keep.insert(ns.clone());
-            if !existing.contains(&ns) {
-                ip::add_namespace(&ns).await?;
-            }
+            let dir = self.dir.join("dhcp").join(&net.id);
             let inner = dev_name("ns-", &port.id);
             let outer = dev_name("tap", &port.id);
+            if !existing.contains(&ns) {
+                // A namespace made anew (or deleted under us, and kept
+                // alive by what still uses it): a dnsmasq still running
+                // serves the old one, and the old veth is still in the
+                // bridge.
+                dhcp::stop_stale(&dir);
+                if ip::links(br).await?.iter().any(|l| l.name == outer) {
+                    ip::ns(br, &["link", "del", &outer]).await?;
+                }
+                ip::add_namespace(&ns).await?;
+            }
             let inside = ip::links(&ns).await?;
             if !inside.iter().any(|l| l.name == inner) {
                 ip::ns(
@@ -365,8 +409,26 @@ impl Netplane {
                     ip::ns(&ns, &["addr", "add", &want_addr, "dev", &inner]).await?;
                 }
             }
-            let dir = self.dir.join("dhcp").join(&net.id);
-            dhcp::ensure(&ns, &inner, &dir, net, &dhcp_subnets, &want.ports).await?;
+            let metadata = dhcp_subnets
+                .iter()
+                .any(|s| want.metadata_subnets.contains(&s.id));
+            let md_addr = format!("{METADATA_ADDRESS}/32");
+            match (metadata, have.contains(&md_addr)) {
+                (true, false) => ip::ns(&ns, &["addr", "add", &md_addr, "dev", &inner]).await?,
+                (false, true) => ip::ns(&ns, &["addr", "del", &md_addr, "dev", &inner]).await?,
+                _ => {}
+            }
+            if metadata {
+                sites.push(MetadataSite {
+                    namespace: ns.clone(),
+                    network_ids: vec![net.id.clone()],
+                });
+            }
+            let md = dhcp::Metadata {
+                subnets: &want.metadata_subnets,
+                server: port,
+            };
+            dhcp::ensure(&ns, &inner, &dir, net, &dhcp_subnets, &want.ports, &md).await?;
             active.push(port.id.clone());
         }
         for ns in existing {
@@ -376,7 +438,7 @@ impl Netplane {
                 ip::del_namespace(ns).await?;
             }
         }
-        Ok(active)
+        Ok((active, sites))
     }
 
     /// Remove every namespace (and DHCP server) of this deployment.

@@ -6,7 +6,7 @@
 mod support;
 use support::*;
 
-use ferro_netplane::{ip, Desired, Netplane, Network, Port, PortKind, Subnet};
+use ferro_netplane::{ip, netns, Desired, MetadataSite, Netplane, Network, Port, PortKind, Subnet};
 
 fn net(id: &str, cidr: &str) -> Network {
     Network {
@@ -54,12 +54,21 @@ async fn builds_converges_and_removes() {
             port("dhcpport0001", "net00000001", "10.201.0.2", PortKind::Dhcp),
             port("guestport001", "net00000001", "10.201.0.5", PortKind::Guest),
         ],
+        metadata_subnets: ["net00000001-s".to_owned()].into(),
         ..Desired::default()
     };
     let result = async {
         np.reconcile(&want).await?;
         // twice: nothing to change the second time
-        np.reconcile(&want).await?;
+        let seen = np.reconcile(&want).await?;
+        let dhcp_ns = format!("{prefix}-dhcp-net00000001");
+        assert_eq!(
+            seen.metadata_sites,
+            vec![MetadataSite {
+                namespace: dhcp_ns.clone(),
+                network_ids: vec!["net00000001".into()],
+            }]
+        );
         let br = np.bridge_namespace();
         let links = ip::links(&br).await?;
         let bridge = links
@@ -73,11 +82,26 @@ async fn builds_converges_and_removes() {
             .expect("tap");
         assert_eq!(tap.master.as_deref(), Some("brqnet00000001"));
         assert!(links.iter().any(|l| l.name == "tapdhcpport000"));
-        let dhcp_ns = format!("{prefix}-dhcp-net00000001");
         assert_eq!(
             ip::addresses(&dhcp_ns, "ns-dhcpport000").await?,
-            vec!["10.201.0.2/24".to_owned()]
+            vec!["10.201.0.2/24".to_owned(), "169.254.169.254/32".to_owned()]
         );
+        // Guests are told the way to the metadata service: via the DHCP
+        // port (the subnet has no router), and still their default route.
+        let opts = std::fs::read_to_string(dir.join("dhcp/net00000001/opts")).expect("opts");
+        assert!(opts.contains(
+            "option:classless-static-route,169.254.169.254/32,10.201.0.2,0.0.0.0/0,10.201.0.1\n"
+        ));
+        // A listener made in the namespace is there, not in the host's.
+        let (listener, ns_id) = netns::listen(&dhcp_ns, "169.254.169.254:80".parse().unwrap())
+            .map_err(|e| ferro_netplane::NetError(e.to_string()))?;
+        assert_eq!(netns::id(&dhcp_ns).ok(), Some(ns_id));
+        let ss = std::process::Command::new("ip")
+            .args(["netns", "exec", &dhcp_ns, "ss", "-Hltn"])
+            .output()
+            .expect("ss");
+        assert!(String::from_utf8_lossy(&ss.stdout).contains("169.254.169.254:80"));
+        drop(listener);
         let hosts = std::fs::read_to_string(dir.join("dhcp/net00000001/host")).expect("hosts");
         assert_eq!(hosts, "fa:16:3e:00:00:01,host-10-201-0-5,10.201.0.5\n");
         let pid: i32 = std::fs::read_to_string(dir.join("dhcp/net00000001/pid"))
@@ -86,6 +110,15 @@ async fn builds_converges_and_removes() {
             .parse()
             .expect("a pid");
         assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+
+        // The subnet is routed now: no metadata here any more.
+        want.metadata_subnets.clear();
+        let seen = np.reconcile(&want).await?;
+        assert!(seen.metadata_sites.is_empty());
+        assert_eq!(
+            ip::addresses(&dhcp_ns, "ns-dhcpport000").await?,
+            vec!["10.201.0.2/24".to_owned()]
+        );
 
         let pid_of = || -> i32 {
             std::fs::read_to_string(dir.join("dhcp/net00000001/pid"))

@@ -9,7 +9,8 @@ use support::*;
 
 use ferro_netplane::router::{external_namespace, router_namespace};
 use ferro_netplane::{
-    ip, nft, Desired, FloatingIp, Netplane, Network, Port, PortKind, Router, Subnet,
+    ip, netns, nft, Desired, FloatingIp, MetadataSite, Netplane, Network, Port, PortKind, Router,
+    Subnet,
 };
 
 fn net(id: &str, cidr: &str, external: bool) -> Network {
@@ -137,6 +138,35 @@ async fn routes_snats_and_floats() {
             assert!(seen.active_ports.contains(leg), "{leg} active");
         }
         assert!(seen.active_floating_ips.contains("fip1"));
+        // The router is where its networks' guests find the metadata
+        // service, and a request arrives from the guest's own address.
+        assert!(seen.metadata_sites.contains(&MetadataSite {
+            namespace: rns.clone(),
+            network_ids: vec!["tenant1net00".into(), "tenant2net00".into()],
+        }));
+        let (listener, _) = netns::listen(&rns, "169.254.169.254:80".parse().unwrap())
+            .map_err(|e| ferro_netplane::NetError(e.to_string()))?;
+        assert!(sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &a,
+            "timeout",
+            "5",
+            "bash",
+            "-c",
+            "exec 3<>/dev/tcp/169.254.169.254/80"
+        ]));
+        let mut peer = None;
+        for _ in 0..50 {
+            if let Ok((_, addr)) = listener.accept() {
+                peer = Some(addr.ip().to_string());
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(peer.as_deref(), Some("10.210.1.5"));
+        drop(listener);
         assert_eq!(
             ip::addresses(&rns, "qg-rtrgw1port0").await?,
             vec!["172.31.250.10/24".to_owned(), "172.31.250.20/32".to_owned()]

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use ferro_api::services::{
-    DeviceNetwork, NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult,
+    DeviceNetwork, NetworkApi, PortInfo, PortRequest, SecurityGroupInfo, ServiceResult, SubnetInfo,
 };
 use ferro_api::{AuthContext, CommonError};
 use serde_json::{json, Value};
@@ -56,7 +56,74 @@ fn info(st: &State, p: &Obj) -> PortInfo {
             .collect(),
         status: str_of(p, "status").to_owned(),
         port_security_enabled: bool_of(p, "port_security_enabled"),
+        network_mtu: net
+            .and_then(|n| n.get("mtu"))
+            .and_then(Value::as_u64)
+            .and_then(|m| u32::try_from(m).ok()),
+        subnets: port_subnets(st, p),
     }
+}
+
+/// The subnets of a port's fixed IPs, each once, as Nova's network info
+/// holds them (with the network's DHCP server on each).
+fn port_subnets(st: &State, p: &Obj) -> Vec<SubnetInfo> {
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let dhcp_ports: Vec<&Obj> = st
+        .by(Kind::Port, "network_id", str_of(p, "network_id"))
+        .into_iter()
+        .filter(|d| str_of(d, "device_owner") == "network:dhcp")
+        .collect();
+    let mut out: Vec<SubnetInfo> = Vec::new();
+    for ip in p["fixed_ips"].as_array().into_iter().flatten() {
+        let id = ip["subnet_id"].as_str().unwrap_or_default();
+        if out.iter().any(|s| s.id == id) {
+            continue;
+        }
+        let Some(s) = st.get(Kind::Subnet, id) else {
+            continue;
+        };
+        let opt = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_owned);
+        out.push(SubnetInfo {
+            id: id.to_owned(),
+            cidr: str_of(s, "cidr").to_owned(),
+            ip_version: s.get("ip_version").and_then(Value::as_u64).unwrap_or(4) as u8,
+            gateway_ip: opt("gateway_ip"),
+            enable_dhcp: bool_of(s, "enable_dhcp"),
+            dhcp_server: dhcp_ports.iter().find_map(|d| {
+                d["fixed_ips"]
+                    .as_array()?
+                    .iter()
+                    .find(|f| f["subnet_id"].as_str() == Some(id))?["ip_address"]
+                    .as_str()
+                    .map(str::to_owned)
+            }),
+            dns_nameservers: strings(s.get("dns_nameservers")),
+            host_routes: s
+                .get("host_routes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    Some((
+                        r["destination"].as_str()?.to_owned(),
+                        r["nexthop"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect(),
+            ipv6_address_mode: opt("ipv6_address_mode"),
+            ipv6_ra_mode: opt("ipv6_ra_mode"),
+        });
+    }
+    out
 }
 
 /// The device's ports the caller may see, oldest first.

@@ -1,6 +1,7 @@
 //! What the data plane needs from the network service: a snapshot of the
 //! desired state in the reconciler's terms, a signal after every write, and
-//! the DHCP ports Neutron's DHCP agent would make.
+//! the DHCP ports Neutron's DHCP agent would make; and who is asking the
+//! metadata service (`metadata.rs`).
 
 use ferro_netplane::{Desired, FloatingIp, Network, Observed, Port, PortKind, Router, Subnet};
 use serde_json::{json, Value};
@@ -90,6 +91,7 @@ fn snapshot(st: &State) -> Desired {
         ports: st.iter(Kind::Port).map(port_of).collect(),
         routers: st.iter(Kind::Router).map(|r| router_of(st, r)).collect(),
         security_groups: dataplane_secgroups::groups(st),
+        metadata_subnets: crate::metadata::isolated_subnets(st),
     }
 }
 

@@ -13,6 +13,7 @@ mod dataplane_secgroups;
 mod error;
 mod ipam;
 mod logic;
+mod metadata;
 mod query;
 mod state;
 
@@ -24,6 +25,7 @@ use ferro_store::{Db, Migration};
 use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use error::{Error, NeutronFormat};
+pub use metadata::MetadataRequester;
 use state::State;
 
 /// This service's schema migrations (versions 3000..).

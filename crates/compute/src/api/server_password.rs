@@ -1,6 +1,6 @@
 //! `/servers/{id}/os-server-password`: the encrypted admin password a guest
-//! posted to the metadata service. No guest here posts one, so it reads as
-//! the empty string and clearing it is a no-op.
+//! posted to the metadata service (`openstack/<version>/password`); the
+//! empty string when none. Clearing it lets the guest post one again.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -19,8 +19,9 @@ pub async fn show_password(
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     super::listing::no_query_from_2_102(v, &q)?;
-    load_server(&svc, &c, last(&p)).await?;
-    Ok(ok(json!({"password": ""})))
+    let i = load_server(&svc, &c, last(&p)).await?;
+    let password = crate::store::instances::password(svc.db(), &i.id).await?;
+    Ok(ok(json!({"password": password.unwrap_or_default()})))
 }
 
 pub async fn clear_password(
@@ -29,6 +30,7 @@ pub async fn clear_password(
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     require_member(&c)?;
-    load_server(&svc, &c, last(&p)).await?;
+    let i = load_server(&svc, &c, last(&p)).await?;
+    crate::store::instances::clear_password(svc.db(), &i.id).await?;
     Ok(no_content())
 }

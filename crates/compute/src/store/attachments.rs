@@ -5,7 +5,7 @@ use ferro_store::sqlx::{self, any::AnyRow};
 
 use super::{int, opt_int, text, Db};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Attachment {
     pub id: String,
     pub instance_id: String,

@@ -572,3 +572,39 @@ pub async fn sync_power(
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The password the guest posted to the metadata service (Nova keeps it in
+/// the system metadata); `None` when none or cleared.
+pub async fn password(db: &Db, id: &str) -> sqlx::Result<Option<String>> {
+    let row =
+        sqlx::query("SELECT password FROM compute_instance WHERE id=$1 AND deleted_at IS NULL")
+            .bind(id)
+            .fetch_optional(db.read())
+            .await?;
+    Ok(row
+        .as_ref()
+        .and_then(|r| opt_text(r, "password"))
+        .filter(|p| !p.is_empty()))
+}
+
+/// Set the password unless one is set; whether it was.
+pub async fn set_password_once(db: &Db, id: &str, password: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE compute_instance SET password=$2 WHERE id=$1 AND deleted_at IS NULL \
+         AND (password IS NULL OR password='')",
+    )
+    .bind(id)
+    .bind(password)
+    .execute(db.write())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forget the password (`DELETE /servers/{id}/os-server-password`).
+pub async fn clear_password(db: &Db, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE compute_instance SET password=NULL WHERE id=$1")
+        .bind(id)
+        .execute(db.write())
+        .await?;
+    Ok(())
+}
