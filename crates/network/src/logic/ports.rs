@@ -50,6 +50,38 @@ pub const L3_OWNERS: &[&str] = &[
     "network:floatingip",
 ];
 
+/// Attributes only the network's owner (or an admin) may set, as in
+/// Neutron's policy: what the data plane trusts (the port's addresses, its
+/// spoofing checks, a `network:` owner) must not be chosen by another
+/// project on a shared network.
+fn network_owner_only(ctx: &Ctx, net: &Obj, body: &Obj, action: &str) -> Result<()> {
+    if ctx.owns(net) {
+        return Ok(());
+    }
+    let fixed_address = body
+        .get("fixed_ips")
+        .and_then(Value::as_array)
+        .is_some_and(|ips| ips.iter().any(|ip| ip.get("ip_address").is_some()));
+    let network_owner = body
+        .get("device_owner")
+        .and_then(Value::as_str)
+        .is_some_and(|o| o.starts_with("network:"));
+    let attr = if body.contains_key("mac_address") {
+        "mac_address"
+    } else if fixed_address {
+        "fixed_ips:ip_address"
+    } else if body.contains_key("port_security_enabled") {
+        "port_security_enabled"
+    } else if body.contains_key("allowed_address_pairs") {
+        "allowed_address_pairs"
+    } else if network_owner {
+        "device_owner"
+    } else {
+        return Ok(());
+    };
+    Err(Error::policy(&format!("{action}:{attr}")))
+}
+
 pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     ctx.can_write("create_port")?;
     v::known_keys(body, CREATE_KEYS)?;
@@ -58,6 +90,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     if !ctx.owns(net) && !bool_of(net, "shared") {
         return Err(Error::policy("create_port"));
     }
+    network_owner_only(ctx, net, body, "create_port")?;
     for admin_attr in ["binding:host_id", "binding:profile"] {
         if body.contains_key(admin_attr) && !ctx.admin {
             return Err(Error::policy(&format!("create_port:{admin_attr}")));
@@ -540,6 +573,9 @@ pub fn update(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Obj> {
         }
     }
     let net_id = str_of(&p, "network_id").to_owned();
+    if let Some(net) = st.get(Kind::Network, &net_id) {
+        network_owner_only(ctx, net, body, "update_port")?;
+    }
     let project = str_of(&p, "project_id").to_owned();
     super::apply_name_desc(&mut p, body)?;
     if let Some(m) = v::opt_str(body, "mac_address", 32)? {
