@@ -51,25 +51,22 @@ pub const L3_OWNERS: &[&str] = &[
 ];
 
 /// Attributes only the network's owner (or an admin) may set, as in
-/// Neutron's policy: what the data plane trusts (the port's addresses, its
+/// Neutron's policy: what the data plane trusts (the port's MAC, its
 /// spoofing checks, a `network:` owner) must not be chosen by another
-/// project on a shared network.
+/// project on a shared network. (Neutron's policy also reserves a chosen
+/// fixed address; here any project may ask for a free one — IPAM keeps
+/// addresses unique, and Nova's interface attach with a fixed IP on a
+/// shared network keeps working.)
 fn network_owner_only(ctx: &Ctx, net: &Obj, body: &Obj, action: &str) -> Result<()> {
     if ctx.owns(net) {
         return Ok(());
     }
-    let fixed_address = body
-        .get("fixed_ips")
-        .and_then(Value::as_array)
-        .is_some_and(|ips| ips.iter().any(|ip| ip.get("ip_address").is_some()));
     let network_owner = body
         .get("device_owner")
         .and_then(Value::as_str)
         .is_some_and(|o| o.starts_with("network:"));
     let attr = if body.contains_key("mac_address") {
         "mac_address"
-    } else if fixed_address {
-        "fixed_ips:ip_address"
     } else if body.contains_key("port_security_enabled") {
         "port_security_enabled"
     } else if body.contains_key("allowed_address_pairs") {
