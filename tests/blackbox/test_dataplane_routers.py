@@ -113,6 +113,50 @@ def test_router_snat_floating_ip_and_cleanup(tmp_path):
                             fixed["vm1"]], capture_output=True)
         assert r.returncode != 0
 
+        # admin_state_up = false takes a router out of the data plane (its
+        # namespace goes) and a port's tap down; true brings them back.
+        def ssh_ok():
+            return ssh_from(outside, key, fip_addr, "hostname", timeout=20).returncode == 0
+
+        vm1_port = port["id"]
+        for disable, enable, what in (
+                (("router", "set", "--disable", "r1"), ("router", "set", "--enable", "r1"),
+                 "router"),
+                (("port", "set", "--disable", vm1_port), ("port", "set", "--enable", vm1_port),
+                 "port")):
+            cli.run(*disable)
+            wait_for(f"no SSH with the {what} down", lambda: not ssh_ok(), 30)
+            if what == "router":
+                assert rns not in srv.namespaces()
+            else:
+                wait_for("the port DOWN", lambda: cli.json(
+                    "port", "show", vm1_port)["status"] == "DOWN", 30)
+            cli.run(*enable)
+            wait_for(f"SSH with the {what} up again", ssh_ok, 60)
+        wait_for("the port ACTIVE again", lambda: cli.json(
+            "port", "show", vm1_port)["status"] == "ACTIVE", 30)
+
+        # Interface attach hot-plugs a NIC into the running guest (its DHCP
+        # client takes the new port's address); detach unplugs it.
+        cli.run("server", "add", "network", "vm3", "net1")
+        added = [p for p in cli.json("port", "list", "--device-id", ids["vm3"], "--long")
+                 if p["Fixed IP Addresses"][0]["subnet_id"] == cli.json(
+                     "subnet", "show", "sub1")["id"]]
+        assert len(added) == 1, added
+        new_ip = added[0]["Fixed IP Addresses"][0]["ip_address"]
+
+        def vm3_addresses():
+            return ssh_from(rns, key, fixed["vm3"], "ip -o -4 addr show", timeout=20).stdout
+
+        wait_for("the hot-plugged NIC's address in vm3", lambda: new_ip in vm3_addresses(), 90)
+        r = ssh_from(rns, key, fixed["vm3"], "ping", "-c", "2", "-W", "2", fixed["vm1"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        cli.run("server", "remove", "network", "vm3", "net1")
+        wait_for("the port released", lambda: len(cli.json(
+            "port", "list", "--device-id", ids["vm3"])) == 1, 60)
+        wait_for("the NIC gone from vm3", lambda: (lambda out: new_ip not in out and fixed["vm3"]
+                                                   in out)(vm3_addresses()), 60)
+
         # kill -9; the router's namespace is lost meanwhile; restart: the
         # reconciler rebuilds it and traffic flows again, nothing doubled.
         srv.kill9()

@@ -156,7 +156,7 @@ def test_gen_conf(tmp_path):
     assert cp["identity"]["region"] == "RegionOne"
     assert cp["auth"]["admin_password"] == "s3cret%p$$w"  # oslo.config reads $$ as $
     assert cp["auth"]["use_dynamic_credentials"] == "true"
-    assert cp["identity-feature-enabled"]["trust"] == "false"
+    assert cp["identity-feature-enabled"]["trust"] == "true"  # OS-TRUST is served
     assert cp["identity-feature-enabled"]["api_extensions"] == ",".join(gen_conf.DEFAULT_IDENTITY_EXTENSIONS)
     for svc in ("nova", "neutron", "glance", "cinder", "swift"):
         want = "true" if gen_conf.SERVICES_AVAILABLE.get(svc) else "false"

@@ -77,6 +77,10 @@ def _prepare(guest):
         }
         sections["service_available"] = {"nova": True, "neutron": True, "glance": True,
                                          "cinder": True}
+        # As DevStack: each test project gets its own network, subnet and
+        # router (gateway on "public"), so servers booted without a network
+        # get a port there.
+        sections["auth"] = {"create_isolated_networks": True}
         return sections
     return prepare
 

@@ -114,15 +114,7 @@ pub(crate) async fn guest_of(
         .ports_of_device(&ctx, &i.id)
         .await
         .map_err(|e| e.to_string())?;
-    let nics = ports
-        .iter()
-        .map(|p| Nic {
-            port_id: p.id.clone(),
-            mac: p.mac_address.clone(),
-            network_id: p.network_id.clone(),
-            fixed_ips: p.fixed_ips.iter().map(|f| f.1.clone()).collect(),
-        })
-        .collect();
+    let nics = ports.iter().map(nic_of).collect();
     let wants_drive = !i.config_drive.is_empty() || svc.config().force_config_drive;
     let config_drive = if wants_drive {
         let src = crate::metadata::Source::read(svc, i).await?;
@@ -142,6 +134,16 @@ pub(crate) async fn guest_of(
         nics,
         config_drive,
     })
+}
+
+/// A port as the guest's NIC.
+pub(crate) fn nic_of(p: &ferro_api::services::PortInfo) -> Nic {
+    Nic {
+        port_id: p.id.clone(),
+        mac: p.mac_address.clone(),
+        network_id: p.network_id.clone(),
+        fixed_ips: p.fixed_ips.iter().map(|f| f.1.clone()).collect(),
+    }
 }
 
 /// A volume's data as a guest disk (the volume service keeps qcow2 files).

@@ -114,6 +114,8 @@ async fn handle(svc: &ComputeService, task: Task) {
         "snapshot" => snapshots::snapshot(svc, &instance, &task.args).await,
         "attach_volume" => attach_volume(svc, &instance, &task.args).await,
         "detach_volume" => detach_volume(svc, &instance, &task.args).await,
+        "attach_interface" => attach_interface(svc, &instance, &task.args).await,
+        "detach_interface" => detach_interface(svc, &instance, &task.args).await,
         "confirm_resize" => svc
             .driver()
             .confirm_resize(&instance.id)
@@ -165,6 +167,8 @@ async fn record_event(
         "shelve_offload" => "compute_shelve_offload_instance".to_owned(),
         "attach_volume" => "compute_attach_volume".to_owned(),
         "detach_volume" => "compute_detach_volume".to_owned(),
+        "attach_interface" => "compute_attach_interface".to_owned(),
+        "detach_interface" => "compute_detach_interface".to_owned(),
         "confirm_resize" => "compute_confirm_resize".to_owned(),
         _ => format!("compute_{}_instance", action.action),
     };
@@ -647,6 +651,52 @@ async fn plug_volume(
         .attach_volume(&i.id, &disk)
         .await
         .map_err(driver_err)
+}
+
+/// `{"port_id"}`: the port (allocated by the API) is hot-plugged into the
+/// guest as a NIC; if that fails the port goes again, as Nova does.
+async fn attach_interface(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    if !has_guest(i) {
+        return Ok(());
+    }
+    let ctx = crate::guest::admin_context(i);
+    let port_id = args["port_id"].as_str().unwrap_or_default();
+    let ports = svc
+        .peers()
+        .network
+        .ports_of_device(&ctx, &i.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Detached (or deleted) meanwhile: nothing to plug.
+    let Some(port) = ports.iter().find(|p| p.id == port_id) else {
+        return Ok(());
+    };
+    let nic = crate::guest::nic_of(port);
+    if let Err(e) = svc.driver().attach_interface(&i.id, &nic).await {
+        tracing::warn!(instance = %i.id, port = %port_id, error = %e, "interface attach failed");
+        let _ = svc.driver().detach_interface(&i.id, port_id).await;
+        let _ = svc.peers().network.release_port(&ctx, &i.id, port_id).await;
+        return Err(driver_err(e));
+    }
+    Ok(())
+}
+
+/// `{"port_id"}`: the guest releases the NIC, then the port is released
+/// (deleted when Nova made it, unbound when the user brought it).
+async fn detach_interface(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
+    let ctx = crate::guest::admin_context(i);
+    let port_id = args["port_id"].as_str().unwrap_or_default();
+    if has_guest(i) {
+        svc.driver()
+            .detach_interface(&i.id, port_id)
+            .await
+            .map_err(driver_err)?;
+    }
+    svc.peers()
+        .network
+        .release_port(&ctx, &i.id, port_id)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// `{"volume_id"}`: the guest releases the volume, then it is available

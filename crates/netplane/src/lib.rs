@@ -110,6 +110,9 @@ pub struct Port {
     pub security_groups: Vec<String>,
     /// `(IP address or CIDR, MAC)` the port may also send from.
     pub allowed_address_pairs: Vec<(String, String)>,
+    /// `admin_state_up: false`: a guest port's tap is kept down (no
+    /// traffic either way) and the port is not active.
+    pub admin_down: bool,
 }
 
 /// The desired state: every network, and the ports that matter here.
@@ -306,24 +309,18 @@ impl Netplane {
             }
             let bridge = dev_name("brq", &p.network_id);
             let mtu = net.mtu.max(68).to_string();
+            let state = if p.admin_down { "down" } else { "up" };
+            let set = ["link", "set", &name, "mtu", &mtu, "master", &bridge, state];
             match links.iter().find(|l| l.name == name) {
                 None => {
                     ip::ns(br, &["tuntap", "add", "dev", &name, "mode", "tap"]).await?;
-                    ip::ns(
-                        br,
-                        &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
-                    )
-                    .await?;
+                    ip::ns(br, &set).await?;
                 }
                 Some(l) => {
-                    if l.master.as_deref() != Some(bridge.as_str()) || !l.up {
-                        ip::ns(
-                            br,
-                            &["link", "set", &name, "mtu", &mtu, "master", &bridge, "up"],
-                        )
-                        .await?;
+                    if l.master.as_deref() != Some(bridge.as_str()) || l.up == p.admin_down {
+                        ip::ns(br, &set).await?;
                     }
-                    if l.carrier {
+                    if l.carrier && !p.admin_down {
                         observed.active_ports.insert(p.id.clone());
                     }
                 }

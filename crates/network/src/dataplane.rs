@@ -62,6 +62,7 @@ fn port_of(p: &Obj) -> Port {
         port_security_enabled,
         security_groups,
         allowed_address_pairs,
+        admin_down: p.get("admin_state_up") == Some(&json!(false)),
     }
 }
 
@@ -89,7 +90,13 @@ fn snapshot(st: &State) -> Desired {
     Desired {
         networks,
         ports: st.iter(Kind::Port).map(port_of).collect(),
-        routers: st.iter(Kind::Router).map(|r| router_of(st, r)).collect(),
+        // A router set administratively down is taken out of the data
+        // plane whole, as Neutron's L3 agent does.
+        routers: st
+            .iter(Kind::Router)
+            .filter(|r| r.get("admin_state_up") != Some(&json!(false)))
+            .map(|r| router_of(st, r))
+            .collect(),
         security_groups: dataplane_secgroups::groups(st),
         metadata_subnets: crate::metadata::isolated_subnets(st),
     }

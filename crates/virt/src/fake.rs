@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::{
-    ComputeDriver, DiskFile, DriverError, DriverResult, Guest, GuestStatus, HostResources,
+    ComputeDriver, DiskFile, DriverError, DriverResult, Guest, GuestStatus, HostResources, Nic,
     PowerState, VolumeDisk,
 };
 
@@ -159,6 +159,14 @@ impl ComputeDriver for FakeDriver {
     }
 
     async fn detach_volume(&self, _uuid: &str, _volume_id: &str) -> DriverResult<()> {
+        Ok(())
+    }
+
+    async fn attach_interface(&self, _uuid: &str, _nic: &Nic) -> DriverResult<()> {
+        Ok(())
+    }
+
+    async fn detach_interface(&self, _uuid: &str, _port_id: &str) -> DriverResult<()> {
         Ok(())
     }
 

@@ -191,6 +191,10 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn attach_volume(&self, uuid: &str, volume: &VolumeDisk) -> DriverResult<()>;
     /// Unplug a volume; returns once the guest released it.
     async fn detach_volume(&self, uuid: &str, volume_id: &str) -> DriverResult<()>;
+    /// Hot-plug a NIC into a running guest (or only record it when off).
+    async fn attach_interface(&self, uuid: &str, nic: &Nic) -> DriverResult<()>;
+    /// Unplug a NIC; returns once the guest released it.
+    async fn detach_interface(&self, uuid: &str, port_id: &str) -> DriverResult<()>;
     /// What the guest is doing now (`NoState` when it does not exist).
     async fn power_state(&self, uuid: &str) -> PowerState;
     /// Every guest this driver has on this host.

@@ -59,18 +59,39 @@ impl Backend {
         dest: &Path,
         size_gb: i64,
     ) -> Result<(), String> {
+        self.convert(src, src_format, dest, size_gb, false).await
+    }
+
+    /// A copy of volume file `src` that a running guest may have open
+    /// (a snapshot or clone of an in-use volume): read without QEMU's image
+    /// lock, so it holds what the guest had written to disk — crash
+    /// consistent, as an LVM snapshot of a live volume is.
+    pub async fn copy_live(&self, src: &Path, dest: &Path, size_gb: i64) -> Result<(), String> {
+        self.convert(src, "qcow2", dest, size_gb, true).await
+    }
+
+    async fn convert(
+        &self,
+        src: &Path,
+        src_format: &str,
+        dest: &Path,
+        size_gb: i64,
+        shared: bool,
+    ) -> Result<(), String> {
         let tmp = Self::part(dest);
-        let mut out = qemu_img(&[
-            "convert",
-            "-q",
+        let mut args = vec!["convert", "-q"];
+        if shared {
+            args.push("-U");
+        }
+        args.extend([
             "-f",
             src_format,
             "-O",
             "qcow2",
             path_str(src)?,
             path_str(&tmp)?,
-        ])
-        .await;
+        ]);
+        let mut out = qemu_img(&args).await;
         if out.is_ok() {
             let virt = self.virtual_size(&tmp).await;
             out = match virt {

@@ -74,7 +74,7 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
                     }
                     "volume" => {
                         let src = backend.volume_path(arg_str(&task, "source_id"));
-                        backend.copy_from(&src, "qcow2", &dest, vol.size).await
+                        backend.copy_live(&src, &dest, vol.size).await
                     }
                     "image" => {
                         let src = std::path::PathBuf::from(arg_str(&task, "path"));
@@ -148,7 +148,7 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             };
             let src = backend.volume_path(&snap.volume_id);
             let dest = backend.snapshot_path(&snap.id);
-            let result = backend.copy_from(&src, "qcow2", &dest, snap.size).await;
+            let result = backend.copy_live(&src, &dest, snap.size).await;
             let mut tx = db.write().begin().await?;
             let now = now_micros();
             match &result {

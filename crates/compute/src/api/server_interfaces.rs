@@ -18,7 +18,7 @@ use super::server_fields as fields;
 use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
 use crate::state::vm;
-use crate::store::tags;
+use crate::store::{tags, tasks};
 use crate::worker::owner_context;
 use crate::ComputeService;
 
@@ -147,6 +147,13 @@ pub async fn attach_interface(
     if let Some(t) = &tag {
         tags::set_interface_tag(svc.db(), &i.id, &port.id, t).await?;
     }
+    // The worker on the server's host plugs the NIC into the guest.
+    let args = json!({ "port_id": port.id });
+    if let Err(e) = tasks::enqueue(svc.db(), &i.id, "attach_interface", &args).await {
+        let _ = svc.peers().network.release_port(&c, &i.id, &port.id).await;
+        return Err(e.into());
+    }
+    svc.wake_worker();
     record(&svc, &c, &i.id, "attach_interface", &rid, true).await?;
     let tags = tags::interface_tags(svc.db(), &i.id).await?;
     Ok(ok(
@@ -166,7 +173,15 @@ pub async fn detach_interface(
     if !ports(&svc, &i).await?.iter().any(|x| x.id == port) {
         return Err(Error::not_found(format!("Port {port} is not attached")));
     }
-    svc.peers().network.release_port(&c, &i.id, &port).await?;
+    // The worker unplugs the NIC, then releases the port (Nova's cast).
+    tasks::enqueue(
+        svc.db(),
+        &i.id,
+        "detach_interface",
+        &json!({ "port_id": port }),
+    )
+    .await?;
+    svc.wake_worker();
     record(&svc, &c, &i.id, "detach_interface", &rid, true).await?;
     Ok(accepted_empty())
 }

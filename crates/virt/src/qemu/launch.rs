@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::accel::Accel;
-use crate::{DiskFile, DriverError, DriverResult, Guest, RootDisk, VolumeDisk};
+use crate::{DiskFile, DriverError, DriverResult, Guest, Nic, RootDisk, VolumeDisk};
 
 /// How the guest boots.
 pub enum Boot {
@@ -87,6 +87,33 @@ fn blockdev_args(args: &mut Vec<String>, node: &str, bdev: Value, device: Value)
     }
     args.push("-device".into());
     args.push(dev.to_string());
+}
+
+/// The QEMU ids of a port's NIC: `(netdev, device)`.
+pub fn nic_ids(port_id: &str) -> (String, String) {
+    let compact: String = port_id.chars().filter(|c| *c != '-').take(24).collect();
+    (format!("net-{compact}"), format!("nic-{compact}"))
+}
+
+/// A NIC's back end: the port's tap (`tap` + 11 characters of its id,
+/// Neutron's name; the data plane puts it in the network's bridge), or
+/// user networking that reaches nothing (`restrict=on`) without a data
+/// plane. The same JSON serves `-netdev` and QMP's `netdev_add`.
+pub fn nic_netdev(nic: &Nic, taps: bool) -> Value {
+    let (id, _) = nic_ids(&nic.port_id);
+    if taps {
+        let tap: String = nic.port_id.chars().take(11).collect();
+        json!({"type": "tap", "id": id, "ifname": format!("tap{tap}"),
+               "script": "no", "downscript": "no"})
+    } else {
+        json!({"type": "user", "id": id, "restrict": true})
+    }
+}
+
+/// A NIC's virtio device, with the port's MAC (`-device` or `device_add`).
+pub fn nic_device(nic: &Nic) -> Value {
+    let (netdev, id) = nic_ids(&nic.port_id);
+    json!({"driver": "virtio-net-pci", "netdev": netdev, "mac": nic.mac, "id": id})
 }
 
 /// The command line (after the binary) for `guest` in `dir`.
@@ -211,18 +238,9 @@ pub fn command_line(
             config.to_string_lossy().replace(',', ",,")
         ));
     }
-    for (n, nic) in guest.nics.iter().enumerate() {
-        let netdev = if taps {
-            let tap: String = nic.port_id.chars().take(11).collect();
-            format!("tap,id=net{n},ifname=tap{tap},script=no,downscript=no")
-        } else {
-            format!("user,id=net{n},restrict=on")
-        };
-        a.extend(["-netdev".into(), netdev]);
-        a.extend([
-            "-device".into(),
-            format!("virtio-net-pci,netdev=net{n},mac={},id=nic{n}", nic.mac),
-        ]);
+    for nic in &guest.nics {
+        a.extend(["-netdev".into(), nic_netdev(nic, taps).to_string()]);
+        a.extend(["-device".into(), nic_device(nic).to_string()]);
     }
     if let Boot::Incoming(_) = boot {
         a.extend(["-S".into(), "-incoming".into(), "defer".into()]);

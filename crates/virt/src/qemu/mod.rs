@@ -29,7 +29,7 @@ use serde_json::json;
 
 use crate::accel::Accel;
 use crate::{
-    ComputeDriver, DiskFile, DriverError, DriverResult, Guest, GuestStatus, HostResources,
+    ComputeDriver, DiskFile, DriverError, DriverResult, Guest, GuestStatus, HostResources, Nic,
     PowerState, RootDisk, VolumeDisk,
 };
 use files::Layout;
@@ -296,6 +296,38 @@ async fn wait_migration(q: &mut Qmp) -> DriverResult<()> {
 }
 
 /// QMP names for a volume's block node and device.
+/// Ask the guest to release device `dev` (ACPI hot-unplug) until QEMU says
+/// it is gone, asking again now and then (a guest still booting ignores
+/// the first request); `what` names it in the error.
+async fn unplug(q: &mut Qmp, dev: &str, what: &str) -> DriverResult<()> {
+    let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+    loop {
+        match q.execute("device_del", Some(json!({ "id": dev }))).await {
+            Ok(_) => {}
+            // Already gone (e.g. unplugged before a crash, or just now).
+            Err(e) if e.0.contains("not found") => return Ok(()),
+            // The previous request is still pending: wait on.
+            Err(e) if e.0.contains("process of unplug") => {}
+            Err(e) => return Err(e),
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(DriverError(format!(
+                "the guest did not release {what} within {} s",
+                DETACH_TIMEOUT.as_secs()
+            )));
+        }
+        let released = q
+            .wait_event("DEVICE_DELETED", left.min(DETACH_RETRY), |d| {
+                d["device"].as_str() == Some(dev)
+            })
+            .await;
+        if released.is_ok() {
+            return Ok(());
+        }
+    }
+}
+
 fn volume_ids(volume_id: &str) -> (String, String) {
     let compact: String = volume_id.chars().filter(|c| *c != '-').take(24).collect();
     (format!("vol-{compact}"), format!("dev-vol-{compact}"))
@@ -583,37 +615,50 @@ impl ComputeDriver for QemuDriver {
         if self.process(uuid).alive() && guest.volumes.iter().any(|v| v.volume_id == volume_id) {
             let (node, dev) = volume_ids(volume_id);
             let mut q = self.qmp(uuid).await?;
-            let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
-            loop {
-                match q.execute("device_del", Some(json!({ "id": dev }))).await {
-                    Ok(_) => {}
-                    // Already gone (e.g. unplugged before a crash, or just now).
-                    Err(e) if e.0.contains("not found") => break,
-                    // The previous request is still pending: wait on.
-                    Err(e) if e.0.contains("process of unplug") => {}
-                    Err(e) => return Err(e),
-                }
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                if left.is_zero() {
-                    return Err(DriverError(format!(
-                        "the guest did not release volume {volume_id} within {} s",
-                        DETACH_TIMEOUT.as_secs()
-                    )));
-                }
-                let released = q
-                    .wait_event("DEVICE_DELETED", left.min(DETACH_RETRY), |d| {
-                        d["device"].as_str() == Some(dev.as_str())
-                    })
-                    .await;
-                if released.is_ok() {
-                    break;
-                }
-            }
+            unplug(&mut q, &dev, &format!("volume {volume_id}")).await?;
             let _ = q
                 .execute("blockdev-del", Some(json!({ "node-name": node })))
                 .await;
         }
         guest.volumes.retain(|v| v.volume_id != volume_id);
+        self.layout.save_guest(&guest)
+    }
+
+    async fn attach_interface(&self, uuid: &str, nic: &Nic) -> DriverResult<()> {
+        let lock = self.lock_of(uuid);
+        let _g = lock.lock().await;
+        let mut guest = self
+            .layout
+            .load_guest(uuid)
+            .ok_or_else(|| DriverError(format!("no guest {uuid} on this host")))?;
+        if self.process(uuid).alive() && !guest.nics.iter().any(|n| n.port_id == nic.port_id) {
+            let mut q = self.qmp(uuid).await?;
+            let netdev = launch::nic_netdev(nic, self.netns.is_some());
+            q.execute("netdev_add", Some(netdev)).await?;
+            if let Err(e) = q.execute("device_add", Some(launch::nic_device(nic))).await {
+                let (id, _) = launch::nic_ids(&nic.port_id);
+                let _ = q.execute("netdev_del", Some(json!({ "id": id }))).await;
+                return Err(e);
+            }
+        }
+        guest.nics.retain(|n| n.port_id != nic.port_id);
+        guest.nics.push(nic.clone());
+        self.layout.save_guest(&guest)
+    }
+
+    async fn detach_interface(&self, uuid: &str, port_id: &str) -> DriverResult<()> {
+        let lock = self.lock_of(uuid);
+        let _g = lock.lock().await;
+        let Some(mut guest) = self.layout.load_guest(uuid) else {
+            return Ok(());
+        };
+        if self.process(uuid).alive() && guest.nics.iter().any(|n| n.port_id == port_id) {
+            let (netdev, dev) = launch::nic_ids(port_id);
+            let mut q = self.qmp(uuid).await?;
+            unplug(&mut q, &dev, &format!("port {port_id}")).await?;
+            let _ = q.execute("netdev_del", Some(json!({ "id": netdev }))).await;
+        }
+        guest.nics.retain(|n| n.port_id != port_id);
         self.layout.save_guest(&guest)
     }
 
