@@ -38,6 +38,38 @@ def qemu_server(data_dir, database_url=None, shutdown_timeout=20, extra_config="
                         extra_args=["--config", str(cfg)])
 
 
+# The data plane's tests: root, QEMU and the tools the data plane runs.
+requires_dataplane = [
+    requires_qemu,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane needs root"),
+    pytest.mark.skipif(any(shutil.which(t) is None for t in ("ip", "dnsmasq", "ssh", "nft")),
+                       reason="needs ip, dnsmasq, ssh, nft (.ci/run installs them)"),
+]
+
+
+def dataplane_server(data_dir):
+    """A ferrostack with QEMU guests and the Linux data plane on."""
+    srv = qemu_server(data_dir, shutdown_timeout=10)
+    srv.env["FERROSTACK_NETWORK_DATAPLANE"] = "on"
+    return srv
+
+
+def upload_guest(cli):
+    """The test guest as image "guest", and flavor "g.small" to boot it."""
+    cli.json("image", "create", "--file", str(guest_image()), "--disk-format", "qcow2",
+             "--container-format", "bare", "guest")
+    cli.json("flavor", "create", "--ram", "128", "--disk", "1", "g.small")
+
+
+def ferro_ip(lines, nic="eth0"):
+    """The IPv4 address the guest last reported for `nic` (FERRO-IP)."""
+    for line in reversed(lines):
+        m = re.match(rf"FERRO-IP {nic}=(\d+\.\d+\.\d+\.\d+)/\d+", line)
+        if m:
+            return m.group(1)
+    return None
+
+
 def console_lines(server, server_id):
     """The guest's serial console so far, as lines (read from its file, so
     it works in every state)."""

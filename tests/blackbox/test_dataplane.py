@@ -6,30 +6,13 @@ network get their addresses by DHCP and reach each other (over SSH from
 the DHCP namespace, with the server's keypair); deleting everything
 leaves only the deployment's bridge namespace. Needs root."""
 
-import os
-import re
-import shutil
 import subprocess
 
-import pytest
-
-from guesthelp import console_lines, guest_image, qemu_server, requires_qemu, wait_for
+from guesthelp import (console_lines, wait_for, requires_dataplane, dataplane_server, upload_guest,
+                       ferro_ip)
 from test_identity_cli import Cli
 
-pytestmark = [
-    requires_qemu,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane needs root"),
-    pytest.mark.skipif(any(shutil.which(t) is None for t in ("ip", "dnsmasq", "ssh")),
-                       reason="needs ip, dnsmasq, ssh (.ci/run installs them)"),
-]
-
-
-def _ip_of(lines):
-    for line in reversed(lines):
-        m = re.match(r"FERRO-IP eth0=(\d+\.\d+\.\d+\.\d+)/\d+", line)
-        if m:
-            return m.group(1)
-    return None
+pytestmark = requires_dataplane
 
 
 def _links(ns):
@@ -39,15 +22,12 @@ def _links(ns):
 
 
 def test_two_servers_on_one_network_get_dhcp_and_reach_each_other(tmp_path):
-    srv = qemu_server(tmp_path / "data", shutdown_timeout=10)
-    srv.env["FERROSTACK_NETWORK_DATAPLANE"] = "on"
+    srv = dataplane_server(tmp_path / "data")
     try:
         srv.start()
         assert "data plane on" in srv.log()
         cli = Cli(srv)
-        cli.json("image", "create", "--file", str(guest_image()), "--disk-format", "qcow2",
-                 "--container-format", "bare", "guest")
-        cli.json("flavor", "create", "--ram", "128", "--disk", "1", "g.small")
+        upload_guest(cli)
         net = cli.json("network", "create", "dp-net")
         cli.json("subnet", "create", "--network", "dp-net", "--subnet-range", "10.77.0.0/24",
                  "dp-sub")
@@ -68,7 +48,7 @@ def test_two_servers_on_one_network_get_dhcp_and_reach_each_other(tmp_path):
         # (udhcpc keeps asking: under load a first try may go unanswered)
         for name, sid in servers.items():
             got = wait_for(f"{name}'s DHCP lease",
-                           lambda sid=sid: _ip_of(console_lines(srv, sid)), 120)
+                           lambda sid=sid: ferro_ip(console_lines(srv, sid)), 120)
             assert got == fixed[name]
             wait_for(f"{name}'s SSH", lambda sid=sid: "FERRO-SSH-READY"
                      in console_lines(srv, sid), 120)

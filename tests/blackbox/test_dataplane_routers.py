@@ -9,22 +9,13 @@ repairs a deleted router namespace; deleting everything removes every
 namespace and rule. Needs root."""
 
 import json
-import os
-import shutil
 import subprocess
 
-import pytest
-
-from guesthelp import (console_lines, guest_image, keypair_file, qemu_server, requires_qemu,
-                       ssh_from, wait_for)
+from guesthelp import (console_lines, keypair_file, ssh_from, wait_for, requires_dataplane,
+                       dataplane_server, upload_guest)
 from test_identity_cli import Cli
 
-pytestmark = [
-    requires_qemu,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane needs root"),
-    pytest.mark.skipif(any(shutil.which(t) is None for t in ("ip", "dnsmasq", "ssh", "nft")),
-                       reason="needs ip, dnsmasq, ssh, nft (.ci/run installs them)"),
-]
+pytestmark = requires_dataplane
 
 
 def _ns_with(srv, suffix):
@@ -33,15 +24,12 @@ def _ns_with(srv, suffix):
 
 
 def test_router_snat_floating_ip_and_cleanup(tmp_path):
-    srv = qemu_server(tmp_path / "data", shutdown_timeout=10)
-    srv.env["FERROSTACK_NETWORK_DATAPLANE"] = "on"
+    srv = dataplane_server(tmp_path / "data")
     try:
         srv.start()
         before = sorted(srv.namespaces())
         cli = Cli(srv)
-        cli.json("image", "create", "--file", str(guest_image()), "--disk-format", "qcow2",
-                 "--container-format", "bare", "guest")
-        cli.json("flavor", "create", "--ram", "128", "--disk", "1", "g.small")
+        upload_guest(cli)
         public = cli.json("network", "create", "--external", "--provider-network-type", "flat",
                           "--provider-physical-network", "public", "public")
         cli.json("subnet", "create", "--network", "public", "--subnet-range", "172.24.44.0/24",

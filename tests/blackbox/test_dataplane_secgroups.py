@@ -6,40 +6,19 @@ its members, so SSH from the DHCP namespace to guest A is blocked while
 guest B (a member) reaches A; a tcp/22 rule opens SSH to A, deleting it
 closes it again; without port security nothing is filtered. Needs root."""
 
-import os
-import re
-import shutil
-import pytest
-
-from guesthelp import (console_lines, guest_image, keypair_file, qemu_server, requires_qemu,
-                       ssh_from, wait_for)
+from guesthelp import (console_lines, keypair_file, ssh_from, wait_for, requires_dataplane,
+                       dataplane_server, upload_guest, ferro_ip)
 from test_identity_cli import Cli
 
-pytestmark = [
-    requires_qemu,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane needs root"),
-    pytest.mark.skipif(any(shutil.which(t) is None for t in ("ip", "dnsmasq", "ssh", "nft")),
-                       reason="needs ip, dnsmasq, ssh, nft (.ci/run installs them)"),
-]
-
-
-def _ip_of(lines):
-    for line in reversed(lines):
-        m = re.match(r"FERRO-IP eth0=(\d+\.\d+\.\d+\.\d+)/\d+", line)
-        if m:
-            return m.group(1)
-    return None
+pytestmark = requires_dataplane
 
 
 def test_security_groups_filter_real_guests(tmp_path):
-    srv = qemu_server(tmp_path / "data", shutdown_timeout=10)
-    srv.env["FERROSTACK_NETWORK_DATAPLANE"] = "on"
+    srv = dataplane_server(tmp_path / "data")
     try:
         srv.start()
         cli = Cli(srv)
-        cli.json("image", "create", "--file", str(guest_image()), "--disk-format", "qcow2",
-                 "--container-format", "bare", "guest")
-        cli.json("flavor", "create", "--ram", "128", "--disk", "1", "g.small")
+        upload_guest(cli)
         net = cli.json("network", "create", "sg-net")
         cli.json("subnet", "create", "--network", "sg-net", "--subnet-range", "10.79.0.0/24",
                  "sg-sub")
@@ -60,7 +39,7 @@ def test_security_groups_filter_real_guests(tmp_path):
         # DHCP passes the filter (what Neutron always allows).
         for name, sid in servers.items():
             got = wait_for(f"{name}'s DHCP lease",
-                           lambda sid=sid: _ip_of(console_lines(srv, sid)), 120)
+                           lambda sid=sid: ferro_ip(console_lines(srv, sid)), 120)
             assert got == fixed[name]
             wait_for(f"{name}'s SSH", lambda sid=sid: "FERRO-SSH-READY"
                      in console_lines(srv, sid), 120)

@@ -10,23 +10,14 @@ answers again. Needs root."""
 
 import base64
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 
-import pytest
-
-from guesthelp import console_lines, guest_image, qemu_server, requires_qemu, wait_for
+from guesthelp import console_lines, wait_for, requires_dataplane, dataplane_server, upload_guest
 from test_identity_cli import Cli
 
-pytestmark = [
-    requires_qemu,
-    pytest.mark.skipif(os.geteuid() != 0, reason="the data plane needs root"),
-    pytest.mark.skipif(any(shutil.which(t) is None for t in ("ip", "dnsmasq", "ssh")),
-                       reason="needs ip, dnsmasq, ssh (.ci/run installs them)"),
-]
+pytestmark = requires_dataplane
 
 MD = "http://169.254.169.254"
 
@@ -112,14 +103,11 @@ def _listeners(ns):
 
 
 def test_two_guests_read_their_own_metadata(tmp_path):
-    srv = qemu_server(tmp_path / "data", shutdown_timeout=10)
-    srv.env["FERROSTACK_NETWORK_DATAPLANE"] = "on"
+    srv = dataplane_server(tmp_path / "data")
     try:
         srv.start()
         cli = Cli(srv)
-        cli.json("image", "create", "--file", str(guest_image()), "--disk-format", "qcow2",
-                 "--container-format", "bare", "guest")
-        cli.json("flavor", "create", "--ram", "128", "--disk", "1", "g.small")
+        upload_guest(cli)
         net = cli.json("network", "create", "md-net")
         cli.json("subnet", "create", "--network", "md-net", "--subnet-range", "10.78.0.0/24",
                  "md-sub")

@@ -19,6 +19,11 @@ out="$1"
 init="$here/init.sh"
 
 rootfs="$here/rootfs"
+# One build at a time per output directory (parallel test workers ask for
+# the same guest): the others wait, then find it up to date.
+mkdir -p "$out"
+exec 9>"$out/.build.lock"
+flock 9
 if [ -f "$out/guest.qcow2" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.gz" ] \
     && [ "$out/guest.qcow2" -nt "$0" ] && [ "$out/guest.qcow2" -nt "$init" ] \
     && [ -z "$(find "$rootfs" -newer "$out/guest.qcow2" | head -n 1)" ]; then

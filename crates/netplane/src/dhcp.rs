@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -139,6 +140,20 @@ fn args(iface: &str, dir: &Path, net: &Network, subnets: &[&Subnet]) -> Vec<Stri
     a
 }
 
+/// The dnsmasq directories whose server this process has (re)started. One
+/// found running from an earlier run is restarted on first sight: that run
+/// may have died between writing the files and signalling it, and dnsmasq
+/// would go on serving what it read before.
+static STARTED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Whether this is the first time this process looks after `dir`.
+pub(crate) fn first_sight(dir: &Path) -> bool {
+    STARTED
+        .lock()
+        .map(|mut s| s.insert(dir.to_path_buf()))
+        .unwrap_or(true)
+}
+
 pub(crate) fn pid(dir: &Path) -> Option<i32> {
     let text = std::fs::read_to_string(dir.join("pid")).ok()?;
     let pid: i32 = text.trim().parse().ok()?;
@@ -181,8 +196,9 @@ pub async fn ensure(
     let changed_opts = put(&dir.join("opts"), &options(subnets, md))?;
     let a = args(iface, dir, net, subnets);
     let changed_args = put(&dir.join("args"), &a.join("\n"))?;
+    let inherited = first_sight(dir);
     match pid(dir) {
-        Some(p) if !changed_args && !dropped => {
+        Some(p) if !changed_args && !dropped && !inherited => {
             if changed_hosts || changed_opts {
                 let _ = kill(Pid::from_raw(p), Signal::SIGHUP);
             }

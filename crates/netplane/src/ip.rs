@@ -2,6 +2,8 @@
 //! `ip -j` (JSON, never screen-scraped). `ip` does the `setns` dance per
 //! call, which a multi-threaded async process cannot do safely itself.
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 use tokio::process::Command;
 
@@ -175,4 +177,35 @@ pub async fn gateway_routes(namespace: &str) -> NetResult<Vec<(String, String)>>
             ))
         })
         .collect())
+}
+
+/// Give `dev` in `ns` exactly the addresses `want` (global scope ones).
+pub async fn sync_addresses(ns: &str, dev: &str, want: &BTreeSet<String>) -> NetResult<()> {
+    sync(ns, dev, want, |_| true).await
+}
+
+/// The same for IPv4 only: IPv6 addresses the kernel configures itself
+/// (SLAAC from a router's advertisements) stay.
+pub async fn sync_ipv4_addresses(ns: &str, dev: &str, want: &BTreeSet<String>) -> NetResult<()> {
+    sync(ns, dev, want, |a| !a.contains(':')).await
+}
+
+async fn sync(
+    namespace: &str,
+    dev: &str,
+    want: &BTreeSet<String>,
+    managed: impl Fn(&str) -> bool,
+) -> NetResult<()> {
+    let have: BTreeSet<String> = addresses(namespace, dev)
+        .await?
+        .into_iter()
+        .filter(|a| managed(a))
+        .collect();
+    for a in want.difference(&have) {
+        ns(namespace, &["addr", "add", a, "dev", dev]).await?;
+    }
+    for a in have.difference(want) {
+        ns(namespace, &["addr", "del", a, "dev", dev]).await?;
+    }
+    Ok(())
 }

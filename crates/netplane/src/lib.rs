@@ -288,7 +288,8 @@ impl Netplane {
     }
 
     /// A tap per guest port in its network's bridge (made here if QEMU has
-    /// not made it yet); taps of ports gone are removed.
+    /// not made it yet); taps of ports gone are removed (or, while a guest
+    /// holds them, taken out of their bridge).
     async fn taps(
         &self,
         br: &str,
@@ -327,7 +328,19 @@ impl Netplane {
             }
         }
         for l in &links {
-            if l.name.starts_with("tap") && !wanted.contains(&l.name) {
+            if !l.name.starts_with("tap") || wanted.contains(&l.name) {
+                continue;
+            }
+            if l.carrier && l.kind == "tun" {
+                // A guest still has it open: a port deleted under a running
+                // guest, or one made after this snapshot whose QEMU is
+                // already up (the next reconcile wants it). Out of its
+                // bridge, but up (down would hide the carrier and get it
+                // deleted under QEMU); QEMU removes its tap when it lets go.
+                if l.master.is_some() {
+                    ip::ns(br, &["link", "set", &l.name, "nomaster"]).await?;
+                }
+            } else {
                 ip::ns(br, &["link", "del", &l.name]).await?;
             }
         }
@@ -395,26 +408,24 @@ impl Netplane {
                 &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"],
             )
             .await?;
-            let have = ip::addresses(&ns, &inner).await?;
-            for (subnet_id, addr) in &port.fixed_ips {
-                let Some(s) = dhcp_subnets.iter().find(|s| &s.id == subnet_id) else {
-                    continue;
-                };
-                let prefix = s.cidr.split('/').nth(1).unwrap_or("24");
-                let want_addr = format!("{addr}/{prefix}");
-                if !have.contains(&want_addr) {
-                    ip::ns(&ns, &["addr", "add", &want_addr, "dev", &inner]).await?;
-                }
-            }
+            // The port's addresses on the DHCP subnets, and the metadata
+            // service's where this server serves it; nothing else (an
+            // address of a subnet gone or changed is removed).
+            let mut addrs: BTreeSet<String> = port
+                .fixed_ips
+                .iter()
+                .filter_map(|(subnet_id, addr)| {
+                    let s = dhcp_subnets.iter().find(|s| &s.id == subnet_id)?;
+                    Some(format!("{addr}/{}", s.cidr.split('/').nth(1)?))
+                })
+                .collect();
             let metadata = dhcp_subnets
                 .iter()
                 .any(|s| want.metadata_subnets.contains(&s.id));
-            let md_addr = format!("{METADATA_ADDRESS}/32");
-            match (metadata, have.contains(&md_addr)) {
-                (true, false) => ip::ns(&ns, &["addr", "add", &md_addr, "dev", &inner]).await?,
-                (false, true) => ip::ns(&ns, &["addr", "del", &md_addr, "dev", &inner]).await?,
-                _ => {}
+            if metadata {
+                addrs.insert(format!("{METADATA_ADDRESS}/32"));
             }
+            ip::sync_ipv4_addresses(&ns, &inner, &addrs).await?;
             if metadata {
                 sites.push(MetadataSite {
                     namespace: ns.clone(),

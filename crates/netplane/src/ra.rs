@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use crate::dhcp::{io, pid, put, run_dnsmasq, stop_and_wait};
+use crate::dhcp::{first_sight, io, pid, put, run_dnsmasq, stop_and_wait};
 use crate::NetResult;
 
 /// One advertising interface: `(device, prefix cidr, ra mode, mtu)`.
@@ -59,8 +59,9 @@ pub async fn ensure(ns: &str, dir: &Path, legs: &[Leg]) -> NetResult<()> {
     std::fs::create_dir_all(dir).map_err(io("cannot make the RA directory"))?;
     let a = args(dir, legs);
     let changed = put(&dir.join("args"), &a.join("\n"))?;
+    let inherited = first_sight(dir);
     match pid(dir) {
-        Some(_) if !changed => return Ok(()),
+        Some(_) if !changed && !inherited => return Ok(()),
         Some(_) => stop_and_wait(dir).await,
         None => {}
     }

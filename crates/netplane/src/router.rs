@@ -16,9 +16,6 @@ use std::path::Path;
 
 use crate::{dev_name, ip, nft, ra, Desired, NetResult, Network, Port};
 
-/// The metadata service's address (on each router namespace's `lo`).
-pub const METADATA_ADDR: &str = "169.254.169.254";
-
 /// A floating IP as the router applies it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FloatingIp {
@@ -116,18 +113,6 @@ pub(crate) async fn leg(
     Ok(true)
 }
 
-/// Give `dev` in `ns` exactly the addresses `want` (global scope ones).
-pub(crate) async fn sync_addresses(ns: &str, dev: &str, want: &BTreeSet<String>) -> NetResult<()> {
-    let have: BTreeSet<String> = ip::addresses(ns, dev).await?.into_iter().collect();
-    for a in want.difference(&have) {
-        ip::ns(ns, &["addr", "add", a, "dev", dev]).await?;
-    }
-    for a in have.difference(want) {
-        ip::ns(ns, &["addr", "del", a, "dev", dev]).await?;
-    }
-    Ok(())
-}
-
 /// Routes with a gateway in `ns`: exactly `want` (`(destination, via)`,
 /// `default` for the default route).
 async fn sync_routes(ns: &str, want: &BTreeSet<(String, String)>) -> NetResult<()> {
@@ -203,7 +188,7 @@ async fn router(
         };
         let inner = dev_name("qr-", &p.id);
         leg(br, ns, &inner, &dev_name("tap", &p.id), Some(&p.mac), net).await?;
-        sync_addresses(ns, &inner, &port_addresses(p, net).into_iter().collect()).await?;
+        ip::sync_addresses(ns, &inner, &port_addresses(p, net).into_iter().collect()).await?;
         for (subnet, _) in &p.fixed_ips {
             if let Some(s) = net.subnets.iter().find(|s| &s.id == subnet) {
                 if s.ip_version == 6 && ra::wanted(s.ipv6_ra_mode.as_deref()) {
@@ -226,7 +211,7 @@ async fn router(
             for f in &r.floating_ips {
                 addrs.insert(format!("{}/32", f.address));
             }
-            sync_addresses(ns, &qg, &addrs).await?;
+            ip::sync_addresses(ns, &qg, &addrs).await?;
             // The default route: the gateway of the external subnet the
             // router's IPv4 address is on.
             for (subnet, addr) in &gw.fixed_ips {
@@ -258,7 +243,12 @@ async fn router(
     }
     sync_routes(ns, &wanted_routes).await?;
     ra::ensure(ns, &dir.join("ra").join(&r.id), &advertise).await?;
-    sync_addresses(ns, "lo", &BTreeSet::from([format!("{METADATA_ADDR}/32")])).await?;
+    ip::sync_addresses(
+        ns,
+        "lo",
+        &BTreeSet::from([format!("{}/32", crate::METADATA_ADDRESS)]),
+    )
+    .await?;
     match &qg_name {
         Some(qg) => {
             nft::replace_table(ns, "ip", "ferro", &nat_rules(qg, gateway_ip.as_deref(), r)).await?;
@@ -299,6 +289,9 @@ pub async fn reconcile(
     for r in &want.routers {
         let ns = router_namespace(prefix, &r.id);
         if !existing.contains(&ns) {
+            // Made anew (or deleted under us): an advertiser still running
+            // serves the old namespace.
+            crate::dhcp::stop_stale(&dir.join("ra").join(&r.id));
             ip::add_namespace(&ns).await?;
         }
         keep.insert(ns.clone());
@@ -320,7 +313,7 @@ pub async fn reconcile(
                 Some(format!("{}/{len}", s.gateway_ip.as_ref()?))
             })
             .collect();
-        sync_addresses(&ns, &inner, &addrs).await?;
+        ip::sync_addresses(&ns, &inner, &addrs).await?;
     }
     // External legs of networks no longer external.
     for l in ip::links(br).await? {

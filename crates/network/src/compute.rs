@@ -16,6 +16,9 @@ use crate::NetworkService;
 
 /// Marks ports compute created (deleted on release) vs. ports the user passed.
 const CREATED: &str = "_compute_created";
+/// When a port was bound to its device (microseconds): a server's NICs keep
+/// the order they were asked for in, whatever later updates do.
+const BOUND_AT: &str = "_bound_at";
 
 fn info(st: &State, p: &Obj) -> PortInfo {
     let net = st.get(Kind::Network, str_of(p, "network_id"));
@@ -126,7 +129,8 @@ fn port_subnets(st: &State, p: &Obj) -> Vec<SubnetInfo> {
     out
 }
 
-/// The device's ports the caller may see, oldest first.
+/// The device's ports the caller may see, in the order they were bound
+/// (ports bound otherwise, by a port update, after those).
 fn device_ports(st: &State, ctx: &Ctx, device_id: &str) -> Vec<PortInfo> {
     let mut ports: Vec<&Obj> = st
         .by(Kind::Port, "device_id", device_id)
@@ -135,6 +139,7 @@ fn device_ports(st: &State, ctx: &Ctx, device_id: &str) -> Vec<PortInfo> {
         .collect();
     ports.sort_by_key(|p| {
         (
+            p.get(BOUND_AT).and_then(Value::as_i64).unwrap_or(i64::MAX),
             str_of(p, "updated_at").to_owned(),
             str_of(p, "id").to_owned(),
         )
@@ -154,6 +159,7 @@ fn unbind(st: &mut State, port_id: &str) {
         p.insert("device_id".into(), json!(""));
         p.insert("device_owner".into(), json!(""));
         p.insert("binding:host_id".into(), json!(""));
+        p.remove(BOUND_AT);
         ports::refresh_status(p);
         logic::touch(p);
     }
@@ -264,6 +270,7 @@ impl NetworkApi for NetworkService {
                 p.insert("device_id".into(), json!(device_id));
                 p.insert("device_owner".into(), json!(device_owner));
                 p.insert("binding:host_id".into(), json!(host));
+                p.insert(BOUND_AT.into(), json!(ferro_api::time::now_micros()));
                 ports::refresh_status(p);
                 logic::touch(p);
                 let p = p.clone();

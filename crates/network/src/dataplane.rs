@@ -133,6 +133,14 @@ fn router_of(st: &State, r: &Obj) -> Router {
     }
 }
 
+/// A port's `fixed_ips` request: the addresses it has, and one new
+/// address on each of `subnets`.
+fn subnet_requests(subnets: &[String], have: &[Value]) -> Value {
+    let mut list = have.to_vec();
+    list.extend(subnets.iter().map(|s| json!({ "subnet_id": s })));
+    Value::Array(list)
+}
+
 /// `[{a: .., b: ..}]` → `[(a, b)]`.
 fn pairs(v: &Value, a: &str, b: &str) -> Vec<(String, String)> {
     v.as_array()
@@ -144,9 +152,18 @@ fn pairs(v: &Value, a: &str, b: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Networks with a DHCP-enabled IPv4 subnet and no DHCP port yet:
-/// `(network id, project id, subnet ids)`.
-fn missing_dhcp_ports(st: &State) -> Vec<(String, String, Vec<String>)> {
+/// What Neutron's DHCP agent would do to one network's DHCP port.
+enum DhcpPortChange {
+    /// Make it: `(network id, project id, subnet ids)`.
+    Create(String, String, Vec<String>),
+    /// Give the existing port an address on these subnets too (DHCP
+    /// subnets added after it was made): `(port id, subnet ids)`.
+    AddSubnets(String, Vec<String>),
+}
+
+/// Networks with a DHCP-enabled IPv4 subnet whose DHCP port is missing or
+/// lacks an address on one of them.
+fn dhcp_port_changes(st: &State) -> Vec<DhcpPortChange> {
     st.iter(Kind::Network)
         .filter_map(|n| {
             let id = str_of(n, "id");
@@ -156,12 +173,28 @@ fn missing_dhcp_ports(st: &State) -> Vec<(String, String, Vec<String>)> {
                 .filter(|s| bool_of(s, "enable_dhcp") && s.get("ip_version") == Some(&json!(4)))
                 .map(|s| str_of(s, "id").to_owned())
                 .collect();
-            let has_port = st
+            if subnets.is_empty() {
+                return None;
+            }
+            let port = st
                 .by(Kind::Port, "network_id", id)
                 .into_iter()
-                .any(|p| str_of(p, "device_owner") == "network:dhcp");
-            (!subnets.is_empty() && !has_port)
-                .then(|| (id.to_owned(), str_of(n, "project_id").to_owned(), subnets))
+                .find(|p| str_of(p, "device_owner") == "network:dhcp");
+            match port {
+                None => Some(DhcpPortChange::Create(
+                    id.to_owned(),
+                    str_of(n, "project_id").to_owned(),
+                    subnets,
+                )),
+                Some(p) => {
+                    let missing: Vec<String> = subnets
+                        .into_iter()
+                        .filter(|s| !ports::has_subnet(p, s))
+                        .collect();
+                    (!missing.is_empty())
+                        .then(|| DhcpPortChange::AddSubnets(str_of(p, "id").to_owned(), missing))
+                }
+            }
         })
         .collect()
 }
@@ -177,39 +210,54 @@ impl NetworkService {
         Ok(snapshot(&*self.read().await?))
     }
 
-    /// Give each network with DHCP a `network:dhcp` port (one fixed IP per
-    /// DHCP subnet), as Neutron's DHCP agent does; `host` names the agent.
+    /// Give each network with DHCP a `network:dhcp` port with one fixed IP
+    /// per DHCP subnet (subnets added later too), as Neutron's DHCP agent
+    /// does; `host` names the agent.
     pub async fn ensure_dhcp_ports(&self, host: &str) -> crate::error::Result<()> {
-        let missing = missing_dhcp_ports(&*self.read().await?);
-        for (network, project, subnets) in missing {
-            let ctx = Ctx {
-                project_id: project,
-                admin: true,
-                reader_only: false,
-            };
+        let changes = dhcp_port_changes(&*self.read().await?);
+        let ctx = |project: String| Ctx {
+            project_id: project,
+            admin: true,
+            reader_only: false,
+        };
+        for change in changes {
             let host = host.to_owned();
-            self.write(move |st| {
-                // Another writer may have made it meanwhile.
-                if st
-                    .by(Kind::Port, "network_id", &network)
-                    .into_iter()
-                    .any(|p| str_of(p, "device_owner") == "network:dhcp")
-                {
-                    return Ok(());
+            self.write(move |st| match &change {
+                DhcpPortChange::Create(network, project, subnets) => {
+                    // Another writer may have made it meanwhile.
+                    if st
+                        .by(Kind::Port, "network_id", network)
+                        .into_iter()
+                        .any(|p| str_of(p, "device_owner") == "network:dhcp")
+                    {
+                        return Ok(());
+                    }
+                    let mut body = Obj::new();
+                    body.insert("network_id".into(), json!(network));
+                    body.insert("fixed_ips".into(), subnet_requests(subnets, &[]));
+                    body.insert("device_owner".into(), json!("network:dhcp"));
+                    body.insert("device_id".into(), json!(format!("dhcp-{host}-{network}")));
+                    body.insert("binding:host_id".into(), json!(host));
+                    ports::create(st, &ctx(project.clone()), &body).map(|_| ())
                 }
-                let mut body = Obj::new();
-                body.insert("network_id".into(), json!(network));
-                body.insert(
-                    "fixed_ips".into(),
-                    json!(subnets
+                DhcpPortChange::AddSubnets(port, subnets) => {
+                    let Some(p) = st.get(Kind::Port, port) else {
+                        return Ok(());
+                    };
+                    let project = str_of(p, "project_id").to_owned();
+                    let missing: Vec<String> = subnets
                         .iter()
-                        .map(|s| json!({ "subnet_id": s }))
-                        .collect::<Vec<_>>()),
-                );
-                body.insert("device_owner".into(), json!("network:dhcp"));
-                body.insert("device_id".into(), json!(format!("dhcp-{host}-{network}")));
-                body.insert("binding:host_id".into(), json!(host));
-                ports::create(st, &ctx, &body).map(|_| ())
+                        .filter(|s| !ports::has_subnet(p, s))
+                        .cloned()
+                        .collect();
+                    if missing.is_empty() {
+                        return Ok(());
+                    }
+                    let have = p["fixed_ips"].as_array().cloned().unwrap_or_default();
+                    let mut body = Obj::new();
+                    body.insert("fixed_ips".into(), subnet_requests(&missing, &have));
+                    ports::update(st, &ctx(project), port, &body).map(|_| ())
+                }
             })
             .await?;
         }

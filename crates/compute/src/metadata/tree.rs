@@ -414,61 +414,35 @@ mod tests {
              public-hostname\npublic-ipv4\npublic-keys/\nreservation-id\nsecurity-groups"
         );
         // `public-keys/` lists `0=<name>`, `public-keys/0/` the formats.
-        assert_eq!(body(get(&src, "/latest/meta-data/public-keys")), "0=k1");
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/public-keys/0/")),
-            "openssh-key"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/public-keys/0/openssh-key")),
-            "ssh-ed25519 AAAA test"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/instance-id")),
-            "i-3f2a1b0c"
-        );
-        assert_eq!(body(get(&src, "/latest/meta-data/ami-id")), "ami-0a1b2c3d");
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/hostname")),
-            "vm-one.novalocal"
-        );
-        assert_eq!(body(get(&src, "/latest/meta-data/local-ipv4")), "10.0.0.5");
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/public-ipv4")),
-            "172.24.4.10"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/instance-type")),
-            "m1.tiny"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/reservation-id")),
-            "r-abcdefgh"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/security-groups")),
-            "default\nweb"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/placement")),
-            "availability-zone"
-        );
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/placement/availability-zone")),
-            "nova"
-        );
-        assert_eq!(body(get(&src, "/latest/meta-data/ami-launch-index")), "0");
-        assert_eq!(
-            body(get(&src, "/latest/meta-data/block-device-mapping/")),
-            "ami\nebs0\nephemeral0\nroot"
-        );
-        assert_eq!(
-            body(get(
-                &src,
-                "/latest/meta-data/block-device-mapping/ephemeral0"
-            )),
-            "/dev/vdb"
-        );
+        for (path, want) in [
+            ("/latest/meta-data/public-keys", "0=k1"),
+            ("/latest/meta-data/public-keys/0/", "openssh-key"),
+            (
+                "/latest/meta-data/public-keys/0/openssh-key",
+                "ssh-ed25519 AAAA test",
+            ),
+            ("/latest/meta-data/instance-id", "i-3f2a1b0c"),
+            ("/latest/meta-data/ami-id", "ami-0a1b2c3d"),
+            ("/latest/meta-data/hostname", "vm-one.novalocal"),
+            ("/latest/meta-data/local-ipv4", "10.0.0.5"),
+            ("/latest/meta-data/public-ipv4", "172.24.4.10"),
+            ("/latest/meta-data/instance-type", "m1.tiny"),
+            ("/latest/meta-data/reservation-id", "r-abcdefgh"),
+            ("/latest/meta-data/security-groups", "default\nweb"),
+            ("/latest/meta-data/placement", "availability-zone"),
+            ("/latest/meta-data/placement/availability-zone", "nova"),
+            ("/latest/meta-data/ami-launch-index", "0"),
+            (
+                "/latest/meta-data/block-device-mapping/",
+                "ami\nebs0\nephemeral0\nroot",
+            ),
+            (
+                "/latest/meta-data/block-device-mapping/ephemeral0",
+                "/dev/vdb",
+            ),
+        ] {
+            assert_eq!(body(get(&src, path)), want, "{path}");
+        }
         assert_eq!(body(get(&src, "/latest/user-data")), "hello");
         // The same tree under /ec2, and by version.
         assert_eq!(
