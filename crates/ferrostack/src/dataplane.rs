@@ -115,6 +115,9 @@ impl Choice {
                 match network.dataplane_snapshot().await {
                     Ok(want) => match plane.reconcile(&want).await {
                         Ok(seen) => {
+                            for e in &seen.errors {
+                                tracing::warn!(error = %e, "data plane: not built (retried)");
+                            }
                             if let Err(e) = network.dataplane_observed(&seen).await {
                                 tracing::warn!(error = ?e, "could not record port statuses");
                             }

@@ -155,6 +155,9 @@ pub struct Observed {
     /// Where the metadata service is to listen: DHCP namespaces of
     /// networks with isolated subnets, and router namespaces.
     pub metadata_sites: Vec<MetadataSite>,
+    /// What could not be made to match, object by object (a port, a
+    /// network's DHCP, a router): the rest was; the next pass tries again.
+    pub errors: Vec<String>,
 }
 
 /// The name of a device for `id` (Neutron's: prefix + first 11 characters).
@@ -235,7 +238,10 @@ impl Netplane {
         let uplinked = uplink::mapped(&networks, &self.uplinks);
         uplink::reconcile(&self.prefix, self.host_namespace.as_deref(), &br, &uplinked).await?;
         let mut observed = self.taps(&br, want, &networks).await?;
-        let (dhcp_ports, sites) = self.dhcp(&br, want, &networks, &existing).await?;
+        let mut errors = std::mem::take(&mut observed.errors);
+        let (dhcp_ports, sites) = self
+            .dhcp(&br, want, &networks, &existing, &mut errors)
+            .await?;
         observed.active_ports.extend(dhcp_ports);
         observed.metadata_sites = sites;
         let routers = router::reconcile(
@@ -257,6 +263,8 @@ impl Netplane {
                 network_ids: nets.clone(),
             }));
         observed.router_namespaces = routers.namespaces;
+        errors.extend(routers.errors);
+        observed.errors = errors;
         Ok(observed)
     }
 
@@ -312,19 +320,24 @@ impl Netplane {
             let mtu = net.mtu.max(68).to_string();
             let state = if p.admin_down { "down" } else { "up" };
             let set = ["link", "set", &name, "mtu", &mtu, "master", &bridge, state];
-            match links.iter().find(|l| l.name == name) {
-                None => {
-                    ip::ns(br, &["tuntap", "add", "dev", &name, "mode", "tap"]).await?;
-                    ip::ns(br, &set).await?;
-                }
+            let made = match links.iter().find(|l| l.name == name) {
+                None => match ip::ns(br, &["tuntap", "add", "dev", &name, "mode", "tap"]).await {
+                    Ok(()) => ip::ns(br, &set).await,
+                    Err(e) => Err(e),
+                },
                 Some(l) => {
-                    if l.master.as_deref() != Some(bridge.as_str()) || l.up == p.admin_down {
-                        ip::ns(br, &set).await?;
-                    }
                     if l.carrier && !p.admin_down {
                         observed.active_ports.insert(p.id.clone());
                     }
+                    if l.master.as_deref() != Some(bridge.as_str()) || l.up == p.admin_down {
+                        ip::ns(br, &set).await
+                    } else {
+                        Ok(())
+                    }
                 }
+            };
+            if let Err(e) = made {
+                observed.errors.push(format!("port {}: {e}", p.id));
             }
         }
         for l in &links {
@@ -356,6 +369,7 @@ impl Netplane {
         want: &Desired,
         networks: &BTreeMap<&str, &Network>,
         existing: &[String],
+        errors: &mut Vec<String>,
     ) -> NetResult<(Vec<String>, Vec<MetadataSite>)> {
         let mut keep = BTreeSet::new();
         let mut active = Vec::new();
@@ -375,69 +389,17 @@ impl Netplane {
             };
             let ns = self.dhcp_namespace(&net.id);
             keep.insert(ns.clone());
-            let dir = self.dir.join("dhcp").join(&net.id);
-            let inner = dev_name("ns-", &port.id);
-            let outer = dev_name("tap", &port.id);
-            if !existing.contains(&ns) {
-                // A namespace made anew (or deleted under us, and kept
-                // alive by what still uses it): a dnsmasq still running
-                // serves the old one, and the old veth is still in the
-                // bridge.
-                dhcp::stop_stale(&dir);
-                if ip::links(br).await?.iter().any(|l| l.name == outer) {
-                    ip::ns(br, &["link", "del", &outer]).await?;
+            // One network's failure leaves the others served.
+            match self
+                .dhcp_network(br, &ns, want, net, port, &dhcp_subnets, existing)
+                .await
+            {
+                Ok(site) => {
+                    sites.extend(site);
+                    active.push(port.id.clone());
                 }
-                ip::add_namespace(&ns).await?;
+                Err(e) => errors.push(format!("DHCP of network {}: {e}", net.id)),
             }
-            let inside = ip::links(&ns).await?;
-            if !inside.iter().any(|l| l.name == inner) {
-                ip::ns(
-                    &ns,
-                    &[
-                        "link", "add", &inner, "address", &port.mac, "type", "veth", "peer",
-                        "name", &outer, "netns", br,
-                    ],
-                )
-                .await?;
-            }
-            let mtu = net.mtu.max(68).to_string();
-            ip::ns(&ns, &["link", "set", &inner, "mtu", &mtu, "up"]).await?;
-            let bridge = dev_name("brq", &net.id);
-            ip::ns(
-                br,
-                &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"],
-            )
-            .await?;
-            // The port's addresses on the DHCP subnets, and the metadata
-            // service's where this server serves it; nothing else (an
-            // address of a subnet gone or changed is removed).
-            let mut addrs: BTreeSet<String> = port
-                .fixed_ips
-                .iter()
-                .filter_map(|(subnet_id, addr)| {
-                    let s = dhcp_subnets.iter().find(|s| &s.id == subnet_id)?;
-                    Some(format!("{addr}/{}", s.cidr.split('/').nth(1)?))
-                })
-                .collect();
-            let metadata = dhcp_subnets
-                .iter()
-                .any(|s| want.metadata_subnets.contains(&s.id));
-            if metadata {
-                addrs.insert(format!("{METADATA_ADDRESS}/32"));
-            }
-            ip::sync_ipv4_addresses(&ns, &inner, &addrs).await?;
-            if metadata {
-                sites.push(MetadataSite {
-                    namespace: ns.clone(),
-                    network_ids: vec![net.id.clone()],
-                });
-            }
-            let md = dhcp::Metadata {
-                subnets: &want.metadata_subnets,
-                server: port,
-            };
-            dhcp::ensure(&ns, &inner, &dir, net, &dhcp_subnets, &want.ports, &md).await?;
-            active.push(port.id.clone());
         }
         for ns in existing {
             if ns.starts_with(&format!("{}-dhcp-", self.prefix)) && !keep.contains(ns) {
@@ -447,6 +409,81 @@ impl Netplane {
             }
         }
         Ok((active, sites))
+    }
+
+    /// One network's DHCP namespace, port addresses and dnsmasq; the
+    /// metadata site it is, if any.
+    #[allow(clippy::too_many_arguments)]
+    async fn dhcp_network(
+        &self,
+        br: &str,
+        ns: &str,
+        want: &Desired,
+        net: &Network,
+        port: &Port,
+        dhcp_subnets: &[&Subnet],
+        existing: &[String],
+    ) -> NetResult<Option<MetadataSite>> {
+        let dir = self.dir.join("dhcp").join(&net.id);
+        let inner = dev_name("ns-", &port.id);
+        let outer = dev_name("tap", &port.id);
+        if !existing.iter().any(|e| e == ns) {
+            // A namespace made anew (or deleted under us, and kept
+            // alive by what still uses it): a dnsmasq still running
+            // serves the old one, and the old veth is still in the
+            // bridge.
+            dhcp::stop_stale(&dir);
+            if ip::links(br).await?.iter().any(|l| l.name == outer) {
+                ip::ns(br, &["link", "del", &outer]).await?;
+            }
+            ip::add_namespace(ns).await?;
+        }
+        let inside = ip::links(ns).await?;
+        if !inside.iter().any(|l| l.name == inner) {
+            ip::ns(
+                ns,
+                &[
+                    "link", "add", &inner, "address", &port.mac, "type", "veth", "peer", "name",
+                    &outer, "netns", br,
+                ],
+            )
+            .await?;
+        }
+        let mtu = net.mtu.max(68).to_string();
+        ip::ns(ns, &["link", "set", &inner, "mtu", &mtu, "up"]).await?;
+        let bridge = dev_name("brq", &net.id);
+        ip::ns(
+            br,
+            &["link", "set", &outer, "mtu", &mtu, "master", &bridge, "up"],
+        )
+        .await?;
+        // The port's addresses on the DHCP subnets, and the metadata
+        // service's where this server serves it; nothing else (an
+        // address of a subnet gone or changed is removed).
+        let mut addrs: BTreeSet<String> = port
+            .fixed_ips
+            .iter()
+            .filter_map(|(subnet_id, addr)| {
+                let s = dhcp_subnets.iter().find(|s| &s.id == subnet_id)?;
+                Some(format!("{addr}/{}", s.cidr.split('/').nth(1)?))
+            })
+            .collect();
+        let metadata = dhcp_subnets
+            .iter()
+            .any(|s| want.metadata_subnets.contains(&s.id));
+        if metadata {
+            addrs.insert(format!("{METADATA_ADDRESS}/32"));
+        }
+        ip::sync_ipv4_addresses(ns, &inner, &addrs).await?;
+        let md = dhcp::Metadata {
+            subnets: &want.metadata_subnets,
+            server: port,
+        };
+        dhcp::ensure(ns, &inner, &dir, net, dhcp_subnets, &want.ports, &md).await?;
+        Ok(metadata.then(|| MetadataSite {
+            namespace: ns.to_owned(),
+            network_ids: vec![net.id.clone()],
+        }))
     }
 
     /// Remove every namespace (and DHCP server) of this deployment.

@@ -48,6 +48,8 @@ pub struct RoutersObserved {
     pub active_floating_ips: BTreeSet<String>,
     /// `(namespace, network ids)` of each router namespace.
     pub namespaces: Vec<(String, Vec<String>)>,
+    /// What could not be built, router by router.
+    pub errors: Vec<String>,
 }
 
 pub fn router_namespace(prefix: &str, id: &str) -> String {
@@ -288,14 +290,21 @@ pub async fn reconcile(
     let mut keep = BTreeSet::new();
     for r in &want.routers {
         let ns = router_namespace(prefix, &r.id);
-        if !existing.contains(&ns) {
-            // Made anew (or deleted under us): an advertiser still running
-            // serves the old namespace.
-            crate::dhcp::stop_stale(&dir.join("ra").join(&r.id));
-            ip::add_namespace(&ns).await?;
-        }
         keep.insert(ns.clone());
-        router(br, dir, &ns, r, want, networks, &mut observed).await?;
+        // One router's failure leaves the others working.
+        let built = async {
+            if !existing.contains(&ns) {
+                // Made anew (or deleted under us): an advertiser still
+                // running serves the old namespace.
+                crate::dhcp::stop_stale(&dir.join("ra").join(&r.id));
+                ip::add_namespace(&ns).await?;
+            }
+            router(br, dir, &ns, r, want, networks, &mut observed).await
+        }
+        .await;
+        if let Err(e) = built {
+            observed.errors.push(format!("router {}: {e}", r.id));
+        }
     }
     for net in networks.values().filter(outside) {
         let ns = external_namespace(prefix, &net.id);

@@ -178,3 +178,42 @@ async fn builds_converges_and_removes() {
     let _ = std::fs::remove_dir_all(&dir);
     result.expect("reconcile");
 }
+
+/// A network that cannot be built (its DHCP port's address is not one the
+/// kernel takes) is reported on its own; the other network is served.
+#[tokio::test]
+async fn one_bad_network_leaves_the_others_served() {
+    if Netplane::check().await.is_err() {
+        eprintln!("skipped: the data plane needs root");
+        return;
+    }
+    let prefix = format!("fsbad{}", std::process::id());
+    let dir = std::env::temp_dir().join(&prefix);
+    let _cleanup = Cleanup(prefix.clone(), Some(dir.clone()));
+    let np = Netplane::new(prefix.clone(), dir.clone());
+    let mut bad = net("net0000000b", "10.203.0.0/24");
+    bad.subnets[0].cidr = "10.203.0.0/40".into();
+    let want = Desired {
+        networks: vec![net("net0000000a", "10.204.0.0/24"), bad],
+        ports: vec![
+            port("dhcpaport01a", "net0000000a", "10.204.0.2", PortKind::Dhcp),
+            port("dhcpbport01b", "net0000000b", "10.203.0.2", PortKind::Dhcp),
+        ],
+        ..Desired::default()
+    };
+    let result = async {
+        let seen = np.reconcile(&want).await?;
+        assert_eq!(seen.errors.len(), 1, "{:?}", seen.errors);
+        assert!(seen.errors[0].contains("net0000000b"), "{:?}", seen.errors);
+        assert!(seen.active_ports.contains("dhcpaport01a"));
+        assert!(!seen.active_ports.contains("dhcpbport01b"));
+        let good = format!("{prefix}-dhcp-net0000000a");
+        assert_eq!(
+            ip::addresses(&good, "ns-dhcpaport01").await?,
+            vec!["10.204.0.2/24".to_owned()]
+        );
+        np.remove_all().await
+    }
+    .await;
+    result.expect("reconcile");
+}
