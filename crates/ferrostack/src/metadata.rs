@@ -3,8 +3,9 @@
 //! in front of Nova's metadata API): one listener per namespace the
 //! reconciler reports (`Observed::metadata_sites`), each made inside its
 //! namespace by a thread of its own (`ferro_netplane::netns`). New sites
-//! get a listener, gone ones lose it, and a namespace made again under the
-//! same name gets a new one. A request's guest is the port with its source
+//! get a listener, gone ones lose it (with their connections), and a
+//! namespace made again under the same name gets a new one. A site serves
+//! at most `MAX_CONNECTIONS` at once, each for at most `CONNECTION_TIME`. A request's guest is the port with its source
 //! address on the site's networks (the network service knows); its answer
 //! is compute's.
 
@@ -25,6 +26,14 @@ use tokio::task::JoinHandle;
 
 /// Bodies beyond this are refused (a posted password is at most 1020).
 const BODY_LIMIT: usize = 64 * 1024;
+
+/// Connections one site serves at once; more are closed at once (guests
+/// share the metadata service: one must not starve the others).
+const MAX_CONNECTIONS: usize = 64;
+
+/// How long a connection may last, requests and keep-alive included
+/// (cloud-init asks a few small documents, then goes).
+const CONNECTION_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The listeners, by namespace.
 pub struct Sites {
@@ -117,12 +126,7 @@ impl Sites {
             .with_state(state);
         let ns = w.namespace.clone();
         let task = tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await;
-            if let Err(e) = served {
+            if let Err(e) = serve(listener, app).await {
                 tracing::warn!(namespace = %ns, error = %e, "metadata listener stopped");
             }
         });
@@ -132,6 +136,34 @@ impl Sites {
             networks,
             task,
         })
+    }
+}
+
+/// Accept and serve connections (HTTP/1) until the listener fails or the
+/// site goes: the connections are this task's, so aborting it (the site's
+/// namespace is gone) ends them too.
+async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = accepted?;
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "metadata service: too many connections, one refused");
+                    continue;
+                };
+                let svc = app.clone().layer(axum::Extension(ConnectInfo(peer)));
+                let svc = hyper_util::service::TowerToHyperService::new(svc);
+                connections.spawn(async move {
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                    let _ = tokio::time::timeout(CONNECTION_TIME, conn).await;
+                    drop(slot);
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
     }
 }
 

@@ -157,10 +157,17 @@ fn nat_rules(qg: &str, gateway_ip: Option<&str>, router: &Router) -> String {
             "    meta mark != 0x2 ct status & dnat != 0 snat to {gw}\n"
         ));
     }
+    // The metadata service is for the router's own networks: nothing from
+    // the outside reaches it.
+    let input = format!(
+        "    iifname \"{qg}\" ip daddr {} drop\n",
+        crate::METADATA_ADDRESS
+    );
     format!(
         "table ip ferro {{\n  chain pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n{pre}  }}\n  \
          chain out {{\n    type nat hook output priority -100; policy accept;\n{out}  }}\n  \
-         chain post {{\n    type nat hook postrouting priority srcnat; policy accept;\n{post}  }}\n}}\n"
+         chain post {{\n    type nat hook postrouting priority srcnat; policy accept;\n{post}  }}\n  \
+         chain input {{\n    type filter hook input priority filter; policy accept;\n{input}  }}\n}}\n"
     )
 }
 

@@ -166,6 +166,30 @@ async fn routes_snats_and_floats() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(peer.as_deref(), Some("10.210.1.5"));
+        // From the outside world, with a route to it via the router's
+        // gateway: not reachable.
+        must(&[
+            "ip",
+            "-n",
+            &xns,
+            "route",
+            "add",
+            "169.254.169.254",
+            "via",
+            "172.31.250.10",
+        ]);
+        assert!(!sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &xns,
+            "timeout",
+            "3",
+            "bash",
+            "-c",
+            "exec 3<>/dev/tcp/169.254.169.254/80"
+        ]));
+        must(&["ip", "-n", &xns, "route", "del", "169.254.169.254"]);
         drop(listener);
         assert_eq!(
             ip::addresses(&rns, "qg-rtrgw1port0").await?,
