@@ -434,6 +434,10 @@ mod tests {
             text.matches("icmpv6 type nd-router-advert accept").count(),
             1
         );
+        // Egress ICMPv6: neighbour discovery, RS and MLD always; echo and
+        // the rest only by the rules.
+        assert!(text.contains("icmpv6 type { 130, 131, 132, 133, 135, 136, 143 } return"));
+        assert!(!text.contains("l4proto ipv6-icmp return"));
         // Stateful: replies pass, invalid is dropped.
         assert_eq!(text.matches("ct direction reply accept").count(), 2);
         assert!(text.contains("ct zone set iifname map { \"brqnet1\" : "));

@@ -69,14 +69,27 @@ impl<'a> RemoteGroups<'a> {
     }
 }
 
-/// A conntrack zone per network (stable across reconciles and restarts).
-fn zone(network_id: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in network_id.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+/// A conntrack zone per network: its id's hash (stable across reconciles
+/// and restarts), the next free one when two networks' hashes meet
+/// (networks taken in id order), so no two networks share a zone.
+fn zones(network_ids: &[&str]) -> BTreeMap<String, u32> {
+    let mut ids = network_ids.to_vec();
+    ids.sort_unstable();
+    let mut taken = BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for id in ids {
+        let mut h: u32 = 0x811c_9dc5;
+        for b in id.bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        let mut zone = h % 65535 + 1;
+        while !taken.insert(zone) {
+            zone = zone % 65535 + 1;
+        }
+        out.insert(id.to_owned(), zone);
     }
-    h % 65535 + 1
+    out
 }
 
 pub(super) fn table(
@@ -92,14 +105,10 @@ pub(super) fn table(
         "  chain prerouting {\n    type filter hook prerouting priority -300; policy accept;\n",
     );
     if !want.networks.is_empty() {
-        let zones: BTreeMap<String, u32> = want
-            .networks
+        let ids: Vec<&str> = want.networks.iter().map(|n| n.id.as_str()).collect();
+        let zones: Vec<String> = zones(&ids)
             .iter()
-            .map(|n| (dev_name("brq", &n.id), zone(&n.id)))
-            .collect();
-        let zones: Vec<String> = zones
-            .iter()
-            .map(|(bridge, zone)| format!("\"{bridge}\" : {zone}"))
+            .map(|(id, zone)| format!("\"{}\" : {zone}", dev_name("brq", id)))
             .collect();
         out.push_str(&format!(
             "    ct zone set iifname map {{ {} }}\n",
@@ -162,7 +171,10 @@ fn port_chain(
         Direction::Egress => &[
             "meta nfproto ipv4 udp sport 68 udp dport 67",
             "meta nfproto ipv6 udp sport 546 udp dport 547",
-            "meta nfproto ipv6 meta l4proto ipv6-icmp",
+            // Neutron's always-allowed ICMPv6 egress: MLD (query, report,
+            // done, v2 report), router solicitation, neighbour discovery;
+            // echo and the rest follow the rules.
+            "icmpv6 type { 130, 131, 132, 133, 135, 136, 143 }",
         ],
         Direction::Ingress => {
             &["icmpv6 type { mld-listener-query, nd-neighbor-solicit, nd-neighbor-advert }"]
@@ -271,4 +283,25 @@ fn rule_match(r: &SecurityGroupRule, remote: &RemoteGroups) -> Option<String> {
         Some(p) => m.push(format!("meta l4proto {p}")),
     }
     Some(m.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zones;
+
+    #[test]
+    fn zones_are_stable_and_never_shared() {
+        let z = zones(&["net-b", "net-a"]);
+        assert_eq!(z, zones(&["net-a", "net-b"]));
+        assert_ne!(z["net-a"], z["net-b"]);
+        // The same id gets the same zone beside other networks.
+        assert_eq!(zones(&["net-a"])["net-a"], z["net-a"]);
+        // Many networks: all distinct, all in 1..=65535.
+        let ids: Vec<String> = (0..3000).map(|n| format!("network-{n}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let all = zones(&refs);
+        let distinct: std::collections::BTreeSet<u32> = all.values().copied().collect();
+        assert_eq!(distinct.len(), ids.len());
+        assert!(distinct.iter().all(|z| (1..=65535).contains(z)));
+    }
 }
