@@ -161,22 +161,22 @@ pub async fn sysctl(namespace: &str, key: &str, value: &str) -> NetResult<()> {
     .map(|_| ())
 }
 
-/// The IPv4 routes of `namespace` that go via a gateway: `(destination,
+/// The IPv4 and IPv6 routes of `namespace` that go via a gateway: `(destination,
 /// gateway)` (`default` for the default route).
 pub async fn gateway_routes(namespace: &str) -> NetResult<Vec<(String, String)>> {
-    let out = run(&["-n", namespace, "-j", "-4", "route", "show"]).await?;
-    let v: Value =
-        serde_json::from_slice(&out).map_err(|e| NetError(format!("ip route show: {e}")))?;
-    Ok(v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
+    let mut routes = Vec::new();
+    for family in ["-4", "-6"] {
+        let out = run(&["-n", namespace, "-j", family, "route", "show"]).await?;
+        let v: Value =
+            serde_json::from_slice(&out).map_err(|e| NetError(format!("ip route show: {e}")))?;
+        routes.extend(v.as_array().into_iter().flatten().filter_map(|r| {
             Some((
                 r["dst"].as_str()?.to_owned(),
                 r["gateway"].as_str()?.to_owned(),
             ))
-        })
-        .collect())
+        }));
+    }
+    Ok(routes)
 }
 
 /// Give `dev` in `ns` exactly the addresses `want` (global scope ones).

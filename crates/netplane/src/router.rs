@@ -186,7 +186,10 @@ async fn router(
     let ports: BTreeMap<&str, &Port> = want.ports.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut legs = BTreeSet::new();
     let mut nets = Vec::new();
-    let mut wanted_routes = BTreeSet::new();
+    // Destination (and family) → nexthop: one route per destination, the
+    // first asked for (two nexthops for one destination would replace
+    // each other on every pass).
+    let mut wanted_routes: BTreeMap<(String, bool), String> = BTreeMap::new();
     let mut advertise = Vec::new();
     for pid in &r.interfaces {
         let (Some(p), true) = (ports.get(pid.as_str()), true) else {
@@ -221,17 +224,20 @@ async fn router(
                 addrs.insert(format!("{}/32", f.address));
             }
             ip::sync_addresses(ns, &qg, &addrs).await?;
-            // The default route: the gateway of the external subnet the
-            // router's IPv4 address is on.
+            // The default routes: the gateways of the external subnets the
+            // router's first IPv4 and first IPv6 addresses are on.
             for (subnet, addr) in &gw.fixed_ips {
                 let Some(s) = net.subnets.iter().find(|s| &s.id == subnet) else {
                     continue;
                 };
-                if s.ip_version == 4 && gateway_ip.is_none() {
+                let v6 = s.ip_version == 6;
+                if !v6 && gateway_ip.is_none() {
                     gateway_ip = Some(addr.clone());
-                    if let Some(g) = &s.gateway_ip {
-                        wanted_routes.insert(("default".to_owned(), g.clone()));
-                    }
+                }
+                if let Some(g) = &s.gateway_ip {
+                    wanted_routes
+                        .entry(("default".to_owned(), v6))
+                        .or_insert_with(|| g.clone());
                 }
             }
             observed.active_ports.insert(gw.id.clone());
@@ -246,10 +252,16 @@ async fn router(
         }
     }
     for (dst, via) in &r.routes {
-        if !dst.contains(':') {
-            wanted_routes.insert((canonical_dst(dst), via.clone()));
+        if let Some(dst) = canonical_dst(dst) {
+            wanted_routes
+                .entry((dst, via.contains(':')))
+                .or_insert_with(|| via.clone());
         }
     }
+    let wanted_routes = wanted_routes
+        .into_iter()
+        .map(|((dst, _), via)| (dst, via))
+        .collect();
     sync_routes(ns, &wanted_routes).await?;
     ra::ensure(ns, &dir.join("ra").join(&r.id), &advertise).await?;
     ip::sync_addresses(
@@ -271,13 +283,23 @@ async fn router(
     Ok(())
 }
 
-/// `0.0.0.0/0` is how `ip` names the default route.
-fn canonical_dst(dst: &str) -> String {
-    match dst {
-        "0.0.0.0/0" => "default".into(),
-        d if d.ends_with("/32") => d.trim_end_matches("/32").into(),
-        d => d.into(),
-    }
+/// A route's destination as `ip -j route` names it: `default` for a
+/// zero-length prefix, a host route without its length, addresses in their
+/// canonical form; `None` for what is not a CIDR.
+fn canonical_dst(dst: &str) -> Option<String> {
+    let (addr, len) = dst.split_once('/').unwrap_or((dst, ""));
+    let addr: std::net::IpAddr = addr.parse().ok()?;
+    let host = if addr.is_ipv4() { 32 } else { 128 };
+    let len: u8 = if len.is_empty() {
+        host
+    } else {
+        len.parse().ok()?
+    };
+    Some(match len {
+        0 => "default".into(),
+        l if l == host => addr.to_string(),
+        l => format!("{addr}/{l}"),
+    })
 }
 
 /// Every router's namespace, and the external worlds; the others removed.
@@ -358,6 +380,23 @@ pub async fn reconcile(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn route_destinations_as_ip_names_them() {
+        assert_eq!(canonical_dst("0.0.0.0/0").as_deref(), Some("default"));
+        assert_eq!(canonical_dst("::/0").as_deref(), Some("default"));
+        assert_eq!(canonical_dst("10.1.2.3/32").as_deref(), Some("10.1.2.3"));
+        assert_eq!(canonical_dst("10.1.0.0/16").as_deref(), Some("10.1.0.0/16"));
+        assert_eq!(
+            canonical_dst("2001:DB8:0::/64").as_deref(),
+            Some("2001:db8::/64")
+        );
+        assert_eq!(
+            canonical_dst("2001:db8::1/128").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(canonical_dst("nonsense"), None);
+    }
+
     use super::*;
 
     #[test]
