@@ -378,6 +378,20 @@ watch_loop() {
     done
 }
 
+# The boot disk's own file system (FAT, label FERROGUEST), read-write at
+# /disk: what is written there survives reboots and goes with snapshots of
+# the disk (tempest's [scenario] target_dir). The root file system is the
+# initramfs, which keeps nothing.
+mount_boot_disk() {
+    mkdir -p /disk
+    dev="$(findfs LABEL=FERROGUEST 2>/dev/null)" || { say "FERRO-PERSIST none"; return 0; }
+    if mount -t vfat -o rw "$dev" /disk 2>/dev/null; then
+        say "FERRO-PERSIST $dev"
+    else
+        say "FERRO-PERSIST unmountable $dev"
+    fi
+}
+
 main() {
     setup_base
     report_identity
@@ -385,6 +399,7 @@ main() {
     setup_lo
     start_acpid
     read_config_drive
+    mount_boot_disk
     run_user_data
     disks="$(disk_list)"
     nics="$(nic_list)"

@@ -74,6 +74,10 @@ def _prepare(guest):
             "img_disk_format": "qcow2",
             "img_container_format": "bare",
             "dhcp_client": "udhcpc",
+            # The test guest's root is an initramfs: files that must
+            # survive a reboot or a snapshot go to its boot disk's file
+            # system (cirros needs no such setting: its root is its disk).
+            "target_dir": "/disk",
         }
         sections["service_available"] = {"nova": True, "neutron": True, "glance": True,
                                          "cinder": True}

@@ -301,4 +301,12 @@ pub trait VolumeApi: Send + Sync + 'static {
         volume_type: Option<String>,
     ) -> ServiceResult<VolumeInfo>;
     async fn delete_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
+    /// Snapshot a volume, in use or not (Cinder's `force`), named `name`;
+    /// waits until the snapshot is available and returns its id.
+    async fn snapshot_volume(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        name: &str,
+    ) -> ServiceResult<String>;
 }

@@ -203,6 +203,53 @@ impl VolumeApi for VolumeService {
         let v = load(self, ctx, id).await?;
         Ok(ops::delete_volume(self, &v, false, false).await?)
     }
+
+    async fn snapshot_volume(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        name: &str,
+    ) -> ServiceResult<String> {
+        writer(ctx)?;
+        let v = load(self, ctx, volume_id).await?;
+        if v.status != "available" && v.status != "in-use" {
+            return Err(CommonError::bad_request(format!(
+                "Invalid volume: Volume {volume_id} status must be available or in-use, but \
+                 current status is: {}.",
+                v.status
+            )));
+        }
+        let c = Ctx::internal(ctx.clone());
+        let snap = crate::api::snapshots::new_snapshot(
+            v.project_id.clone(),
+            &c,
+            &v,
+            Some(name.to_owned()),
+            None,
+            Default::default(),
+        );
+        crate::api::snapshots::make(self, std::slice::from_ref(&snap)).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        loop {
+            let now = snapshots::get(self.db(), &snap.id)
+                .await
+                .map_err(Error::from)?
+                .ok_or_else(|| CommonError::not_found(format!("Snapshot {} is gone.", snap.id)))?;
+            match now.status.as_str() {
+                "creating" if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                "available" => return Ok(snap.id),
+                other => {
+                    return Err(CommonError::bad_request(format!(
+                        "Snapshot {} of volume {volume_id} ended in status {other}: {}",
+                        snap.id,
+                        now.error_message.unwrap_or_default()
+                    )))
+                }
+            }
+        }
+    }
 }
 
 /// At start, before the workers run: requeue interrupted tasks, fail

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::microversion::ApiVersion;
 use crate::state::vm;
 use crate::store::instances::{self, Instance};
-use crate::store::tasks;
+use crate::store::{attachments, tasks};
 use crate::ComputeService;
 
 pub async fn create_image(
@@ -33,8 +33,99 @@ pub async fn create_image(
         "name",
     )?;
     let user = user_metadata(arg, "metadata")?;
-    let image = snapshot(svc, c, i, &name, Map::new(), user, "snapshot", None).await?;
+    let image = if super::server_shelve::volume_backed(i) {
+        snapshot_volume_backed(svc, c, i, &name, user).await?
+    } else {
+        snapshot(svc, c, i, &name, Map::new(), user, "snapshot", None).await?
+    };
     Ok(answer(base, &image.id, true, v))
+}
+
+/// Nova's `snapshot_volume_backed`: the image holds no data (size 0) but
+/// says how to make the server's disks again. Each attached volume is
+/// snapshotted (in use or not: crash consistent) and named in the image's
+/// `block_device_mapping` (`bdm_v2`, the JSON text Nova stores in Glance);
+/// a server booted from the image gets volumes made from those snapshots
+/// (`server_create`). Done before answering, as Nova's API does.
+async fn snapshot_volume_backed(
+    svc: &ComputeService,
+    c: &Caller,
+    i: &Instance,
+    name: &str,
+    user: Map<String, Value>,
+) -> Result<ImageInfo> {
+    let allowed = [vm::ACTIVE, vm::STOPPED, vm::PAUSED, vm::SUSPENDED];
+    if !allowed.contains(&i.vm_state.as_str()) || i.task_state.is_some() {
+        return Err(Error::conflict(format!(
+            "Cannot 'createImage' instance {} while it is in vm_state {}",
+            i.id, i.vm_state
+        )));
+    }
+    let mut attached = attachments::of_instance(svc.db(), &i.id).await?;
+    attached.sort_by_key(|a| (a.boot_index.unwrap_or(i64::MAX), a.device.clone()));
+    let mut mapping = Vec::new();
+    for a in &attached {
+        let size = svc
+            .peers()
+            .volume
+            .get_volume(c, &a.volume_id)
+            .await?
+            .map_or(0, |vol| vol.size_gb);
+        let snapshot_id = svc
+            .peers()
+            .volume
+            .snapshot_volume(c, &a.volume_id, &format!("snapshot for {name}"))
+            .await?;
+        mapping.push(json!({
+            "boot_index": a.boot_index,
+            "device_name": a.device,
+            "source_type": "snapshot",
+            "destination_type": "volume",
+            "snapshot_id": snapshot_id,
+            "volume_id": null,
+            "image_id": null,
+            "volume_size": size,
+            "delete_on_termination": a.delete_on_termination,
+            "device_type": "disk",
+            "disk_bus": null,
+            "guest_format": null,
+            "volume_type": null,
+            "no_device": null,
+            "tag": a.tag,
+        }));
+    }
+    let mut props = Map::new();
+    props.insert("root_device_name".into(), json!("/dev/vda"));
+    if !mapping.is_empty() {
+        props.insert("bdm_v2".into(), json!("True"));
+        props.insert(
+            "block_device_mapping".into(),
+            json!(Value::Array(mapping).to_string()),
+        );
+    }
+    let image = register(svc, c, i, name, props, user, "snapshot").await?;
+    // No data: an empty upload makes it active (size 0), as Nova does.
+    let empty = std::env::temp_dir().join(format!("ferro-empty-{}", image.id));
+    let uploaded = match std::fs::File::create(&empty) {
+        Ok(_) => svc
+            .peers()
+            .image
+            .upload_image_file(c, &image.id, empty.clone())
+            .await
+            .map_err(Error::from),
+        Err(e) => Err(Error::internal(format!(
+            "cannot make {}: {e}",
+            empty.display()
+        ))),
+    };
+    let _ = std::fs::remove_file(&empty);
+    match uploaded {
+        Ok(image) => Ok(image),
+        Err(e) => {
+            let _ = svc.peers().image.delete_image(c, &image.id).await;
+            Err(e)
+        }
+    }
 }
 
 /// `createBackup {name, backup_type, rotation, metadata?}`: a new backup

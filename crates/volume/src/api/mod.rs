@@ -21,7 +21,7 @@ mod metadata;
 mod qos;
 mod quota_classes;
 mod services;
-mod snapshots;
+pub(crate) mod snapshots;
 mod transfers;
 mod types;
 mod upload_image;

@@ -267,6 +267,27 @@ fn image_metadata(img: &ferro_api::services::ImageInfo) -> Map<String, Value> {
     im
 }
 
+/// The volume snapshot a Nova volume-backed snapshot image stands for: an
+/// image of size 0 whose `block_device_mapping` (JSON text) names a
+/// snapshot for the boot device (or, lacking one, the first).
+fn nova_snapshot_of(img: &ferro_api::services::ImageInfo) -> Option<String> {
+    if img.size.unwrap_or(0) != 0 {
+        return None;
+    }
+    let list: Vec<Value> = match img.properties.get("block_device_mapping")? {
+        Value::String(s) => serde_json::from_str(s).ok()?,
+        Value::Array(l) => l.clone(),
+        _ => return None,
+    };
+    let boots = |b: &&Value| b["boot_index"].as_i64() == Some(0) || b["boot_index"] == "0";
+    let with_snapshot = |b: &&Value| b["snapshot_id"].is_string();
+    list.iter()
+        .filter(with_snapshot)
+        .find(boots)
+        .or_else(|| list.iter().find(with_snapshot))
+        .and_then(|b| b["snapshot_id"].as_str().map(str::to_owned))
+}
+
 async fn from_image(
     svc: &VolumeService,
     ctx: &Ctx,
@@ -288,6 +309,18 @@ async fn from_image(
         return Err(Error::bad_request(format!(
             "Invalid image: Image {iid} is not active (status {}).",
             img.status
+        )));
+    }
+    // A snapshot of a volume-backed server (Nova's: no data, the volume
+    // snapshot named in its block device mapping): from 3.46 the volume
+    // is made from that snapshot.
+    if let Some(sid) = nova_snapshot_of(&img) {
+        if ctx.at(46) {
+            return from_snapshot(svc, ctx, &sid, size).await;
+        }
+        return Err(Error::bad_request(format!(
+            "Invalid image: Image {iid} is a snapshot of a volume-backed server (no data); \
+             volumes are made from such images from microversion 3.46."
         )));
     }
     let Some(path) = img.data_path.as_ref().and_then(|p| p.to_str()) else {
@@ -375,6 +408,12 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
             request_id: ctx.request_id.clone(),
         };
     }
+    // A volume made from a snapshot says so, also when the request named
+    // an image standing for one (3.46).
+    let snapshot_id = match &origin.source {
+        Source::Snapshot(id) => Some(id.clone()),
+        _ => req.snapshot_id,
+    };
     let vol = Volume {
         id: uuid::Uuid::new_v4().to_string(),
         project_id: ctx.project_id.clone(),
@@ -385,7 +424,7 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         status: "creating".into(),
         availability_zone: "nova".into(),
         volume_type_id: vtype.id,
-        snapshot_id: req.snapshot_id,
+        snapshot_id,
         source_volid: req.source_volid,
         image_id: req.image_id,
         bootable: origin.bootable,

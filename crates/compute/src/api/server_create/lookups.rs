@@ -299,6 +299,77 @@ pub async fn block_devices(
     Ok((Value::Array(list), boot_volume))
 }
 
+/// An image's own block device mappings (Nova's image-defined BDMs, as a
+/// volume-backed server's snapshot carries them: `bdm_v2` and
+/// `block_device_mapping`, JSON text in Glance), in the request's terms,
+/// merged with the request's: a request entry for the same device, or its
+/// own boot device (unless it only boots `imageRef`), wins. `None` when the
+/// image has none.
+pub fn with_image_block_devices(image: &ImageInfo, requested: &Value) -> Option<Value> {
+    let truthy = |v: &Value| match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    if !image.properties.get("bdm_v2").is_some_and(truthy) {
+        return None;
+    }
+    let defined: Vec<Value> = match image.properties.get("block_device_mapping")? {
+        Value::String(s) => serde_json::from_str(s).ok()?,
+        Value::Array(l) => l.clone(),
+        _ => return None,
+    };
+    let boots =
+        |b: &Value| b["boot_index"].as_i64() == Some(0) || b["boot_index"].as_str() == Some("0");
+    // The image's root replaces the boot-from-image entry a client makes
+    // of `imageRef` (as Nova drops it).
+    let image_boots = defined.iter().any(boots);
+    let requested: Vec<Value> = requested
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| !(image_boots && boots(r) && r["source_type"] == "image"))
+        .collect();
+    let request_boots = requested.iter().any(boots);
+    let mut out: Vec<Value> = defined
+        .iter()
+        .filter(|d| !(request_boots && boots(d)))
+        .filter(|d| {
+            !requested
+                .iter()
+                .any(|r| r["device_name"].is_string() && r["device_name"] == d["device_name"])
+        })
+        .map(|d| {
+            let uuid = ["snapshot_id", "volume_id", "image_id"]
+                .iter()
+                .find_map(|k| d[*k].as_str());
+            let mut e = Map::new();
+            for k in [
+                "boot_index",
+                "source_type",
+                "destination_type",
+                "volume_size",
+                "delete_on_termination",
+                "device_name",
+            ] {
+                if !d[k].is_null() {
+                    e.insert(k.into(), d[k].clone());
+                }
+            }
+            if let Some(u) = uuid {
+                e.insert("uuid".into(), json!(u));
+            }
+            Value::Object(e)
+        })
+        .collect();
+    if out.is_empty() {
+        return None;
+    }
+    out.extend(requested);
+    Some(Value::Array(out))
+}
+
 /// The keys of a `block_device_mapping_v2` entry at version `v` (a `tag`
 /// at 2.32 and from 2.42, `volume_type` from 2.67).
 fn bdm_keys(v: ApiVersion) -> Vec<&'static str> {

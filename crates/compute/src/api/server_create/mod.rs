@@ -47,8 +47,18 @@ pub async fn create(
     let b = body::parse(&o, c.is_admin(), v)?;
     check_host(&svc, &c, &o)?;
     let flavor = lookups::flavor(&svc, &c, &b.flavor_id).await?;
-    let (bdms, boot_volume) = lookups::block_devices(&svc, &c, &o, v).await?;
+    let (mut bdms, boot_volume) = lookups::block_devices(&svc, &c, &o, v).await?;
     let image = lookups::image(&svc, &c, &o, &flavor, boot_volume).await?;
+    // An image that says how to make its disks (a volume-backed server's
+    // snapshot): its mappings join the request's, checked the same way.
+    if let Some(merged) = image
+        .as_ref()
+        .and_then(|im| lookups::with_image_block_devices(im, &bdms))
+    {
+        let mut with = o.clone();
+        with.insert("block_device_mapping_v2".into(), merged);
+        bdms = lookups::block_devices(&svc, &c, &with, v).await?.0;
+    }
     let key_data = match &b.key_name {
         Some(k) => Some(lookups::key_data(&svc, &c, k).await?),
         None => None,
