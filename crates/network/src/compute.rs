@@ -11,7 +11,7 @@ use crate::compute_secgroups;
 use crate::error::Error;
 use crate::ipam::parse_ip;
 use crate::logic::{self, auto_allocate, floatingips, ports, subnets, Ctx};
-use crate::state::{bool_of, str_of, Kind, Obj, State};
+use crate::state::{bool_of, str_of, strings_of, Kind, Obj, State};
 use crate::NetworkService;
 
 /// Marks ports compute created (deleted on release) vs. ports the user passed.
@@ -43,15 +43,7 @@ fn info(st: &State, p: &Obj) -> PortInfo {
             .unwrap_or_default(),
         device_id: str_of(p, "device_id").to_owned(),
         device_owner: str_of(p, "device_owner").to_owned(),
-        security_group_ids: p["security_groups"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        security_group_ids: strings_of(p, "security_groups"),
         floating_ips: st
             .by(Kind::FloatingIp, "port_id", str_of(p, "id"))
             .iter()
@@ -70,16 +62,6 @@ fn info(st: &State, p: &Obj) -> PortInfo {
 /// The subnets of a port's fixed IPs, each once, as Nova's network info
 /// holds them (with the network's DHCP server on each).
 fn port_subnets(st: &State, p: &Obj) -> Vec<SubnetInfo> {
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let dhcp_ports: Vec<&Obj> = st
         .by(Kind::Port, "network_id", str_of(p, "network_id"))
         .into_iter()
@@ -109,7 +91,7 @@ fn port_subnets(st: &State, p: &Obj) -> Vec<SubnetInfo> {
                     .as_str()
                     .map(str::to_owned)
             }),
-            dns_nameservers: strings(s.get("dns_nameservers")),
+            dns_nameservers: strings_of(s, "dns_nameservers"),
             host_routes: s
                 .get("host_routes")
                 .and_then(Value::as_array)

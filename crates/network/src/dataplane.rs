@@ -8,19 +8,8 @@ use serde_json::{json, Value};
 
 use crate::dataplane_secgroups;
 use crate::logic::{ports, routers, touch, Ctx};
-use crate::state::{bool_of, str_of, Kind, Obj, State};
+use crate::state::{bool_of, str_of, strings_of, Kind, Obj, State};
 use crate::NetworkService;
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn subnet_of(s: &Obj) -> Subnet {
     Subnet {
@@ -32,7 +21,7 @@ fn subnet_of(s: &Obj) -> Subnet {
             .and_then(Value::as_str)
             .map(str::to_owned),
         enable_dhcp: bool_of(s, "enable_dhcp"),
-        dns_nameservers: strings(s.get("dns_nameservers").unwrap_or(&Value::Null)),
+        dns_nameservers: strings_of(s, "dns_nameservers"),
         host_routes: pairs(&s["host_routes"], "destination", "nexthop"),
         ipv6_ra_mode: s
             .get("ipv6_ra_mode")

@@ -6,7 +6,7 @@ use ferro_netplane::{Direction, Ethertype, SecurityGroup, SecurityGroupRule};
 use serde_json::Value;
 
 use crate::logic::secgroups::protocol_number;
-use crate::state::{bool_of, str_of, Kind, Obj, State};
+use crate::state::{bool_of, str_of, strings_of, Kind, Obj, State};
 
 fn rule_of(r: &Obj) -> Option<SecurityGroupRule> {
     let direction = match str_of(r, "direction") {
@@ -61,16 +61,7 @@ pub fn groups(st: &State) -> Vec<SecurityGroup> {
 
 /// A port's `(port_security_enabled, security_groups, allowed_address_pairs)`.
 pub fn port_security(p: &Obj) -> (bool, Vec<String>, Vec<(String, String)>) {
-    let groups = p
-        .get("security_groups")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = strings_of(p, "security_groups");
     let pairs = p
         .get("allowed_address_pairs")
         .and_then(Value::as_array)

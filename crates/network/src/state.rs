@@ -366,6 +366,20 @@ pub fn bool_of(obj: &Obj, key: &str) -> bool {
     obj.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// The strings of a list attribute (`tags`, `security_groups`,
+/// `dns_nameservers`...); empty when absent.
+pub fn strings_of(obj: &Obj, key: &str) -> Vec<String> {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 3000,

@@ -12,15 +12,7 @@ use crate::state::Kind;
 use crate::NetworkService;
 
 fn tags_of(o: &crate::state::Obj) -> Vec<String> {
-    o.get("tags")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::state::strings_of(o, "tags")
 }
 
 fn tag_kind(collection: &str) -> Result<Kind> {
