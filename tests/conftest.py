@@ -7,6 +7,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ferro  # noqa: E402
 
 
+# The longest files, longest first. With `-n 2 --dist loadfile` (tests/run.sh)
+# each worker takes whole files in collection order, so these start at once
+# and overlap with the hundreds of short files instead of running alone at
+# the end. The rest keep their order.
+SLOW_FIRST = [
+    "tempest/test_tempest_scenario.py",
+    "tempest/test_tempest_compute.py",
+    "tempest/test_tempest_compute_qemu.py",
+    "blackbox/test_qemu_guests.py",
+    "blackbox/test_gophercloud.py",
+    "tempest/test_tempest_volume.py",
+    "blackbox/test_dataplane_routers.py",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    here = Path(__file__).resolve().parent
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def key(item):
+        try:
+            rel = Path(item.fspath).resolve().relative_to(here).as_posix()
+        except ValueError:
+            return len(SLOW_FIRST)
+        return rank.get(rel, len(SLOW_FIRST))
+
+    items.sort(key=key)
+
+
 def _backends():
     return ["sqlite", "postgres"]
 

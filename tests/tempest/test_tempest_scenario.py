@@ -51,11 +51,14 @@ def _prepare(guest):
             public_network_id=public["id"], floating_network_name=public["name"])
         sections["compute-feature-enabled"].update(QEMU_FEATURES)
         sections["compute-feature-enabled"]["metadata_service"] = True
-        sections["compute"]["build_timeout"] = 180
+        # tempest's own defaults (300 s): CI machines under load are slow.
+        sections["compute"]["build_timeout"] = 300
+        sections["volume"] = {"build_timeout": 300}
+        sections["image"] = {"build_timeout": 300}
         net = gen_conf.network_sections(public["id"], public["name"])
         for name, opts in net.items():
             sections.setdefault(name, {}).update(opts)
-        sections["network"].update({"build_timeout": 120, "project_networks_reachable": False})
+        sections["network"].update({"build_timeout": 300, "project_networks_reachable": False})
         sections["validation"] = {
             "run_validation": True,
             "connect_method": "floating",
