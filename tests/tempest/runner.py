@@ -13,7 +13,7 @@ with known-failures-<service>.txt:
   * skipped when FERROSTACK_SKIP_TEMPEST=1.
 
 Knobs (environment):
-  FERROSTACK_TEMPEST_CONCURRENCY      number of tempest workers; unset/0/1 = --serial
+  FERROSTACK_TEMPEST_CONCURRENCY      number of tempest workers (default 4: the waits dominate); 0/1 = --serial
   FERROSTACK_TEMPEST_<SERVICE>_REGEX  test selection (default '^tempest\\.api\\.<service>\\.'),
                                       e.g. FERROSTACK_TEMPEST_COMPUTE_REGEX
   FERROSTACK_TEMPEST_TIMEOUT          seconds for one tempest run (default 1800)
@@ -46,7 +46,7 @@ PYTEST_TIMEOUT = TEMPEST_TIMEOUT + 120
 
 
 def _concurrency():
-    return int(os.environ.get("FERROSTACK_TEMPEST_CONCURRENCY", "0") or 0)
+    return int(os.environ.get("FERROSTACK_TEMPEST_CONCURRENCY", "4") or 0)
 
 
 def _tempest_cmd(regex, concurrency=None):
@@ -108,6 +108,19 @@ def create_public_network(srv, h):
     return create_network(srv, h, "public", "172.24.4.0/24", **{
         "router:external": True, "shared": False, "is_default": True,
         "provider:network_type": "flat", "provider:physical_network": "public"})
+
+
+def create_router(srv, h, network, public):
+    """A router from `network`'s subnet to `public`, as DevStack makes
+    between "private" and "public" (floating IPs need one)."""
+    router = _post(srv, "/networking/v2.0/routers", {"router": {
+        "name": "router1", "external_gateway_info": {"network_id": public["id"]}}}, h)["router"]
+    subnets = requests.get(srv.url + "/networking/v2.0/subnets", headers=h, timeout=30,
+                           params={"network_id": network["id"]}).json()["subnets"]
+    r = requests.put(srv.url + f"/networking/v2.0/routers/{router['id']}/add_router_interface",
+                     headers=h, timeout=30, json={"subnet_id": subnets[0]["id"]})
+    assert r.status_code == 200, r.text
+    return router
 
 
 def create_image(srv, h, name, data=None, disk_format="raw"):

@@ -8,7 +8,8 @@ compute tests need:
   * a shared network "private" with an IPv4 subnet (`[compute]
     fixed_network_name`: tempest runs with create_isolated_networks=False);
   * an external network "public" with a subnet (`[network] public_network_id`,
-    `floating_network_name`), the default external network;
+    `floating_network_name`), the default external network, and a router
+    between the two (as DevStack's "router1": floating IPs need it);
   * a volume type "multiattach" (`[volume] volume_type_multiattach`).
 The seeded DevStack flavors 42 (m1.nano) and 84 (m1.micro) are
 `flavor_ref` / `flavor_ref_alt` (resize goes from the first to the second).
@@ -26,8 +27,9 @@ def _prepare(srv):
     h = runner.admin_headers(srv)
     image = runner.create_image(srv, h, "tempest-image")
     image_alt = runner.create_image(srv, h, "tempest-image-alt")
-    runner.create_network(srv, h, "private", "10.0.0.0/24", shared=True)
+    private = runner.create_network(srv, h, "private", "10.0.0.0/24", shared=True)
     public = runner.create_public_network(srv, h)
+    runner.create_router(srv, h, private, public)
     # The volume type tempest's multiattach tests create their volumes of.
     runner._post(srv, "/volume/v3/types",
                  {"volume_type": {"name": "multiattach",

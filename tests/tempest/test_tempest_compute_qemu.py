@@ -79,8 +79,9 @@ def _prepare(guest):
         for name in ("tempest-guest", "tempest-guest-alt"):
             with open(guest, "rb") as f:
                 images.append(runner.create_image(srv, h, name, data=f, disk_format="qcow2"))
-        runner.create_network(srv, h, "private", "10.0.0.0/24", shared=True)
+        private = runner.create_network(srv, h, "private", "10.0.0.0/24", shared=True)
         public = runner.create_public_network(srv, h)
+        runner.create_router(srv, h, private, public)
         runner._post(srv, "/volume/v3/types",
                      {"volume_type": {"name": "multiattach",
                                       "extra_specs": {"multiattach": "<is> True"}}},

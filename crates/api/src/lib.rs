@@ -8,6 +8,7 @@ pub mod body;
 pub mod connection;
 pub mod context;
 pub mod error;
+pub mod loopback;
 pub mod microversion;
 pub mod request_id;
 pub mod services;

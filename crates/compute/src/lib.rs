@@ -149,6 +149,8 @@ pub struct Peers {
     pub image: Arc<dyn ImageApi>,
     pub network: Arc<dyn NetworkApi>,
     pub volume: Arc<dyn VolumeApi>,
+    /// The other services' own REST APIs, for the proxy APIs.
+    pub rest: ferro_api::loopback::Loopback,
 }
 
 /// The compute service: cheap to clone, shared by handlers and the worker.

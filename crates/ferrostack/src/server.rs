@@ -145,6 +145,8 @@ struct Services {
     compute_summary: String,
     /// Whether the network data plane runs, and why.
     dataplane_summary: String,
+    /// The assembled application, for calls between services (set by `app`).
+    loopback: ferro_api::loopback::Loopback,
 }
 
 fn compute_config(cfg: &Config) -> ferro_compute::Config {
@@ -208,10 +210,12 @@ impl Services {
             dataplane.guest_namespace.clone(),
         )
         .await?;
+        let loopback = ferro_api::loopback::Loopback::new();
         let peers = ferro_compute::Peers {
             image: image.api(),
             network: Arc::new(network.clone()),
             volume: Arc::new(volume.clone()),
+            rest: loopback.clone(),
         };
         let compute = ferro_compute::ComputeService::new(
             db.clone(),
@@ -233,6 +237,7 @@ impl Services {
             compute,
             compute_summary: driver.summary,
             dataplane_summary: dataplane.summary,
+            loopback,
         })
     }
 
@@ -271,7 +276,9 @@ fn app(cfg: &Config, services: &Services, db: Db) -> Router {
     for (prefix, router) in services.mounts(true) {
         app = app.nest(prefix, router);
     }
-    common_layers(cfg, app)
+    let app = common_layers(cfg, app);
+    services.loopback.set(app.clone());
+    app
 }
 
 /// Each API at the root of its classic port.

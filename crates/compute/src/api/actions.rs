@@ -240,6 +240,10 @@ async fn run(
         "unrescue" => rescue::unrescue(&svc, &i).await,
         "os-resetState" => reset_state(&svc, c, &i, &arg).await,
         "addSecurityGroup" => sg::add_security_group(&svc, c, &i, &arg).await,
+        "addFloatingIp" => super::proxy::floating_ips::add_floating_ip(&svc, c, v, &i, &arg).await,
+        "removeFloatingIp" => {
+            super::proxy::floating_ips::remove_floating_ip(&svc, c, v, &i, &arg).await
+        }
         "removeSecurityGroup" => sg::remove_security_group(&svc, c, &i, &arg).await,
         // Deletes are never soft (no reclaim interval), so no server is ever
         // in vm_state soft-deleted and `restore` always conflicts, as in Nova.

@@ -1,4 +1,4 @@
-//! Limits, availability zones, the deprecated image proxy (`/images`) and `/extensions`.
+//! Limits, availability zones and the deprecated image proxy (`/images`).
 //!
 //! The image proxy, like every proxy API of Nova, is gone from 2.36 (404).
 
@@ -117,11 +117,6 @@ pub async fn availability_zones(v: ApiVersion, _c: Caller, q: QueryParams) -> Re
     Ok(ok(json!({"availabilityZoneInfo": [
         {"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}
     ]})))
-}
-
-pub async fn extensions(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
-    super::listing::no_query_from_2_102(v, &q)?;
-    Ok(ok(json!({"extensions": []})))
 }
 
 pub async fn not_found() -> Result<Response> {

@@ -4,6 +4,7 @@
 mod actions;
 mod aggregates;
 mod common;
+mod extensions;
 mod extra_spec_rules;
 mod flavor_extras;
 mod flavors;
@@ -14,6 +15,7 @@ mod keypairs;
 mod listing;
 mod migrations;
 mod misc;
+mod proxy;
 mod quota_classes;
 mod quota_sets;
 mod server_create;
@@ -26,7 +28,7 @@ mod server_parts;
 mod server_password;
 mod server_query;
 mod server_rescue;
-mod server_security_groups;
+pub(crate) mod server_security_groups;
 mod server_shelve;
 mod server_tags;
 mod server_view;
@@ -38,7 +40,7 @@ mod usage_audit_log;
 mod versions;
 mod x509;
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::error::NovaFormat;
@@ -223,7 +225,90 @@ fn resource_routes() -> Router<ComputeService> {
             "/os-quota-class-sets/{class}",
             get(quota_classes::show_quota_class_set).put(quota_classes::update_quota_class_set),
         )
-        .route("/extensions", get(misc::extensions))
+        .route("/extensions", get(extensions::list))
+        .route("/extensions/{alias}", get(extensions::show))
+        .route(
+            "/os-security-groups",
+            get(proxy::security_groups::list)
+                .post(proxy::security_groups::create)
+                .delete(proxy::security_groups::delete_blank),
+        )
+        .route(
+            "/os-security-groups/{id}",
+            get(proxy::security_groups::show)
+                .put(proxy::security_groups::update)
+                .delete(proxy::security_groups::delete),
+        )
+        .route(
+            "/os-security-group-rules",
+            post(proxy::security_groups::create_rule),
+        )
+        .route(
+            "/os-security-group-rules/{id}",
+            delete(proxy::security_groups::delete_rule),
+        )
+        .route(
+            "/os-floating-ips",
+            get(proxy::floating_ips::list).post(proxy::floating_ips::create),
+        )
+        .route(
+            "/os-floating-ips/{id}",
+            get(proxy::floating_ips::show).delete(proxy::floating_ips::delete),
+        )
+        .route(
+            "/os-floating-ip-pools",
+            get(proxy::floating_ips::list_pools),
+        )
+        .route(
+            "/os-networks",
+            get(proxy::networks::list).post(proxy::networks::gone),
+        )
+        .route("/os-networks/add", post(proxy::networks::gone))
+        .route(
+            "/os-networks/{id}",
+            get(proxy::networks::show).delete(proxy::networks::gone),
+        )
+        .route("/os-networks/{id}/action", post(proxy::networks::gone))
+        .route(
+            "/os-tenant-networks",
+            get(proxy::networks::list_tenant).post(proxy::networks::gone),
+        )
+        .route(
+            "/os-tenant-networks/{id}",
+            get(proxy::networks::show_tenant).delete(proxy::networks::gone),
+        )
+        .route(
+            "/os-volumes",
+            get(proxy::volumes::list_volumes)
+                .post(proxy::volumes::create_volume)
+                .delete(proxy::volumes::delete_blank),
+        )
+        .route("/os-volumes/detail", get(proxy::volumes::list_volumes))
+        .route(
+            "/os-volumes/{id}",
+            get(proxy::volumes::show_volume).delete(proxy::volumes::delete_volume),
+        )
+        .route(
+            "/os-snapshots",
+            get(proxy::volumes::list_snapshots).post(proxy::volumes::create_snapshot),
+        )
+        .route("/os-snapshots/detail", get(proxy::volumes::list_snapshots))
+        .route(
+            "/os-snapshots/{id}",
+            get(proxy::volumes::show_snapshot).delete(proxy::volumes::delete_snapshot),
+        )
+        .route(
+            "/images/{image_id}/metadata",
+            get(proxy::image_metadata::list)
+                .post(proxy::image_metadata::update)
+                .put(proxy::image_metadata::replace),
+        )
+        .route(
+            "/images/{image_id}/metadata/{key}",
+            get(proxy::image_metadata::show_item)
+                .put(proxy::image_metadata::set_item)
+                .delete(proxy::image_metadata::delete_item),
+        )
         .route("/os-services", get(services::list_services))
         .route(
             "/os-services/{service}",

@@ -61,7 +61,7 @@ fn render_rule(r: &SecurityGroupRuleInfo, group: &str, names: &HashMap<String, V
 }
 
 /// Nova's view of a Neutron group: only ingress rules are listed.
-fn render_group(g: &SecurityGroupInfo, names: &HashMap<String, Value>) -> Value {
+pub(crate) fn render_group(g: &SecurityGroupInfo, names: &HashMap<String, Value>) -> Value {
     let rules: Vec<Value> = g
         .rules
         .iter()

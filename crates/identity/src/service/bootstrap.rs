@@ -48,7 +48,17 @@ impl Identity {
         let admin = ensure_role(db, "admin", now).await?;
         let member = ensure_role(db, "member", now).await?;
         let reader = ensure_role(db, "reader", now).await?;
-        for (prior, implied) in [(&admin, &member), (&member, &reader)] {
+        // As keystone-manage bootstrap (2024.2): "manager" sits between
+        // admin and member; "service" is for service users (Nova's and
+        // Cinder's service-only APIs: external events, assisted snapshots).
+        let manager = ensure_role(db, "manager", now).await?;
+        ensure_role(db, "service", now).await?;
+        for (prior, implied) in [
+            (&admin, &member),
+            (&admin, &manager),
+            (&manager, &member),
+            (&member, &reader),
+        ] {
             let pairs = roles::list_implied(db).await?;
             if !pairs
                 .iter()
