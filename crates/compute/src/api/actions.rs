@@ -240,6 +240,7 @@ async fn run(
         "unrescue" => rescue::unrescue(&svc, &i).await,
         "os-resetState" => reset_state(&svc, c, &i, &arg).await,
         "addSecurityGroup" => sg::add_security_group(&svc, c, &i, &arg).await,
+        "injectNetworkInfo" => inject_network_info(c, &i),
         "addFloatingIp" => super::proxy::floating_ips::add_floating_ip(&svc, c, v, &i, &arg).await,
         "removeFloatingIp" => {
             super::proxy::floating_ips::remove_floating_ip(&svc, c, v, &i, &arg).await
@@ -674,4 +675,18 @@ fn pre_resize_state(i: &Instance) -> &'static str {
 
 fn no_body() -> Response {
     super::common::no_content()
+}
+
+/// `injectNetworkInfo` (admin): 202. Guests learn their network from DHCP
+/// and the metadata service, so there is nothing to push into them (Nova's
+/// libvirt driver does nothing either); a server not on a host is 409.
+fn inject_network_info(c: &Caller, i: &Instance) -> Result<Response> {
+    super::common::require_admin(c, "os_compute_api:os-admin-actions:inject_network_info")?;
+    if i.host.is_none() {
+        return Err(Error::conflict(format!(
+            "Instance {} is not ready yet (it has no host).",
+            i.id
+        )));
+    }
+    Ok(accepted_empty())
 }

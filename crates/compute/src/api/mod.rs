@@ -19,6 +19,8 @@ mod proxy;
 mod quota_classes;
 mod quota_sets;
 mod server_create;
+mod server_diagnostics;
+mod server_external_events;
 mod server_fields;
 mod server_groups;
 pub(crate) mod server_images;
@@ -226,6 +228,14 @@ fn resource_routes() -> Router<ComputeService> {
             get(quota_classes::show_quota_class_set).put(quota_classes::update_quota_class_set),
         )
         .route("/extensions", get(extensions::list))
+        .route(
+            "/os-server-external-events",
+            post(server_external_events::create),
+        )
+        .route(
+            "/servers/{server_id}/diagnostics",
+            get(server_diagnostics::show),
+        )
         .route("/extensions/{alias}", get(extensions::show))
         .route(
             "/os-security-groups",
