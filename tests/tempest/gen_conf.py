@@ -231,12 +231,12 @@ COMPUTE_FEATURES = {
     "shelve": True,                  # offloaded at once (shelved_offload_time 0)
     "shelve_migrate": False,
     "suspend": True,
-    "cold_migration": False,         # single fake host, no migrate
-    "live_migration": False,
+    "cold_migration": False,         # OFF: needs a second compute host (README)
+    "live_migration": False,         # OFF: needs a second compute host (README)
     "live_migrate_back_and_forth": False,
-    "metadata_service": False,       # no metadata server
+    "metadata_service": True,        # 169.254.169.254 (with the data plane; gated tests need validation)
     "block_migration_for_live_migration": False,
-    "can_migrate_between_any_hosts": False,
+    "can_migrate_between_any_hosts": False,  # OFF: needs a second compute host (README)
     "vnc_console": False,
     "spice_console": False,
     "serial_console": False,
@@ -246,12 +246,12 @@ COMPUTE_FEATURES = {
     "interface_attach": True,        # os-interface attach/detach
     "snapshot": True,                # createImage
     "personality": False,            # injected files not supported
-    "attach_encrypted_volume": False,
-    "config_drive": False,           # accepted and echoed, no drive is built
+    "attach_encrypted_volume": False,  # OFF: encrypted volumes need a key manager (Barbican), not offered (README)
+    "config_drive": True,            # the QEMU driver builds one; the gated tests need validation
     "swap_volume": False,             # built (PUT os-volume_attachments, admin), but tempest's swap classes need a "service" role bootstrap does not make yet
     "volume_backed_live_migration": False,
     "volume_multiattach": True,       # multiattach volume types (2.60)
-    "ide_bus": False,
+    "ide_bus": True,                 # rescue disks on the IDE bus (hw_rescue_bus=ide)
     "unified_limits": False,
 }
 

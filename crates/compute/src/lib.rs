@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "compute_0040_password",
         sql: include_str!("../migrations/0040_password.sql"),
     },
+    Migration {
+        version: 4041,
+        name: "compute_0041_migrations",
+        sql: include_str!("../migrations/0041_migrations.sql"),
+    },
 ];
 
 /// Settings of the compute service.

@@ -132,7 +132,16 @@ async fn handle(svc: &ComputeService, task: Task) {
             let _ = svc.driver().destroy(&instance.id).await;
             let _ = svc.peers().network.release_ports(&ctx, &instance.id).await;
             let _ = instances::set_error(svc.db(), &instance.id, 500, &message).await;
-        } else if task.kind != "delete" {
+        } else if task.kind == "resize" {
+            let _ = crate::store::migrations::advance(
+                svc.db(),
+                &instance.id,
+                &["migrating", "reverting"],
+                "error",
+            )
+            .await;
+        }
+        if task.kind != "build" && task.kind != "delete" {
             let _ = instances::set_state(
                 svc.db(),
                 &instance.id,
@@ -577,6 +586,16 @@ async fn resize(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), 
         PowerState::Shutdown
     };
     instances::set_state(svc.db(), &i.id, to, None, power.code())
+        .await
+        .map_err(|e| e.to_string())?;
+    // The migration record follows: a resize is finished (awaiting
+    // confirmation), a revert reverted.
+    let (from, status): (&[&str], &str) = if to == "resized" {
+        (&["migrating"], "finished")
+    } else {
+        (&["reverting"], "reverted")
+    };
+    crate::store::migrations::advance(svc.db(), &i.id, from, status)
         .await
         .map_err(|e| e.to_string())
 }

@@ -592,6 +592,25 @@ async fn resize(svc: &ComputeService, mut i: Instance, arg: &Value) -> Result<Re
         return Err(conflict("resize", &i));
     }
     i.old_flavor = Some(json!({"flavor": i.flavor, "vm_state": i.vm_state}));
+    let host = i.host.clone();
+    let record = crate::store::migrations::Migration {
+        uuid: uuid::Uuid::new_v4().to_string(),
+        instance_uuid: i.id.clone(),
+        migration_type: "resize".into(),
+        status: "migrating".into(),
+        source_compute: host.clone(),
+        source_node: host.clone(),
+        dest_compute: host.clone(),
+        dest_node: host.clone(),
+        dest_host: Some(svc.config().host_ip.clone()),
+        old_flavor_id: Some(i.flavor_id.clone()),
+        new_flavor_id: Some(new.id.clone()),
+        project_id: i.project_id.clone(),
+        user_id: i.user_id.clone(),
+        created_at: ferro_api::time::now_micros(),
+        ..Default::default()
+    };
+    crate::store::migrations::create(svc.db(), &record).await?;
     i.flavor_id = new.id.clone();
     i.flavor = serde_json::to_value(&new).unwrap_or(Value::Null);
     instances::update_fields(svc.db(), &i).await?;
@@ -638,6 +657,7 @@ async fn confirm_resize(svc: &ComputeService, mut i: Instance) -> Result<Respons
     i.old_flavor = None;
     instances::update_fields(svc.db(), &i).await?;
     instances::set_state(svc.db(), &i.id, back, None, i.power_state).await?;
+    crate::store::migrations::advance(svc.db(), &i.id, &["finished"], "confirmed").await?;
     // The disk kept for a revert goes (in the worker).
     tasks::enqueue(svc.db(), &i.id, "confirm_resize", &Value::Null).await?;
     svc.wake_worker();
@@ -660,6 +680,7 @@ async fn revert_resize(svc: &ComputeService, mut i: Instance) -> Result<Response
         i.flavor = old["flavor"].clone();
     }
     instances::update_fields(svc.db(), &i).await?;
+    crate::store::migrations::advance(svc.db(), &i.id, &["finished"], "reverting").await?;
     tasks::enqueue(svc.db(), &i.id, "resize", &json!({ "to": back })).await?;
     svc.wake_worker();
     Ok(accepted_empty())

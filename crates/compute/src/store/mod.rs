@@ -6,6 +6,7 @@ pub mod flavors;
 pub mod instance_actions;
 pub mod instances;
 pub mod keypairs;
+pub mod migrations;
 pub mod quotas;
 pub mod server_groups;
 pub mod services;

@@ -188,3 +188,39 @@ def test_extensions_diagnostics_events_inject(server):
     assert nova.post("/os-server-external-events", {"events": [ev["events"][1]]}).status_code == 404
     r = nova.post(f"/servers/{sid}/action", {"injectNetworkInfo": None})
     assert r.status_code == 202, r.text
+
+
+def test_resize_records_a_migration(server):
+    admin = token(server)
+    nova = Nova(server, admin)
+    sid = boot_active(nova, server, admin, "mig")
+    r = nova.post(f"/servers/{sid}/action", {"resize": {"flavorRef": "84"}})
+    assert r.status_code == 202, r.text
+    from computehelp import wait
+    wait(nova, sid, "VERIFY_RESIZE")
+    new = {"X-OpenStack-Nova-API-Version": "2.80"}
+    migs = [m for m in nova.get("/os-migrations", headers=new).json()["migrations"]
+            if m["instance_uuid"] == sid]
+    assert len(migs) == 1, migs
+    m = migs[0]
+    assert (m["migration_type"], m["status"]) == ("resize", "finished"), m
+    assert (m["old_instance_type_id"], m["new_instance_type_id"]) == (42, 84)
+    assert m["project_id"] and m["user_id"] and m["uuid"]
+    assert nova.post(f"/servers/{sid}/action", {"confirmResize": None}).status_code == 204
+    m = nova.get(f"/os-migrations?instance_uuid={sid}", headers=new).json()["migrations"][0]
+    assert m["status"] == "confirmed"
+    # A second resize, reverted.
+    wait(nova, sid, "ACTIVE")
+    assert nova.post(f"/servers/{sid}/action", {"resize": {"flavorRef": "42"}}).status_code == 202
+    wait(nova, sid, "VERIFY_RESIZE")
+    assert nova.post(f"/servers/{sid}/action", {"revertResize": None}).status_code == 202
+    wait(nova, sid, "ACTIVE")
+    migs = nova.get(f"/os-migrations?instance_uuid={sid}", headers=new).json()["migrations"]
+    assert [x["status"] for x in migs] == ["reverted", "confirmed"], migs
+    assert nova.get("/os-migrations?status=reverted", headers=new).json()["migrations"][0]["id"] \
+        == migs[0]["id"]
+    r = nova.get(f"/os-migrations?marker={migs[0]['uuid']}&instance_uuid={sid}", headers=new)
+    assert [x["status"] for x in r.json()["migrations"]] == ["confirmed"], r.text
+    assert nova.get("/os-migrations?marker=nope", headers=new).status_code == 400
+    old = nova.get("/os-migrations", headers={"X-OpenStack-Nova-API-Version": "2.1"}).json()
+    assert "migration_type" not in old["migrations"][0] and "uuid" not in old["migrations"][0]
