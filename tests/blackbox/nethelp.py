@@ -49,7 +49,7 @@ class Net:
 
     # -- shortcuts --------------------------------------------------------
     def create(self, kind, expect=201, **attrs):
-        plural = {"security_group": "security-groups",
+        plural = {"security_group": "security-groups", "address_scope": "address-scopes",
                   "security_group_rule": "security-group-rules"}.get(kind, kind + "s")
         r = self.post(f"/v2.0/{plural}", json={kind: attrs}, expect=expect)
         return r.json()[kind] if expect == 201 else r

@@ -71,6 +71,7 @@ NETWORK_EXTENSIONS = [
     "project-id", "provider", "quotas", "quota_details", "router", "security-group",
     "service-type", "sorting", "standard-attr-description", "standard-attr-revisions",
     "standard-attr-tag", "standard-attr-timestamp", "stateful-security-group", "tag",
+    "subnet_allocation", "default-subnetpools", "address-scope",
 ]
 
 # [network-feature-enabled] flags, set to what ferrostack really does.
@@ -81,7 +82,6 @@ NETWORK_FEATURES = {
     "port_security": True,
     "floating_ips": True,
     "api_extensions": NETWORK_EXTENSIONS,
-    "available_features": [],
 }
 
 

@@ -30,10 +30,12 @@ pub enum Kind {
     Router,
     FloatingIp,
     Quota,
+    SubnetPool,
+    AddressScope,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Network,
         Kind::Subnet,
         Kind::Port,
@@ -42,6 +44,8 @@ impl Kind {
         Kind::Router,
         Kind::FloatingIp,
         Kind::Quota,
+        Kind::SubnetPool,
+        Kind::AddressScope,
     ];
 
     pub fn tag(self) -> &'static str {
@@ -54,6 +58,8 @@ impl Kind {
             Kind::Router => "router",
             Kind::FloatingIp => "floatingip",
             Kind::Quota => "quota",
+            Kind::SubnetPool => "subnetpool",
+            Kind::AddressScope => "address_scope",
         }
     }
 
@@ -67,6 +73,8 @@ impl Kind {
             Kind::Router => "routers",
             Kind::FloatingIp => "floatingips",
             Kind::Quota => "quotas",
+            Kind::SubnetPool => "subnetpools",
+            Kind::AddressScope => "address_scopes",
         }
     }
 
@@ -81,6 +89,8 @@ impl Kind {
             Kind::Router => "RouterNotFound",
             Kind::FloatingIp => "FloatingIPNotFound",
             Kind::Quota => "HTTPNotFound",
+            Kind::SubnetPool => "SubnetPoolNotFound",
+            Kind::AddressScope => "AddressScopeNotFound",
         }
     }
 
@@ -95,6 +105,8 @@ impl Kind {
             Kind::Router => format!("Router {id} could not be found"),
             Kind::FloatingIp => format!("Floating IP {id} could not be found"),
             Kind::Quota => format!("Quota for {id} could not be found."),
+            Kind::SubnetPool => format!("Subnet pool {id} could not be found."),
+            Kind::AddressScope => format!("Address scope {id} could not be found."),
         }
     }
 

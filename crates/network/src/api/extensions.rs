@@ -39,6 +39,9 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("tag", "Tag support", "Enables to set tag on resources."),
     ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
+    ("subnet_allocation", "Subnet Allocation", "Subnet pools: subnets get their CIDR from a pool's prefixes."),
+    ("default-subnetpools", "Default Subnetpools", "A default subnet pool per IP version (use_default_subnetpool)."),
+    ("address-scope", "Address scope", "Address scopes group subnet pools whose addresses do not overlap."),
 ];
 
 fn entry(alias: &str, name: &str, description: &str) -> Value {

@@ -35,6 +35,8 @@ pub fn kind_of(path: &str) -> Result<Kind, Error> {
         "security-group-rules" => Kind::SecurityGroupRule,
         "routers" => Kind::Router,
         "floatingips" => Kind::FloatingIp,
+        "subnetpools" => Kind::SubnetPool,
+        "address-scopes" => Kind::AddressScope,
         _ => {
             return Err(Error::not_found(
                 "HTTPNotFound",
@@ -49,6 +51,7 @@ pub fn url_collection(kind: Kind) -> &'static str {
     match kind {
         Kind::SecurityGroup => "security-groups",
         Kind::SecurityGroupRule => "security-group-rules",
+        Kind::AddressScope => "address-scopes",
         other => other.collection(),
     }
 }

@@ -92,6 +92,8 @@ fn create_one(st: &mut St, kind: Kind, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         Kind::SecurityGroupRule => logic::secgroups::create_rule(st, ctx, body)?,
         Kind::Router => logic::routers::create(st, ctx, body)?,
         Kind::FloatingIp => logic::floatingips::create(st, ctx, body)?,
+        Kind::SubnetPool => logic::subnetpools::create_pool(st, ctx, body)?,
+        Kind::AddressScope => logic::subnetpools::create_scope(st, ctx, body)?,
         Kind::Quota => return Err(Error::bad_request("Quotas are not created with POST.")),
     };
     let id = o.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
@@ -145,6 +147,8 @@ pub async fn update(
                 Kind::SecurityGroup => logic::secgroups::update(st, &ctx, &id, &res)?,
                 Kind::Router => logic::routers::update(st, &ctx, &id, &res)?,
                 Kind::FloatingIp => logic::floatingips::update(st, &ctx, &id, &res)?,
+                Kind::SubnetPool => logic::subnetpools::update_pool(st, &ctx, &id, &res)?,
+                Kind::AddressScope => logic::subnetpools::update_scope(st, &ctx, &id, &res)?,
                 _ => {
                     logic::fetch(st, kind, &id, &ctx)?;
                     return Err(Error::bad_request(format!(
@@ -175,6 +179,8 @@ pub async fn delete(
         Kind::SecurityGroupRule => logic::secgroups::delete_rule(st, &ctx, &id),
         Kind::Router => logic::routers::delete(st, &ctx, &id),
         Kind::FloatingIp => logic::floatingips::delete(st, &ctx, &id),
+        Kind::SubnetPool => logic::subnetpools::delete_pool(st, &ctx, &id),
+        Kind::AddressScope => logic::subnetpools::delete_scope(st, &ctx, &id),
         Kind::Quota => Err(Error::bad_request("Use /v2.0/quotas/{project_id}.")),
     })
     .await?;

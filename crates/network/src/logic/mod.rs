@@ -8,6 +8,7 @@ pub mod ports;
 pub mod quotas;
 pub mod routers;
 pub mod secgroups;
+pub mod subnetpools;
 pub mod subnets;
 pub mod validate;
 
@@ -64,6 +65,7 @@ pub fn visible(st: &State, kind: Kind, obj: &Obj, ctx: &Ctx) -> bool {
         Kind::SecurityGroupRule => st
             .get(Kind::SecurityGroup, str_of(obj, "security_group_id"))
             .is_some_and(|g| ctx.owns(g)),
+        Kind::SubnetPool | Kind::AddressScope => bool_of(obj, "shared"),
         _ => false,
     }
 }

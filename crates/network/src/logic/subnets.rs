@@ -109,6 +109,14 @@ fn pools_json(pools: &[(u128, u128)], v6: bool) -> Value {
         .collect::<Vec<_>>())
 }
 
+/// A subnet with neither a CIDR nor a pool was refused above.
+fn unreachable_cidr() -> Result<Cidr> {
+    Err(Error::bad(
+        "BadRequest",
+        "Bad subnets request: a cidr must be specified in the absence of a subnet pool.",
+    ))
+}
+
 fn ip_version(body: &Obj) -> Result<i64> {
     match v::opt_int(body, "ip_version")? {
         Some(Some(n)) if n == 4 || n == 6 => Ok(n),
@@ -133,23 +141,65 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
         return Err(Error::policy("create_subnet"));
     }
     let project = owner_project(body, ctx)?;
-    if let Some(Some(_)) = v::opt_nullable_str(body, "subnetpool_id", 64)? {
-        return Err(Error::invalid_input(
-            "subnet pools are not supported: subnetpool_id must be null",
-        ));
+    let mut pool = v::opt_nullable_str(body, "subnetpool_id", 64)?.flatten();
+    if pool.is_none() && v::opt_bool(body, "use_default_subnetpool")? == Some(true) {
+        pool = Some(
+            super::subnetpools::default_pool(st, version).ok_or_else(|| {
+                Error::bad(
+                    "BadRequest",
+                    "Bad subnets request: use_default_subnetpool is set but there is no default subnet pool for this IP version.",
+                )
+            })?,
+        );
     }
-    if v::opt_bool(body, "use_default_subnetpool")? == Some(true) {
-        return Err(Error::invalid_input("there is no default subnet pool"));
-    }
-    let raw = v::opt_str(body, "cidr", 64)?.ok_or_else(|| {
-        Error::bad(
+    let raw = v::opt_str(body, "cidr", 64)?;
+    if raw.is_none() && pool.is_none() {
+        return Err(Error::bad(
             "BadRequest",
             "Bad subnets request: a cidr must be specified in the absence of a subnet pool.",
-        )
-    })?;
-    let cidr = Cidr::parse(&raw)
-        .filter(|c| raw.contains('/') || c.prefix == c.bits())
-        .ok_or_else(|| Error::invalid_attr("cidr", format!("'{raw}' is not a valid IP subnet")))?;
+        ));
+    }
+    let parsed = match &raw {
+        Some(raw) => Some(
+            Cidr::parse(raw)
+                .filter(|c| raw.contains('/') || c.prefix == c.bits())
+                .ok_or_else(|| {
+                    Error::invalid_attr("cidr", format!("'{raw}' is not a valid IP subnet"))
+                })?,
+        ),
+        None => None,
+    };
+    let prefixlen = match v::opt_int(body, "prefixlen")? {
+        Some(Some(n)) if raw.is_some() => {
+            return Err(Error::bad(
+                "BadRequest",
+                format!("Bad subnets request: cidr and prefixlen must not be supplied together (prefixlen {n})."),
+            ))
+        }
+        other => other.flatten(),
+    };
+    let raw = raw.unwrap_or_default();
+    let cidr = match (&pool, parsed) {
+        (Some(pid), c) => {
+            if let Some(c) = c.filter(|c| !c.is_network()) {
+                return Err(Error::invalid_attr(
+                    "cidr",
+                    format!(
+                        "'{raw}' isn't a recognized IP subnet cidr, '{}' is recommended",
+                        c.net_string()
+                    ),
+                ));
+            }
+            super::subnetpools::allocate(st, ctx, pid, version, c, prefixlen)?
+        }
+        (None, Some(c)) => c,
+        (None, None) => unreachable_cidr()?,
+    };
+    let raw = if raw.is_empty() {
+        cidr.net_string()
+    } else {
+        raw
+    };
     if !cidr.is_network() {
         return Err(Error::invalid_attr(
             "cidr",
@@ -183,7 +233,7 @@ pub fn create(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     s.insert("network_id".into(), json!(net_id));
     s.insert("ip_version".into(), json!(version));
     s.insert("cidr".into(), json!(cidr.net_string()));
-    s.insert("subnetpool_id".into(), Value::Null);
+    s.insert("subnetpool_id".into(), json!(pool));
     s.insert("enable_dhcp".into(), json!(true));
     s.insert("ipv6_ra_mode".into(), Value::Null);
     s.insert("ipv6_address_mode".into(), Value::Null);
