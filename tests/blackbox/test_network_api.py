@@ -165,6 +165,19 @@ def test_router_floating_ip_rules(server):
     other = user.create("floatingip", floating_network_id=ext["id"])
     r = user.put(f"/v2.0/floatingips/{other['id']}", json={"floatingip": {"port_id": port["id"]}})
     assert_neutron_error(r, 409, "FloatingIPPortAlreadyAssociated")
+    # A router's interface port may hold one (as in Neutron); its gateway port may not.
+    r = user.put(f"/v2.0/floatingips/{other['id']}",
+                 json={"floatingip": {"port_id": info["port_id"]}}, expect=200)
+    assert r.json()["floatingip"]["fixed_ip_address"] == "10.20.0.1"
+    user.put(f"/v2.0/floatingips/{other['id']}", json={"floatingip": {"port_id": None}},
+             expect=200)
+    gw = admin.get("/v2.0/ports", params={"device_id": router["id"],
+                                          "device_owner": "network:router_gateway"},
+                   expect=200).json()["ports"][0]
+    admin_fip = admin.create("floatingip", floating_network_id=ext["id"])
+    r = admin.put(f"/v2.0/floatingips/{admin_fip['id']}", json={"floatingip": {"port_id": gw["id"]}})
+    assert_neutron_error(r, 400)
+    admin.delete(f"/v2.0/floatingips/{admin_fip['id']}", expect=204)
     # interface, router and gateway in use
     assert_neutron_error(user.put(f"/v2.0/routers/{router['id']}/remove_router_interface",
                                   json={"subnet_id": sub["id"]}), 409)

@@ -149,9 +149,9 @@ fn associate(
     if str_of(port, "project_id") != str_of(f, "project_id") && !ctx.admin {
         return Err(Kind::Port.not_found(port_id));
     }
-    // Neutron serves every port but a DHCP server's (and its message
-    // leaves the port id unformatted).
-    if str_of(port, "device_owner") == "network:dhcp" {
+    // Neutron serves every port but a DHCP server's and a router's
+    // gateway (and its message leaves the port id unformatted).
+    if ["network:dhcp", "network:router_gateway"].contains(&str_of(port, "device_owner")) {
         return Err(Error::bad(
             "BadRequest",
             "Bad floatingip request: Port %(id)s is unable to be assigned a floating IP.",
