@@ -65,6 +65,11 @@ impl ComputeDriver for FakeDriver {
         false
     }
 
+    /// Accepted and nothing done, as Nova's fake driver: there is no disk.
+    fn assisted_volume_snapshots(&self) -> bool {
+        true
+    }
+
     /// Upstream's fake driver reports the same generous host.
     fn host_resources(&self) -> HostResources {
         HostResources {

@@ -149,6 +149,11 @@ pub trait ComputeDriver: Send + Sync + 'static {
     }
     /// What this host offers guests (the hypervisor's capacity).
     fn host_resources(&self) -> HostResources;
+    /// Whether the driver takes snapshots of attached file-based volumes
+    /// for the volume service (Nova's `os-assisted-volume-snapshots`).
+    fn assisted_volume_snapshots(&self) -> bool {
+        false
+    }
 
     /// Create the guest's disks (unless they exist) and boot it. Idempotent:
     /// a guest already running is left as it is.

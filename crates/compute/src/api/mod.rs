@@ -3,6 +3,7 @@
 
 mod actions;
 mod aggregates;
+mod assisted_volume_snapshots;
 mod common;
 mod extensions;
 mod extra_spec_rules;
@@ -228,6 +229,14 @@ fn resource_routes() -> Router<ComputeService> {
             get(quota_classes::show_quota_class_set).put(quota_classes::update_quota_class_set),
         )
         .route("/extensions", get(extensions::list))
+        .route(
+            "/os-assisted-volume-snapshots",
+            post(assisted_volume_snapshots::create),
+        )
+        .route(
+            "/os-assisted-volume-snapshots/{id}",
+            delete(assisted_volume_snapshots::delete),
+        )
         .route(
             "/os-server-external-events",
             post(server_external_events::create),

@@ -60,6 +60,17 @@ pub async fn of_instance(db: &Db, instance_id: &str) -> sqlx::Result<Vec<Attachm
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The attachments of one volume (several when multiattach).
+pub async fn of_volume(db: &Db, volume_id: &str) -> sqlx::Result<Vec<Attachment>> {
+    let rows = sqlx::query(
+        "SELECT * FROM compute_volume_attachment WHERE volume_id=$1 ORDER BY created_at",
+    )
+    .bind(volume_id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.iter().map(from_row).collect())
+}
+
 /// Volume ids attached to each of `instance_ids` (oldest first); one query.
 pub async fn volumes_of_instances(
     db: &Db,
