@@ -31,11 +31,11 @@ REPO = HERE.parent.parent
 VENV_BIN = Path(os.environ.get("FERROSTACK_VENV_BIN", REPO / ".venv" / "bin"))
 
 # Identity API extensions tempest should consider enabled (ListOpt
-# [identity-feature-enabled] api_extensions).  Only two tempest.api.identity
-# classes look at it: OS-INHERIT (InheritsV3TestJSON, 6 tests) and OS-EC2
-# (EC2CredentialsTest, 4 tests).  Add "OS-EC2" once /v3/users/{id}/credentials/OS-EC2
-# exists.
-DEFAULT_IDENTITY_EXTENSIONS = ["OS-INHERIT", "OS-EC2"]
+# [identity-feature-enabled] api_extensions): tempest's default, "all".
+# Two tempest.api.identity classes look at it: OS-INHERIT (InheritsV3TestJSON)
+# and OS-EC2 (EC2CredentialsTest); both are built, as are OS-TRUST,
+# OS-OAUTH1 consumers and the other v3 extensions tempest exercises.
+DEFAULT_IDENTITY_EXTENSIONS = ["all"]
 
 # [identity-feature-enabled] booleans.  False = the gated tests are skipped.
 IDENTITY_FEATURES = {

@@ -5,15 +5,36 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OriginalUri};
 use axum::response::IntoResponse;
 use http::request::Parts;
 
-use crate::{AuthContext, CommonError, TokenValidator};
+use crate::{AuthContext, CommonError, Prefix, TokenValidator};
+
+/// The request's path below the service's root (`/v2.1/servers` for
+/// `/compute/v2.1/servers`), whatever routers it went through: what access
+/// rules' path templates are matched against.
+pub fn service_path(parts: &Parts) -> String {
+    let full = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |u| u.0.path());
+    let prefix = parts.extensions.get::<Prefix>().map_or("", |p| p.0);
+    let below = full.strip_prefix(prefix).unwrap_or(full);
+    if below.is_empty() {
+        "/".to_owned()
+    } else {
+        below.to_owned()
+    }
+}
 
 /// Service state that can validate tokens.
 pub trait HasValidator {
     fn validator(&self) -> &Arc<dyn TokenValidator>;
+
+    /// The service's catalog type and its aliases, which application
+    /// credential access rules name (`compute`, `block-storage`, ...).
+    fn service_types(&self) -> &'static [&'static str];
 }
 
 /// A validated caller; the rejection is the service's error `E` (401).
@@ -48,6 +69,12 @@ where
             .validate(token)
             .await
             .ok_or_else(unauthorized)?;
+        // A token from an application credential with access rules may only
+        // make the requests they allow (keystonemiddleware's check).
+        let path = service_path(parts);
+        if !ctx.allows_request(state.service_types(), parts.method.as_str(), &path) {
+            return Err(unauthorized());
+        }
         Ok(Caller {
             ctx,
             _e: PhantomData,

@@ -17,5 +17,5 @@ pub mod time;
 pub use auth::{Caller, HasValidator};
 pub use base_url::{BaseUrl, Prefix, PublicBase};
 pub use body::{parse_json, BodyLimit, JsonBody};
-pub use context::{AuthContext, TokenValidator};
+pub use context::{AccessRule, AuthContext, TokenValidator};
 pub use error::{CommonError, ErrorFormat};

@@ -238,4 +238,8 @@ impl HasValidator for ComputeService {
     fn validator(&self) -> &Arc<dyn TokenValidator> {
         &self.inner.validator
     }
+
+    fn service_types(&self) -> &'static [&'static str] {
+        &["compute"]
+    }
 }

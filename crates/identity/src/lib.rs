@@ -39,6 +39,18 @@ pub struct IdentityConfig {
     pub key_dir: PathBuf,
     /// How many Fernet keys to keep on rotation.
     pub max_active_keys: usize,
+    /// Keystone's `[security_compliance]` password rules (all off).
+    pub security_compliance: SecurityCompliance,
+}
+
+/// Keystone's `[security_compliance]` settings. Every rule is off by
+/// default, as upstream.
+#[derive(Clone, Debug, Default)]
+pub struct SecurityCompliance {
+    /// A regular expression every new password must match.
+    pub password_regex: Option<String>,
+    /// What `password_regex` asks for, in words (shown when it refuses).
+    pub password_regex_description: Option<String>,
 }
 
 impl IdentityConfig {
@@ -49,6 +61,7 @@ impl IdentityConfig {
             allow_expired_window: 2 * 24 * 3600,
             key_dir,
             max_active_keys: 3,
+            security_compliance: SecurityCompliance::default(),
         }
     }
 }

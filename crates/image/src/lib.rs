@@ -143,4 +143,8 @@ impl HasValidator for ImageService {
     fn validator(&self) -> &Arc<dyn TokenValidator> {
         &self.inner.validator
     }
+
+    fn service_types(&self) -> &'static [&'static str] {
+        &["image"]
+    }
 }

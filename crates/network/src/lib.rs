@@ -163,4 +163,8 @@ impl HasValidator for NetworkService {
     fn validator(&self) -> &Arc<dyn TokenValidator> {
         &self.inner.validator
     }
+
+    fn service_types(&self) -> &'static [&'static str] {
+        &["network"]
+    }
 }

@@ -141,4 +141,8 @@ impl HasValidator for VolumeService {
     fn validator(&self) -> &Arc<dyn TokenValidator> {
         &self.inner.validator
     }
+
+    fn service_types(&self) -> &'static [&'static str] {
+        &["block-storage", "volumev3", "volume"]
+    }
 }

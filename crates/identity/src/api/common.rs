@@ -34,7 +34,18 @@ impl FromRequestParts<Identity> for Ctx {
         let v = id.validate_token(token, false).await.map_err(|_| {
             Error::unauthorized("The request you have made requires authentication.")
         })?;
-        Ok(Ctx(v.context(token)))
+        let ctx = v.context(token);
+        // A token from an application credential with access rules may only
+        // make the identity requests they allow; validating a token
+        // (GET /v3/auth/tokens) is always allowed, as in keystonemiddleware.
+        let path = ferro_api::auth::service_path(parts);
+        let validating = parts.method == http::Method::GET && path.ends_with("/v3/auth/tokens");
+        if !validating && !ctx.allows_request(&["identity"], parts.method.as_str(), &path) {
+            return Err(Error::unauthorized(
+                "The request you have made requires authentication.",
+            ));
+        }
+        Ok(Ctx(ctx))
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod credentials;
 mod discovery;
 mod documents;
+mod domain_configs;
 mod domains;
 mod endpoints;
 mod groups;
@@ -46,6 +47,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(assignments::routes())
         .merge(documents::routes())
         .merge(trust_routes())
+        .merge(domain_config_routes())
         .fallback(|| async { crate::Error::not_found("The resource could not be found.") })
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(KeystoneFormat, r)
@@ -120,6 +122,36 @@ fn trust_routes() -> Router<Identity> {
         .route(
             "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}",
             get(trusts::show_role),
+        )
+}
+
+fn domain_config_routes() -> Router<Identity> {
+    use domain_configs as dc;
+    Router::new()
+        .route("/v3/domains/config/default", get(dc::default_all))
+        .route("/v3/domains/config/{group}/default", get(dc::default_group))
+        .route(
+            "/v3/domains/config/{group}/{option}/default",
+            get(dc::default_option),
+        )
+        .route(
+            "/v3/domains/{domain_id}/config",
+            get(dc::show_all)
+                .put(dc::create)
+                .patch(dc::update_all)
+                .delete(dc::delete_all),
+        )
+        .route(
+            "/v3/domains/{domain_id}/config/{group}",
+            get(dc::show_group)
+                .patch(dc::update_group)
+                .delete(dc::delete_group),
+        )
+        .route(
+            "/v3/domains/{domain_id}/config/{group}/{option}",
+            get(dc::show_option)
+                .patch(dc::update_option)
+                .delete(dc::delete_option),
         )
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ferro_api::time::{iso_micros, now_micros};
-use ferro_api::AuthContext;
+use ferro_api::{AccessRule, AuthContext};
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
@@ -191,6 +191,25 @@ async fn enabled_domain(db: &Db, id: &str) -> Result<Domain> {
     }
 }
 
+/// The access rules of an application credential, None when it has none
+/// (an empty list restricts nothing, as in Keystone).
+fn access_rules(ac: &AppCred) -> Option<Vec<AccessRule>> {
+    let rules: Vec<AccessRule> = ac
+        .access_rules
+        .as_array()?
+        .iter()
+        .map(|r| {
+            let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            AccessRule {
+                service: field("service"),
+                method: field("method"),
+                path: field("path"),
+            }
+        })
+        .collect();
+    (!rules.is_empty()).then_some(rules)
+}
+
 impl Validated {
     /// The user the token shows and acts as: the trustor for a trust that
     /// allows impersonation, else the token's own user.
@@ -225,6 +244,7 @@ impl Validated {
             expires_at: self.payload.expires_at,
             application_credential_id: self.payload.app_cred_id.clone(),
             trust_id: self.payload.trust_id.clone(),
+            access_rules: self.app_cred.as_ref().and_then(access_rules),
         }
     }
 
@@ -286,6 +306,10 @@ impl Validated {
             t["application_credential"] = json!({
                 "id": ac.id, "name": ac.name, "restricted": !ac.unrestricted,
             });
+            // As Keystone: shown only when the credential has rules.
+            if access_rules(ac).is_some() {
+                t["application_credential"]["access_rules"] = ac.access_rules.clone();
+            }
         }
         if let Some(c) = catalog {
             t["catalog"] = json!(c);

@@ -105,6 +105,7 @@ pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_credential WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
+        "DELETE FROM identity_domain_config WHERE domain_id=$1",
         "DELETE FROM identity_project WHERE domain_id=$1",
         "DELETE FROM identity_user WHERE domain_id=$1",
         "DELETE FROM identity_group WHERE domain_id=$1",

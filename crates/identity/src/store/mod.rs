@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod catalog;
 pub mod credentials;
 pub mod documents;
+pub mod domain_configs;
 pub mod domains;
 pub mod generation;
 pub mod groups;
@@ -50,6 +51,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1004,
         name: "identity_0005_access_rules",
         sql: include_str!("../../migrations/0005_access_rules.sql"),
+    },
+    Migration {
+        version: 1005,
+        name: "identity_0006_domain_config",
+        sql: include_str!("../../migrations/0006_domain_config.sql"),
     },
 ];
 
