@@ -11,6 +11,7 @@ pub mod error;
 mod fetch;
 mod import;
 mod inspect;
+mod metadef;
 mod model;
 mod policy;
 mod store;
@@ -37,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2001,
         name: "image_0002_task",
         sql: include_str!("../migrations/0002_image_task.sql"),
+    },
+    Migration {
+        version: 2002,
+        name: "image_0003_metadef",
+        sql: include_str!("../migrations/0003_image_metadef.sql"),
     },
 ];
 
@@ -148,6 +154,7 @@ impl ImageService {
             .await
             .map_err(db_err)?;
         let unlocked = import::recover(self).await.map_err(|e| e.into_common())?;
+        self.seed_metadefs(now).await?;
         let keep: HashSet<String> = store::images::ids_with_data(self.db())
             .await
             .map_err(db_err)?
@@ -172,6 +179,33 @@ impl ImageService {
             );
         }
         Ok(())
+    }
+
+    /// Write the standard metadata definitions catalog into an empty
+    /// database (once: a later start finds it marked as done).
+    async fn seed_metadefs(&self, now: i64) -> Result<(), CommonError> {
+        let defs = metadef::seed::namespaces(now);
+        let new: Vec<store::metadefs::NewNamespace<'_>> = defs
+            .iter()
+            .map(|(ns, assocs, items)| store::metadefs::NewNamespace {
+                namespace: ns,
+                associations: assocs,
+                items,
+            })
+            .collect();
+        match store::metadefs::seed(self.db(), metadef::seed::RESOURCE_TYPES, &new, now).await {
+            Ok(true) => {
+                tracing::info!(
+                    namespaces = new.len(),
+                    "metadata definitions catalog seeded"
+                );
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            // Another server process seeded it at the same moment.
+            Err(e) if ferro_store::is_unique_violation(&e) => Ok(()),
+            Err(e) => Err(CommonError::internal(format!("seeding metadefs: {e}"))),
+        }
     }
 
     /// The HTTP routes, relative to the service root (/image on the shared port).

@@ -7,6 +7,7 @@ mod import;
 mod info;
 mod list;
 mod members;
+mod metadefs;
 mod patch;
 mod schemas;
 mod stage;
@@ -23,7 +24,7 @@ use crate::ImageService;
 
 /// Every image route, relative to the image root.
 pub fn router(svc: ImageService) -> Router {
-    Router::new()
+    metadefs::routes(Router::new())
         .route("/", get(versions::versions))
         .route("/versions", get(versions::explicit))
         .route("/v2", get(versions::versions))

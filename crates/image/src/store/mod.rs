@@ -3,6 +3,7 @@
 
 pub mod images;
 pub mod members;
+pub mod metadefs;
 pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;
