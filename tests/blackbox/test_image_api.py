@@ -270,3 +270,14 @@ def test_classic_port(tmp_path):
         assert prefixed.show(iid)["size"] == 5
     finally:
         srv.stop()
+
+
+def test_null_image_id(img):
+    # `/v2/images/` is a show or delete of an empty id: 404 as Glance answers
+    assert_glance_error(img.get("/v2/images/"), 404)
+    assert_glance_error(img.delete("/v2/images/"), 404)
+    # the collection itself takes no DELETE
+    r = img.delete("/v2/images")
+    assert_glance_error(r, 405)
+    assert "POST" in r.headers.get("Allow", "")
+    assert img.get("/v2/images", expect=200).json()["images"] is not None

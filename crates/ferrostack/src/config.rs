@@ -25,6 +25,7 @@ pub struct Config {
     pub identity: IdentitySection,
     pub compute: ComputeSection,
     pub network: NetworkSection,
+    pub image: ImageSection,
     /// Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
     pub log: String,
 }
@@ -67,6 +68,26 @@ impl Default for NetworkSection {
         NetworkSection {
             dataplane: "auto".into(),
             bridge_mappings: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageSection {
+    /// Ports a `web-download` import or legacy import task may fetch from
+    /// (Glance's `[import_filtering_opts] allowed_ports`, default 80, 443).
+    pub import_allowed_ports: Vec<u16>,
+    /// Refuse uploads and imports whose data is not what `disk_format`
+    /// says (Glance's `[image_format] require_image_format_match`).
+    pub require_image_format_match: bool,
+}
+
+impl Default for ImageSection {
+    fn default() -> Self {
+        ImageSection {
+            import_allowed_ports: vec![80, 443],
+            require_image_format_match: false,
         }
     }
 }
@@ -131,6 +152,7 @@ impl Default for Config {
             identity: IdentitySection::default(),
             compute: ComputeSection::default(),
             network: NetworkSection::default(),
+            image: ImageSection::default(),
             log: "info".into(),
         }
     }

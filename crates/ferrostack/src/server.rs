@@ -180,6 +180,8 @@ impl Services {
             validator.clone(),
             ferro_image::Config {
                 data_dir: dir("images"),
+                import_allowed_ports: cfg.image.import_allowed_ports.clone(),
+                require_image_format_match: cfg.image.require_image_format_match,
             },
         );
         let network = ferro_network::NetworkService::new(

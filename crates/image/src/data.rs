@@ -14,12 +14,16 @@ use crate::store::images::Uploaded;
 
 const TEMP_PREFIX: &str = ".tmp-";
 const CHUNK: usize = 64 * 1024;
+/// The staging area's directory inside the image directory.
+const STAGING: &str = "staging";
 
 /// Why writing data failed: the client's stream broke, or our disk did.
 #[derive(Debug)]
 pub enum WriteError {
     Client(String),
     Io(std::io::Error),
+    /// The data is not what the image's `disk_format` says.
+    Rejected(String),
 }
 
 #[derive(Clone, Debug)]
@@ -94,6 +98,60 @@ impl DataStore {
         })
     }
 
+    /// Where staged data (`PUT …/stage`) waits for its import.
+    fn staging_dir(&self) -> PathBuf {
+        self.dir.join(STAGING)
+    }
+
+    pub fn staged_path(&self, id: &str) -> PathBuf {
+        self.staging_dir().join(id)
+    }
+
+    /// Stream `body` into the staging area for `id` (written under a
+    /// temporary name, renamed once complete). Returns the staged size.
+    pub async fn stage<S, E>(&self, id: &str, body: S) -> Result<i64, WriteError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let dir = self.staging_dir();
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(WriteError::Io)?;
+        let temp = dir.join(format!(
+            "{TEMP_PREFIX}{id}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        match self.write_temp(&temp, body).await {
+            Ok(up) => match tokio::fs::rename(&temp, self.staged_path(id)).await {
+                Ok(()) => Ok(up.size),
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&temp).await;
+                    Err(WriteError::Io(e))
+                }
+            },
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Make the staged data of `id` its image data (hashed on the way).
+    pub async fn import_staged(&self, id: &str) -> Result<Uploaded, WriteError> {
+        let up = self.write_from_file(id, &self.staged_path(id)).await?;
+        self.remove_staged(id).await;
+        Ok(up)
+    }
+
+    pub async fn remove_staged(&self, id: &str) {
+        match tokio::fs::remove_file(self.staged_path(id)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(image = id, error = %e, "could not remove staged data"),
+        }
+    }
+
     /// Copy a local file in (compute snapshots), hashing as it goes.
     pub async fn write_from_file(&self, id: &str, src: &Path) -> Result<Uploaded, WriteError> {
         let file = tokio::fs::File::open(src).await.map_err(WriteError::Io)?;
@@ -120,24 +178,36 @@ impl DataStore {
         }
     }
 
-    /// Remove temporary files and data files no image claims (`keep`).
-    pub fn sweep(&self, keep: &HashSet<String>) -> std::io::Result<usize> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        let mut removed = 0;
-        for entry in entries {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(TEMP_PREFIX) || !keep.contains(&name) {
-                std::fs::remove_file(entry.path())?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    /// Remove temporary files and data files no image claims (`keep`),
+    /// and staged data of images no longer `uploading` (`staged`).
+    pub fn sweep(
+        &self,
+        keep: &HashSet<String>,
+        staged: &HashSet<String>,
+    ) -> std::io::Result<usize> {
+        Ok(sweep_dir(&self.dir, keep)? + sweep_dir(&self.staging_dir(), staged)?)
     }
+}
+
+fn sweep_dir(dir: &Path, keep: &HashSet<String>) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_dir() {
+            continue;
+        }
+        if name.starts_with(TEMP_PREFIX) || !keep.contains(&name) {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn file_stream(

@@ -6,6 +6,7 @@ use ferro_api::AuthContext;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
+pub use crate::task::Task;
 
 pub type Object = Map<String, Value>;
 

@@ -43,3 +43,15 @@ pub fn require_modify(ctx: &AuthContext, img: &Image) -> Result<()> {
         )))
     }
 }
+
+/// Only an admin may do `what` (Glance's admin-only rules, such as
+/// `copy_image` and the tasks API).
+pub fn require_admin(ctx: &AuthContext, what: &str) -> Result<()> {
+    if ctx.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden(format!(
+            "You are not authorized to {what}: an admin role is required."
+        )))
+    }
+}

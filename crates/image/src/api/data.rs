@@ -41,8 +41,15 @@ pub async fn upload(
     // The work runs in its own task so that a client going away mid-upload
     // cannot cancel it between writing and recording the outcome.
     let stream = req.into_body().into_data_stream();
+    let disk_format = img.disk_format.clone();
     let task = tokio::spawn(async move {
-        let written = svc.data().write(&id, stream).await;
+        let mut written = svc.data().write(&id, stream).await;
+        if written.is_ok() {
+            if let Err(msg) = svc.inspect(&id, disk_format.as_deref()).await {
+                svc.data().remove(&id).await;
+                written = Err(WriteError::Rejected(msg));
+            }
+        }
         store_result(&svc, &id, written).await
     });
     task.await
@@ -75,12 +82,13 @@ pub(crate) async fn store_result(
                     "Error reading the image data from the request: {msg}"
                 ))),
                 WriteError::Io(err) => Err(err.into()),
+                WriteError::Rejected(msg) => Err(Error::bad_request(msg)),
             }
         }
     }
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<()> {
+pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<()> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

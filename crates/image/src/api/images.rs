@@ -1,7 +1,9 @@
 //! Images: create, show, delete, deactivate/reactivate.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use ferro_api::request_id::TrailingSlash;
 use ferro_api::time::now_micros;
 use ferro_api::JsonBody;
 use http::StatusCode;
@@ -46,7 +48,15 @@ pub async fn create(
     }
     img.check_property_quota()?;
     images::insert(svc.db(), &img).await?;
-    Ok(json(StatusCode::CREATED, img.to_json()))
+    let mut resp = json(StatusCode::CREATED, img.to_json());
+    let h = resp.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("/v2/images/{}", img.id)) {
+        h.insert(http::header::LOCATION, v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&crate::import::METHODS.join(",")) {
+        h.insert("openstack-image-import-methods", v);
+    }
+    Ok(resp)
 }
 
 /// `GET /v2/images/{id}`.
@@ -57,6 +67,21 @@ pub async fn show(
 ) -> Result<Response> {
     let img = load(&svc, &ctx, &id).await?;
     Ok(json(StatusCode::OK, img.to_json()))
+}
+
+/// `DELETE /v2/images/`: a delete with an empty id (the slash is stripped
+/// before routing), 404 as Glance answers; `DELETE /v2/images` itself 405.
+pub async fn delete_blank(_ctx: Ctx, slash: Option<Extension<TrailingSlash>>) -> Result<Response> {
+    if slash.is_some() {
+        Err(Error::not_found("The resource could not be found."))
+    } else {
+        let mut resp = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        resp.headers_mut().insert(
+            http::header::ALLOW,
+            http::HeaderValue::from_static("GET,HEAD,POST"),
+        );
+        Ok(resp)
+    }
 }
 
 /// `DELETE /v2/images/{id}`: the row, its tags and members, then its data.
@@ -75,6 +100,7 @@ pub async fn delete(
         return Err(Error::no_image(&id));
     }
     svc.data().remove(&id).await;
+    svc.data().remove_staged(&id).await;
     Ok(no_content())
 }
 

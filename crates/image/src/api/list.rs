@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use axum::Extension;
+use ferro_api::request_id::TrailingSlash;
 use ferro_api::AuthContext;
 use serde_json::Value;
 
@@ -47,11 +49,17 @@ struct Query {
     filters: Vec<(String, String)>,
 }
 
+/// `GET /v2/images`; `GET /v2/images/` (an empty image id, the slash
+/// stripped before routing) is a show of no image: 404 as Glance answers.
 pub async fn list(
     State(svc): State<ImageService>,
     ctx: Ctx,
+    slash: Option<Extension<TrailingSlash>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response> {
+    if slash.is_some() {
+        return Err(Error::not_found("The resource could not be found."));
+    }
     let q = parse(raw.as_deref().unwrap_or(""))?;
     let memberships = match &ctx.project_id {
         Some(p) => members::of_member(svc.db(), p).await?,

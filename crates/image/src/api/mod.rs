@@ -3,10 +3,14 @@
 pub(crate) mod common;
 pub(crate) mod data;
 mod images;
+mod import;
+mod info;
 mod list;
 mod members;
+mod metadefs;
 mod patch;
 mod schemas;
+mod stage;
 mod tags;
 mod tasks;
 mod versions;
@@ -20,11 +24,16 @@ use crate::ImageService;
 
 /// Every image route, relative to the image root.
 pub fn router(svc: ImageService) -> Router {
-    Router::new()
+    metadefs::routes(Router::new())
         .route("/", get(versions::versions))
         .route("/versions", get(versions::explicit))
         .route("/v2", get(versions::versions))
-        .route("/v2/images", get(list::list).post(images::create))
+        .route(
+            "/v2/images",
+            get(list::list)
+                .post(images::create)
+                .delete(images::delete_blank),
+        )
         .route(
             "/v2/images/{image_id}",
             get(images::show)
@@ -47,7 +56,15 @@ pub fn router(svc: ImageService) -> Router {
             "/v2/images/{image_id}/tags/{tag}",
             put(tags::add).delete(tags::remove),
         )
-        .route("/v2/images/{image_id}/tasks", get(tasks::list))
+        .route("/v2/images/{image_id}/tasks", get(tasks::of_image))
+        .route("/v2/images/{image_id}/stage", put(stage::stage))
+        .route("/v2/images/{image_id}/import", post(import::import))
+        .route("/v2/info/import", get(info::import))
+        .route("/v2/info/stores", get(info::stores))
+        .route("/v2/info/stores/detail", get(info::stores))
+        .route("/v2/info/usage", get(info::usage))
+        .route("/v2/tasks", get(tasks::list).post(tasks::create))
+        .route("/v2/tasks/{task_id}", get(tasks::show))
         .route(
             "/v2/images/{image_id}/members",
             get(members::list).post(members::create),

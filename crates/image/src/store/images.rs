@@ -258,3 +258,75 @@ pub async fn ids_with_data(db: &Db) -> sqlx::Result<Vec<String>> {
         .await?;
     Ok(rows.iter().map(|r| text(r, "id")).collect())
 }
+
+/// What a status change does to the data attributes.
+pub enum DataChange<'a> {
+    /// Leave size and hashes as they are.
+    Keep,
+    /// Staged data: a size, no hashes yet.
+    Staged(i64),
+    /// Data in the store: size and hashes.
+    Stored(&'a Uploaded),
+    /// No data (back to `queued`): size and hashes cleared.
+    Clear,
+}
+
+/// Move `img` from status `from` to `to` saving its properties and the
+/// data change; false if it was no longer in `from` (or was deleted).
+pub async fn set_state(
+    db: &Db,
+    img: &Image,
+    from: &str,
+    to: &str,
+    data: DataChange<'_>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let _mark = WriteMark;
+    let sql = match data {
+        DataChange::Keep => {
+            "UPDATE image_image SET status=$3, properties=$4, updated_at=$5 \
+             WHERE id=$1 AND status=$2"
+        }
+        DataChange::Staged(_) => {
+            "UPDATE image_image SET status=$3, properties=$4, updated_at=$5, size=$6 \
+             WHERE id=$1 AND status=$2"
+        }
+        DataChange::Stored(_) => {
+            "UPDATE image_image SET status=$3, properties=$4, updated_at=$5, size=$6, \
+             checksum=$7, os_hash_algo=$8, os_hash_value=$9 WHERE id=$1 AND status=$2"
+        }
+        DataChange::Clear => {
+            "UPDATE image_image SET status=$3, properties=$4, updated_at=$5, size=NULL, \
+             virtual_size=NULL, checksum=NULL, os_hash_algo=NULL, os_hash_value=NULL \
+             WHERE id=$1 AND status=$2"
+        }
+    };
+    let mut q = sqlx::query(sql)
+        .bind(&img.id)
+        .bind(from)
+        .bind(to)
+        .bind(props_json(img))
+        .bind(now);
+    match data {
+        DataChange::Keep | DataChange::Clear => {}
+        DataChange::Staged(size) => q = q.bind(size),
+        DataChange::Stored(up) => {
+            q = q
+                .bind(up.size)
+                .bind(&up.checksum)
+                .bind(&up.os_hash_algo)
+                .bind(&up.os_hash_value)
+        }
+    }
+    let done = q.execute(db.write()).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ids of the images in `status`.
+pub async fn ids_in_status(db: &Db, status: &str) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query("SELECT id FROM image_image WHERE status=$1")
+        .bind(status)
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(|r| text(r, "id")).collect())
+}

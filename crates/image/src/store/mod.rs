@@ -3,6 +3,8 @@
 
 pub mod images;
 pub mod members;
+pub mod metadefs;
+pub mod tasks;
 
 use ferro_store::sqlx::any::AnyRow;
 use ferro_store::sqlx::Row;
