@@ -142,3 +142,20 @@ def test_bad_rules_are_refused(server):
         r = ks.post(path, token=tok, json={"application_credential": {
             "name": "bad", "access_rules": [rule]}})
         assert_keystone_error(r, 400)
+
+
+def test_proxy_calls_between_services_follow_the_first_rule(server):
+    """Nova's proxy APIs call Neutron in process with the caller's token: a
+    credential allowed the compute request is not refused by Neutron (as a
+    request with a service token upstream), and the direct Neutron request
+    stays refused."""
+    ks = Identity(server, server.admin_token())
+    user, project, tok = ks.user_with_role("member")
+    rules = [{"service": "compute", "method": "GET", "path": "/v2.1/os-security-groups"}]
+    ac = app_cred(ks, user, tok, name="proxy", access_rules=rules)
+    rtok, _ = ac_token(ks, ac)
+    r = requests.get(server.url + "/compute/v2.1/os-security-groups", timeout=30,
+                     headers={"X-Auth-Token": rtok, "X-OpenStack-Nova-API-Version": "2.35"})
+    assert r.status_code == 200, r.text
+    assert [g["name"] for g in r.json()["security_groups"]] == ["default"]
+    assert get(server, "/networking/v2.0/security-groups", rtok).status_code == 401

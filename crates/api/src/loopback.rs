@@ -18,6 +18,14 @@ use serde_json::Value;
 
 use crate::{AuthContext, CommonError};
 
+/// Marks a request made by another service in process (never settable from
+/// outside: it is a request extension, not a header). Like a request that
+/// carries a service token upstream, it is not held to the caller's
+/// application-credential access rules: the rules allowed the request the
+/// first service answered.
+#[derive(Clone, Copy, Debug)]
+pub struct Internal;
+
 /// One call: `path` is as mounted on the single port, e.g.
 /// `/networking/v2.0/security-groups?name=x`.
 #[derive(Clone, Debug)]
@@ -145,7 +153,8 @@ impl Loopback {
             .method(req.method)
             .uri(&req.path)
             .header("X-Auth-Token", &ctx.token)
-            .header(header::ACCEPT, "application/json");
+            .header(header::ACCEPT, "application/json")
+            .extension(Internal);
         let body = match &req.body {
             Some(v) => {
                 if !req
