@@ -254,3 +254,87 @@ def test_auth_and_methods(env):
     for method, path in [("POST", f"/v2/images/{q}"), ("PUT", "/v2/images"),
                          ("DELETE", "/v2/schemas/image"), ("POST", f"/v2/images/{q}/file")]:
         assert_glance_error(img.request(method, path), 405)
+
+
+GARBAGE = [b"{nope", b"[]", b'"x"', b"null", b"1", json.dumps({"a": "\u0000"}).encode(),
+           json.dumps({"method": {"name": "glance-direct\u0000"}}).encode(),
+           json.dumps({"namespace": "x" * 10000}).encode(), b"\xff\xfe"]
+
+
+def test_import_routes_bad(env):
+    """Stage, import, tasks and info: garbage bodies, wrong states, unknown
+    ids — always a 4xx in Glance's format, never a 5xx."""
+    img = env["img"]
+    q, active, bare = env["queued"], env["active"], env["bare"]
+    json_ct = {"Content-Type": "application/json"}
+    for body in GARBAGE:
+        for path in (f"/v2/images/{q}/import", f"/v2/images/{UNKNOWN}/import", "/v2/tasks"):
+            assert_glance_error(img.post(path, data=body, headers=json_ct))
+    for body in ({"method": {"name": "web-download", "uri": 5}},
+                 {"method": {"name": "web-download", "uri": "http://[::1"}},
+                 {"method": {"name": ["glance-direct"]}},
+                 {"method": {"name": "glance-direct"}, "all_stores_must_succeed": False},
+                 {"method": {"name": "glance-direct"}, "stores": "x"}):
+        assert_glance_error(img.post(f"/v2/images/{q}/import", json=body))
+    # wrong states: importing an active image, staging an active one, copying a queued one
+    assert_glance_error(img.post(f"/v2/images/{active}/import",
+                                 json={"method": {"name": "glance-direct"}}), 409)
+    assert_glance_error(img.put(f"/v2/images/{active}/stage", data=b"x",
+                                headers={"Content-Type": "application/octet-stream"}), 409)
+    assert_glance_error(img.post(f"/v2/images/{q}/import",
+                                 json={"method": {"name": "copy-image"}}), 409)
+    assert_glance_error(img.post(f"/v2/images/{bare}/import",
+                                 json={"method": {"name": "web-download",
+                                                  "uri": "http://127.0.0.9/x"}}), 409)
+    assert_glance_error(img.put(f"/v2/images/{UNKNOWN}/stage", data=b"x",
+                                headers={"Content-Type": "application/octet-stream"}), 404)
+    for params in ({"limit": "1e9"}, {"marker": UNKNOWN}, {"type": "x"}, {"sort_key": ""}):
+        assert_glance_error(img.get("/v2/tasks", params=params), 400)
+    for path in (f"/v2/tasks/{UNKNOWN}", "/v2/tasks/%00", f"/v2/images/{UNKNOWN}/tasks",
+                 "/v2/info/stores", "/v2/info/nothing"):
+        assert_glance_error(img.get(path), 404)
+    assert img.show(q)["status"] == "queued"
+
+
+def test_metadef_routes_bad(env):
+    img = env["img"]
+    ns = "/v2/metadefs/namespaces"
+    json_ct = {"Content-Type": "application/json"}
+    img.post(ns, json={"namespace": "sweep-ns"}, expect=201)
+    base = f"{ns}/sweep-ns"
+    for body in GARBAGE:
+        for method, path in (("POST", ns), ("PUT", base), ("POST", f"{base}/objects"),
+                             ("POST", f"{base}/properties"), ("POST", f"{base}/tags"),
+                             ("POST", f"{base}/resource_types"),
+                             ("PUT", f"{base}/tags/none")):
+            assert_glance_error(img.request(method, path, data=body, headers=json_ct))
+    for body in ({"namespace": "sweep-ns", "protected": None, "visibility": 5},
+                 {"namespace": "sweep-ns", "owner": ["x"]},
+                 {"namespace": "\u0000"}):
+        assert_glance_error(img.put(base, json=body))
+    for body in ({"name": "p", "title": "P", "type": "string", "minimum": "x"},
+                 {"name": "p", "title": "P", "type": "string", "bogus": 1},
+                 {"name": "", "title": "P", "type": "string"},
+                 {"name": "p", "title": 5, "type": "string"}):
+        assert_glance_error(img.post(f"{base}/properties", json=body))
+    for body in ({"name": "o", "properties": []}, {"name": "o", "properties": {"a": 1}},
+                 {"name": "o", "extra": 1}, {"name": None}):
+        assert_glance_error(img.post(f"{base}/objects", json=body))
+    for body in ({"tags": [{"name": ""}]}, {"tags": [5]}, {"tags": [{"name": "x" * 300}]}):
+        assert_glance_error(img.post(f"{base}/tags", json=body))
+    assert_glance_error(img.post(f"{base}/tags/{'x' * 300}"))
+    for path in (f"{ns}/nothing", f"{ns}/nothing/objects", f"{ns}/nothing/tags/x",
+                 f"{base}/objects/none", f"{base}/properties/none", f"{base}/tags/none",
+                 "/v2/schemas/metadefs/none"):
+        assert_glance_error(img.get(path), 404)
+    assert_glance_error(img.delete(f"{base}/resource_types/OS::None"), 404)
+    for method, path in (("PATCH", ns), ("POST", "/v2/metadefs/resource_types"),
+                         ("PATCH", f"{base}/objects")):
+        assert_glance_error(img.request(method, path), 405)
+    for token in (None, "garbage"):
+        for method, path in (("GET", ns), ("POST", ns), ("GET", "/v2/tasks"),
+                             ("GET", "/v2/info/import"), ("PUT", f"/v2/images/{UNKNOWN}/stage"),
+                             ("POST", f"/v2/images/{UNKNOWN}/import"),
+                             ("GET", "/v2/schemas/metadefs/namespace")):
+            assert_glance_error(img.request(method, path, token=token), 401)
+    img.delete(base, expect=204)

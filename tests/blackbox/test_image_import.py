@@ -91,6 +91,9 @@ def test_glance_direct_import(img):
     shown = img.get(f"/v2/tasks/{task['id']}", expect=200).json()
     assert shown["status"] == "success" and shown["image_id"] == iid
     assert shown["self"] == f"/v2/tasks/{task['id']}" and "expires_at" in shown
+    schema = img.get(shown["schema"], expect=200).json()
+    assert schema["name"] == "task" and set(shown) <= set(schema["properties"])
+    assert img.get("/v2/schemas/tasks", expect=200).json()["name"] == "tasks"
     # an active image takes no more staging or import
     assert_glance_error(_stage(img, iid, b"more", expect=None), 409)
     assert_glance_error(_import(img, iid, "glance-direct", expect=None), 409)

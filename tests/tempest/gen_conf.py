@@ -152,12 +152,14 @@ def _ini_value(v):
 # [image-feature-enabled] set to what ferrostack's image service really does.
 IMAGE_FEATURES = {
     "api_v2": True,
-    "import_image": False,          # interoperable image import (stage/import) not built
-    "os_glance_reserved": True,     # os_glance_* properties are refused (403)
-    "manage_locations": False,      # no image locations API / http store
-    "image_conversion": False,      # no format conversion on import
-    "image_format_enforcement": False,  # data is stored as given, not inspected
-    "do_secure_hash": True,         # md5 + sha512 computed while uploading
+    "import_image": True,            # stage + import (glance-direct, web-download, copy-image)
+    "os_glance_reserved": True,      # os_glance_* properties are refused (403)
+    "manage_locations": False,       # no image locations API / http store
+    "image_conversion": False,       # no format conversion on import
+    # Data must match its disk_format. On in ferrostack when its config says
+    # [image] require_image_format_match = true, which test_tempest_image.py sets.
+    "image_format_enforcement": True,
+    "do_secure_hash": True,          # md5 + sha512 computed while uploading
     "http_store_enabled": False,
     "store_weight_enabled": False,
 }

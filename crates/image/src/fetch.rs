@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use hyper_util::rt::TokioIo;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The longest the remote side may go without sending a byte.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Whether `uri` passes the import filter: an http(s) URL with a host and,
 /// when it names a port, one of `allowed_ports`.
@@ -79,7 +81,22 @@ pub async fn get(
     if resp.status() != http::StatusCode::OK {
         return Err(format!("GET {uri} answered {}", resp.status()));
     }
-    Ok(Body::new(resp.into_body()).into_data_stream())
+    let body = Body::new(resp.into_body()).into_data_stream();
+    // A remote side that stops sending ends the download (and the import
+    // fails) instead of holding the image in `importing` for ever.
+    Ok(Box::pin(futures_util::stream::unfold(
+        body,
+        |mut body| async move {
+            match tokio::time::timeout(IDLE_TIMEOUT, body.next()).await {
+                Ok(Some(item)) => Some((item, body)),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(axum::Error::new("the remote side sent nothing for 60 s")),
+                    body,
+                )),
+            }
+        },
+    )))
 }
 
 #[cfg(test)]

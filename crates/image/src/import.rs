@@ -198,26 +198,43 @@ async fn revert(svc: &ImageService, id: &str, task_id: &str, method: &Method) {
 }
 
 /// At start: imports a crash interrupted go back as a failed import would
-/// (`importing → queued`, active images copied to lose their lock).
+/// (`importing → queued`; copied active images lose their lock), and images
+/// left `uploading` without staged data (a stage cut short) are `queued`.
 pub async fn recover(svc: &ImageService) -> Result<u64> {
     let mut count = 0;
-    for status in ["importing", "active"] {
-        for id in images::ids_in_status(svc.db(), status).await? {
-            let Some(mut img) = images::get(svc.db(), &id).await? else {
-                continue;
-            };
-            if !img.properties.contains_key(LOCK) {
-                continue;
-            }
-            img.properties.remove(LOCK);
-            img.properties.insert(IMPORTING.into(), json!(""));
-            let (to, data) = if status == "importing" {
-                ("queued", DataChange::Clear)
-            } else {
-                ("active", DataChange::Keep)
-            };
-            if images::set_state(svc.db(), &img, status, to, data, now_micros()).await? {
+    for id in images::ids_locked(svc.db()).await? {
+        let Some(mut img) = images::get(svc.db(), &id).await? else {
+            continue;
+        };
+        let status = img.status.clone();
+        img.properties.remove(LOCK);
+        img.properties.insert(IMPORTING.into(), json!(""));
+        let (to, data) = match status.as_str() {
+            "importing" => ("queued", DataChange::Clear),
+            _ => (status.as_str(), DataChange::Keep),
+        };
+        if images::set_state(svc.db(), &img, &status, to, data, now_micros()).await? {
+            if status == "importing" {
                 svc.data().remove_staged(&id).await;
+            }
+            count += 1;
+        }
+    }
+    for id in images::ids_in_status(svc.db(), "uploading").await? {
+        if svc.data().staged_path(&id).exists() {
+            continue;
+        }
+        if let Some(img) = images::get(svc.db(), &id).await? {
+            if images::set_state(
+                svc.db(),
+                &img,
+                "uploading",
+                "queued",
+                DataChange::Clear,
+                now_micros(),
+            )
+            .await?
+            {
                 count += 1;
             }
         }

@@ -79,6 +79,8 @@ pub fn router(svc: ImageService) -> Router {
         .route("/v2/schemas/images", get(schemas::images))
         .route("/v2/schemas/member", get(schemas::member))
         .route("/v2/schemas/members", get(schemas::members))
+        .route("/v2/schemas/task", get(schemas::task))
+        .route("/v2/schemas/tasks", get(schemas::tasks))
         .fallback(unknown_path)
         .layer(axum::middleware::map_response(|r| {
             ferro_api::error::format_router_errors(GlanceFormat, r)

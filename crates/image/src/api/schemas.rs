@@ -1,4 +1,4 @@
-//! `/v2/schemas/{image,images,member,members}`: JSON schemas describing
+//! `/v2/schemas/{image,images,member,members,task,tasks}`: JSON schemas describing
 //! the documents this API returns.
 
 use axum::response::Response;
@@ -108,6 +108,58 @@ pub async fn members(_ctx: Ctx) -> Response {
                 "schema": {"type": "string"},
             },
             "links": [{"rel": "describedby", "href": "{schema}"}],
+        }),
+    )
+}
+
+fn task_schema() -> Value {
+    let text = |d: &str| json!({"type": "string", "description": d});
+    json!({
+        "name": "task",
+        "properties": {
+            "id": {"type": "string", "description": "Identifier of the task (a UUID)."},
+            "type": {"type": "string", "enum": ["import", "api_image_import", "location_import"],
+                     "description": "What the task does."},
+            "status": {"type": "string", "enum": ["pending", "processing", "success", "failure"],
+                       "description": "Where the task is."},
+            "input": {"type": ["null", "object"], "description": "What the task was given."},
+            "result": {"type": ["null", "object"], "description": "What the task produced."},
+            "owner": text("Project that created the task."),
+            "message": text("Why the task failed, when it did."),
+            "image_id": text("Image the task works on."),
+            "request_id": text("Request that created the task."),
+            "user_id": text("User that created the task."),
+            "expires_at": {"type": ["null", "string"], "description": "When a finished task is forgotten."},
+            "created_at": text("When the task was created."),
+            "updated_at": text("When the task last changed."),
+            "self": {"type": "string", "readOnly": true},
+            "schema": {"type": "string", "readOnly": true},
+        },
+    })
+}
+
+/// `GET /v2/schemas/task`.
+pub async fn task(_ctx: Ctx) -> Response {
+    json(StatusCode::OK, task_schema())
+}
+
+/// `GET /v2/schemas/tasks`.
+pub async fn tasks(_ctx: Ctx) -> Response {
+    json(
+        StatusCode::OK,
+        json!({
+            "name": "tasks",
+            "properties": {
+                "tasks": {"type": "array", "items": task_schema()},
+                "first": {"type": "string"},
+                "next": {"type": "string"},
+                "schema": {"type": "string"},
+            },
+            "links": [
+                {"rel": "first", "href": "{first}"},
+                {"rel": "next", "href": "{next}"},
+                {"rel": "describedby", "href": "{schema}"},
+            ],
         }),
     )
 }

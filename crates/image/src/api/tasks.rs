@@ -51,9 +51,12 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response> {
     require_tasks_access(&ctx)?;
-    let task = tasks::get(svc.db(), &id)
-        .await?
-        .ok_or_else(|| Error::not_found(format!("Could not find task {id}")))?;
+    let missing = || Error::not_found(format!("Could not find task {id}"));
+    // Task ids are UUIDs: anything else names no task (and is not looked up).
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(missing());
+    }
+    let task = tasks::get(svc.db(), &id).await?.ok_or_else(missing)?;
     Ok(json(StatusCode::OK, task.to_json()))
 }
 

@@ -152,6 +152,14 @@ fn invalid(what: &str, msg: impl std::fmt::Display) -> Error {
 
 /// A required string of 1..=`max` characters.
 pub fn name(what: &str, key: &str, v: Option<&Value>, max: usize) -> Result<String> {
+    if let Some(Value::String(s)) = v {
+        if s.chars().any(char::is_control) {
+            return Err(invalid(
+                what,
+                format!("'{key}' must not contain control characters"),
+            ));
+        }
+    }
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => Ok(s.clone()),
         Some(Value::String(_)) => Err(invalid(

@@ -330,3 +330,12 @@ pub async fn ids_in_status(db: &Db, status: &str) -> sqlx::Result<Vec<String>> {
         .await?;
     Ok(rows.iter().map(|r| text(r, "id")).collect())
 }
+
+/// Ids of the images holding an import lock (`os_glance_import_task`).
+pub async fn ids_locked(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query("SELECT id FROM image_image WHERE properties LIKE $1")
+        .bind("%\"os_glance_import_task\"%")
+        .fetch_all(db.read())
+        .await?;
+    Ok(rows.iter().map(|r| text(r, "id")).collect())
+}
