@@ -571,6 +571,11 @@ def test_cli_at_negotiated_versions(sqlite_server, tmp_path):
     assert agg["availability_zone"] == "az1"
     cli.run(v, "2.41", "aggregate", "add", "host", "agg1", "ferrostack")
     assert cli.json(v, "2.41", "aggregate", "show", "agg1")["hosts"] == ["ferrostack"]
+    cli.run(v, "2.41", "aggregate", "set", "--zone", "az2", "--property", "ssd=true", "agg1")
+    shown = cli.json(v, "2.41", "aggregate", "show", "agg1")
+    assert shown["availability_zone"] == "az2" and "ssd" in str(shown["properties"])
+    zones = cli.json(v, "2.41", "availability", "zone", "list", "--compute")
+    assert "az2" in {z["Zone Name"] for z in zones}, zones
     svcs = cli.json(v, "2.53", "compute", "service", "list")
     assert {x["Binary"] for x in svcs} == {"nova-compute", "nova-conductor", "nova-scheduler"}
     cli.run(v, "2.53", "compute", "service", "set", "--disable", "--disable-reason", "maint",

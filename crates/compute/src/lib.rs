@@ -23,6 +23,7 @@ pub mod quota;
 pub mod state;
 pub mod store;
 pub mod worker;
+pub mod zones;
 
 use std::sync::Arc;
 

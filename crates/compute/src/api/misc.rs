@@ -92,7 +92,8 @@ pub async fn limits(
     Ok(ok(json!({"limits": {"rate": [], "absolute": absolute}})))
 }
 
-/// `GET /os-availability-zone/detail`: admin only, with the host's services.
+/// `GET /os-availability-zone/detail`: admin only, with each zone's hosts
+/// and their services (the control services in zone `internal`).
 pub async fn availability_zones_detail(
     State(svc): State<ComputeService>,
     v: ApiVersion,
@@ -105,18 +106,36 @@ pub async fn availability_zones_detail(
             "Policy doesn't allow os_compute_api:os-availability-zone:detail to be performed.",
         ));
     }
-    Ok(ok(json!({"availabilityZoneInfo": [
-        {"zoneName": "nova", "zoneState": {"available": true}, "hosts": {
-            svc.config().host.clone(): {"nova-compute": {
-                "available": true, "active": true, "updated_at": null}}}}
-    ]})))
+    let svc_entry = || json!({"available": true, "active": true, "updated_at": null});
+    let mut zones = vec![
+        json!({"zoneName": "internal", "zoneState": {"available": true},
+        "hosts": {svc.config().host.clone(): {
+            "nova-conductor": svc_entry(), "nova-scheduler": svc_entry()}}}),
+    ];
+    for (zone, hosts) in crate::zones::all(&svc).await? {
+        let hosts: serde_json::Map<String, Value> = hosts
+            .into_iter()
+            .map(|h| (h, json!({"nova-compute": svc_entry()})))
+            .collect();
+        zones.push(json!({"zoneName": zone, "zoneState": {"available": true}, "hosts": hosts}));
+    }
+    Ok(ok(json!({ "availabilityZoneInfo": zones })))
 }
 
-pub async fn availability_zones(v: ApiVersion, _c: Caller, q: QueryParams) -> Result<Response> {
+/// `GET /os-availability-zone`: the zones of the compute hosts.
+pub async fn availability_zones(
+    State(svc): State<ComputeService>,
+    v: ApiVersion,
+    _c: Caller,
+    q: QueryParams,
+) -> Result<Response> {
     super::listing::no_query_from_2_102(v, &q)?;
-    Ok(ok(json!({"availabilityZoneInfo": [
-        {"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}
-    ]})))
+    let zones: Vec<Value> = crate::zones::all(&svc)
+        .await?
+        .into_iter()
+        .map(|(z, _)| json!({"zoneName": z, "zoneState": {"available": true}, "hosts": null}))
+        .collect();
+    Ok(ok(json!({ "availabilityZoneInfo": zones })))
 }
 
 pub async fn not_found() -> Result<Response> {

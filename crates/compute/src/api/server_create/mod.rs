@@ -46,6 +46,17 @@ pub async fn create(
     let o = wrapped(&top, "server")?;
     let b = body::parse(&o, c.is_admin(), v)?;
     check_host(&svc, &c, &o)?;
+    // The server lands in its host's zone; a requested zone must exist (one
+    // host: the zone of this host).
+    let zone = crate::zones::of_host(&svc, &svc.config().host).await?;
+    if let Some(want) = &b.availability_zone {
+        let known = crate::zones::all(&svc).await?;
+        if !known.iter().any(|(z, _)| z == want) {
+            return Err(crate::error::Error::bad_request(format!(
+                "The requested availability zone is not available: {want}"
+            )));
+        }
+    }
     let flavor = lookups::flavor(&svc, &c, &b.flavor_id).await?;
     let (mut bdms, boot_volume) = lookups::block_devices(&svc, &c, &o, v).await?;
     let image = lookups::image(&svc, &c, &o, &flavor, boot_volume).await?;
@@ -107,7 +118,7 @@ pub async fn create(
                 task_state: Some("scheduling".into()),
                 key_name: b.key_name.clone(),
                 key_data: key_data.clone(),
-                availability_zone: "nova".into(),
+                availability_zone: zone.clone(),
                 metadata: b.metadata.clone(),
                 user_data: b.user_data.clone(),
                 security_groups: b.security_groups.clone(),
