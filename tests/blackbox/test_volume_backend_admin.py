@@ -52,7 +52,13 @@ def test_image_metadata_actions_retype_and_progress(server):
         "volume_backend_name": "other"}}}, expect=200)
     c.action(vid, {"os-retype": {"new_type": "t2", "migration_policy": "never"}})
     assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["volume_type"] == "t2"
-    for body in ({"os-retype": {"new_type": "t2"}}, {"os-retype": {"new_type": "far"}},
+    # a type no backend satisfies: accepted, and (as Cinder's scheduler finds
+    # no backend) the volume keeps its type and status
+    for policy in ("never", "on-demand"):
+        c.action(vid, {"os-retype": {"new_type": "far", "migration_policy": policy}})
+        v = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+        assert (v["volume_type"], v["status"]) == ("t2", "available"), v
+    for body in ({"os-retype": {"new_type": "t2"}},
                  {"os-retype": {"new_type": "t2", "migration_policy": "sometimes"}},
                  {"os-retype": {}}):
         assert_cinder_error(c.post(f"/volumes/{vid}/action", json=body), 400)

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "volume: multiattach, groups, transfers, default types, attachment connectors",
         sql: store::SCHEMA_5001,
     },
+    Migration {
+        version: 5002,
+        name: "volume: backups",
+        sql: store::SCHEMA_5002,
+    },
 ];
 
 /// Settings of the service.
