@@ -2,6 +2,8 @@
 capabilities), volume image-metadata actions, retype on one backend and
 os-update_snapshot_status with progress."""
 
+import uuid
+
 from volumehelp import admin_cinder, assert_cinder_error, member_cinder
 
 
@@ -246,3 +248,28 @@ def test_empty_answers_without_the_feature(server):
                         400)
     assert admin.post(act, json={"list_replication_targets": {}}, headers=mv("3.38"),
                       expect=200).json() == {"replication_targets": []}
+
+
+def test_force_detach_from_error_and_detach_of_nothing(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    vid = c.create_volume(1)["id"]
+    c.action(vid, {"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdb"}})
+    vol = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert vol["status"] == "in-use"
+    att = vol["attachments"][0]["attachment_id"]
+    admin.action(vid, {"os-reset_status": {"status": "error"}})
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-force_detach": {"attachment_id": att}}), 403)
+    assert_cinder_error(admin.post(f"/volumes/{vid}/action", json={
+        "os-force_detach": {"attachment_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12}}), 400)
+    # force detach works from error (nothing is really connected)
+    admin.action(vid, {"os-force_detach": {"attachment_id": att, "connector": None}})
+    vol = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert (vol["status"], vol["attachments"]) == ("available", []), vol
+    # a detach of a volume with nothing attached is accepted (Cinder's
+    # manager finds nothing to do); naming an attachment it lacks is a 400
+    c.action(vid, {"os-detach": {}})
+    assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["status"] == "available"
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-detach": {"attachment_id": att}}), 400)

@@ -92,7 +92,7 @@ WRONG_TYPED = [
     ("POST", "/volumes/{vid}/action", {"os-attach": {"instance_uuid": 5, "mountpoint": "/x"}}),
     ("POST", "/volumes/{vid}/action", {"os-attach": {"instance_uuid": UNKNOWN,
                                                       "mountpoint": "/x", "mode": "zz"}}),
-    ("POST", "/volumes/{vid}/action", {"os-detach": {}}),
+    ("POST", "/volumes/{vid}/action", {"os-detach": {"attachment_id": UNKNOWN}}),
     ("POST", "/volumes/{vid}/action", {"os-nonsense": {}}),
     ("POST", "/volumes/{vid}/action", {"os-reserve": {}, "os-unreserve": {}}),
     ("POST", "/volumes/{vid}/metadata", {"metadata": {"a": ["b"]}}),

@@ -310,10 +310,25 @@ pub async fn detach(
     attachment_id: Option<&str>,
 ) -> Result<()> {
     let db = svc.db();
+    let atts = attachments::of_volume(db, &vol.id).await?;
+    let idle = matches!(vol.status.as_str(), "available" | "in-use" | "detaching");
+    if atts.is_empty() && attachment_id.is_none() && idle {
+        // As Cinder's volume manager: nothing is attached, so there is
+        // nothing to detach and the volume is simply available.
+        let mut conn = db.write().acquire().await?;
+        volumes::transition(
+            &mut conn,
+            &vol.id,
+            &[&vol.status],
+            "available",
+            now_micros(),
+        )
+        .await?;
+        return Ok(());
+    }
     if vol.status != "in-use" && vol.status != "detaching" {
         return Err(invalid(vol, "in-use or detaching"));
     }
-    let atts = attachments::of_volume(db, &vol.id).await?;
     let target = match attachment_id {
         Some(a) => atts
             .iter()
