@@ -47,8 +47,9 @@ pub const MIGRATIONS: &[Migration] = &[
 pub struct Config {
     /// Directory for this service's files inside the data dir.
     pub data_dir: PathBuf,
-    /// Test-only: sleep this long before creating each volume's file
-    /// (`FERROSTACK_VOLUME_CREATE_DELAY_MS`), to test crash recovery.
+    /// Test-only: sleep this long before creating each volume's (and
+    /// backup's) file (`FERROSTACK_VOLUME_CREATE_DELAY_MS`), to test crash
+    /// recovery.
     pub create_delay_ms: u64,
     /// Number of worker tasks.
     pub workers: usize,

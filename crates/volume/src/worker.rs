@@ -241,6 +241,10 @@ async fn create_backup(svc: &VolumeService, task: tasks::Task) -> Result<(), sql
         let mut conn = db.write().acquire().await?;
         return tasks::finish(&mut conn, &task.id).await;
     };
+    let delay = svc.inner.config.create_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let snap = arg_str(&task, "snapshot_id").to_owned();
     let dest = backend.backup_path(&b.data_id);
     let result = match backend.ensure_dir().await {
