@@ -273,3 +273,31 @@ def test_force_detach_from_error_and_detach_of_nothing(server):
     assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["status"] == "available"
     assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
         "os-detach": {"attachment_id": att}}), 400)
+
+
+def test_extensions_list_what_is_served(server):
+    """`GET /extensions` (what tempest's api_extensions=all reads): each alias
+    once, and a route or attribute of each one answers."""
+    admin, _ = admin_cinder(server)
+    exts = admin.get("/extensions", expect=200).json()["extensions"]
+    aliases = [e["alias"] for e in exts]
+    assert len(aliases) == len(set(aliases)), aliases
+    assert "Hosts" in {e["name"] for e in exts}
+    for e in exts:
+        assert set(e) == {"alias", "name", "description", "links", "updated"}, e
+    probes = {"backups": "/backups", "os-hosts": "/os-hosts", "qos-specs": "/qos-specs",
+              "os-volume-transfer": "/os-volume-transfer", "os-services": "/os-services",
+              "scheduler-stats": "/scheduler-stats/get_pools",
+              "os-quota-class-sets": "/os-quota-class-sets/default",
+              "os-availability-zone": "/os-availability-zone", "os-types-manage": "/types"}
+    for alias, path in probes.items():
+        assert alias in aliases, alias
+        admin.get(path, expect=200)
+    vid = admin.create_volume(1)["id"]
+    vol = admin.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    for alias, attr in {"os-vol-tenant-attr": "os-vol-tenant-attr:tenant_id",
+                        "os-vol-host-attr": "os-vol-host-attr:host",
+                        "os-vol-mig-status-attr": "os-vol-mig-status-attr:migstat"}.items():
+        assert alias in aliases and attr in vol, (alias, vol)
+    lim = admin.get("/limits", expect=200).json()["limits"]["absolute"]
+    assert "os-used-limits" in aliases and "totalVolumesUsed" in lim

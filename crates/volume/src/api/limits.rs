@@ -181,6 +181,8 @@ pub const EXTENSIONS: &[(&str, &str)] = &[
     ("scheduler-stats", "Scheduler_stats"),
     ("os-snapshot-actions", "SnapshotActions"),
     ("os-volume-transfer", "VolumeTransfer"),
+    ("os-used-limits", "UsedLimits"),
+    ("os-extended-services", "ExtendedServices"),
     ("os-availability-zone", "AvailabilityZones"),
     (
         "os-extended-snapshot-attributes",
