@@ -2,6 +2,8 @@
 capabilities), volume image-metadata actions, retype on one backend and
 os-update_snapshot_status with progress."""
 
+import uuid
+
 from volumehelp import admin_cinder, assert_cinder_error, member_cinder
 
 
@@ -52,7 +54,13 @@ def test_image_metadata_actions_retype_and_progress(server):
         "volume_backend_name": "other"}}}, expect=200)
     c.action(vid, {"os-retype": {"new_type": "t2", "migration_policy": "never"}})
     assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["volume_type"] == "t2"
-    for body in ({"os-retype": {"new_type": "t2"}}, {"os-retype": {"new_type": "far"}},
+    # a type no backend satisfies: accepted, and (as Cinder's scheduler finds
+    # no backend) the volume keeps its type and status
+    for policy in ("never", "on-demand"):
+        c.action(vid, {"os-retype": {"new_type": "far", "migration_policy": policy}})
+        v = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+        assert (v["volume_type"], v["status"]) == ("t2", "available"), v
+    for body in ({"os-retype": {"new_type": "t2"}},
                  {"os-retype": {"new_type": "t2", "migration_policy": "sometimes"}},
                  {"os-retype": {}}):
         assert_cinder_error(c.post(f"/volumes/{vid}/action", json=body), 400)
@@ -240,3 +248,56 @@ def test_empty_answers_without_the_feature(server):
                         400)
     assert admin.post(act, json={"list_replication_targets": {}}, headers=mv("3.38"),
                       expect=200).json() == {"replication_targets": []}
+
+
+def test_force_detach_from_error_and_detach_of_nothing(server):
+    admin, ks = admin_cinder(server)
+    c, _ = member_cinder(server, ks)
+    vid = c.create_volume(1)["id"]
+    c.action(vid, {"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdb"}})
+    vol = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert vol["status"] == "in-use"
+    att = vol["attachments"][0]["attachment_id"]
+    admin.action(vid, {"os-reset_status": {"status": "error"}})
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-force_detach": {"attachment_id": att}}), 403)
+    assert_cinder_error(admin.post(f"/volumes/{vid}/action", json={
+        "os-force_detach": {"attachment_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12}}), 400)
+    # force detach works from error (nothing is really connected)
+    admin.action(vid, {"os-force_detach": {"attachment_id": att, "connector": None}})
+    vol = c.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    assert (vol["status"], vol["attachments"]) == ("available", []), vol
+    # a detach of a volume with nothing attached is accepted (Cinder's
+    # manager finds nothing to do); naming an attachment it lacks is a 400
+    c.action(vid, {"os-detach": {}})
+    assert c.get(f"/volumes/{vid}", expect=200).json()["volume"]["status"] == "available"
+    assert_cinder_error(c.post(f"/volumes/{vid}/action", json={
+        "os-detach": {"attachment_id": att}}), 400)
+
+
+def test_extensions_list_what_is_served(server):
+    """`GET /extensions` (what tempest's api_extensions=all reads): each alias
+    once, and a route or attribute of each one answers."""
+    admin, _ = admin_cinder(server)
+    exts = admin.get("/extensions", expect=200).json()["extensions"]
+    aliases = [e["alias"] for e in exts]
+    assert len(aliases) == len(set(aliases)), aliases
+    assert "Hosts" in {e["name"] for e in exts}
+    for e in exts:
+        assert set(e) == {"alias", "name", "description", "links", "updated"}, e
+    probes = {"backups": "/backups", "os-hosts": "/os-hosts", "qos-specs": "/qos-specs",
+              "os-volume-transfer": "/os-volume-transfer", "os-services": "/os-services",
+              "scheduler-stats": "/scheduler-stats/get_pools",
+              "os-quota-class-sets": "/os-quota-class-sets/default",
+              "os-availability-zone": "/os-availability-zone", "os-types-manage": "/types"}
+    for alias, path in probes.items():
+        assert alias in aliases, alias
+        admin.get(path, expect=200)
+    vid = admin.create_volume(1)["id"]
+    vol = admin.get(f"/volumes/{vid}", expect=200).json()["volume"]
+    for alias, attr in {"os-vol-tenant-attr": "os-vol-tenant-attr:tenant_id",
+                        "os-vol-host-attr": "os-vol-host-attr:host",
+                        "os-vol-mig-status-attr": "os-vol-mig-status-attr:migstat"}.items():
+        assert alias in aliases and attr in vol, (alias, vol)
+    lim = admin.get("/limits", expect=200).json()["limits"]["absolute"]
+    assert "os-used-limits" in aliases and "totalVolumesUsed" in lim

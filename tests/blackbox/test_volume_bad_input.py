@@ -3,6 +3,8 @@ bodies, wrong-typed fields, unknown ids, oversized bodies, missing or bad
 tokens. Every answer must be a 4xx in Cinder's error format, never a 5xx,
 and the server must stay healthy. One server per backend for the module."""
 
+import time
+
 import pytest
 import requests
 
@@ -34,6 +36,19 @@ ROUTES = [
     ("PUT", "/types/{tid}/extra_specs/a", {"a": "b"}),
     ("POST", "/types/{tid}/action", {"addProjectAccess": {"project": "p"}}),
     ("PUT", "/os-quota-sets/{pid}", {"quota_set": {"volumes": 5}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}"}}),
+    ("GET", "/backups/{bid}", None),
+    ("PUT", "/backups/{bid}", {"backup": {"name": "x"}}),
+    ("DELETE", "/backups/{bid}", None),
+    ("POST", "/backups/{bid}/restore", {"restore": {"volume_id": "{vid}"}}),
+    ("POST", "/backups/{bid}/action", {"os-reset_status": {"status": "available"}}),
+    ("GET", "/backups/{bid}/export_record", None),
+    ("POST", "/backups/import_record", {"backup-record": {"backup_service": "x",
+                                                          "backup_url": "eA=="}}),
+    ("POST", "/qos-specs", {"qos_specs": {"name": "q"}}),
+    ("GET", "/qos-specs/{qid}", None),
+    ("PUT", "/qos-specs/{qid}", {"qos_specs": {"a": "b"}}),
+    ("PUT", "/qos-specs/{qid}/delete_keys", {"keys": ["a"]}),
 ]
 
 BAD_BODIES = [
@@ -77,7 +92,7 @@ WRONG_TYPED = [
     ("POST", "/volumes/{vid}/action", {"os-attach": {"instance_uuid": 5, "mountpoint": "/x"}}),
     ("POST", "/volumes/{vid}/action", {"os-attach": {"instance_uuid": UNKNOWN,
                                                       "mountpoint": "/x", "mode": "zz"}}),
-    ("POST", "/volumes/{vid}/action", {"os-detach": {}}),
+    ("POST", "/volumes/{vid}/action", {"os-detach": {"attachment_id": UNKNOWN}}),
     ("POST", "/volumes/{vid}/action", {"os-nonsense": {}}),
     ("POST", "/volumes/{vid}/action", {"os-reserve": {}, "os-unreserve": {}}),
     ("POST", "/volumes/{vid}/metadata", {"metadata": {"a": ["b"]}}),
@@ -95,6 +110,45 @@ WRONG_TYPED = [
     ("PUT", "/os-quota-sets/{pid}", {"quota_set": {"volumes": "many"}}),
     ("PUT", "/os-quota-sets/{pid}", {"quota_set": {"volumes": -5}}),
     ("PUT", "/os-quota-sets/{pid}", {"quota_set": {"bogus": 5}}),
+    ("POST", "/backups", {"backup": {"volume_id": 5}}),
+    ("POST", "/backups", {"backup": {}}),
+    ("POST", "/backups", {"backup": {"volume_id": UNKNOWN}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "incremental": "maybe"}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "force": None}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "container": 5}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "snapshot_id": "x"}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "snapshot_id": UNKNOWN}}),
+    ("POST", "/backups", {"backup": {"volume_id": "{vid}", "name": ["x"]}}),
+    ("POST", "/backups/{bid}/restore", {"restore": {"volume_id": "nope"}}),
+    ("POST", "/backups/{bid}/restore", {"restore": {"volume_id": UNKNOWN}}),
+    ("POST", "/backups/{bid}/restore", {"restore": {"name": 5}}),
+    ("POST", "/backups/{bid}/restore", {"restore": {"size": 5}}),
+    ("POST", "/backups/{bid}/restore", {"restore": None}),
+    ("POST", "/backups/{bid}/action", {"os-reset_status": {"status": "bogus"}}),
+    ("POST", "/backups/{bid}/action", {"os-reset_status": {}}),
+    ("POST", "/backups/{bid}/action", {"os-reset_status": {"status": 5}}),
+    ("POST", "/backups/{bid}/action", {"os-nonsense": {}}),
+    ("POST", "/backups/{bid}/action", {}),
+    ("POST", "/backups/import_record", {"backup-record": {}}),
+    ("POST", "/backups/import_record", {"backup-record": {"backup_service": 5,
+                                                          "backup_url": "x"}}),
+    ("POST", "/backups/import_record", {"backup-record": {
+        "backup_service": "cinder.backup.drivers.ferrostack.Qcow2BackupDriver",
+        "backup_url": "!!not base64!!"}}),
+    ("POST", "/backups/import_record", {"backup-record": {
+        "backup_service": "cinder.backup.drivers.ferrostack.Qcow2BackupDriver",
+        "backup_url": "WzEsIDJd"}}),   # [1, 2]
+    ("POST", "/backups/import_record", {"backup-record": {
+        "backup_service": "cinder.backup.drivers.ferrostack.Qcow2BackupDriver",
+        "backup_url": "eyJpZCI6ICJ4In0="}}),   # {"id": "x"}
+    ("POST", "/qos-specs", {"qos_specs": {}}),
+    ("POST", "/qos-specs", {"qos_specs": {"name": "q2", "consumer": "nowhere"}}),
+    ("POST", "/qos-specs", {"qos_specs": {"name": 5}}),
+    ("PUT", "/qos-specs/{qid}", {"qos_specs": {"a": ["b"]}}),
+    ("PUT", "/qos-specs/{qid}/delete_keys", {"keys": "a"}),
+    ("PUT", "/qos-specs/{qid}/delete_keys", {"keys": ["never-set"]}),
+    ("GET", "/qos-specs/{qid}/associate?vol_type_id=" + UNKNOWN, None),
+    ("GET", "/qos-specs/{qid}/associate", None),
 ]
 
 BAD_QUERIES = [
@@ -102,6 +156,8 @@ BAD_QUERIES = [
     "/volumes?sort=size:sideways", "/volumes?sort_key=nope",
     "/volumes/detail?metadata=notjson", "/snapshots?limit=x", "/snapshots?offset=-1",
     "/snapshots/detail?sort=bogus", "/types?is_public=maybe", "/volumes?offset=zz",
+    "/backups?limit=x", "/backups/detail?sort=bogus", "/backups?marker=" + UNKNOWN,
+    "/backups/detail?offset=-2",
 ]
 
 
@@ -121,7 +177,24 @@ def env(request, tmp_path_factory):
         tid = c.post("/types", json={"volume_type": {"name": "sweep",
                                                      "os-volume-type-access:is_public": False}},
                      expect=200).json()["volume_type"]["id"]
-        ids = {"vid": vid, "sid": sid, "tid": tid, "pid": c.project_id}
+        bid = c.post("/backups", json={"backup": {"volume_id": vid}},
+                     expect=202).json()["backup"]["id"]
+        deadline = time.monotonic() + 60
+        while c.get(f"/backups/{bid}", expect=200).json()["backup"]["status"] != "available":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        c.wait_volume(vid)
+        # an incremental on top keeps `bid` from being deleted by the sweep
+        inc = c.post("/backups", json={"backup": {"volume_id": vid, "incremental": True}},
+                     expect=202).json()["backup"]["id"]
+        while c.get(f"/backups/{inc}", expect=200).json()["backup"]["status"] != "available":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        c.wait_volume(vid)
+        qid = c.post("/qos-specs", json={"qos_specs": {"name": "sweep-q", "a": "1"}},
+                     expect=200).json()["qos_specs"]["id"]
+        ids = {"vid": vid, "sid": sid, "tid": tid, "bid": bid, "qid": qid,
+               "pid": c.project_id}
         yield srv, c, ids
     finally:
         srv.stop()
@@ -270,6 +343,15 @@ SCHEMA_CASES = [
     ("3.55", "POST", "/volume-transfers", {"transfer": {"volume_id": "{vid}",
                                                         "no_snapshots": "perhaps"}},
      "no_snapshots"),
+    ("3.0", "POST", "/backups", {"backup": {"volume_id": "{vid}", "bogus": 1}}, "bogus"),
+    ("3.0", "POST", "/backups", {"backup": {"volume_id": "{vid}", "name": CTRL}}, "name"),
+    ("3.0", "POST", "/backups", {"backup": {"volume_id": "{vid}"}, "x": 1}, "x"),
+    ("3.43", "POST", "/backups", {"backup": {"volume_id": "{vid}", "metadata": {"a": 1}}},
+     "metadata"),
+    ("3.9", "PUT", "/backups/{bid}", {"backup": {"size": 5}}, "size"),
+    ("3.9", "PUT", "/backups/{bid}", {"backup": {"name": CTRL}}, "name"),
+    ("3.0", "POST", "/backups/{bid}/restore", {"restore": {"x": 1}}, "x"),
+    ("3.0", "POST", "/backups/{bid}/restore", {"restore": {"volume_id": 5}}, "volume_id"),
     ("3.62", "PUT", "/v3/default-types/{pid}", {"default_type": {"volume_type": "x",
                                                                  "y": 1}}, "y"),
 ]

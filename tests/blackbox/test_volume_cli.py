@@ -6,13 +6,17 @@ else, so it needs the image service's discovery document; until the image
 service answers `GET /image`, volumes are created with openstacksdk
 instead (everything else still goes through the CLI)."""
 
+import os
+import subprocess
+import time
+import uuid
 import warnings
 
 import openstack
 import requests
 
 from test_identity_cli import Cli
-from volumehelp import GIB, qemu_virtual_size, snapshot_file, volume_file
+from volumehelp import GIB, admin_cinder, qemu_virtual_size, snapshot_file, volume_file
 
 
 def _image_service_up(server):
@@ -108,3 +112,165 @@ def test_sdk_create_wait_delete(server, monkeypatch):
     conn.block_storage.delete_volume(vol)
     conn.block_storage.wait_for_delete(vol, interval=0.5, wait=60)
     assert not volume_file(server, vol.id).exists()
+
+
+# -- QoS specs, backups, retype through the CLI ------------------------------
+
+def _wait_cli(cli, what, name, status, timeout=90):
+    """Poll `openstack <what> show NAME` until its status is `status`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = cli.json(*what, "show", name)
+        if shown["status"] == status:
+            return shown
+        assert shown["status"] not in ("error", "error_restoring"), shown
+        assert time.monotonic() < deadline, f"{what} {name} stuck in {shown['status']}"
+        time.sleep(0.5)
+
+
+def _volume_bytes(server, vid, tmp_path, n):
+    """The first `n` bytes of a volume's data, read from its qcow2 file."""
+    out = tmp_path / f"{vid}.raw"
+    subprocess.run(["qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw",
+                    str(volume_file(server, vid)), str(out)], check=True)
+    with open(out, "rb") as f:
+        data = f.read(n)
+    out.unlink()
+    return data
+
+
+def test_cli_qos_specs_associate(server):
+    cli = Cli(server)
+    q = cli.json("volume", "qos", "create", "--consumer", "back-end",
+                 "--property", "read_iops_sec=100", "q-gold")
+    assert q["name"] == "q-gold" and q["consumer"] == "back-end", q
+    assert q["properties"] == {"read_iops_sec": "100"}, q
+    t = cli.json("volume", "type", "create", "t-qos")
+    cli.run("volume", "qos", "associate", "q-gold", "t-qos")
+    shown = cli.json("volume", "qos", "show", "q-gold")
+    assert shown["associations"] in (["t-qos"], "t-qos"), shown
+    admin, _ = admin_cinder(server)
+    vt = admin.get(f"/types/{t['id']}", expect=200).json()["volume_type"]
+    assert vt["qos_specs_id"] == q["id"], vt
+    rows = {r["Name"]: r for r in cli.json("volume", "qos", "list")}
+    assert rows["q-gold"]["Consumer"] == "back-end"
+    assert rows["q-gold"]["Associations"] in (["t-qos"], "t-qos"), rows["q-gold"]
+
+    cli.run("volume", "qos", "set", "--property", "write_iops_sec=50", "q-gold")
+    cli.run("volume", "qos", "unset", "--property", "read_iops_sec", "q-gold")
+    assert cli.json("volume", "qos", "show", "q-gold")["properties"] == {"write_iops_sec": "50"}
+
+    # an associated spec is not deleted without --force
+    p = cli.run("volume", "qos", "delete", "q-gold", check=False)
+    assert p.returncode != 0
+    assert "q-gold" in {r["Name"] for r in cli.json("volume", "qos", "list")}
+
+    cli.run("volume", "qos", "disassociate", "--volume-type", "t-qos", "q-gold")
+    assert not cli.json("volume", "qos", "show", "q-gold").get("associations")
+    vt = admin.get(f"/types/{t['id']}", expect=200).json()["volume_type"]
+    assert vt["qos_specs_id"] is None, vt
+    cli.run("volume", "qos", "delete", "q-gold")
+    assert "q-gold" not in {r["Name"] for r in cli.json("volume", "qos", "list")}
+    assert cli.run("volume", "qos", "show", "q-gold", check=False).returncode != 0
+    cli.run("volume", "type", "delete", t["id"])
+
+
+def test_cli_backup_create_restore_data(server, tmp_path):
+    cli = Cli(server)
+    content = os.urandom(1024 * 1024) + b"ferrostack backup marker" * 100
+    (tmp_path / "img.raw").write_bytes(content)
+    cli.json("image", "create", "--disk-format", "raw", "--container-format", "bare",
+             "--file", str(tmp_path / "img.raw"), "bk-img")
+    src = cli.json("volume", "create", "--image", "bk-img", "--size", "1",
+                   "--property", "k=v", "bk-src")
+    _wait_cli(cli, ("volume",), "bk-src", "available")
+    assert _volume_bytes(server, src["id"], tmp_path, len(content)) == content
+
+    b1 = cli.json("volume", "backup", "create", "--name", "b1", "bk-src")
+    b1 = _wait_cli(cli, ("volume", "backup"), "b1", "available")
+    assert b1["volume_id"] == src["id"] and b1["size"] == 1, b1
+    assert b1["is_incremental"] is False
+    assert _wait_cli(cli, ("volume",), "bk-src", "available")
+    assert (server.data_dir / "volumes" / f"backup-{b1['id']}.qcow2").exists()
+    assert "b1" in {r["Name"] for r in cli.json("volume", "backup", "list")}
+
+    # restore into a new volume: the same bytes, the source's metadata, bootable
+    r = cli.json("volume", "backup", "restore", "b1", "bk-new")
+    assert r["volume_name"] == "bk-new", r
+    new = _wait_cli(cli, ("volume",), "bk-new", "available")
+    assert new["id"] == r["volume_id"]
+    assert _volume_bytes(server, new["id"], tmp_path, len(content)) == content
+    assert new["properties"] == {"k": "v"}, new
+    assert str(new["bootable"]).lower() == "true", new
+    assert _wait_cli(cli, ("volume", "backup"), "b1", "available")
+
+    # restore over an existing (blank) volume writes the data back into it
+    blank = cli.json("volume", "create", "--size", "2", "bk-blank")
+    _wait_cli(cli, ("volume",), "bk-blank", "available")
+    assert _volume_bytes(server, blank["id"], tmp_path, 4096) == b"\0" * 4096
+    p = cli.run("volume", "backup", "restore", "b1", "bk-blank", check=False)
+    assert p.returncode != 0  # the CLI wants --force for an existing volume
+    cli.json("volume", "backup", "restore", "--force", "b1", "bk-blank")
+    restored = _wait_cli(cli, ("volume",), "bk-blank", "available")
+    assert restored["size"] == 2
+    assert _volume_bytes(server, blank["id"], tmp_path, len(content)) == content
+
+    # incremental: recorded on top of b1, which then cannot go first
+    cli.json("volume", "backup", "create", "--incremental", "--name", "b2", "bk-src")
+    b2 = _wait_cli(cli, ("volume", "backup"), "b2", "available")
+    assert b2["is_incremental"] is True and b2["has_dependent_backups"] is False, b2
+    assert cli.json("volume", "backup", "show", "b1")["has_dependent_backups"] is True
+    assert cli.run("volume", "backup", "delete", "b1", check=False).returncode != 0
+    cli.run("volume", "backup", "delete", "b2")
+    cli.run("volume", "backup", "delete", "b1")
+    deadline = time.monotonic() + 30
+    while {"b1", "b2"} & {r["Name"] for r in cli.json("volume", "backup", "list")}:
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert not (server.data_dir / "volumes" / f"backup-{b1['id']}.qcow2").exists()
+    cli.run("volume", "delete", "bk-src", "bk-new", "bk-blank")
+
+
+def test_cli_retype(server):
+    cli = Cli(server)
+    cli.json("volume", "type", "create", "rt-a")
+    cli.json("volume", "type", "create", "rt-b")
+    cli.json("volume", "type", "create", "--property", "volume_backend_name=elsewhere",
+             "rt-far")
+    cli.json("volume", "create", "--size", "1", "--type", "rt-a", "rt-vol")
+    assert _wait_cli(cli, ("volume",), "rt-vol", "available")["type"] == "rt-a"
+
+    cli.run("volume", "set", "--type", "rt-b", "rt-vol")
+    assert _wait_cli(cli, ("volume",), "rt-vol", "available")["type"] == "rt-b"
+    cli.run("volume", "set", "--type", "rt-a", "--retype-policy", "on-demand", "rt-vol")
+    assert _wait_cli(cli, ("volume",), "rt-vol", "available")["type"] == "rt-a"
+
+    # a type this backend cannot serve: accepted, and as Cinder's scheduler
+    # finds no backend, the volume keeps its type
+    for policy in ("never", "on-demand"):
+        cli.run("volume", "set", "--type", "rt-far", "--retype-policy", policy, "rt-vol")
+        shown = _wait_cli(cli, ("volume",), "rt-vol", "available")
+        assert shown["type"] == "rt-a", shown
+    # the same type again is refused
+    p = cli.run("volume", "set", "--type", "rt-a", "rt-vol", check=False)
+    assert p.returncode != 0 and "same" in (p.stderr + p.stdout).lower(), p.stderr
+    # an unknown type is refused
+    assert cli.run("volume", "set", "--type", "nope", "rt-vol", check=False).returncode != 0
+
+    # in-use (attached through the API): the type changes on the one backend,
+    # the volume stays in-use; a change of multiattach is refused
+    admin, _ = admin_cinder(server)
+    vid = cli.json("volume", "show", "rt-vol")["id"]
+    admin.action(vid, {"os-attach": {"instance_uuid": str(uuid.uuid4()),
+                                     "mountpoint": "/dev/vdb"}})
+    assert _wait_cli(cli, ("volume",), "rt-vol", "in-use")
+    cli.run("volume", "set", "--type", "rt-b", "--retype-policy", "on-demand", "rt-vol")
+    shown = _wait_cli(cli, ("volume",), "rt-vol", "in-use")
+    assert shown["type"] == "rt-b", shown
+    cli.json("volume", "type", "create", "--property", "multiattach=<is> True", "rt-multi")
+    p = cli.run("volume", "set", "--type", "rt-multi", "rt-vol", check=False)
+    assert p.returncode != 0
+    assert _wait_cli(cli, ("volume",), "rt-vol", "in-use")["type"] == "rt-b"
+    admin.action(vid, {"os-detach": {}})
+    _wait_cli(cli, ("volume",), "rt-vol", "available")
+    cli.run("volume", "delete", "rt-vol")

@@ -31,6 +31,11 @@ impl Backend {
         self.dir.join(format!("snapshot-{id}.qcow2"))
     }
 
+    /// A backup's data (`data_id` is the id of the backup that made it).
+    pub fn backup_path(&self, data_id: &str) -> PathBuf {
+        self.dir.join(format!("backup-{data_id}.qcow2"))
+    }
+
     fn part(path: &Path) -> PathBuf {
         let mut s = path.as_os_str().to_owned();
         s.push(".part");

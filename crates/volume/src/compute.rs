@@ -12,7 +12,7 @@ use ferro_api::{AuthContext, CommonError};
 use crate::api::{volumes as vapi, Ctx};
 use crate::error::{Error, Result};
 use crate::ops::{self, AttachReq};
-use crate::store::{attachments, snapshots, tasks, volumes};
+use crate::store::{attachments, backups, snapshots, tasks, volumes};
 use crate::VolumeService;
 
 fn sees(ctx: &AuthContext, project: &str) -> bool {
@@ -177,6 +177,7 @@ impl VolumeApi for VolumeService {
             source_volid: None,
             image_id,
             group_id: None,
+            backup_id: None,
         };
         let vol = vapi::create_new(self, &c, req).await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
@@ -299,6 +300,50 @@ pub async fn recover(svc: &VolumeService) -> Result<()> {
             .await?;
         }
     }
+    // backups: a copy without its task failed; a restore without one
+    // leaves the volume in error_restoring and the backup usable
+    for id in backups::ids_with_status(db, "creating").await? {
+        if !pending.contains(&id) {
+            backups::set_status(&mut conn, &id, "error", Some("interrupted"), now).await?;
+        }
+    }
+    // (snapshots being backed up: their task is pending, or they are free)
+    for id in snapshots::ids_with_status(db, "backing-up").await? {
+        let busy = backups::ids_with_status(db, "creating").await?;
+        let mut in_use = false;
+        for b in &busy {
+            if let Some(b) = backups::get(db, b).await? {
+                in_use |= b.snapshot_id.as_deref() == Some(id.as_str());
+            }
+        }
+        if !in_use {
+            snapshots::transition(&mut conn, &id, &["backing-up"], "available", now).await?;
+        }
+    }
+    let mut copying = HashSet::new();
+    for id in backups::ids_with_status(db, "creating").await? {
+        if let Some(b) = backups::get(db, &id).await? {
+            copying.insert(b.volume_id);
+        }
+    }
+    for id in volumes::ids_with_status(db, "backing-up").await? {
+        if !copying.contains(&id) {
+            let attached = attachments::of_volume(db, &id)
+                .await?
+                .iter()
+                .any(|a| a.attach_status == "attached");
+            let back = if attached { "in-use" } else { "available" };
+            volumes::transition(&mut conn, &id, &["backing-up"], back, now).await?;
+        }
+    }
+    for id in volumes::ids_with_status(db, "restoring-backup").await? {
+        if !pending.contains(&id) {
+            volumes::set_status(&mut conn, &id, "error_restoring", None, now).await?;
+        }
+    }
+    for id in backups::ids_with_status(db, "restoring").await? {
+        backups::transition(&mut conn, &id, &["restoring"], "available", now).await?;
+    }
     drop(conn);
     remove_orphans(svc).await
 }
@@ -325,6 +370,7 @@ async fn remove_orphans(svc: &VolumeService) -> Result<()> {
         .into_iter()
         .map(|s| s.id)
         .collect();
+    let backup_data: HashSet<String> = backups::data_ids(svc.db()).await?.into_iter().collect();
     while let Ok(Some(entry)) = dir.next_entry().await {
         let name = entry.file_name().to_string_lossy().into_owned();
         let keep = if name.ends_with(".part") {
@@ -339,6 +385,11 @@ async fn remove_orphans(svc: &VolumeService) -> Result<()> {
             .and_then(|s| s.strip_suffix(".qcow2"))
         {
             snaps.contains(id)
+        } else if let Some(id) = name
+            .strip_prefix("backup-")
+            .and_then(|s| s.strip_suffix(".qcow2"))
+        {
+            backup_data.contains(id)
         } else {
             true
         };

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "volume: multiattach, groups, transfers, default types, attachment connectors",
         sql: store::SCHEMA_5001,
     },
+    Migration {
+        version: 5002,
+        name: "volume: backups",
+        sql: store::SCHEMA_5002,
+    },
 ];
 
 /// Settings of the service.
@@ -42,8 +47,9 @@ pub const MIGRATIONS: &[Migration] = &[
 pub struct Config {
     /// Directory for this service's files inside the data dir.
     pub data_dir: PathBuf,
-    /// Test-only: sleep this long before creating each volume's file
-    /// (`FERROSTACK_VOLUME_CREATE_DELAY_MS`), to test crash recovery.
+    /// Test-only: sleep this long before creating each volume's (and
+    /// backup's) file (`FERROSTACK_VOLUME_CREATE_DELAY_MS`), to test crash
+    /// recovery.
     pub create_delay_ms: u64,
     /// Number of worker tasks.
     pub workers: usize,

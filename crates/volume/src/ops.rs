@@ -68,6 +68,8 @@ pub enum Source {
     Blank,
     Snapshot(String),
     Volume(String),
+    /// A backup's data file (by its data id).
+    Backup(String),
     Image {
         path: String,
         format: String,
@@ -87,6 +89,7 @@ pub async fn create_volume(svc: &VolumeService, vol: &volumes::Volume, src: &Sou
         Source::Blank => ("blank", None),
         Source::Snapshot(id) => ("snapshot", Some(id.clone())),
         Source::Volume(id) => ("volume", Some(id.clone())),
+        Source::Backup(id) => ("backup", Some(id.clone())),
         Source::Image { path, format } => {
             args.insert("path".into(), Value::String(path.clone()));
             args.insert("format".into(), Value::String(format.clone()));
@@ -307,10 +310,25 @@ pub async fn detach(
     attachment_id: Option<&str>,
 ) -> Result<()> {
     let db = svc.db();
+    let atts = attachments::of_volume(db, &vol.id).await?;
+    let idle = matches!(vol.status.as_str(), "available" | "in-use" | "detaching");
+    if atts.is_empty() && attachment_id.is_none() && idle {
+        // As Cinder's volume manager: nothing is attached, so there is
+        // nothing to detach and the volume is simply available.
+        let mut conn = db.write().acquire().await?;
+        volumes::transition(
+            &mut conn,
+            &vol.id,
+            &[&vol.status],
+            "available",
+            now_micros(),
+        )
+        .await?;
+        return Ok(());
+    }
     if vol.status != "in-use" && vol.status != "detaching" {
         return Err(invalid(vol, "in-use or detaching"));
     }
-    let atts = attachments::of_volume(db, &vol.id).await?;
     let target = match attachment_id {
         Some(a) => atts
             .iter()
@@ -345,6 +363,37 @@ pub async fn detach(
         attachments::delete(&mut conn, &target).await?;
     }
     settle(svc, &vol.id, &["in-use", "detaching"]).await
+}
+
+/// `os-force_detach` (admin): the attachment goes whatever the volume's
+/// status (also `error`, `error_attaching`...), then the volume is `in-use`
+/// if another attachment remains, else `available`.
+pub async fn force_detach(
+    svc: &VolumeService,
+    vol: &volumes::Volume,
+    attachment_id: Option<&str>,
+) -> Result<()> {
+    let db = svc.db();
+    let atts = attachments::of_volume(db, &vol.id).await?;
+    let mut conn = db.write().acquire().await?;
+    match attachment_id {
+        Some(a) => {
+            if !atts.iter().any(|x| x.id == a) {
+                return Err(Error::bad_request(format!(
+                    "Invalid volume: Volume {} has no attachment {a}.",
+                    vol.id
+                )));
+            }
+            attachments::delete(&mut conn, a).await?;
+        }
+        None => {
+            for a in &atts {
+                attachments::delete(&mut conn, &a.id).await?;
+            }
+        }
+    }
+    drop(conn);
+    settle(svc, &vol.id, &[vol.status.as_str()]).await
 }
 
 /// Statuses a volume may be deleted in (without `force`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
-use crate::store::{messages, snapshots, tasks, volumes};
+use crate::store::{backups, messages, snapshots, tasks, volumes};
 use crate::VolumeService;
 
 pub const CREATE_VOLUME: &str = "create_volume";
@@ -18,6 +18,10 @@ pub const CREATE_SNAPSHOT: &str = "create_snapshot";
 pub const REVERT_VOLUME: &str = "revert_volume";
 /// 3.68: write an image over a volume.
 pub const REIMAGE_VOLUME: &str = "reimage_volume";
+/// Copy a volume's (or snapshot's) data into a backup file.
+pub const CREATE_BACKUP: &str = "create_backup";
+/// Write a backup's data (and the metadata it kept) into a volume.
+pub const RESTORE_BACKUP: &str = "restore_backup";
 
 pub async fn run(svc: VolumeService) {
     loop {
@@ -75,6 +79,10 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
                     "volume" => {
                         let src = backend.volume_path(arg_str(&task, "source_id"));
                         backend.copy_live(&src, &dest, vol.size).await
+                    }
+                    "backup" => {
+                        let src = backend.backup_path(arg_str(&task, "source_id"));
+                        backend.copy_from(&src, "qcow2", &dest, vol.size).await
                     }
                     "image" => {
                         let src = std::path::PathBuf::from(arg_str(&task, "path"));
@@ -165,6 +173,8 @@ async fn execute(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
             tx.commit().await
         }
         REVERT_VOLUME | REIMAGE_VOLUME => rewrite(svc, task).await,
+        CREATE_BACKUP => create_backup(svc, task).await,
+        RESTORE_BACKUP => restore_backup(svc, task).await,
         other => {
             tracing::error!(kind = other, "unknown volume task dropped");
             let mut conn = db.write().acquire().await?;
@@ -217,6 +227,123 @@ async fn rewrite(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
     if !snap.is_empty() {
         snapshots::set_status(&mut tx, &snap, "available", None, now).await?;
     }
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
+}
+
+/// A backup: the volume's file read as it is (also while a guest writes
+/// it: crash consistent), or the snapshot's; then the volume (or snapshot)
+/// goes back to the status it had.
+async fn create_backup(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Error> {
+    let db = svc.db();
+    let backend = svc.backend();
+    let Some(b) = backups::get(db, &task.target_id).await? else {
+        let mut conn = db.write().acquire().await?;
+        return tasks::finish(&mut conn, &task.id).await;
+    };
+    let delay = svc.inner.config.create_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let snap = arg_str(&task, "snapshot_id").to_owned();
+    let dest = backend.backup_path(&b.data_id);
+    let result = match backend.ensure_dir().await {
+        Err(e) => Err(e),
+        Ok(()) if !snap.is_empty() => {
+            let src = backend.snapshot_path(&snap);
+            backend.copy_from(&src, "qcow2", &dest, b.size).await
+        }
+        Ok(()) => {
+            let src = backend.volume_path(&b.volume_id);
+            backend.copy_live(&src, &dest, b.size).await
+        }
+    };
+    let back = match arg_str(&task, "back_to") {
+        "in-use" => "in-use",
+        _ => "available",
+    };
+    let mut tx = db.write().begin().await?;
+    let now = now_micros();
+    match &result {
+        Ok(()) => {
+            if !backups::transition(&mut tx, &b.id, &["creating"], "available", now).await? {
+                // deleted (or reset) meanwhile: keep no file nobody owns
+                if backups::data_users(&mut tx, &b.data_id).await? == 0 {
+                    backend.remove(&dest).await;
+                }
+            }
+        }
+        Err(msg) => {
+            tracing::warn!(backup = %b.id, error = %msg, "backup failed");
+            backups::set_status(&mut tx, &b.id, "error", Some(msg), now).await?;
+        }
+    }
+    if snap.is_empty() {
+        volumes::transition(&mut tx, &b.volume_id, &["backing-up"], back, now).await?;
+    } else {
+        snapshots::transition(&mut tx, &snap, &["backing-up"], "available", now).await?;
+    }
+    tasks::finish(&mut tx, &task.id).await?;
+    tx.commit().await
+}
+
+/// Restore: the backup's data over the volume's file (written beside it and
+/// renamed), the metadata the source volume had merged in, its bootable flag
+/// and image metadata given back.
+async fn restore_backup(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Error> {
+    let db = svc.db();
+    let backend = svc.backend();
+    let backup_id = arg_str(&task, "backup_id").to_owned();
+    let vol = volumes::get(db, &task.target_id).await?;
+    let b = backups::get(db, &backup_id).await?;
+    let (Some(vol), Some(b)) = (vol, b) else {
+        let mut tx = db.write().begin().await?;
+        let now = now_micros();
+        volumes::set_status(
+            &mut tx,
+            &task.target_id,
+            "error_restoring",
+            Some("the backup is gone"),
+            now,
+        )
+        .await?;
+        backups::transition(&mut tx, &backup_id, &["restoring"], "available", now).await?;
+        tasks::finish(&mut tx, &task.id).await?;
+        return tx.commit().await;
+    };
+    let dest = backend.volume_path(&vol.id);
+    let result = match backend.ensure_dir().await {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let src = backend.backup_path(&b.data_id);
+            backend.copy_from(&src, "qcow2", &dest, vol.size).await
+        }
+    };
+    let mut tx = db.write().begin().await?;
+    let now = now_micros();
+    match &result {
+        Ok(()) => {
+            let mut v = vol.clone();
+            if let Some(Value::Object(m)) = b.volume_meta.get("metadata") {
+                for (k, val) in m {
+                    v.metadata.insert(k.clone(), val.clone());
+                }
+            }
+            if let Some(Value::Bool(boot)) = b.volume_meta.get("bootable") {
+                v.bootable = *boot;
+            }
+            volumes::update_fields_in(&mut tx, &v, now).await?;
+            if let Some(Value::Object(im)) = b.volume_meta.get("image_metadata") {
+                volumes::set_image_metadata_in(&mut tx, &v.id, im, now).await?;
+            }
+            volumes::transition(&mut tx, &vol.id, &["restoring-backup"], "available", now).await?;
+        }
+        Err(msg) => {
+            tracing::warn!(volume = %vol.id, backup = %b.id, error = %msg, "restore failed");
+            volumes::set_status(&mut tx, &vol.id, "error_restoring", Some(msg), now).await?;
+        }
+    }
+    backups::transition(&mut tx, &b.id, &["restoring"], "available", now).await?;
     tasks::finish(&mut tx, &task.id).await?;
     tx.commit().await
 }

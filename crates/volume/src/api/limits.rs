@@ -34,6 +34,7 @@ pub async fn limits(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Respon
     };
     let l = quotas::limits_db(svc.db(), &project).await?;
     let (vols, snaps, gb) = quotas::usage_db(svc.db(), &project).await?;
+    let (backups, backup_gb) = crate::store::backups::usage_db(svc.db(), &project).await?;
     let g = |k: &str| l.get(k).copied().unwrap_or(-1);
     Ok(ok(json!({"limits": {"rate": [], "absolute": {
         "maxTotalVolumes": g("volumes"),
@@ -44,8 +45,8 @@ pub async fn limits(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Respon
         "totalVolumesUsed": vols,
         "totalSnapshotsUsed": snaps,
         "totalGigabytesUsed": gb,
-        "totalBackupsUsed": 0,
-        "totalBackupGigabytesUsed": 0,
+        "totalBackupsUsed": backups,
+        "totalBackupGigabytesUsed": backup_gb,
     }}})))
 }
 
@@ -60,6 +61,7 @@ fn target(ctx: &Ctx) -> Result<String> {
 async fn quota_body(svc: &VolumeService, project: &str, usage: bool) -> Result<Map<String, Value>> {
     let l = quotas::limits_db(svc.db(), project).await?;
     let (vols, snaps, gb) = quotas::usage_db(svc.db(), project).await?;
+    let (backups, backup_gb) = crate::store::backups::usage_db(svc.db(), project).await?;
     let mut m = Map::new();
     for (k, v) in &l {
         if usage {
@@ -67,6 +69,8 @@ async fn quota_body(svc: &VolumeService, project: &str, usage: bool) -> Result<M
                 "volumes" => vols,
                 "snapshots" => snaps,
                 "gigabytes" => gb,
+                "backups" => backups,
+                "backup_gigabytes" => backup_gb,
                 _ => 0,
             };
             m.insert(
@@ -111,6 +115,7 @@ pub async fn quota_update(
     let t = target(&ctx)?;
     let obj = wrapped(&body, "quota_set")?;
     let (vols, snaps, gb) = quotas::usage_db(svc.db(), &t).await?;
+    let (backups, backup_gb) = crate::store::backups::usage_db(svc.db(), &t).await?;
     let mut values = Vec::new();
     for (k, v) in &obj {
         if k == "id" || k == "tenant_id" {
@@ -134,6 +139,8 @@ pub async fn quota_update(
             "volumes" => vols,
             "snapshots" => snaps,
             "gigabytes" => gb,
+            "backups" => backups,
+            "backup_gigabytes" => backup_gb,
             _ => 0,
         };
         if n >= 0 && n < in_use {
@@ -165,6 +172,17 @@ pub async fn zones(_ctx: Ctx) -> Result<Response> {
 /// The extensions whose behaviour this server implements.
 pub const EXTENSIONS: &[(&str, &str)] = &[
     ("os-admin-actions", "AdminActions"),
+    ("backups", "Backups"),
+    ("capabilities", "Capabilities"),
+    ("encryption", "VolumeTypeEncryption"),
+    ("os-hosts", "Hosts"),
+    ("qos-specs", "Qos_specs_manage"),
+    ("os-quota-class-sets", "QuotaClasses"),
+    ("scheduler-stats", "Scheduler_stats"),
+    ("os-snapshot-actions", "SnapshotActions"),
+    ("os-volume-transfer", "VolumeTransfer"),
+    ("os-used-limits", "UsedLimits"),
+    ("os-extended-services", "ExtendedServices"),
     ("os-availability-zone", "AvailabilityZones"),
     (
         "os-extended-snapshot-attributes",

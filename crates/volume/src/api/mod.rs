@@ -382,20 +382,28 @@ fn misc_routes() -> Router<VolumeService> {
             "/v3/{project_id}/backups",
             get(backups::list).post(backups::create),
         )
-        .route("/v3/{project_id}/backups/detail", get(backups::list))
+        .route("/v3/{project_id}/backups/detail", get(backups::list_detail))
+        .route(
+            "/v3/{project_id}/backups/import_record",
+            post(backups::import_record),
+        )
         .route(
             "/v3/{project_id}/backups/{backup_id}",
-            get(backups::unknown)
-                .put(backups::unknown)
-                .delete(backups::unknown),
+            get(backups::show)
+                .put(backups::update)
+                .delete(backups::delete),
         )
         .route(
             "/v3/{project_id}/backups/{backup_id}/restore",
-            post(backups::unknown),
+            post(backups::restore),
         )
         .route(
             "/v3/{project_id}/backups/{backup_id}/action",
-            post(backups::unknown),
+            post(backups::action),
+        )
+        .route(
+            "/v3/{project_id}/backups/{backup_id}/export_record",
+            get(backups::export_record),
         )
         .route(
             "/v3/{project_id}/attachments",

@@ -205,13 +205,11 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
         "os-force_detach" => {
             ctx.require_admin()?;
             let att = id_arg("attachment_id")?;
-            let mut v = vol;
-            if v.status == "attaching" || v.status == "available" {
-                ops::unreserve(&svc, &v, None).await?;
+            if vol.status == "attaching" || vol.status == "available" {
+                ops::unreserve(&svc, &vol, None).await?;
                 return Ok(accepted_empty());
             }
-            v.status = "detaching".into();
-            ops::detach(&svc, &v, att.as_deref()).await?;
+            ops::force_detach(&svc, &vol, att.as_deref()).await?;
             Ok(accepted_empty())
         }
         "os-initialize_connection" => {

@@ -33,6 +33,8 @@ pub struct NewVolume {
     pub image_id: Option<String>,
     /// 3.13: the group to create the volume in.
     pub group_id: Option<String>,
+    /// 3.47: the backup whose data the volume gets.
+    pub backup_id: Option<String>,
 }
 
 impl NewVolume {
@@ -48,6 +50,7 @@ impl NewVolume {
             source_volid: None,
             image_id: None,
             group_id: Some(group_id.to_owned()),
+            backup_id: None,
         }
     }
 
@@ -116,11 +119,11 @@ fn parse_new(ctx: &Ctx, obj: &Map<String, Value>) -> Result<NewVolume> {
             ));
         }
     }
-    if ctx.at(47) {
-        if let Some(b) = validate::opt_uuid(obj, "backup_id")? {
-            return Err(Error::not_found(format!("Backup {b} could not be found.")));
-        }
-    }
+    let backup_id = if ctx.at(47) {
+        validate::opt_uuid(obj, "backup_id")?
+    } else {
+        None
+    };
     if let Some(c) = validate::opt_uuid(obj, "consistencygroup_id")? {
         return Err(Error::not_found(format!(
             "ConsistencyGroup {c} could not be found."
@@ -143,6 +146,7 @@ fn parse_new(ctx: &Ctx, obj: &Map<String, Value>) -> Result<NewVolume> {
         source_volid: validate::opt_uuid(obj, "source_volid")?,
         image_id: id_field("imageRef")?.or(id_field("image_id")?),
         group_id,
+        backup_id,
     })
 }
 
@@ -233,6 +237,42 @@ async fn from_volume(
         bootable: src.bootable,
         image_metadata: src.image_metadata.clone(),
         source: Source::Volume(src.id),
+    })
+}
+
+/// 3.47: a volume with a backup's data, its bootable flag and image
+/// metadata.
+async fn from_backup(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    bid: &str,
+    size: Option<i64>,
+) -> Result<Origin> {
+    let b = super::backups::visible_backup(svc, ctx, bid).await?;
+    if b.status != "available" {
+        return Err(Error::bad_request(format!(
+            "Invalid backup: Backup status must be available (backup {bid} is {}).",
+            b.status
+        )));
+    }
+    let s = size.unwrap_or(b.size);
+    if s < b.size {
+        return Err(Error::bad_request(format!(
+            "Invalid input received: Volume size '{s}'GB cannot be smaller than the backup \
+             size {}GB.",
+            b.size
+        )));
+    }
+    let image_metadata = match b.volume_meta.get("image_metadata") {
+        Some(Value::Object(m)) => Some(m.clone()),
+        _ => None,
+    };
+    Ok(Origin {
+        size: Some(s),
+        type_id: None,
+        bootable: b.volume_meta.get("bootable") == Some(&Value::Bool(true)),
+        image_metadata,
+        source: Source::Backup(b.data_id),
     })
 }
 
@@ -382,6 +422,8 @@ pub async fn create_new(svc: &VolumeService, ctx: &Ctx, req: NewVolume) -> Resul
         from_volume(svc, ctx, vid, req.size).await?
     } else if let Some(iid) = &req.image_id {
         from_image(svc, ctx, iid, req.size).await?
+    } else if let Some(bid) = &req.backup_id {
+        from_backup(svc, ctx, bid, req.size).await?
     } else {
         Origin::blank(req.size)
     };

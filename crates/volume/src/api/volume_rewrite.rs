@@ -221,10 +221,13 @@ pub async fn retype(
         )));
     }
     if !crate::backend::accepts(&t.extra_specs) {
-        return Err(Error::bad_request(format!(
-            "No valid host was found. The backend does not satisfy volume type {}.",
-            t.name
-        )));
+        // Cinder accepts the request (202) and its scheduler then finds no
+        // backend for the new type (with `never`, none but the current one;
+        // with `on-demand`, no other backend exists): the volume keeps its
+        // type and status.
+        tracing::info!(volume = %vol.id, new_type = %t.name,
+            "retype: no backend satisfies the new type; the volume keeps its type");
+        return Ok(());
     }
     volumes::set_type(svc.db(), &vol.id, &t.id, multiattach, now_micros()).await?;
     Ok(())

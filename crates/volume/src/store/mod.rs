@@ -2,6 +2,7 @@
 //! BIGINT columns, so it runs unchanged on SQLite and PostgreSQL.
 
 pub mod attachments;
+pub mod backups;
 pub mod encryption;
 pub mod groups;
 pub mod messages;
@@ -213,6 +214,34 @@ CREATE TABLE volume_group_snapshots (
     created_at BIGINT NOT NULL,
     updated_at BIGINT
 );
+"#;
+
+/// Backups (cinder-backup's data as qcow2 copies).
+pub const SCHEMA_5002: &str = r#"
+CREATE TABLE volume_backups (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    volume_id TEXT NOT NULL,
+    snapshot_id TEXT,
+    name TEXT,
+    description TEXT,
+    container TEXT,
+    availability_zone TEXT,
+    size BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    fail_reason TEXT,
+    is_incremental BIGINT NOT NULL DEFAULT 0,
+    parent_id TEXT,
+    data_id TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    volume_meta TEXT NOT NULL DEFAULT '{}',
+    data_timestamp BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE INDEX volume_backups_project ON volume_backups (project_id);
+CREATE INDEX volume_backups_volume ON volume_backups (volume_id);
 "#;
 
 pub fn text(r: &AnyRow, col: &str) -> String {

@@ -140,6 +140,30 @@ pub async fn set_status(
     Ok(done.rows_affected() == 1)
 }
 
+/// Move `id` to `to` if its status is one of `from`; true when it moved.
+pub async fn transition(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let list = from
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let done = sqlx::query(&format!(
+        "UPDATE volume_snapshots SET status=$2, updated_at=$3 WHERE id=$1 AND status IN ({list})"
+    ))
+    .bind(id)
+    .bind(to)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn delete(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<bool> {
     let done = sqlx::query("DELETE FROM volume_snapshots WHERE id=$1")
         .bind(id)

@@ -167,6 +167,44 @@ pub async fn update_fields(db: &Db, v: &Volume, now: i64) -> sqlx::Result<()> {
     .map(|_| ())
 }
 
+/// [`update_fields`] inside a transaction.
+pub async fn update_fields_in(
+    conn: &mut sqlx::AnyConnection,
+    v: &Volume,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE volume_volumes SET name=$2, description=$3, metadata=$4, bootable=$5, \
+         readonly=$6, updated_at=$7 WHERE id=$1",
+    )
+    .bind(&v.id)
+    .bind(&v.name)
+    .bind(&v.description)
+    .bind(to_json(&v.metadata))
+    .bind(v.bootable as i64)
+    .bind(v.readonly as i64)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
+/// [`set_image_metadata`] inside a transaction.
+pub async fn set_image_metadata_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    meta: &Map<String, Value>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE volume_volumes SET image_metadata=$2, updated_at=$3 WHERE id=$1")
+        .bind(id)
+        .bind(to_json(meta))
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
 /// Move `id` to `to` if its status is one of `from`; true when it moved.
 pub async fn transition(
     conn: &mut sqlx::AnyConnection,
