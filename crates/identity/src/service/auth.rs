@@ -174,10 +174,15 @@ impl Identity {
         let id = tok.get("id").and_then(Value::as_str).ok_or_else(|| {
             Error::bad_request("Invalid input for field 'token.id': a string is required")
         })?;
+        // As Keystone: a token that is not (or no longer) valid is "not
+        // found" (404), not a failed login.
         let v = self
             .validate_token(id, false)
             .await
-            .map_err(|_| unauthorized())?;
+            .map_err(|e| match e.status().as_u16() {
+                404 => e,
+                _ => unauthorized(),
+            })?;
         if v.payload.app_cred_id.is_some() {
             return Err(Error::forbidden(
                 "A token created with an application credential cannot be rescoped.",
