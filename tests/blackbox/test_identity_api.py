@@ -609,6 +609,11 @@ def test_user_changes_own_password(server):
     assert_keystone_error(r, 401)
     ks.issue(password_auth(user["name"], "next-pw-1", scope=project_scope(project["id"])))
     assert ks.validate(tok).status_code == 404
+    # and a revoked token cannot make a new one: 404 as in Keystone (tempest's
+    # test_user_update_own_password expects neither 401 nor 403)
+    r = ks.post("/v3/auth/tokens", token=None, json={"auth": {"identity": {
+        "methods": ["token"], "token": {"id": tok}}}})
+    assert_keystone_error(r, 404)
 
 
 # ---------------------------------------------------------------------------

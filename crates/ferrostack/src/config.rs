@@ -49,6 +49,42 @@ pub struct IdentitySection {
     pub password_hash_rounds: u32,
     /// Fernet keys kept after rotation.
     pub max_active_keys: usize,
+    /// Keystone's `[security_compliance]` password rules (all off).
+    pub security_compliance: SecurityComplianceSection,
+}
+
+/// `[identity.security_compliance]`: Keystone's option names and defaults.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityComplianceSection {
+    /// Failed password logins in a row that lock an account (0: off).
+    pub lockout_failure_attempts: u32,
+    /// Seconds a locked account stays locked (0: until a password reset).
+    pub lockout_duration: u64,
+    /// A self-service password change may not reuse any of the last this
+    /// many passwords (0: off).
+    pub unique_last_password_count: u32,
+    /// Days a self-service password must be kept before the next change.
+    pub minimum_password_age: u32,
+    /// Regular expression every new password must match (Rust `regex`
+    /// syntax: no look-around), anchored at the start like Python's
+    /// `re.match`.
+    pub password_regex: Option<String>,
+    /// The rule in words, shown when a password does not match.
+    pub password_regex_description: Option<String>,
+}
+
+impl Default for SecurityComplianceSection {
+    fn default() -> Self {
+        SecurityComplianceSection {
+            lockout_failure_attempts: 0,
+            lockout_duration: 1800,
+            unique_last_password_count: 0,
+            minimum_password_age: 0,
+            password_regex: None,
+            password_regex_description: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -176,6 +212,7 @@ impl Default for IdentitySection {
             token_expiration: 3600,
             password_hash_rounds: 12,
             max_active_keys: 3,
+            security_compliance: SecurityComplianceSection::default(),
         }
     }
 }
@@ -244,6 +281,11 @@ impl Config {
         }
         if !(4..=31).contains(&cfg.identity.password_hash_rounds) {
             anyhow::bail!("identity.password_hash_rounds must be between 4 and 31");
+        }
+        if let Some(re) = &cfg.identity.security_compliance.password_regex {
+            regex::Regex::new(re).with_context(|| {
+                format!("identity.security_compliance.password_regex {re:?} is not a valid regular expression")
+            })?;
         }
         Ok(cfg)
     }

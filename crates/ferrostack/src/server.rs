@@ -106,12 +106,24 @@ async fn run(listener: TcpListener, app: Router) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-fn identity_config(cfg: &Config) -> IdentityConfig {
+fn identity_config(cfg: &Config) -> anyhow::Result<IdentityConfig> {
     let mut ic = IdentityConfig::new(cfg.data_dir.join("fernet-keys"));
     ic.token_expiration = cfg.identity.token_expiration;
     ic.password_hash_rounds = cfg.identity.password_hash_rounds;
     ic.max_active_keys = cfg.identity.max_active_keys;
-    ic
+    let sc = &cfg.identity.security_compliance;
+    let rules = &mut ic.security_compliance;
+    rules.lockout_failure_attempts = sc.lockout_failure_attempts;
+    rules.lockout_duration = sc.lockout_duration;
+    rules.unique_last_password_count = sc.unique_last_password_count;
+    rules.minimum_password_age = sc.minimum_password_age;
+    rules.password_regex_description = sc.password_regex_description.clone();
+    if let Some(re) = &sc.password_regex {
+        rules
+            .set_password_regex(re)
+            .with_context(|| format!("identity.security_compliance.password_regex {re:?}"))?;
+    }
+    Ok(ic)
 }
 
 fn default_public_url(bound: SocketAddr) -> String {
@@ -172,7 +184,7 @@ impl Services {
         ] {
             ferro_store::migrate(db, migrations).await?;
         }
-        let identity = Identity::new(db.clone(), identity_config(cfg))?;
+        let identity = Identity::new(db.clone(), identity_config(cfg)?)?;
         let validator: Arc<dyn TokenValidator> = Arc::new(identity.clone());
         let dir = |name: &str| cfg.data_dir.join(name);
         let image = ferro_image::ImageService::new(

@@ -98,6 +98,9 @@ impl IntoResponse for Error {
                 tracing::error!(%detail, "internal error");
                 c.to_string()
             }
+            // Keystone says why a login is refused ("The account is locked
+            // for user: …", "Could not find trust: …").
+            CommonError::Unauthorized(msg) if !msg.is_empty() => msg.clone(),
             other => other.to_string(),
         };
         let mut resp = KeystoneFormat.response(status, &message);

@@ -45,12 +45,51 @@ pub struct IdentityConfig {
 
 /// Keystone's `[security_compliance]` settings. Every rule is off by
 /// default, as upstream.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SecurityCompliance {
-    /// A regular expression every new password must match.
-    pub password_regex: Option<String>,
-    /// What `password_regex` asks for, in words (shown when it refuses).
+    /// Failed password logins in a row that lock the account (0: never).
+    pub lockout_failure_attempts: u32,
+    /// How long a locked account stays locked, in seconds (0: until an
+    /// admin resets its password).
+    pub lockout_duration: u64,
+    /// A new self-service password may not be any of the user's last this
+    /// many passwords (0: no history).
+    pub unique_last_password_count: u32,
+    /// Days a self-service password must be kept before the user changes it
+    /// again (0: any time).
+    pub minimum_password_age: u32,
+    /// A regular expression every new password must match (Python's
+    /// `re.match`: anchored at the start).
+    pub password_regex: Option<regex::Regex>,
+    /// What `password_regex` asks for, in words.
     pub password_regex_description: Option<String>,
+    /// `password_regex` as configured (what the domain configuration API
+    /// shows).
+    pub password_regex_source: Option<String>,
+}
+
+impl Default for SecurityCompliance {
+    fn default() -> Self {
+        SecurityCompliance {
+            lockout_failure_attempts: 0,
+            lockout_duration: 1800,
+            unique_last_password_count: 0,
+            minimum_password_age: 0,
+            password_regex: None,
+            password_regex_description: None,
+            password_regex_source: None,
+        }
+    }
+}
+
+impl SecurityCompliance {
+    /// Compile `pattern` as `password_regex` (anchored at the start, as
+    /// Keystone's `re.match`).
+    pub fn set_password_regex(&mut self, pattern: &str) -> std::result::Result<(), regex::Error> {
+        self.password_regex = Some(regex::Regex::new(&format!("^(?:{pattern})"))?);
+        self.password_regex_source = Some(pattern.to_owned());
+        Ok(())
+    }
 }
 
 impl IdentityConfig {

@@ -261,7 +261,7 @@ async fn show_security_compliance(
     }
     let rules = &id.config().security_compliance;
     let value = |o: &str| match o {
-        "password_regex" => json!(rules.password_regex),
+        "password_regex" => json!(rules.password_regex_source),
         _ => json!(rules.password_regex_description),
     };
     match option {

@@ -10,7 +10,7 @@ use super::common::{
     caller_domain, collection, created, no_content, ok, with_extra, Body, Ctx, Filters, QueryParams,
 };
 use crate::error::{Error, Result};
-use crate::service::{hashing, roles};
+use crate::service::{compliance, hashing, roles};
 use crate::store::users::{self, User};
 use crate::store::{groups, new_id, projects};
 use crate::validate::{self as v};
@@ -102,6 +102,9 @@ pub async fn create(
         v::opt_nonempty_str(&req, "domain_id", 64)?.unwrap_or_else(|| caller_domain(&ctx));
     super::domains::load(&id, &domain_id).await?;
     let password = v::opt_str(&req, "password", 4096)?;
+    if let Some(p) = &password {
+        compliance::check_new_password(&id, p)?;
+    }
     let hash = match password {
         Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
         None => None,
@@ -129,6 +132,9 @@ pub async fn create(
         )));
     }
     users::create(id.db(), &u, now).await?;
+    if let Some(h) = &u.password_hash {
+        compliance::record_password(&id, &u.id, h, false).await?;
+    }
     Ok(created(json!({"user": render(&u, &base)})))
 }
 
@@ -171,7 +177,12 @@ pub async fn update(
     if let Some(p) = v::patch_str(&req, "default_project_id", 64)? {
         u.default_project_id = p;
     }
+    let mut new_password = false;
     if let Some(p) = v::patch_str(&req, "password", 4096)? {
+        if let Some(p) = &p {
+            compliance::check_new_password(&id, p)?;
+        }
+        new_password = p.is_some();
         u.password_hash = match p {
             Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
             None => None,
@@ -184,6 +195,12 @@ pub async fn update(
     }
     u.extra.extend(v::extras(&req, KNOWN));
     users::update(id.db(), &u).await?;
+    if let (true, Some(h)) = (new_password, &u.password_hash) {
+        // An admin's reset: history, not self service; it also lifts a
+        // lockout.
+        compliance::record_password(&id, &u.id, h, false).await?;
+        crate::store::passwords::reset_failures(id.db(), &u.id).await?;
+    }
     if revoke {
         id.revoke_user(&u.id).await?;
     }
@@ -213,15 +230,22 @@ pub async fn change_password(
     let original = v::req_str(&req, "original_password", 4096)?;
     let password = v::req_str(&req, "password", 4096)?;
     let mut u = load(&id, &uid).await?;
+    compliance::check_not_locked(&id, &u).await?;
     let hash = u.password_hash.clone().unwrap_or_default();
-    if !hashing::verify(original, hash).await {
+    let good = hashing::verify(original, hash).await;
+    compliance::after_password_check(&id, &u, good).await?;
+    if !good {
         return Err(Error::unauthorized(
             "The request you have made requires authentication.",
         ));
     }
-    u.password_hash = Some(hashing::hash(password, id.config().password_hash_rounds).await?);
+    compliance::check_new_password(&id, &password)?;
+    compliance::check_self_service_change(&id, &u, &password).await?;
+    let new_hash = hashing::hash(password, id.config().password_hash_rounds).await?;
+    u.password_hash = Some(new_hash.clone());
     u.password_created_at = Some(now_micros());
     users::update(id.db(), &u).await?;
+    compliance::record_password(&id, &u.id, &new_hash, true).await?;
     id.revoke_user(&u.id).await?;
     Ok(no_content())
 }

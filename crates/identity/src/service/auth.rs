@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
-use super::hashing;
+use super::{compliance, hashing};
 use crate::error::{Error, Result};
 use crate::store::app_creds::{self, AppCred};
 use crate::store::domains::{self, Domain};
@@ -154,8 +154,11 @@ impl Identity {
             })?
             .to_owned();
         let user = self.find_user(&user_ref).await?.ok_or_else(unauthorized)?;
+        compliance::check_not_locked(self, &user).await?;
         let hash = user.password_hash.clone().ok_or_else(unauthorized)?;
-        if !hashing::verify(password, hash).await {
+        let good = hashing::verify(password, hash).await;
+        compliance::after_password_check(self, &user, good).await?;
+        if !good {
             return Err(unauthorized());
         }
         self.check_user_usable(&user).await?;
@@ -171,10 +174,15 @@ impl Identity {
         let id = tok.get("id").and_then(Value::as_str).ok_or_else(|| {
             Error::bad_request("Invalid input for field 'token.id': a string is required")
         })?;
+        // As Keystone: a token that is not (or no longer) valid is "not
+        // found" (404), not a failed login.
         let v = self
             .validate_token(id, false)
             .await
-            .map_err(|_| unauthorized())?;
+            .map_err(|e| match e.status().as_u16() {
+                404 => e,
+                _ => unauthorized(),
+            })?;
         if v.payload.app_cred_id.is_some() {
             return Err(Error::forbidden(
                 "A token created with an application credential cannot be rescoped.",

@@ -105,6 +105,10 @@ pub async fn delete_cascade(db: &Db, id: &str) -> sqlx::Result<()> {
            (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_credential WHERE user_id IN \
            (SELECT id FROM identity_user WHERE domain_id=$1)",
+        "DELETE FROM identity_password_history WHERE user_id IN \
+           (SELECT id FROM identity_user WHERE domain_id=$1)",
+        "DELETE FROM identity_failed_auth WHERE user_id IN \
+           (SELECT id FROM identity_user WHERE domain_id=$1)",
         "DELETE FROM identity_domain_config WHERE domain_id=$1",
         "DELETE FROM identity_project WHERE domain_id=$1",
         "DELETE FROM identity_user WHERE domain_id=$1",

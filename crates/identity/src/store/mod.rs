@@ -11,6 +11,7 @@ pub mod domain_configs;
 pub mod domains;
 pub mod generation;
 pub mod groups;
+pub mod passwords;
 pub mod projects;
 pub mod revocations;
 pub mod roles;
@@ -56,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1005,
         name: "identity_0006_domain_config",
         sql: include_str!("../../migrations/0006_domain_config.sql"),
+    },
+    Migration {
+        version: 1006,
+        name: "identity_0007_security_compliance",
+        sql: include_str!("../../migrations/0007_security_compliance.sql"),
     },
 ];
 

@@ -129,6 +129,8 @@ pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {
         "DELETE FROM identity_application_credential WHERE user_id=$1",
         "DELETE FROM identity_credential WHERE user_id=$1",
         "DELETE FROM identity_access_rule WHERE user_id=$1",
+        "DELETE FROM identity_password_history WHERE user_id=$1",
+        "DELETE FROM identity_failed_auth WHERE user_id=$1",
         super::trusts::DELETE_FOR_USER[0],
         super::trusts::DELETE_FOR_USER[1],
     ] {
