@@ -75,6 +75,17 @@ ROUTES = [
     ("PUT", "/os-services/disable-log-reason"),
     ("PUT", "/os-quota-sets/p1"),
     ("PUT", "/os-quota-class-sets/default"),
+    ("POST", "/os-security-groups"),
+    ("PUT", "/os-security-groups/6b8f2d1e-0000-4000-8000-00000000dead"),
+    ("POST", "/os-security-group-rules"),
+    ("POST", "/os-floating-ips"),
+    ("POST", "/os-volumes"),
+    ("POST", "/os-snapshots"),
+    ("POST", "/images/{iid}/metadata"),
+    ("PUT", "/images/{iid}/metadata"),
+    ("PUT", "/images/{iid}/metadata/k"),
+    ("POST", "/os-server-external-events"),
+    ("POST", "/os-assisted-volume-snapshots"),
 ]
 
 FIELD_CASES = [
@@ -184,6 +195,29 @@ FIELD_CASES = [
     ("PUT", "/os-quota-sets/p1", {"quota_set": {"ram": 99999999999999999999999}}),
     ("PUT", "/os-quota-class-sets/default", {"quota_class_set": {"force": True}}),
     ("PUT", "/os-quota-class-sets/default", {"quota_class_set": {"instances": {}}}),
+    ("POST", "/os-security-groups", {"security_group": {"name": 5, "description": "d"}}),
+    ("POST", "/os-security-groups", {"security_group": {"name": "x" * 300}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "nope"}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": [], "from_port": "x"}}),
+    ("POST", "/os-floating-ips", {"pool": 5}),
+    ("POST", "/os-floating-ips", {"pool": "no-such-pool"}),
+    ("GET", "/os-floating-ips/%00", None),
+    ("POST", "/os-volumes", {"volume": {"size": -1}}),
+    ("POST", "/os-volumes", {"volume": {"size": 1, "metadata": []}}),
+    ("POST", "/os-snapshots", {"snapshot": {"volume_id": 5}}),
+    ("POST", "/os-snapshots", {"snapshot": {"volume_id": "6b8f2d1e-0000-4000-8000-00000000dead", "force": "maybe"}}),
+    ("GET", "/os-networks/%00", None),
+    ("DELETE", "/os-tenant-networks/x", None),
+    ("POST", "/images/{iid}/metadata", {"metadata": {"k": 5}}),
+    ("PUT", "/images/{iid}/metadata/k", {"meta": {"k": "v", "j": "w"}}),
+    ("POST", "/servers/{sid}/action", {"addFloatingIp": {"address": 5}}),
+    ("POST", "/servers/{sid}/action", {"removeFloatingIp": {}}),
+    ("GET", "/servers/6b8f2d1e-0000-4000-8000-00000000dead/diagnostics", None),
+    ("POST", "/os-server-external-events", {"events": [{"name": "nope", "server_uuid": "{sid}"}]}),
+    ("POST", "/os-server-external-events", {"events": []}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "x", "create_info": []}}),
+    ("DELETE", "/os-assisted-volume-snapshots/x?delete_info=%7Bnope", None),
+    ("GET", "/extensions/%00", None),
 ]
 
 
@@ -245,7 +279,7 @@ def _check(r, label):
 @pytest.mark.parametrize("name,raw", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
 def test_bad_bodies(method, path, name, raw, version):
     st = _server()
-    path = path.format(sid=st["sid"])
+    path = path.format(sid=st["sid"], iid=st["iid"])
     r = st["nova"].req(method, path, data=raw,
                        headers=dict(_at(version), **{"Content-Type": "application/json"}))
     _check(r, f"{version} {method} {path} {name}")
@@ -254,7 +288,7 @@ def test_bad_bodies(method, path, name, raw, version):
 def _send(st, method, path, body, version):
     import json as _json
 
-    path = path.format(sid=st["sid"])
+    path = path.replace("{sid}", st["sid"]).replace("{iid}", st["iid"])
     kw = {"headers": _at(version)}
     if body is not None:
         raw = _json.dumps(body).replace("{iid}", st["iid"]).replace("{nid}", st["nid"])
