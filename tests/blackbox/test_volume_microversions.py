@@ -316,7 +316,7 @@ def test_empty_id_is_404(server):
     assert c.get("/volumes", expect=200).json() == {"volumes": []}
 
 
-def test_backups_without_backup_service(server):
+def test_backups_per_version(server):
     c, _ = admin_cinder(server)
     vid = c.create_volume(1)["id"]
     assert c.get("/backups", expect=200).json() == {"backups": []}
@@ -326,14 +326,26 @@ def test_backups_without_backup_service(server):
     assert_cinder_error(c.get(f"/backups/{bid}"), 404)
     assert_cinder_error(c.post(f"/backups/{bid}/restore", json={"restore": {}}), 404)
     assert_cinder_error(c.post("/backups", json={"backup": {"volume_id": bid}}), 404)
-    r = c.post("/backups", json={"backup": {"volume_id": vid}})
-    assert "cinder-backup" in assert_cinder_error(r, 503, "serviceUnavailable")
-    # 3.43 metadata: an unknown key before
-    body = {"backup": {"volume_id": vid, "metadata": {}}}
+    # 3.43 metadata: an unknown key before; 3.51 availability_zone likewise
+    body = {"backup": {"volume_id": vid, "metadata": {"m": "1"}}}
     assert "metadata" in assert_cinder_error(c.post("/backups", json=body,
                                                     headers=mv("3.42")), 400)
-    assert_cinder_error(c.post("/backups", json=body, headers=mv("3.43")), 503,
-                        "serviceUnavailable")
+    body_az = {"backup": {"volume_id": vid, "availability_zone": "nova"}}
+    assert "availability_zone" in assert_cinder_error(
+        c.post("/backups", json=body_az, headers=mv("3.50")), 400)
+    b = c.post("/backups", json=body, headers=mv("3.43"), expect=202).json()["backup"]
+    deadline = time.monotonic() + 60
+    while c.get(f"/backups/{b['id']}", expect=200).json()["backup"]["status"] != "available":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    old = c.get(f"/backups/{b['id']}", headers=mv("3.42"), expect=200).json()["backup"]
+    assert "metadata" not in old and "os-backup-project-attr:project_id" in old
+    assert "user_id" not in old
+    new = c.get(f"/backups/{b['id']}", headers=mv("3.56"), expect=200).json()["backup"]
+    assert new["metadata"] == {"m": "1"} and new["user_id"]
+    first = c.get(f"/backups/{b['id']}", headers=mv("3.17"), expect=200).json()["backup"]
+    assert "os-backup-project-attr:project_id" not in first
+    c.delete(f"/backups/{b['id']}", expect=202)
 
 
 def _image(server, token, data=b"\x01" * 4096):

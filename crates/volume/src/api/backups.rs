@@ -727,7 +727,17 @@ pub async fn import_record(
     };
     let mut tx = svc.db().write().begin().await?;
     check_backup_quota(&svc, &mut tx, &b.project_id, b.size).await?;
-    store::insert(&mut tx, &b).await?;
+    if let Err(e) = store::insert(&mut tx, &b).await {
+        // the same id imported at the same moment by another request
+        if e.as_database_error()
+            .is_some_and(|d| d.is_unique_violation())
+        {
+            return Err(Error::bad_request(
+                "Invalid backup: Backup already exists in database.",
+            ));
+        }
+        return Err(e.into());
+    }
     tx.commit().await?;
     Ok(ferro_api::error::json_response(
         StatusCode::CREATED,
