@@ -7,7 +7,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ferro  # noqa: E402
 
 
-# The longest files, longest first. With `-n 2 --dist loadfile` (tests/run.sh)
+# The longest files, longest first. With `-n 2 --dist loadfile
+# --no-loadscope-reorder` (tests/run.sh)
 # each worker takes whole files in collection order, so these start at once
 # and overlap with the hundreds of short files instead of running alone at
 # the end. The rest keep their order.

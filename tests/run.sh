@@ -31,5 +31,9 @@ export PATH="$ROOT/.venv/bin:$PATH"
 export FERROSTACK_BIN="${FERROSTACK_BIN:-$ROOT/target/debug/ferrostack}"
 export PYTHONDONTWRITEBYTECODE=1
 # Two workers, one test file per worker at a time (files share servers
-# between their own tests); --durations shows where the time goes.
-exec "$ROOT/.venv/bin/python" -m pytest tests -q -rfEs -n 2 --dist loadfile --durations=15 "$@"
+# between their own tests), in collection order (--no-loadscope-reorder:
+# tests/conftest.py puts the longest files first; xdist would otherwise
+# sort files by test count and leave the one-test tempest runs for last);
+# --durations shows where the time goes.
+exec "$ROOT/.venv/bin/python" -m pytest tests -q -rfEs -n 2 --dist loadfile --no-loadscope-reorder \
+    --durations=15 "$@"
