@@ -15,10 +15,16 @@ import ferro  # noqa: E402
 SLOW_FIRST = [
     "tempest/test_tempest_scenario.py",
     "tempest/test_tempest_compute.py",
+    # Runs on the scenario's worker, after it (each worker starts with two).
     "tempest/test_tempest_compute_qemu.py",
+    # Beside the scenario (real guests under TCG, CPU-bound): the API
+    # suites, which mostly wait; the other QEMU files come after them.
+    "tempest/test_tempest_volume.py",
+    "tempest/test_tempest_network.py",
+    "tempest/test_tempest_identity.py",
+    "tempest/test_tempest_image.py",
     "blackbox/test_qemu_guests.py",
     "blackbox/test_gophercloud.py",
-    "tempest/test_tempest_volume.py",
     "blackbox/test_dataplane_routers.py",
 ]
 

@@ -21,7 +21,7 @@ The server runs with `[compute] accel = "tcg"` (KVM hangs guests on these
 machines) and a short `shutdown_timeout` (a guest that has not finished
 booting ignores the ACPI power button; Nova's 60 s would make every early
 stop wait a minute).  Each guest costs CPU under TCG, so tempest runs with
-concurrency 2 (FERROSTACK_TEMPEST_QEMU_CONCURRENCY, at most 2) and a 15 min
+concurrency 2 (FERROSTACK_TEMPEST_QEMU_CONCURRENCY, at most 2) and a 30 min
 budget (FERROSTACK_TEMPEST_QEMU_TIMEOUT); the run takes about 6 min (120 tests)
 on 2 busy cores.  `config_drive` only matters to tests that log into the guest
 (run_validation is off).  Skipped without qemu-system-x86_64.  Any QEMU
@@ -49,7 +49,7 @@ REGEX = (r"^tempest\.api\.compute\.("
 
 SHUTDOWN_TIMEOUT_S = 10
 CONCURRENCY = min(2, int(os.environ.get("FERROSTACK_TEMPEST_QEMU_CONCURRENCY", "2") or 1))
-TIMEOUT = float(os.environ.get("FERROSTACK_TEMPEST_QEMU_TIMEOUT", "900"))
+TIMEOUT = float(os.environ.get("FERROSTACK_TEMPEST_QEMU_TIMEOUT", "1800"))
 
 # What the QEMU driver really does, on top of the fake driver's flags.
 QEMU_FEATURES = {
