@@ -5,6 +5,7 @@ on both sides of it: the view (2.3, 2.9, 2.16, 2.19, 2.26, 2.47, 2.63, 2.71,
 volume attachments (2.70, 2.79, 2.89, 2.101) and the list query (2.38,
 2.75)."""
 
+import subprocess
 import time
 
 import pytest
@@ -415,3 +416,77 @@ def test_create_checks_block_devices(env):
                   {"boot_index": 1, "source_type": "blank", "destination_type": "volume"}]:
         r = nova.post("/servers", {"server": dict(base, block_device_mapping_v2=[entry])})
         assert r.status_code == 400 and "Block Device Mapping is Invalid" in r.text, r.text
+
+
+def _raw_image(server, tok, name, data):
+    h = {"X-Auth-Token": tok}
+    base = server.url + "/image/v2"
+    r = requests.post(base + "/images", headers=h, timeout=30, json={
+        "name": name, "disk_format": "raw", "container_format": "bare"})
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    r = requests.put(f"{base}/images/{iid}/file", data=data, timeout=30,
+                     headers=dict(h, **{"Content-Type": "application/octet-stream"}))
+    assert r.status_code == 204, r.text
+    return iid
+
+
+def test_rebuild_volume_backed_server_reimages_from_2_93(env):
+    """Nova keeps a volume-backed server's image empty over a rebuild;
+    before 2.93 the image may not change (400 ImageUnacceptable), from 2.93
+    the root volume is re-imaged (Cinder's os-reimage) and comes back in use
+    with the new image's data and metadata."""
+    s, nova, _, nid, tok = env
+    first = _raw_image(s, tok, "first", b"A" * 65536)
+    second = _raw_image(s, tok, "second", b"B" * 65536)
+    vbase = s.url + "/volume/v3"
+    h = {"X-Auth-Token": tok}
+    bdm = [{"boot_index": 0, "source_type": "image", "uuid": first,
+            "destination_type": "volume", "volume_size": 1, "delete_on_termination": True}]
+    r = nova.post("/servers", {"server": {"name": "bfv", "imageRef": "", "flavorRef": "42",
+                                          "networks": [{"uuid": nid}],
+                                          "block_device_mapping_v2": bdm}}, headers=at("2.92"))
+    assert r.status_code == 202, r.text
+    sid = r.json()["server"]["id"]
+    wait(nova, sid, "ACTIVE")
+    vid = nova.get(f"/servers/{sid}/os-volume_attachments").json()["volumeAttachments"][0]["volumeId"]
+
+    def volume():
+        return requests.get(f"{vbase}/volumes/{vid}", headers=h, timeout=10).json()["volume"]
+
+    assert volume()["volume_image_metadata"]["image_id"] == first
+    r = nova.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": second}}, headers=at("2.92"))
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        f"Image {second} is unacceptable: Unable to rebuild with a different image for a "
+        "volume-backed server.")
+    # the same image: a rebuild that leaves the volume alone
+    r = nova.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": first}}, headers=at("2.92"))
+    assert r.status_code == 202, r.text
+    assert r.json()["server"]["image"] == ""
+    wait(nova, sid, "ACTIVE")
+
+    r = nova.post(f"/servers/{sid}/action", {"rebuild": {"imageRef": second, "name": "bfv2"}},
+                  headers=at("2.93"))
+    assert r.status_code == 202, r.text
+    assert r.json()["server"]["image"] == "" and r.json()["server"]["name"] == "bfv2"
+    wait(nova, sid, "ACTIVE")
+    assert show(nova, sid, "2.93")["image"] == ""
+    for _ in range(100):
+        v = volume()
+        if v["volume_image_metadata"]["image_id"] == second and v["status"] == "in-use":
+            break
+        time.sleep(0.1)
+    assert v["status"] == "in-use", v
+    assert v["volume_image_metadata"]["image_id"] == second
+    assert v["volume_image_metadata"]["image_name"] == "second"
+    assert v["attachments"][0]["server_id"] == sid
+    # the volume's data is the second image's
+    found = list(s.data_dir.rglob(f"volume-{vid}.qcow2"))
+    assert len(found) == 1, found
+    raw = s.data_dir.parent / f"{vid}.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(found[0]), str(raw)],
+                   check=True, timeout=60)
+    with open(raw, "rb") as f:
+        assert f.read(65536) == b"B" * 65536
+    raw.unlink()

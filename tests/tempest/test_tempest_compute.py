@@ -22,6 +22,14 @@ import pytest
 import gen_conf
 import runner
 
+# The one API class that logs into its guest over SSH whatever
+# run_validation says (before and after rebuilding a volume-backed server):
+# it runs in test_tempest_scenario.py, where guests are reachable; the API
+# suites leave it out.
+V293_CLASS = r"servers\.test_server_actions\.ServerActionsV293TestJSON"
+V293 = r"api\.compute\." + V293_CLASS
+REGEX = rf"^tempest\.api\.compute\.(?!{V293_CLASS}\.)"
+
 
 def _prepare(srv):
     h = runner.admin_headers(srv)
@@ -45,4 +53,4 @@ def _prepare(srv):
 
 @pytest.mark.timeout(runner.PYTEST_TIMEOUT)
 def test_tempest_compute(tmp_path):
-    runner.run_service("compute", tmp_path, _prepare)
+    runner.run_service("compute", tmp_path, _prepare, default_regex=REGEX)

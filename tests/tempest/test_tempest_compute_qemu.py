@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 GUEST_BUILD = HERE.parent / "guest" / "build.sh"
 
 REGEX = (r"^tempest\.api\.compute\.("
-         r"servers\.test_server_actions\."
+         r"servers\.test_server_actions\.(?!ServerActionsV293TestJSON\.)"
          r"|servers\.test_server_rescue(_negative)?\."
          r"|volumes\."
          r"|images\.)")

@@ -240,6 +240,9 @@ pub struct VolumeInfo {
     /// Made from a type with `multiattach="<is> True"`: may be attached to
     /// several servers at once.
     pub multiattach: bool,
+    /// The image its data came from (Cinder's `volume_image_metadata`
+    /// `image_id`).
+    pub image_id: Option<String>,
 }
 
 /// What a volume made for a server starts from.
@@ -301,6 +304,15 @@ pub trait VolumeApi: Send + Sync + 'static {
         volume_type: Option<String>,
     ) -> ServiceResult<VolumeInfo>;
     async fn delete_volume(&self, ctx: &AuthContext, id: &str) -> ServiceResult<()>;
+    /// Rewrite an attached (`in-use`) volume with an image's data, as
+    /// Cinder's `os-reimage` does for Nova's rebuild of a volume-backed
+    /// server; waits until the volume is `in-use` again.
+    async fn reimage_volume(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        image_id: &str,
+    ) -> ServiceResult<()>;
     /// Snapshot a volume, in use or not (Cinder's `force`), named `name`;
     /// waits until the snapshot is available and returns its id.
     async fn snapshot_volume(

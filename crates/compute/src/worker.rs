@@ -532,6 +532,9 @@ async fn reboot(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), 
 /// stopped).
 async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(), String> {
     let running = args["to"].as_str() != Some(vm::STOPPED);
+    if let Some(image_id) = args["reimage"].as_str() {
+        reimage_root_volume(svc, i, image_id).await?;
+    }
     let guest = crate::guest::guest_of(svc, i, None).await?;
     svc.driver()
         .rebuild(&guest, running)
@@ -543,6 +546,31 @@ async fn rebuild(svc: &ComputeService, i: &Instance, args: &Value) -> Result<(),
         (vm::STOPPED, PowerState::Shutdown)
     };
     instances::set_state(svc.db(), &i.id, state, None, power.code())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A volume-backed server's rebuild from 2.93: the guest stops (its disk
+/// is about to change under it), then the volume service rewrites the root
+/// volume with the new image; the rebuild boots it afresh.
+async fn reimage_root_volume(
+    svc: &ComputeService,
+    i: &Instance,
+    image_id: &str,
+) -> Result<(), String> {
+    let root = attachments::of_instance(svc.db(), &i.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|a| a.boot_index == Some(0))
+        .ok_or_else(|| "the volume-backed server has no root volume".to_owned())?;
+    svc.driver()
+        .power_off(&i.id, Duration::ZERO)
+        .await
+        .map_err(driver_err)?;
+    svc.peers()
+        .volume
+        .reimage_volume(&crate::guest::admin_context(i), &root.volume_id, image_id)
         .await
         .map_err(|e| e.to_string())
 }

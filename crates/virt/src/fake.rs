@@ -14,6 +14,13 @@ use crate::{
     PowerState, VolumeDisk,
 };
 
+/// How long a fake snapshot takes at least: a real one (disk copy and
+/// upload) takes seconds, during which the server is in `image_snapshot`
+/// and Nova refuses a second snapshot with 409. Clients rely on seeing that
+/// window (tempest's second-snapshot test among them); an instant fake would
+/// close it before their next request arrives.
+const SNAPSHOT_TIME: Duration = Duration::from_millis(1000);
+
 pub struct FakeDriver {
     delay: Duration,
     guests: Mutex<HashMap<String, (String, PowerState)>>,
@@ -155,7 +162,7 @@ impl ComputeDriver for FakeDriver {
 
     /// The fake guest has no disk: an empty image.
     async fn snapshot(&self, _uuid: &str, out: &Path) -> DriverResult<()> {
-        self.pause_a_while().await;
+        tokio::time::sleep(self.delay.max(SNAPSHOT_TIME)).await;
         std::fs::write(out, b"").map_err(|e| DriverError(format!("cannot write snapshot: {e}")))
     }
 

@@ -34,6 +34,12 @@ async fn info(svc: &VolumeService, v: &volumes::Volume) -> Result<VolumeInfo> {
         size_gb: v.size,
         bootable: v.bootable,
         multiattach: v.multiattach,
+        image_id: v
+            .image_metadata
+            .as_ref()
+            .and_then(|m| m.get("image_id"))
+            .and_then(|x| x.as_str())
+            .map(str::to_owned),
         data_path: Some(svc.backend().volume_path(&v.id)),
         attachments: atts
             .into_iter()
@@ -203,6 +209,34 @@ impl VolumeApi for VolumeService {
         writer(ctx)?;
         let v = load(self, ctx, id).await?;
         Ok(ops::delete_volume(self, &v, false, false).await?)
+    }
+
+    async fn reimage_volume(
+        &self,
+        ctx: &AuthContext,
+        volume_id: &str,
+        image_id: &str,
+    ) -> ServiceResult<()> {
+        writer(ctx)?;
+        let v = load(self, ctx, volume_id).await?;
+        let c = Ctx::internal(ctx.clone());
+        crate::api::volume_rewrite::start_reimage(self, &c, &v, image_id, &["in-use"]).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        loop {
+            let v = load(self, ctx, volume_id).await?;
+            match v.status.as_str() {
+                "downloading" if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                "in-use" => return Ok(()),
+                other => {
+                    return Err(CommonError::bad_request(format!(
+                        "Volume {volume_id} re-imaged from {image_id} ended in status {other}: {}",
+                        v.error_message.unwrap_or_default()
+                    )))
+                }
+            }
+        }
     }
 
     async fn snapshot_volume(

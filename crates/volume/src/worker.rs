@@ -210,6 +210,7 @@ async fn rewrite(svc: &VolumeService, task: tasks::Task) -> Result<(), sqlx::Err
     } else {
         match arg_str(&task, "back_to") {
             "reserved" => ("downloading", "reserved"),
+            "in-use" => ("downloading", "in-use"),
             _ => ("downloading", "available"),
         }
     };

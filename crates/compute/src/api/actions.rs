@@ -445,7 +445,22 @@ async fn rebuild(
         .await?
         .filter(|im| im.status == "active")
         .ok_or_else(|| Error::bad_request("Cannot find image for rebuild"))?;
-    i.image_id = image_id;
+    // A volume-backed server keeps its empty image (Nova's mark of one);
+    // from 2.93 its root volume is re-imaged, before that the image may
+    // not change.
+    let reimage = if shelve::volume_backed(&i) {
+        let root = root_volume_image(svc, &i).await?;
+        if !v.at_least(2, 93) && root.as_deref() != Some(image_id.as_str()) {
+            return Err(Error::bad_request(format!(
+                "Image {image_id} is unacceptable: Unable to rebuild with a different image \
+                 for a volume-backed server."
+            )));
+        }
+        v.at_least(2, 93).then(|| image_id.clone())
+    } else {
+        i.image_id = image_id;
+        None
+    };
     i.image_properties = super::server_create::image_properties(&image);
     let back_to = if i.vm_state == vm::STOPPED {
         vm::STOPPED
@@ -456,7 +471,13 @@ async fn rebuild(
         return Err(conflict("rebuild", &i));
     }
     instances::update_fields(svc.db(), &i).await?;
-    tasks::enqueue(svc.db(), &i.id, "rebuild", &json!({ "to": back_to })).await?;
+    tasks::enqueue(
+        svc.db(),
+        &i.id,
+        "rebuild",
+        &json!({ "to": back_to, "reimage": reimage }),
+    )
+    .await?;
     svc.wake_worker();
     let admin_pass = match o.get("adminPass") {
         Some(Value::String(p)) => p.clone(),
@@ -479,6 +500,25 @@ async fn rebuild(
         server["user_data"] = json!(i.user_data);
     }
     Ok(super::common::accepted(json!({ "server": server })))
+}
+
+/// The image in a volume-backed server's root volume (Cinder's
+/// `volume_image_metadata`), if any.
+async fn root_volume_image(svc: &ComputeService, i: &Instance) -> Result<Option<String>> {
+    let root = crate::store::attachments::of_instance(svc.db(), &i.id)
+        .await?
+        .into_iter()
+        .find(|a| a.boot_index == Some(0));
+    let Some(root) = root else {
+        return Ok(None);
+    };
+    let ctx = crate::guest::admin_context(i);
+    Ok(svc
+        .peers()
+        .volume
+        .get_volume(&ctx, &root.volume_id)
+        .await?
+        .and_then(|v| v.image_id))
 }
 
 /// The keys a rebuild body may have at version `v`.

@@ -28,7 +28,7 @@ mod upload_image;
 mod validate;
 mod volume_actions;
 mod volume_create;
-mod volume_rewrite;
+pub(crate) mod volume_rewrite;
 pub(crate) mod volumes;
 
 use axum::routing::{get, post};

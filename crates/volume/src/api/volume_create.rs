@@ -277,7 +277,7 @@ async fn from_backup(
 }
 
 /// Cinder's `volume_image_metadata` of a volume made from `img`.
-fn image_metadata(img: &ferro_api::services::ImageInfo) -> Map<String, Value> {
+pub(crate) fn image_metadata(img: &ferro_api::services::ImageInfo) -> Map<String, Value> {
     let mut im = Map::new();
     let mut put = |k: &str, v: String| {
         im.insert(k.to_owned(), Value::String(v));

@@ -94,6 +94,20 @@ pub async fn reimage(
     } else {
         &["available", "error"]
     };
+    start_reimage(svc, ctx, vol, &image_id, allowed).await
+}
+
+/// Re-image `vol` from the image `image_id` if its status is one of
+/// `allowed`: the volume goes `downloading` (its image metadata becomes the
+/// new image's) and the worker rewrites its data, then puts it back in the
+/// status it had (`available` after `error`).
+pub(crate) async fn start_reimage(
+    svc: &VolumeService,
+    ctx: &Ctx,
+    vol: &volumes::Volume,
+    image_id: &str,
+    allowed: &[&str],
+) -> Result<()> {
     if !allowed.contains(&vol.status.as_str()) {
         return Err(Error::bad_request(format!(
             "Invalid volume: Volume {} status must be {}, but current status is: {}.",
@@ -108,7 +122,7 @@ pub async fn reimage(
         )));
     };
     let img = images
-        .get_image(&ctx.auth, &image_id)
+        .get_image(&ctx.auth, image_id)
         .await
         .map_err(Error::from)?
         .ok_or_else(|| Error::not_found(format!("Image {image_id} could not be found.")))?;
@@ -123,14 +137,21 @@ pub async fn reimage(
     if !volumes::transition(&mut tx, &vol.id, allowed, "downloading", now).await? {
         return Err(Error::bad_request("Invalid volume: status changed."));
     }
+    volumes::set_image_metadata_in(
+        &mut tx,
+        &vol.id,
+        &super::volume_create::image_metadata(&img),
+        now,
+    )
+    .await?;
     let mut args = Map::new();
     args.insert("path".into(), json!(path));
     args.insert(
         "format".into(),
         json!(img.disk_format.clone().unwrap_or_else(|| "raw".into())),
     );
-    if vol.status == "reserved" {
-        args.insert("back_to".into(), json!("reserved"));
+    if vol.status == "reserved" || vol.status == "in-use" {
+        args.insert("back_to".into(), json!(vol.status));
     }
     tasks::insert(&mut tx, worker::REIMAGE_VOLUME, &vol.id, &args, now).await?;
     tx.commit().await?;
