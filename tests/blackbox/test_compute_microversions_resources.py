@@ -725,3 +725,35 @@ def _project_id(s, name):
                       json={"project": {"name": name}})
     assert r.status_code == 201, r.text
     return r.json()["project"]["id"]
+
+
+def test_aggregate_zone_does_not_move_servers(server):
+    """Nova refuses to change the zone of an aggregate whose hosts run
+    servers (by update or set_metadata: 400 naming the aggregate); a rename,
+    other metadata, or the same zone again are fine, and once the servers
+    are gone the zone may change."""
+    from computehelp import boot_active, wait
+    s = server
+    tok = token(s)
+    admin = Nova(s, tok)
+    a = admin.post("/os-aggregates", {"aggregate": {"name": "zmove", "availability_zone": "zm1"}})
+    assert a.status_code == 200, a.text
+    aid = a.json()["aggregate"]["id"]
+    assert admin.post(f"/os-aggregates/{aid}/action", {"add_host": {"host": "ferrostack"}}).status_code == 200
+    sid = boot_active(admin, s, tok, "zm-server")
+    base = f"/os-aggregates/{aid}"
+    r = admin.req("PUT", base, json={"aggregate": {"availability_zone": "zm2"}})
+    assert r.status_code == 400, r.text
+    assert r.json()["badRequest"]["message"] == (
+        f"Cannot update aggregate {aid}. Reason: One or more hosts contain instances in this zone.")
+    r = admin.post(f"{base}/action", {"set_metadata": {"metadata": {"availability_zone": "zm2"}}})
+    assert r.status_code == 400 and f"Cannot update metadata of aggregate {aid}" in r.text, r.text
+    assert admin.get(base).json()["aggregate"]["availability_zone"] == "zm1"
+    for body in ({"aggregate": {"name": "zmove2"}}, {"aggregate": {"availability_zone": "zm1"}}):
+        assert admin.req("PUT", base, json=body).status_code == 200, body
+    r = admin.post(f"{base}/action", {"set_metadata": {"metadata": {"ssd": "true"}}})
+    assert r.status_code == 200, r.text
+    assert admin.req("DELETE", f"/servers/{sid}").status_code == 204
+    wait(admin, sid, "DELETED")
+    r = admin.req("PUT", base, json={"aggregate": {"availability_zone": "zm2"}})
+    assert r.status_code == 200 and r.json()["aggregate"]["availability_zone"] == "zm2", r.text

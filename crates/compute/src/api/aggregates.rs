@@ -203,7 +203,10 @@ pub async fn update_aggregate(
         a.name = n;
     }
     if let Some(z) = zone {
+        let before = a.availability_zone().map(str::to_owned);
         set_zone(&mut a, z);
+        let what = format!("Cannot update aggregate {}", a.id);
+        refuse_zone_move_with_instances(&svc, &a, before.as_deref(), &what).await?;
         if !check_zone(&svc, &a, &a.hosts).await? {
             return Err(Error::bad_request(format!(
                 "Cannot update aggregate {}. Reason: One or more hosts already in availability zone(s).",
@@ -214,6 +217,27 @@ pub async fn update_aggregate(
     a.updated_at = Some(ferro_api::time::now_micros());
     aggregates::save(svc.db(), &a).await?;
     Ok(ok(render(&a, v, true)))
+}
+
+/// Nova refuses to move hosts that run instances to another zone (their
+/// servers would change zone under their owners): 400 when the aggregate's
+/// zone changes and one of its hosts has an instance.
+async fn refuse_zone_move_with_instances(
+    svc: &ComputeService,
+    a: &Aggregate,
+    before: Option<&str>,
+    what: &str,
+) -> Result<()> {
+    let after = a.availability_zone();
+    if after.is_none() || after == before || a.hosts.is_empty() {
+        return Ok(());
+    }
+    if crate::store::instances::count_on_hosts(svc.db(), &a.hosts).await? > 0 {
+        return Err(Error::bad_request(format!(
+            "{what}. Reason: One or more hosts contain instances in this zone."
+        )));
+    }
+    Ok(())
 }
 
 fn set_zone(a: &mut Aggregate, zone: Option<String>) {
@@ -299,12 +323,15 @@ pub async fn aggregate_action(
         "set_metadata" => {
             let m = metadata_of(&o)?;
             let mut a = load(&svc, &raw).await?;
+            let before = a.availability_zone().map(str::to_owned);
             for (k, x) in m {
                 match x {
                     Value::Null => a.metadata.remove(&k),
                     x => a.metadata.insert(k, x),
                 };
             }
+            let what = format!("Cannot update metadata of aggregate {}", a.id);
+            refuse_zone_move_with_instances(&svc, &a, before.as_deref(), &what).await?;
             if !check_zone(&svc, &a, &a.hosts).await? {
                 return Err(Error::bad_request(format!(
                     "Cannot update metadata of aggregate {}. Reason: One or more hosts already in availability zone(s).",

@@ -379,6 +379,21 @@ pub async fn list_active_in_window(
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// How many live instances are on any of `hosts`.
+pub async fn count_on_hosts(db: &Db, hosts: &[String]) -> sqlx::Result<i64> {
+    let mut n = 0;
+    for h in hosts {
+        let c: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM compute_instance WHERE deleted_at IS NULL AND host=$1",
+        )
+        .bind(h)
+        .fetch_one(db.read())
+        .await?;
+        n += c;
+    }
+    Ok(n)
+}
+
 /// Usage of a project: (instances, vcpus, ram MiB) of live instances.
 pub async fn usage(db: &Db, project_id: &str) -> sqlx::Result<(i64, i64, i64)> {
     Ok(sum_usage(&list(db, Some(project_id)).await?))
