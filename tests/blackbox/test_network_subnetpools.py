@@ -113,3 +113,46 @@ def test_visibility_and_scopes(server):
     assert_neutron_error(r, 400)
     assert member.get(f"/v2.0/address-scopes/{scope6['id']}", expect=200).json()[
         "address_scope"]["ip_version"] == 6
+
+
+def test_add_and_remove_prefixes(server):
+    """Neutron's subnetpool-prefix-ops: add_prefixes grows the pool (merged
+    as an update would), remove_prefixes carves ranges out (splitting a
+    prefix where needed) unless a subnet was allocated from them."""
+    admin = admin_net(server)
+    ext = {e["alias"] for e in admin.get("/v2.0/extensions").json()["extensions"]}
+    assert "subnetpool-prefix-ops" in ext
+    pool = admin.create("subnetpool", name="ops", prefixes=["10.30.0.0/24"], default_prefixlen=26)
+    base = f"/v2.0/subnetpools/{pool['id']}"
+    r = admin.put(base + "/add_prefixes", json={"prefixes": ["10.30.1.0/24", "10.40.0.0/16"]})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}
+    assert admin.get(base).json()["subnetpool"]["prefixes"] == ["10.30.0.0/23", "10.40.0.0/16"]
+    assert admin.put(base + "/add_prefixes", json={"prefixes": []}).json() == {
+        "prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}
+    sub = admin.create("subnet", network_id=admin.network()["id"], ip_version=4,
+                       subnetpool_id=pool["id"])
+    assert sub["cidr"] == "10.30.0.0/26"
+    # carving a /24 out of the /16 leaves the rest of it
+    r = admin.put(base + "/remove_prefixes", json={"prefixes": ["10.40.7.0/24"]})
+    assert r.status_code == 200, r.text
+    left = r.json()["prefixes"]
+    assert "10.30.0.0/23" in left and "10.40.7.0/24" not in left and "10.40.0.0/22" in left
+    assert "10.40.8.0/21" in left and "10.40.128.0/17" in left and len(left) == 9, left
+    # ranges outside the pool: nothing changes
+    same = admin.put(base + "/remove_prefixes", json={"prefixes": ["172.16.0.0/12"]}).json()
+    assert same["prefixes"] == left
+    # the range a subnet came from cannot go
+    r = admin.put(base + "/remove_prefixes", json={"prefixes": ["10.30.0.0/24"]})
+    assert_neutron_error(r, 400, "IllegalSubnetPoolPrefixUpdate")
+    for bad in ({}, {"prefixes": "10.0.0.0/8"}, {"prefixes": ["nope"]}, {"prefixes": [5]},
+                {"prefixes": ["10.0.0.0/8"], "x": 1}):
+        for op in ("add_prefixes", "remove_prefixes"):
+            assert_neutron_error(admin.put(f"{base}/{op}", json=bad), 400)
+    r = admin.put(base + "/add_prefixes", json={"prefixes": ["fd00::/64"]})
+    assert_neutron_error(r, 400, "PrefixVersionMismatch")
+    missing = "/v2.0/subnetpools/6b8f2d1e-0000-4000-8000-00000000dead/add_prefixes"
+    assert_neutron_error(admin.put(missing, json={"prefixes": ["10.0.0.0/8"]}), 404)
+    # another project's member cannot change the admin's pool
+    user, _ = project_user(server)
+    assert user.put(base + "/add_prefixes", json={"prefixes": ["10.50.0.0/16"]}).status_code == 404

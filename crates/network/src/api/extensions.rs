@@ -40,6 +40,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
     ("stateful-security-group", "Stateful security group", "Indicates if the security group is stateful or not"),
     ("subnet_allocation", "Subnet Allocation", "Subnet pools: subnets get their CIDR from a pool's prefixes."),
+    ("subnetpool-prefix-ops", "Subnet Pool Prefix Operations", "Adds add_prefixes and remove_prefixes actions to subnet pools."),
     ("default-subnetpools", "Default Subnetpools", "A default subnet pool per IP version (use_default_subnetpool)."),
     ("address-scope", "Address scope", "Address scopes group subnet pools whose addresses do not overlap."),
 ];

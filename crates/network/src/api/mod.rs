@@ -92,6 +92,14 @@ pub fn router(svc: NetworkService) -> Router {
             put(routers::remove_interface),
         )
         .route(
+            "/v2.0/subnetpools/{id}/add_prefixes",
+            put(routers::add_prefixes),
+        )
+        .route(
+            "/v2.0/subnetpools/{id}/remove_prefixes",
+            put(routers::remove_prefixes),
+        )
+        .route(
             "/v2.0/{collection}",
             get(resources::list).post(resources::create),
         )

@@ -524,3 +524,110 @@ mod tests {
         );
     }
 }
+
+/// The body of `add_prefixes` / `remove_prefixes`: `{"prefixes": [cidr…]}`
+/// (an empty list changes nothing).
+fn prefix_op_body(body: &Obj) -> Result<Vec<String>> {
+    v::known_keys(body, &["prefixes"])?;
+    match body.get("prefixes") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|p| match p {
+                Value::String(s) if Cidr::parse(s).is_some() => Ok(s.clone()),
+                other => Err(Error::invalid_attr(
+                    "prefixes",
+                    format!("'{other}' is not a valid IP subnet"),
+                )),
+            })
+            .collect(),
+        _ => Err(Error::invalid_input(
+            "Invalid input for prefixes. Reason: a list of prefixes is required.",
+        )),
+    }
+}
+
+/// `a` without the addresses of `r` (prefixes nest or are disjoint).
+fn subtract(a: Cidr, r: &Cidr) -> Vec<Cidr> {
+    if r.last() < a.first() || a.last() < r.first() || r.v6 != a.v6 {
+        return vec![a];
+    }
+    if r.first() <= a.first() && a.last() <= r.last() {
+        return Vec::new();
+    }
+    // `r` lies inside `a`: keep the half without it, split the other.
+    let half = |addr| Cidr {
+        addr,
+        prefix: a.prefix + 1,
+        v6: a.v6,
+    };
+    let low = half(a.first());
+    let high = half(low.last() + 1);
+    let mut out = subtract(low, r);
+    out.extend(subtract(high, r));
+    out
+}
+
+/// `PUT /v2.0/subnetpools/{id}/add_prefixes`: the pool's prefixes grow
+/// (checked as an update of `prefixes`); answers `{"prefixes": […]}`.
+pub fn add_prefixes(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Value> {
+    let add = prefix_op_body(body)?;
+    let p = super::fetch_owned(st, Kind::SubnetPool, id, ctx, "add_prefixes")?;
+    if add.is_empty() {
+        return Ok(json!({ "prefixes": p.get("prefixes").cloned().unwrap_or(json!([])) }));
+    }
+    let mut all: Vec<String> = stored_prefixes(p)
+        .into_iter()
+        .map(Cidr::net_string)
+        .collect();
+    all.extend(add);
+    let mut update = Obj::new();
+    update.insert("prefixes".into(), json!(all));
+    let out = update_pool(st, ctx, id, &update)?;
+    Ok(json!({ "prefixes": out.get("prefixes").cloned().unwrap_or(json!([])) }))
+}
+
+/// `PUT /v2.0/subnetpools/{id}/remove_prefixes`: the given ranges leave the
+/// pool (400 if a subnet was allocated from them); answers
+/// `{"prefixes": […]}`.
+pub fn remove_prefixes(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Value> {
+    ctx.can_write("remove_prefixes")?;
+    let raw = prefix_op_body(body)?;
+    let mut p = super::fetch_owned(st, Kind::SubnetPool, id, ctx, "remove_prefixes")?.clone();
+    let current = stored_prefixes(&p);
+    let remove: Vec<Cidr> = raw
+        .iter()
+        .filter_map(|s| Cidr::parse(s))
+        .map(|c| Cidr {
+            addr: c.first(),
+            ..c
+        })
+        .collect();
+    let overlaps =
+        |a: &Cidr, b: &Cidr| a.v6 == b.v6 && a.first() <= b.last() && b.first() <= a.last();
+    if !current
+        .iter()
+        .any(|c| remove.iter().any(|r| overlaps(c, r)))
+    {
+        return Ok(json!({ "prefixes": prefix_strings(&current) }));
+    }
+    let in_use = allocated(st, id)
+        .iter()
+        .filter_map(|s| Cidr::parse(str_of(s, "cidr")))
+        .any(|s| remove.iter().any(|r| overlaps(&s, r)));
+    if in_use {
+        return Err(Error::bad(
+            "IllegalSubnetPoolPrefixUpdate",
+            "Illegal update to prefixes: One or more the prefixes to be removed is in use by a \
+             subnet.",
+        ));
+    }
+    let mut left = current;
+    for r in &remove {
+        left = left.into_iter().flat_map(|c| subtract(c, r)).collect();
+    }
+    let left = merge(left);
+    p.insert("prefixes".into(), prefix_strings(&left));
+    touch(&mut p);
+    st.put(Kind::SubnetPool, p);
+    Ok(json!({ "prefixes": prefix_strings(&left) }))
+}
