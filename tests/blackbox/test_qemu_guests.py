@@ -11,9 +11,11 @@ import time
 import pytest
 import requests
 
-from guesthelp import (all_qemu_pids, boots, console_lines, current_boot, disks,
-                       file_exists_in_instances, guest_image, marker, meta, qemu_memory,
-                       qemu_server, requires_qemu, ticks, wait_for, wait_ready)
+from computehelp import Nova, token
+from guesthelp import (all_qemu_pids, boots, console_lines, current_boot, dataplane_server, disks,
+                       ferro_ip, file_exists_in_instances, guest_image, marker, meta, qemu_memory,
+                       qemu_server, requires_dataplane, requires_qemu, ticks, wait_for,
+                       wait_ready)
 from test_identity_cli import Cli
 
 pytestmark = requires_qemu
@@ -232,3 +234,124 @@ def test_boot_from_volume_with_force_config_drive(tmp_path):
         assert srv.guest_pids() == {}
     finally:
         srv.stop()
+
+
+def _diagnostics(srv, sid, version):
+    nova = Nova(srv, token(srv))
+    r = nova.get(f"/servers/{sid}/diagnostics",
+                 headers={"X-OpenStack-Nova-API-Version": version})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_diagnostics_are_the_running_guests_figures(qemu, tmp_path):
+    """`GET /servers/{id}/diagnostics` reads the running QEMU machine: each
+    vCPU's CPU time, every disk's I/O (the root disk and the config drive
+    the guest read while booting), memory as the flavor gave it; the flat
+    view before 2.48 has the same figures under libvirt's keys. A NIC on
+    user networking has no counters; a stopped guest none at all."""
+    cli = Cli(qemu)
+    _setup(cli, tmp_path)
+    cli.json("network", "create", "diag-net")
+    cli.json("subnet", "create", "--network", "diag-net", "--subnet-range", "10.78.0.0/24",
+             "diag-sub")
+    s = cli.json("server", "create", "--image", "guest", "--flavor", "g.big",
+                 "--config-drive", "true", "--network", "diag-net", "--wait", "diag")
+    sid = s["id"]
+    wait_ready(qemu, sid)
+    mac = cli.json("port", "list", "--device-id", sid)[0]["MAC Address"]
+
+    d = _diagnostics(qemu, sid, "2.48")
+    assert d["state"] == "running" and d["driver"] == "libvirt" and d["hypervisor"] == "qemu"
+    assert d["config_drive"] is True and 0 <= d["uptime"] < 900
+    assert d["num_cpus"] == len(d["cpu_details"]) == 2
+    assert [c["id"] for c in d["cpu_details"]] == [0, 1]
+    assert all(c["time"] > 0 for c in d["cpu_details"]), d["cpu_details"]
+    assert d["memory_details"] == {"maximum": 192, "used": 192}
+    # The root disk and the config drive (last, as libvirt lists it).
+    assert d["num_disks"] == len(d["disk_details"]) == 2
+    root, drive = d["disk_details"]
+    assert root["read_bytes"] > 0 and root["read_requests"] > 0, root
+    assert root["errors_count"] == 0 and root["write_requests"] >= 0
+    assert drive["read_bytes"] > 0 and drive["write_bytes"] == 0, drive
+    assert d["num_nics"] == len(d["nic_details"]) == 1
+    nic = d["nic_details"][0]
+    assert nic["mac_address"] == mac
+    assert nic["rx_octets"] is None and nic["tx_packets"] is None  # user networking
+
+    # The figures are live: the guest's CPUs go on running.
+    time.sleep(2)
+    later = _diagnostics(qemu, sid, "2.48")
+    assert sum(c["time"] for c in later["cpu_details"]) > sum(c["time"] for c in d["cpu_details"])
+    assert later["disk_details"][0]["read_bytes"] >= root["read_bytes"]
+
+    flat = _diagnostics(qemu, sid, "2.1")
+    assert flat["cpu0_time"] > 0 and flat["cpu1_time"] > 0
+    assert flat["vda_read"] >= root["read_bytes"] and flat["vda_read_req"] > 0
+    assert {"vda_write", "vda_write_req"} <= flat.keys() and flat["vda_errors"] == 0
+    assert flat["hdd_read"] > 0
+    assert flat["memory"] == flat["memory-actual"] == 192 * 1024
+    assert 0 < flat["memory-rss"] < 2 * 1024 * 1024
+    assert not [k for k in flat if k.startswith("tap")], flat  # no counters on user networking
+    assert "vdb_read" not in flat
+
+    # A stopped guest: the same shape, no figures.
+    cli.run("server", "stop", "diag")
+    _status(cli, "diag", "SHUTOFF")
+    d = _diagnostics(qemu, sid, "2.48")
+    assert d["state"] == "shutdown" and d["num_disks"] == 2 and d["num_nics"] == 1
+    assert [c["time"] for c in d["cpu_details"]] == [None, None]
+    assert d["disk_details"][0]["read_bytes"] is None
+    assert d["memory_details"]["maximum"] == 192
+    cli.run("server", "delete", "--wait", "diag")
+
+
+def _host_tap(ns, tap):
+    out = subprocess.run(["ip", "-n", ns, "-s", "-j", "link", "show", tap],
+                         capture_output=True, text=True, check=True).stdout
+    stats = json.loads(out)[0]["stats64"]
+    return {f"{way}_{k}": v for way in ("rx", "tx") for k, v in stats[way].items()}
+
+
+@requires_dataplane[1]
+@requires_dataplane[2]
+def test_diagnostics_count_a_tap_nics_traffic_from_the_guests_side(tmp_path):
+    """With the data plane a NIC is a tap: its counters are the tap's,
+    turned round, as libvirt reports them (what the host's tap sent is what
+    the guest received)."""
+    srv = dataplane_server(tmp_path / "data")
+    try:
+        srv.start()
+        cli = Cli(srv)
+        _setup(cli, tmp_path)
+        cli.json("network", "create", "dnet")
+        cli.json("subnet", "create", "--network", "dnet", "--subnet-range", "10.79.0.0/24",
+                 "dsub")
+        sid = cli.json("server", "create", "--image", "guest", "--flavor", "g.small",
+                       "--network", "dnet", "--wait", "dtap")["id"]
+        wait_for("the guest's DHCP lease", lambda: ferro_ip(console_lines(srv, sid)), 120)
+        port = cli.json("port", "list", "--device-id", sid)[0]
+        tap = "tap" + port["ID"][:11]
+        ns = [n for n in srv.namespaces() if n.endswith("-br")][0]
+
+        before = _host_tap(ns, tap)
+        d = _diagnostics(srv, sid, "2.48")
+        flat = _diagnostics(srv, sid, "2.1")
+        after = _host_tap(ns, tap)
+        assert d["num_nics"] == 1
+        nic = d["nic_details"][0]
+        assert nic["mac_address"] == port["MAC Address"]
+        # DHCP went both ways.
+        assert nic["tx_packets"] > 0 and nic["rx_packets"] > 0, nic
+        assert before["tx_bytes"] <= nic["rx_octets"] <= after["tx_bytes"]
+        assert before["rx_bytes"] <= nic["tx_octets"] <= after["rx_bytes"]
+        assert before["tx_packets"] <= nic["rx_packets"] <= after["tx_packets"]
+        assert nic["rx_errors"] == nic["tx_errors"] == 0
+        assert before["tx_bytes"] <= flat[f"{tap}_rx"] <= after["tx_bytes"]
+        assert before["rx_packets"] <= flat[f"{tap}_tx_packets"] <= after["rx_packets"]
+        assert {f"{tap}_{k}" for k in ("rx_errors", "rx_drop", "tx", "tx_errors", "tx_drop")} \
+            <= flat.keys()
+        cli.run("server", "delete", "--wait", "dtap")
+    finally:
+        srv.stop()
+        assert srv.guest_pids() == {}

@@ -131,6 +131,61 @@ pub struct Guest {
     pub config_drive: Option<ConfigDrive>,
 }
 
+/// A guest's figures as its hypervisor counts them (Nova's server
+/// diagnostics). What the driver cannot tell is `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Diagnostics {
+    /// Seconds since the guest's machine started.
+    pub uptime_s: Option<i64>,
+    /// CPU time each vCPU used so far, nanoseconds, by vCPU index.
+    pub cpu_time_ns: Vec<Option<u64>>,
+    /// Memory the guest was given, KiB.
+    pub memory_max_kib: u64,
+    /// Memory the guest has now (the balloon's size), KiB.
+    pub memory_actual_kib: Option<u64>,
+    /// Resident memory of the guest's process on the host, KiB.
+    pub memory_rss_kib: Option<u64>,
+    /// Every disk the guest has, in the order the guest sees them.
+    pub disks: Vec<DiskStats>,
+    /// One per NIC.
+    pub nics: Vec<NicStats>,
+}
+
+/// One disk's I/O since the guest started.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiskStats {
+    /// The guest's name for it, as libvirt shows it (`vda`, `hdd`).
+    pub name: String,
+    pub read_bytes: u64,
+    pub read_requests: u64,
+    pub write_bytes: u64,
+    pub write_requests: u64,
+    /// Failed reads and writes.
+    pub errors: u64,
+}
+
+/// One NIC; `counters` as the guest sees them (what it received is `rx`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NicStats {
+    pub port_id: String,
+    pub mac: String,
+    /// The host device behind the NIC (`tap…`), when there is one.
+    pub device: Option<String>,
+    pub counters: Option<NicCounters>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NicCounters {
+    pub rx_octets: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_drop: u64,
+    pub tx_octets: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_drop: u64,
+}
+
 /// A guest as the driver finds it on this host.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GuestStatus {
@@ -206,4 +261,10 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn list_guests(&self) -> Vec<GuestStatus>;
     /// The guest's serial console so far.
     async fn console_output(&self, uuid: &str) -> String;
+    /// What the hypervisor counts for a running guest (CPU time, disk and
+    /// NIC traffic, memory); `None` when the driver counts nothing or the
+    /// guest does not run.
+    async fn diagnostics(&self, _uuid: &str) -> Option<Diagnostics> {
+        None
+    }
 }

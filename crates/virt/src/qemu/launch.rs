@@ -102,12 +102,17 @@ pub fn nic_ids(port_id: &str) -> (String, String) {
 pub fn nic_netdev(nic: &Nic, taps: bool) -> Value {
     let (id, _) = nic_ids(&nic.port_id);
     if taps {
-        let tap: String = nic.port_id.chars().take(11).collect();
-        json!({"type": "tap", "id": id, "ifname": format!("tap{tap}"),
+        json!({"type": "tap", "id": id, "ifname": tap_name(&nic.port_id),
                "script": "no", "downscript": "no"})
     } else {
         json!({"type": "user", "id": id, "restrict": true})
     }
+}
+
+/// The tap of a port: `tap` and the first 11 characters of its id.
+pub fn tap_name(port_id: &str) -> String {
+    let short: String = port_id.chars().take(11).collect();
+    format!("tap{short}")
 }
 
 /// A NIC's virtio device, with the port's MAC (`-device` or `device_add`).
@@ -313,6 +318,15 @@ impl Process {
         cmdline
             .split(|b| *b == 0)
             .any(|arg| String::from_utf8_lossy(arg).contains(&needle))
+    }
+
+    /// The pid of the guest's QEMU while it runs.
+    pub fn live_pid(&self) -> Option<i32> {
+        if self.alive() {
+            self.pid()
+        } else {
+            None
+        }
     }
 
     pub fn kill(&self) {

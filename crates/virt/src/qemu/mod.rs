@@ -7,6 +7,7 @@
 //! - `qmp.rs`: the QMP client.
 //! - `img.rs`: disks with `qemu-img`.
 //! - `configdrive.rs`: config drives with `genisoimage`.
+//! - `stats.rs`: a running guest's figures (server diagnostics).
 //!
 //! NICs: each port is a virtio NIC with the port's MAC — with the data
 //! plane on, a tap `tap<port id>` in the namespace QEMU runs in (the data
@@ -18,6 +19,7 @@ mod files;
 mod img;
 mod launch;
 mod qmp;
+mod stats;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,8 +31,8 @@ use serde_json::json;
 
 use crate::accel::Accel;
 use crate::{
-    ComputeDriver, DiskFile, DriverError, DriverResult, Guest, GuestStatus, HostResources, Nic,
-    PowerState, RootDisk, VolumeDisk,
+    ComputeDriver, Diagnostics, DiskFile, DriverError, DriverResult, Guest, GuestStatus,
+    HostResources, Nic, PowerState, RootDisk, VolumeDisk,
 };
 use files::Layout;
 use launch::{Boot, Process};
@@ -675,6 +677,15 @@ impl ComputeDriver for QemuDriver {
             out.push(GuestStatus { uuid, power });
         }
         out
+    }
+
+    async fn diagnostics(&self, uuid: &str) -> Option<Diagnostics> {
+        let lock = self.lock_of(uuid);
+        let _g = lock.lock().await;
+        let pid = self.process(uuid).live_pid()?;
+        let guest = self.layout.load_guest(uuid)?;
+        let mut q = self.qmp(uuid).await.ok()?;
+        Some(stats::read(&mut q, pid, &guest, self.netns.is_some()).await)
     }
 
     async fn console_output(&self, uuid: &str) -> String {
