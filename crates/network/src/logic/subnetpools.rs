@@ -507,24 +507,6 @@ pub fn delete_scope(st: &mut State, ctx: &Ctx, id: &str) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn c(s: &str) -> Cidr {
-        Cidr::parse(s).unwrap()
-    }
-
-    #[test]
-    fn merges_halves_and_covered_prefixes() {
-        let m = merge(vec![c("10.0.1.0/24"), c("10.0.0.0/24"), c("10.0.0.128/25")]);
-        assert_eq!(
-            m.iter().map(|x| x.net_string()).collect::<Vec<_>>(),
-            ["10.0.0.0/23"]
-        );
-    }
-}
-
 /// The body of `add_prefixes` / `remove_prefixes`: `{"prefixes": [cidr…]}`
 /// (an empty list changes nothing).
 fn prefix_op_body(body: &Obj) -> Result<Vec<String>> {
@@ -630,4 +612,22 @@ pub fn remove_prefixes(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Resul
     touch(&mut p);
     st.put(Kind::SubnetPool, p);
     Ok(json!({ "prefixes": prefix_strings(&left) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(s: &str) -> Cidr {
+        Cidr::parse(s).unwrap()
+    }
+
+    #[test]
+    fn merges_halves_and_covered_prefixes() {
+        let m = merge(vec![c("10.0.1.0/24"), c("10.0.0.0/24"), c("10.0.0.128/25")]);
+        assert_eq!(
+            m.iter().map(|x| x.net_string()).collect::<Vec<_>>(),
+            ["10.0.0.0/23"]
+        );
+    }
 }
