@@ -295,3 +295,12 @@ def test_request_token_is_used_once(f):
 def test_get_on_token_endpoints_is_405(f):
     for path in ("/v3/OS-OAUTH1/request_token", "/v3/OS-OAUTH1/access_token"):
         assert f.ks.get(path, token=None).status_code == 405
+
+
+def test_deleting_the_user_deletes_its_access_tokens(f):
+    acc = f.delegate()
+    assert len(f.admin.get(f.at_path(), expect=200).json()["access_tokens"]) == 1
+    f.admin.delete(f"/v3/users/{f.user['id']}", expect=204)
+    assert f.admin.get(f.at_path(), expect=200).json()["access_tokens"] == []
+    with pytest.raises(ka_exc.NotFound):
+        f.oauth_session(acc).get_token()
