@@ -459,6 +459,44 @@ def _cases():
     imp = Route("PUT", "/v3/roles/{prior_role_id}/implies/{prior_role_id}")
     add("PUT implies self", imp, expect=(400, 403, 409))
 
+    # OAuth1 (OS-OAUTH1): unsigned or badly signed token requests, bad
+    # authorize bodies, unknown request and access tokens
+    for path in ("/v3/OS-OAUTH1/request_token", "/v3/OS-OAUTH1/access_token"):
+        r = Route("POST", path, auth="none")
+        add(f"POST {path} no Authorization", r, token="none", expect=(400,),
+            headers={"Requested-Project-Id": "x"})
+        for name, hdr in [("bearer", "Bearer abc"), ("unquoted", "OAuth oauth_consumer_key=x"),
+                          ("empty", "OAuth "), ("dup", 'OAuth a="1", a="2"'),
+                          ("no signature", 'OAuth oauth_consumer_key="' + UNKNOWN + '", '
+                           'oauth_token="' + UNKNOWN + '", oauth_verifier="v"'),
+                          ("unicode", 'OAuth oauth_consumer_key="%E2%98%83"')]:
+            add(f"POST {path} Authorization={name}", r, token="none", expect=(400, 401, 404),
+                headers={"Authorization": hdr, "Requested-Project-Id": "{project_id}"})
+    az = Route("PUT", "/v3/OS-OAUTH1/authorize/{request_token_id}", auth="user")
+    for name, doc in [("empty", {}), ("roles=string", {"roles": "x"}), ("roles=[]", {"roles": []}),
+                      ("roles=[1]", {"roles": [1]}), ("roles=[{}]", {"roles": [{}]}),
+                      ("id=int", {"roles": [{"id": 5}]}),
+                      ("id and name", {"roles": [{"id": "a", "name": "b"}]}),
+                      ("list", [])]:
+        add(f"PUT authorize body={name}", az, token="user",
+            path="/v3/OS-OAUTH1/authorize/" + UNKNOWN, body=doc, expect=(400,))
+    add("PUT authorize unknown request token", az, token="user",
+        path="/v3/OS-OAUTH1/authorize/" + UNKNOWN, body={"roles": [{"id": UNKNOWN}]},
+        expect=(404,))
+    add("PUT authorize no token", az, token="none", path="/v3/OS-OAUTH1/authorize/" + UNKNOWN,
+        body={"roles": [{"id": UNKNOWN}]}, expect=(401,))
+    at = "/v3/users/{user_id}/OS-OAUTH1/access_tokens"
+    for method, path in [("GET", at + "/" + UNKNOWN), ("DELETE", at + "/" + UNKNOWN),
+                         ("GET", at + "/" + UNKNOWN + "/roles"),
+                         ("GET", at + "/" + UNKNOWN + "/roles/" + UNKNOWN)]:
+        add(f"{method} {path} unknown", Route(method, path), token="admin", expect=(404,))
+    add("GET access_tokens no token", Route("GET", at), token="none", expect=(401,))
+    add("POST /v3/auth/tokens oauth1 unsigned", tokens, token="none", expect=(400,),
+        body={"auth": {"identity": {"methods": ["oauth1"], "oauth1": {}}}})
+    add("POST /v3/auth/tokens oauth1 unknown access token", tokens, token="none", expect=(404,),
+        headers={"Authorization": 'OAuth oauth_consumer_key="x", oauth_token="' + UNKNOWN + '"'},
+        body={"auth": {"identity": {"methods": ["oauth1"], "oauth1": {}}}})
+
     # legacy v2.0 tokens
     v2 = Route("POST", "/v2.0/tokens", auth="none", valid=lambda st: {})
     v2_bodies = [

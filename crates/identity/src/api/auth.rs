@@ -32,9 +32,21 @@ fn subject_header(mut resp: Response, token: &str) -> Response {
     resp
 }
 
-pub async fn issue(State(id): State<Identity>, q: QueryParams, body: Body) -> Result<Response> {
+pub async fn issue(
+    State(id): State<Identity>,
+    base: BaseUrl,
+    method: Method,
+    uri: http::Uri,
+    headers: HeaderMap,
+    q: QueryParams,
+    body: Body,
+) -> Result<Response> {
     let f = Filters::new(&q);
-    let (token, v) = id.authenticate(&body.object()?).await?;
+    // Only the `oauth1` method reads it: the request's OAuth1 signature.
+    let signed = super::oauth1::signed_request(&base, &method, &uri, &headers, None);
+    let (token, v) = id
+        .authenticate_signed(&body.object()?, Some(&signed))
+        .await?;
     let body = with_catalog(&id, &v, f.flag("nocatalog")).await?;
     Ok(subject_header(created(body), &token))
 }

@@ -129,7 +129,13 @@ fn check_endpoint_group(o: &Object, create: bool) -> Result<()> {
 }
 
 fn render(k: Kind, id: &str, body: &Object, base: &BaseUrl) -> Value {
-    let mut out = Value::Object(body.clone());
+    let mut body = body.clone();
+    // A consumer's secret is kept (requests are signed with it) but shown
+    // only once, on create.
+    if k.secret {
+        body.remove("secret");
+    }
+    let mut out = Value::Object(body);
     out["id"] = json!(id);
     out["links"] = json!({"self": base.join(&format!("{}/{id}", k.path))});
     out
@@ -187,10 +193,15 @@ async fn create(
     doc.remove("id");
     doc.remove("links");
     let doc_id = new_id();
-    documents::create(id.db(), k.member, &doc_id, &doc, now_micros()).await?;
+    let secret = new_id();
+    let mut stored = doc.clone();
+    if k.secret {
+        stored.insert("secret".into(), json!(secret));
+    }
+    documents::create(id.db(), k.member, &doc_id, &stored, now_micros()).await?;
     let mut out = render(k, &doc_id, &doc, &base);
     if k.secret {
-        out["secret"] = json!(new_id());
+        out["secret"] = json!(secret);
     }
     Ok(created(json!({ k.member: out })))
 }
@@ -233,6 +244,11 @@ async fn delete(
     policy::admin(&ctx, &format!("identity:delete_{}", k.member))?;
     if !documents::delete(id.db(), k.member, &doc_id).await? {
         return Err(Error::no_such(k.member, &doc_id));
+    }
+    if k.secret {
+        // Its request and access tokens go, and so every token issued
+        // from them stops validating.
+        crate::store::oauth1::delete_for_consumer(id.db(), &doc_id).await?;
     }
     Ok(no_content())
 }

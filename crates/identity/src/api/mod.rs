@@ -12,6 +12,7 @@ mod domain_configs;
 mod domains;
 mod endpoints;
 mod groups;
+mod oauth1;
 mod projects;
 mod regions;
 mod roles;
@@ -47,6 +48,7 @@ pub fn router(identity: Identity) -> Router {
         .merge(assignments::routes())
         .merge(documents::routes())
         .merge(trust_routes())
+        .merge(oauth1_routes())
         .merge(domain_config_routes())
         .fallback(|| async { crate::Error::not_found("The resource could not be found.") })
         .layer(axum::middleware::map_response(|r| {
@@ -122,6 +124,30 @@ fn trust_routes() -> Router<Identity> {
         .route(
             "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}",
             get(trusts::show_role),
+        )
+}
+
+fn oauth1_routes() -> Router<Identity> {
+    let at = "/v3/users/{user_id}/OS-OAUTH1/access_tokens";
+    Router::new()
+        .route("/v3/OS-OAUTH1/request_token", post(oauth1::request_token))
+        .route("/v3/OS-OAUTH1/access_token", post(oauth1::access_token))
+        .route(
+            "/v3/OS-OAUTH1/authorize/{request_token_id}",
+            put(oauth1::authorize),
+        )
+        .route(at, get(oauth1::list))
+        .route(
+            &format!("{at}/{{access_token_id}}"),
+            get(oauth1::show).delete(oauth1::delete),
+        )
+        .route(
+            &format!("{at}/{{access_token_id}}/roles"),
+            get(oauth1::list_roles),
+        )
+        .route(
+            &format!("{at}/{{access_token_id}}/roles/{{role_id}}"),
+            get(oauth1::show_role),
         )
 }
 

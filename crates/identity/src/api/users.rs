@@ -215,6 +215,7 @@ pub async fn delete(
     policy::admin(&ctx, "identity:delete_user")?;
     load(&id, &uid).await?;
     users::delete(id.db(), &uid).await?;
+    crate::store::oauth1::delete_for_user(id.db(), &uid).await?;
     id.revoke_user(&uid).await?;
     Ok(no_content())
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use ferro_api::time::now_micros;
 use serde_json::Value;
 
+use super::oauth1::SignedRequest;
 use super::{compliance, hashing};
 use crate::error::{Error, Result};
 use crate::store::app_creds::{self, AppCred};
 use crate::store::domains::{self, Domain};
+use crate::store::oauth1::{self, AccessToken};
 use crate::store::projects;
 use crate::store::trusts;
 use crate::store::users::{self, User};
@@ -41,17 +43,29 @@ struct Proven {
     /// Set when rescoping: the original token keeps its expiry and chain.
     parent: Option<Payload>,
     app_cred: Option<AppCred>,
+    /// Set by the `oauth1` method: the token is scoped to its project.
+    access_token: Option<AccessToken>,
 }
 
 impl Identity {
     /// Authenticate a v3 auth body (`{"auth": {...}}`) and return the new,
     /// validated token and its string.
     pub async fn authenticate(&self, body: &Object) -> Result<(String, Arc<Validated>)> {
+        self.authenticate_signed(body, None).await
+    }
+
+    /// As [`Identity::authenticate`], with the request's OAuth1 signature
+    /// for the `oauth1` method.
+    pub async fn authenticate_signed(
+        &self,
+        body: &Object,
+        signed: Option<&SignedRequest>,
+    ) -> Result<(String, Arc<Validated>)> {
         let auth = obj(body.get("auth"), "auth")?;
         let identity = obj(auth.get("identity"), "auth.identity")?;
         let methods = method_list(&identity)?;
         let requested = requested_scope(auth.get("scope"))?;
-        let proven = self.prove(&identity, &methods).await?;
+        let proven = self.prove(&identity, &methods, signed).await?;
         let trust_id = match &requested {
             Requested::Trust(id) => Some(id.clone()),
             _ => None,
@@ -75,6 +89,7 @@ impl Identity {
             payload.app_cred_id = parent.app_cred_id.clone();
         }
         payload.trust_id = trust_id.clone();
+        payload.access_token_id = proven.access_token.as_ref().map(|a| a.id.clone());
         if let Some(ac) = &proven.app_cred {
             payload.app_cred_id = Some(ac.id.clone());
             if let Some(exp) = ac.expires_at {
@@ -103,7 +118,12 @@ impl Identity {
         Ok((token, validated))
     }
 
-    async fn prove(&self, identity: &Object, methods: &[String]) -> Result<Proven> {
+    async fn prove(
+        &self,
+        identity: &Object,
+        methods: &[String],
+        signed: Option<&SignedRequest>,
+    ) -> Result<Proven> {
         let mut proven: Option<Proven> = None;
         for m in methods {
             let p = match m.as_str() {
@@ -122,6 +142,7 @@ impl Identity {
                     )?)
                     .await?
                 }
+                "oauth1" => self.prove_oauth1(signed).await?,
                 other => {
                     return Err(Error::unauthorized(format!(
                         "Attempted to authenticate with an unsupported method: {other}"
@@ -134,6 +155,7 @@ impl Identity {
                     prev.methods.extend(p.methods);
                     prev.parent = prev.parent.or(p.parent);
                     prev.app_cred = prev.app_cred.or(p.app_cred);
+                    prev.access_token = prev.access_token.or(p.access_token);
                     prev
                 }
                 Some(_) => return Err(unauthorized()),
@@ -167,6 +189,7 @@ impl Identity {
             methods: vec!["password".into()],
             parent: None,
             app_cred: None,
+            access_token: None,
         })
     }
 
@@ -193,6 +216,11 @@ impl Identity {
                 "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.",
             ));
         }
+        if v.payload.access_token_id.is_some() {
+            return Err(Error::forbidden(
+                "You are not authorized to perform the requested action: Using OAuth-scoped token to create another token. Create a new OAuth-scoped token instead.",
+            ));
+        }
         let mut methods = v.payload.method_names();
         if !methods.iter().any(|m| m == "token") {
             methods.insert(0, "token".into());
@@ -202,6 +230,7 @@ impl Identity {
             methods,
             parent: Some(v.payload.clone()),
             app_cred: None,
+            access_token: None,
         })
     }
 
@@ -243,6 +272,53 @@ impl Identity {
             methods: vec!["application_credential".into()],
             parent: None,
             app_cred: Some(cred),
+            access_token: None,
+        })
+    }
+
+    /// The `oauth1` method (Keystone's OAuth1 auth plugin): a request
+    /// signed with a consumer's secret and an access token's secret proves
+    /// the user who authorized that access token.
+    async fn prove_oauth1(&self, signed: Option<&SignedRequest>) -> Result<Proven> {
+        let signed = signed.ok_or_else(unauthorized)?;
+        let params = signed.oauth_params()?;
+        let Some(atid) = params.get("oauth_token") else {
+            return Err(Error::bad_request(
+                "Invalid input for field 'oauth_token': the OAuth header needs it",
+            ));
+        };
+        let at = oauth1::get_access_token(self.db(), atid)
+            .await?
+            .ok_or_else(|| Error::not_found("Access token not found"))?;
+        if at.expired(now_micros()) {
+            return Err(Error::unauthorized("Access token is expired"));
+        }
+        let could_not = || Error::unauthorized("Could not validate the access token");
+        if params.get("oauth_consumer_key") != Some(at.consumer_id.as_str()) {
+            return Err(could_not());
+        }
+        let consumer_secret = self
+            .consumer_secret(&at.consumer_id)
+            .await?
+            .ok_or_else(could_not)?;
+        let now = now_micros() / 1_000_000;
+        // A malformed request is as much a failure to validate here.
+        if !signed
+            .verify(&params, &consumer_secret, &at.secret, now)
+            .map_err(|_| could_not())?
+        {
+            return Err(could_not());
+        }
+        let user = users::get(self.db(), &at.authorizing_user_id)
+            .await?
+            .ok_or_else(unauthorized)?;
+        self.check_user_usable(&user).await?;
+        Ok(Proven {
+            user,
+            methods: vec!["oauth1".into()],
+            parent: None,
+            app_cred: None,
+            access_token: Some(at),
         })
     }
 
@@ -311,6 +387,14 @@ impl Identity {
     }
 
     async fn pick_scope(&self, proven: &Proven, requested: Requested) -> Result<Scope> {
+        // As Keystone: an OAuth1 token is scoped to its access token's
+        // project, whatever else was asked.
+        if let Some(at) = &proven.access_token {
+            return match projects::get(self.db(), &at.project_id).await? {
+                Some(p) if p.enabled => Ok(Scope::Project(p.id)),
+                _ => Err(unauthorized()),
+            };
+        }
         if let Some(ac) = &proven.app_cred {
             if !matches!(requested, Requested::None) {
                 return Err(Error::unauthorized(

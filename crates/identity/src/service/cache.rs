@@ -98,6 +98,9 @@ impl Cache {
         if let Some(exp) = v.app_cred.as_ref().and_then(|ac| ac.expires_at) {
             valid_until = valid_until.min(exp);
         }
+        if let Some(exp) = v.oauth.as_ref().and_then(|a| a.expires_at) {
+            valid_until = valid_until.min(exp);
+        }
         if let Some(exp) = v.trust.as_ref().and_then(|t| t.valid_until) {
             valid_until = valid_until.min(exp);
         }
@@ -230,6 +233,7 @@ mod tests {
             roles: Vec::new(),
             app_cred: None,
             trust: None,
+            oauth: None,
             rendered: Default::default(),
         })
     }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod catalog;
 pub mod compliance;
 pub mod hashing;
+pub mod oauth1;
 pub mod revoke;
 pub mod roles;
 pub mod tokens;

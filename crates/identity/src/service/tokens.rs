@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::store::app_creds::AppCred;
 use crate::store::domains::{self, Domain};
+use crate::store::oauth1::{self, AccessToken};
 use crate::store::projects::{self, Project};
 use crate::store::revocations::{self, TokenFacts};
 use crate::store::roles::Role;
@@ -31,6 +32,8 @@ pub struct Validated {
     pub app_cred: Option<AppCred>,
     /// Set for a trust-scoped token (`user` is then the trustee).
     pub trust: Option<TrustFacts>,
+    /// Set for a token from an OAuth1 access token (`oauth1` method).
+    pub oauth: Option<AccessToken>,
     /// The serialised `GET /v3/auth/tokens` body, with and without the
     /// catalog, made on first use. A cached validation lives only as long as
     /// the identity generation it was computed at, so neither outlives a
@@ -147,6 +150,27 @@ impl Identity {
                 super::roles::effective(db, &user.id, &payload.scope).await?,
             ),
         };
+        // An OAuth1 token holds while its access token exists and has not
+        // expired, with the delegated roles (and those they imply) the user
+        // still has on the project.
+        let oauth = match &payload.access_token_id {
+            Some(atid) => {
+                let at = oauth1::get_access_token(db, atid)
+                    .await?
+                    .ok_or_else(invalid)?;
+                if at.expired(now_micros())
+                    || at.authorizing_user_id != user.id
+                    || payload.project_id() != Some(at.project_id.as_str())
+                {
+                    return Err(invalid());
+                }
+                let delegated =
+                    super::roles::expand_ids(db, at.role_ids.iter().cloned().collect()).await?;
+                roles.retain(|r| delegated.contains(&r.id));
+                Some(at)
+            }
+            None => None,
+        };
         let app_cred = match &payload.app_cred_id {
             Some(id) => {
                 let ac = app_creds::get(db, id).await?.ok_or_else(invalid)?;
@@ -179,6 +203,7 @@ impl Identity {
             roles,
             app_cred,
             trust,
+            oauth,
             rendered: Rendered::default(),
         })
     }
@@ -287,6 +312,12 @@ impl Validated {
                         });
                     }
                     None => t["is_domain"] = json!(false),
+                }
+                if let Some(at) = &self.oauth {
+                    t["OS-OAUTH1"] = json!({
+                        "access_token_id": at.id,
+                        "consumer_id": at.consumer_id,
+                    });
                 }
                 t["roles"] = json!(roles);
             }

@@ -11,6 +11,7 @@ pub mod domain_configs;
 pub mod domains;
 pub mod generation;
 pub mod groups;
+pub mod oauth1;
 pub mod passwords;
 pub mod projects;
 pub mod revocations;
@@ -62,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1006,
         name: "identity_0007_security_compliance",
         sql: include_str!("../../migrations/0007_security_compliance.sql"),
+    },
+    Migration {
+        version: 1007,
+        name: "identity_0008_oauth1",
+        sql: include_str!("../../migrations/0008_oauth1.sql"),
     },
 ];
 

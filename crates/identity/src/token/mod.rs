@@ -28,6 +28,7 @@ pub const METHODS: &[&str] = &[
     "application_credential",
     "totp",
     "mapped",
+    "oauth1",
 ];
 
 /// The contents of a token.
@@ -48,6 +49,10 @@ pub struct Payload {
     /// trusts existed still open.
     #[serde(default)]
     pub trust_id: Option<String>,
+    /// The OAuth1 access token an `oauth1` token was issued from (its scope
+    /// is then that token's project). Defaulted, as `trust_id`.
+    #[serde(default)]
+    pub access_token_id: Option<String>,
 }
 
 impl Payload {
@@ -68,6 +73,7 @@ impl Payload {
             audit_ids: vec![new_audit_id()],
             app_cred_id: None,
             trust_id: None,
+            access_token_id: None,
         }
     }
 
