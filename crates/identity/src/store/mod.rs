@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "identity_0007_security_compliance",
         sql: include_str!("../../migrations/0007_security_compliance.sql"),
     },
+    Migration {
+        version: 1007,
+        name: "identity_0008_password_expiry",
+        sql: include_str!("../../migrations/0008_password_expiry.sql"),
+    },
 ];
 
 /// Names (of domains, projects, users, groups, roles and application
