@@ -72,6 +72,12 @@ pub struct SecurityComplianceSection {
     pub password_regex: Option<String>,
     /// The rule in words, shown when a password does not match.
     pub password_regex_description: Option<String>,
+    /// Days a password stays valid once set (0: no expiry).
+    pub password_expires_days: u32,
+    /// Passwords set by an admin must be changed by the user before use.
+    pub change_password_upon_first_use: bool,
+    /// Disable users not authenticated for this many days (0: off).
+    pub disable_user_account_days_inactive: u32,
 }
 
 impl Default for SecurityComplianceSection {
@@ -83,6 +89,9 @@ impl Default for SecurityComplianceSection {
             minimum_password_age: 0,
             password_regex: None,
             password_regex_description: None,
+            password_expires_days: 0,
+            change_password_upon_first_use: false,
+            disable_user_account_days_inactive: 0,
         }
     }
 }

@@ -118,6 +118,9 @@ fn identity_config(cfg: &Config) -> anyhow::Result<IdentityConfig> {
     rules.unique_last_password_count = sc.unique_last_password_count;
     rules.minimum_password_age = sc.minimum_password_age;
     rules.password_regex_description = sc.password_regex_description.clone();
+    rules.password_expires_days = sc.password_expires_days;
+    rules.change_password_upon_first_use = sc.change_password_upon_first_use;
+    rules.disable_user_account_days_inactive = sc.disable_user_account_days_inactive;
     if let Some(re) = &sc.password_regex {
         rules
             .set_password_regex(re)

@@ -66,6 +66,14 @@ pub struct SecurityCompliance {
     /// `password_regex` as configured (what the domain configuration API
     /// shows).
     pub password_regex_source: Option<String>,
+    /// Days a password stays valid once set (0: passwords never expire).
+    pub password_expires_days: u32,
+    /// A password an admin sets (on create or update) must be changed by
+    /// the user before it can be used to log in.
+    pub change_password_upon_first_use: bool,
+    /// Users who have not authenticated for this many days are disabled
+    /// (0: never).
+    pub disable_user_account_days_inactive: u32,
 }
 
 impl Default for SecurityCompliance {
@@ -78,6 +86,9 @@ impl Default for SecurityCompliance {
             password_regex: None,
             password_regex_description: None,
             password_regex_source: None,
+            password_expires_days: 0,
+            change_password_upon_first_use: false,
+            disable_user_account_days_inactive: 0,
         }
     }
 }

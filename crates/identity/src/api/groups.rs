@@ -156,7 +156,7 @@ pub async fn members(
     let items = users::list_in_group(id.db(), &gid)
         .await?
         .iter()
-        .map(|u| super::users::render(u, &base))
+        .map(|u| super::users::render(&id, u, &base))
         .collect();
     let items = Filters::new(&q).apply(items, &["name", "domain_id", "enabled"]);
     Ok(collection(

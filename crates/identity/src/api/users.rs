@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::time::now_micros;
+use ferro_api::time::{iso_naive_micros, now_micros};
 use ferro_api::BaseUrl;
 use serde_json::{json, Value};
 
@@ -28,13 +28,13 @@ const KNOWN: &[&str] = &[
     "password_expires_at",
 ];
 
-pub fn render(u: &User, base: &BaseUrl) -> Value {
+pub fn render(id: &Identity, u: &User, base: &BaseUrl) -> Value {
     let mut out = json!({
         "id": u.id,
         "name": u.name,
         "domain_id": u.domain_id,
-        "enabled": u.enabled,
-        "password_expires_at": null,
+        "enabled": compliance::user_enabled(id, u),
+        "password_expires_at": u.password_expires_at.map(iso_naive_micros),
         "options": u.options,
         "links": {"self": base.join(&format!("/v3/users/{}", u.id))},
     });
@@ -59,11 +59,16 @@ pub async fn list(
     let f = Filters::new(&q);
     policy::domain_reader(&ctx, "identity:list_users", f.get("domain_id"))?;
     let keys = ["name", "domain_id", "enabled", "id", "default_project_id"];
-    if !f.touches(&keys) {
+    let expiry = match f.get("password_expires_at") {
+        Some(value) => Some(ExpiryFilter::parse(value)?),
+        None => None,
+    };
+    if !f.touches(&keys) && expiry.is_none() {
         let all = id.all_users().await?;
         let link = |uid: &str| base.join(&format!("/v3/users/{uid}"));
         return Ok(super::views::users(
             all.iter(),
+            |u| compliance::user_enabled(&id, u),
             link,
             base.join("/v3/users"),
         ));
@@ -71,10 +76,55 @@ pub async fn list(
     let items = users::list(id.db(), f.get("name"), f.get("domain_id"))
         .await?
         .iter()
-        .map(|u| render(u, &base))
+        .filter(|u| expiry.as_ref().is_none_or(|e| e.matches(u)))
+        .map(|u| render(&id, u, &base))
         .collect();
     let items = f.apply(items, &keys);
     Ok(collection("users", items, &base.join("/v3/users")))
+}
+
+/// `?password_expires_at=[op:]timestamp` (Keystone's operators; `eq` when
+/// none): users whose password expires so. Users whose password never
+/// expires match no comparison, as in SQL.
+struct ExpiryFilter {
+    op: fn(&i64, &i64) -> bool,
+    at: i64,
+}
+
+impl ExpiryFilter {
+    fn parse(value: &str) -> Result<Self> {
+        let (op, stamp) = match value.split_once(':') {
+            Some((op, rest)) if value.get(2..4).is_some_and(|s| s.contains(':')) => (op, rest),
+            _ => ("eq", value),
+        };
+        let at = ferro_api::time::parse_iso(stamp).ok_or_else(|| {
+            Error::bad_request(
+                "Timestamp not in expected format. The server could not comply with the \
+                 request since it is either malformed or otherwise incorrect. The client is \
+                 assumed to be in error.",
+            )
+        })?;
+        let op: fn(&i64, &i64) -> bool = match op {
+            "lt" => i64::lt,
+            "lte" => i64::le,
+            "gt" => i64::gt,
+            "gte" => i64::ge,
+            "eq" => i64::eq,
+            "neq" => i64::ne,
+            other => {
+                return Err(Error::bad_request(format!(
+                    "The given operator {other} is not valid. It must be one of the \
+                     following: 'eq', 'neq', 'lt', 'lte', 'gt', or 'gte'."
+                )))
+            }
+        };
+        Ok(ExpiryFilter { op, at })
+    }
+
+    fn matches(&self, u: &User) -> bool {
+        u.password_expires_at
+            .is_some_and(|e| (self.op)(&e, &self.at))
+    }
 }
 
 pub async fn show(
@@ -85,7 +135,7 @@ pub async fn show(
 ) -> Result<Response> {
     policy::reader_or_self(&ctx, "identity:get_user", &uid)?;
     let u = load(&id, &uid).await?;
-    Ok(ok(json!({"user": render(&u, &base)})))
+    Ok(ok(json!({"user": render(&id, &u, &base)})))
 }
 
 pub async fn create(
@@ -109,8 +159,12 @@ pub async fn create(
         Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
         None => None,
     };
+    let options = v::opt_object(&req, "options")?.unwrap_or_default();
+    compliance::check_user_options(&options)?;
+    let mut user_options = v::Object::new();
+    compliance::merge_user_options(&mut user_options, options);
     let now = now_micros();
-    let u = User {
+    let mut u = User {
         id: new_id(),
         name,
         domain_id,
@@ -118,10 +172,16 @@ pub async fn create(
         default_project_id: v::opt_nonempty_str(&req, "default_project_id", 64)?,
         password_created_at: hash.as_ref().map(|_| now),
         password_hash: hash,
+        password_expires_at: None,
+        last_active_day: None,
+        created_at: Some(now),
         description: None,
         extra: v::extras(&req, KNOWN),
-        options: v::opt_object(&req, "options")?.unwrap_or_default(),
+        options: user_options,
     };
+    if u.password_hash.is_some() {
+        u.password_expires_at = compliance::new_password_expiry(&id, &u, true, now);
+    }
     if users::get_by_name(id.db(), &u.domain_id, &u.name)
         .await?
         .is_some()
@@ -135,7 +195,7 @@ pub async fn create(
     if let Some(h) = &u.password_hash {
         compliance::record_password(&id, &u.id, h, false).await?;
     }
-    Ok(created(json!({"user": render(&u, &base)})))
+    Ok(created(json!({"user": render(&id, &u, &base)})))
 }
 
 pub async fn update(
@@ -158,6 +218,10 @@ pub async fn update(
         }
     }
     v::opt_str(&req, "description", 65535)?;
+    let requested_options = v::opt_object(&req, "options")?;
+    if let Some(o) = &requested_options {
+        compliance::check_user_options(o)?;
+    }
     let mut revoke = false;
     if req.contains_key("name") {
         let name = v::req_str(&req, "name", 255)?;
@@ -173,9 +237,16 @@ pub async fn update(
     if let Some(e) = v::opt_bool(&req, "enabled")? {
         revoke |= u.enabled && !e;
         u.enabled = e;
+        if e {
+            compliance::on_enable(&id, &mut u);
+        }
     }
     if let Some(p) = v::patch_str(&req, "default_project_id", 64)? {
         u.default_project_id = p;
+    }
+    // Options first: they decide how a password set with them expires.
+    if let Some(o) = requested_options {
+        compliance::merge_user_options(&mut u.options, o);
     }
     let mut new_password = false;
     if let Some(p) = v::patch_str(&req, "password", 4096)? {
@@ -187,11 +258,13 @@ pub async fn update(
             Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
             None => None,
         };
-        u.password_created_at = Some(now_micros());
+        let now = now_micros();
+        u.password_created_at = Some(now);
+        u.password_expires_at = match &u.password_hash {
+            Some(_) => compliance::new_password_expiry(&id, &u, true, now),
+            None => None,
+        };
         revoke = true;
-    }
-    if let Some(o) = v::opt_object(&req, "options")? {
-        u.options.extend(o);
     }
     u.extra.extend(v::extras(&req, KNOWN));
     users::update(id.db(), &u).await?;
@@ -204,7 +277,7 @@ pub async fn update(
     if revoke {
         id.revoke_user(&u.id).await?;
     }
-    Ok(ok(json!({"user": render(&u, &base)})))
+    Ok(ok(json!({"user": render(&id, &u, &base)})))
 }
 
 pub async fn delete(
@@ -240,11 +313,16 @@ pub async fn change_password(
             "The request you have made requires authentication.",
         ));
     }
+    // As Keystone: an expired password may still be changed.
+    compliance::after_good_password(&id, &mut u, true).await?;
     compliance::check_new_password(&id, &password)?;
+    compliance::check_self_service_allowed(&u)?;
     compliance::check_self_service_change(&id, &u, &password).await?;
     let new_hash = hashing::hash(password, id.config().password_hash_rounds).await?;
+    let now = now_micros();
     u.password_hash = Some(new_hash.clone());
-    u.password_created_at = Some(now_micros());
+    u.password_created_at = Some(now);
+    u.password_expires_at = compliance::new_password_expiry(&id, &u, false, now);
     users::update(id.db(), &u).await?;
     compliance::record_password(&id, &u.id, &new_hash, true).await?;
     id.revoke_user(&u.id).await?;

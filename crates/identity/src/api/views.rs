@@ -40,7 +40,7 @@ struct UserView<'a> {
     name: &'a str,
     domain_id: &'a str,
     enabled: bool,
-    password_expires_at: Option<()>,
+    password_expires_at: Option<String>,
     options: &'a Object,
     links: SelfLink,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +124,7 @@ fn respond<T: Serialize>(key: &'static str, items: Vec<T>, self_url: String) -> 
 /// `GET /v3/users` without filters.
 pub fn users<'a>(
     list: impl Iterator<Item = &'a User>,
+    enabled: impl Fn(&User) -> bool,
     link: impl Fn(&str) -> String,
     self_url: String,
 ) -> Response {
@@ -132,8 +133,8 @@ pub fn users<'a>(
             id: &u.id,
             name: &u.name,
             domain_id: &u.domain_id,
-            enabled: u.enabled,
-            password_expires_at: None,
+            enabled: enabled(u),
+            password_expires_at: u.password_expires_at.map(ferro_api::time::iso_naive_micros),
             options: &u.options,
             links: SelfLink { href: link(&u.id) },
             default_project_id: u.default_project_id.as_deref(),

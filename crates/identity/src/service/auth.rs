@@ -66,6 +66,7 @@ impl Identity {
         let methods = method_list(&identity)?;
         let requested = requested_scope(auth.get("scope"))?;
         let proven = self.prove(&identity, &methods, signed).await?;
+        compliance::check_mfa_rules(&proven.user, &proven.methods)?;
         let trust_id = match &requested {
             Requested::Trust(id) => Some(id.clone()),
             _ => None,
@@ -175,7 +176,7 @@ impl Identity {
                 )
             })?
             .to_owned();
-        let user = self.find_user(&user_ref).await?.ok_or_else(unauthorized)?;
+        let mut user = self.find_user(&user_ref).await?.ok_or_else(unauthorized)?;
         compliance::check_not_locked(self, &user).await?;
         let hash = user.password_hash.clone().ok_or_else(unauthorized)?;
         let good = hashing::verify(password, hash).await;
@@ -183,6 +184,7 @@ impl Identity {
         if !good {
             return Err(unauthorized());
         }
+        compliance::after_good_password(self, &mut user, false).await?;
         self.check_user_usable(&user).await?;
         Ok(Proven {
             user,
@@ -324,7 +326,7 @@ impl Identity {
 
     async fn check_user_usable(&self, user: &User) -> Result<()> {
         let domain = domains::get(self.db(), &user.domain_id).await?;
-        if !user.enabled || !domain.is_some_and(|d| d.enabled) {
+        if !compliance::user_enabled(self, user) || !domain.is_some_and(|d| d.enabled) {
             return Err(unauthorized());
         }
         Ok(())

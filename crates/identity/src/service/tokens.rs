@@ -104,7 +104,7 @@ impl Identity {
             .await?
             .ok_or_else(invalid)?;
         let user_domain = enabled_domain(db, &user.domain_id).await?;
-        if !user.enabled {
+        if !super::compliance::user_enabled(self, &user) {
             return Err(invalid());
         }
         let mut project = None;

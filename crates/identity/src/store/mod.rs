@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "identity_0008_oauth1",
         sql: include_str!("../../migrations/0008_oauth1.sql"),
     },
+    Migration {
+        version: 1008,
+        name: "identity_0009_password_expiry",
+        sql: include_str!("../../migrations/0009_password_expiry.sql"),
+    },
 ];
 
 /// Names (of domains, projects, users, groups, roles and application

@@ -12,6 +12,12 @@ pub struct User {
     pub default_project_id: Option<String>,
     pub password_hash: Option<String>,
     pub password_created_at: Option<i64>,
+    /// When the current password expires (microseconds; `None`: never).
+    pub password_expires_at: Option<i64>,
+    /// The day (since the epoch, UTC) the user last authenticated.
+    pub last_active_day: Option<i64>,
+    /// When the user was created (microseconds; read-only).
+    pub created_at: Option<i64>,
     pub description: Option<String>,
     pub extra: Object,
     pub options: Object,
@@ -26,6 +32,9 @@ fn from_row(r: &AnyRow) -> User {
         default_project_id: opt_text(r, "default_project_id"),
         password_hash: opt_text(r, "password_hash"),
         password_created_at: opt_int(r, "password_created_at"),
+        password_expires_at: opt_int(r, "password_expires_at"),
+        last_active_day: opt_int(r, "last_active_day"),
+        created_at: opt_int(r, "created_at"),
         description: opt_text(r, "description"),
         extra: object(r, "extra"),
         options: object(r, "options"),
@@ -35,8 +44,9 @@ fn from_row(r: &AnyRow) -> User {
 pub async fn create(db: &Db, u: &User, now: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO identity_user (id, name, domain_id, enabled, default_project_id, \
-         password_hash, password_created_at, description, extra, options, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         password_hash, password_created_at, description, extra, options, created_at, \
+         password_expires_at, last_active_day) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&u.id)
     .bind(&u.name)
@@ -49,6 +59,8 @@ pub async fn create(db: &Db, u: &User, now: i64) -> sqlx::Result<()> {
     .bind(to_json(&u.extra))
     .bind(to_json(&u.options))
     .bind(now)
+    .bind(u.password_expires_at)
+    .bind(u.last_active_day)
     .execute(db.write())
     .await
     .map(|_| ())
@@ -57,7 +69,8 @@ pub async fn create(db: &Db, u: &User, now: i64) -> sqlx::Result<()> {
 pub async fn update(db: &Db, u: &User) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE identity_user SET name=$2, enabled=$3, default_project_id=$4, password_hash=$5, \
-         password_created_at=$6, description=$7, extra=$8, options=$9 WHERE id=$1",
+         password_created_at=$6, description=$7, extra=$8, options=$9, password_expires_at=$10, \
+         last_active_day=$11 WHERE id=$1",
     )
     .bind(&u.id)
     .bind(&u.name)
@@ -68,9 +81,21 @@ pub async fn update(db: &Db, u: &User) -> sqlx::Result<()> {
     .bind(&u.description)
     .bind(to_json(&u.extra))
     .bind(to_json(&u.options))
+    .bind(u.password_expires_at)
+    .bind(u.last_active_day)
     .execute(db.write())
     .await
     .map(|_| ())
+}
+
+/// Record the day the user last authenticated.
+pub async fn set_last_active_day(db: &Db, id: &str, day: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE identity_user SET last_active_day=$2 WHERE id=$1")
+        .bind(id)
+        .bind(day)
+        .execute(db.write())
+        .await
+        .map(|_| ())
 }
 
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<User>> {
