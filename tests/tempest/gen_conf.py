@@ -71,7 +71,7 @@ NETWORK_EXTENSIONS = [
     "project-id", "provider", "quotas", "quota_details", "router", "security-group",
     "service-type", "sorting", "standard-attr-description", "standard-attr-revisions",
     "standard-attr-tag", "standard-attr-timestamp", "stateful-security-group", "tag",
-    "subnet_allocation", "default-subnetpools", "address-scope",
+    "subnet_allocation", "default-subnetpools", "address-scope", "subnetpool-prefix-ops",
 ]
 
 # [network-feature-enabled] flags, set to what ferrostack really does.

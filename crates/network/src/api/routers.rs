@@ -1,5 +1,6 @@
-//! `PUT /v2.0/routers/{id}/add_router_interface` and `remove_router_interface`;
-//! `PUT /v2.0/subnetpools/{id}/add_prefixes` and `remove_prefixes`.
+//! The `PUT` actions on one object: `/v2.0/routers/{id}/add_router_interface`
+//! and `remove_router_interface`; `/v2.0/subnetpools/{id}/add_prefixes` and
+//! `remove_prefixes`.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -7,8 +8,25 @@ use serde_json::Value;
 
 use super::{ctx, Body, Caller};
 use crate::error::Result;
-use crate::logic;
+use crate::logic::{self, Ctx};
+use crate::state::{Obj, State as NetState};
 use crate::NetworkService;
+
+type Action = fn(&mut NetState, &Ctx, &str, &Obj) -> Result<Value>;
+
+/// Run `action` on object `id` with the request body, in one write.
+async fn run(
+    svc: NetworkService,
+    caller: Caller,
+    id: String,
+    body: Body,
+    action: Action,
+) -> Result<Json<Value>> {
+    let ctx = ctx(&caller);
+    let map = body.object()?;
+    let out = svc.write(|st| action(st, &ctx, &id, &map)).await?;
+    Ok(Json(out))
+}
 
 pub async fn add_interface(
     State(svc): State<NetworkService>,
@@ -16,12 +34,7 @@ pub async fn add_interface(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>> {
-    let ctx = ctx(&caller);
-    let map = body.object()?;
-    let out = svc
-        .write(|st| logic::routers::add_interface(st, &ctx, &id, &map))
-        .await?;
-    Ok(Json(out))
+    run(svc, caller, id, body, logic::routers::add_interface).await
 }
 
 pub async fn remove_interface(
@@ -30,12 +43,7 @@ pub async fn remove_interface(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>> {
-    let ctx = ctx(&caller);
-    let map = body.object()?;
-    let out = svc
-        .write(|st| logic::routers::remove_interface(st, &ctx, &id, &map))
-        .await?;
-    Ok(Json(out))
+    run(svc, caller, id, body, logic::routers::remove_interface).await
 }
 
 pub async fn add_prefixes(
@@ -44,12 +52,7 @@ pub async fn add_prefixes(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>> {
-    let ctx = ctx(&caller);
-    let map = body.object()?;
-    let out = svc
-        .write(|st| logic::subnetpools::add_prefixes(st, &ctx, &id, &map))
-        .await?;
-    Ok(Json(out))
+    run(svc, caller, id, body, logic::subnetpools::add_prefixes).await
 }
 
 pub async fn remove_prefixes(
@@ -58,10 +61,5 @@ pub async fn remove_prefixes(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>> {
-    let ctx = ctx(&caller);
-    let map = body.object()?;
-    let out = svc
-        .write(|st| logic::subnetpools::remove_prefixes(st, &ctx, &id, &map))
-        .await?;
-    Ok(Json(out))
+    run(svc, caller, id, body, logic::subnetpools::remove_prefixes).await
 }
