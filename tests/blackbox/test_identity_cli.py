@@ -268,3 +268,39 @@ def test_cli_identity_workflow(server, tmp_path):
     admin.run("domain", "delete", dom)
     assert dom not in _names(admin.json("domain", "list"))
     assert role not in _names(admin.json("role", "list"))
+
+
+def test_cli_v2_token_with_empty_project_name(server, tmp_path):
+    """The tutorials' legacy call: Keystone v2.0 with an empty tenant name.
+
+    Tutorials say "send an empty name if you do not know it".  keystoneauth
+    leaves an empty tenant name out of the body (the literal `"tenantName": ""`
+    is covered over HTTP in test_identity_api.py), and the CLI must
+    then get an unscoped token as from Keystone v2.0; with a name it is scoped.
+    """
+    empty_config = tmp_path / "clouds.yaml"
+    empty_config.write_text("clouds: {}\n")
+    env = {k: v for k, v in server.cli_env().items() if k != "OS_CLOUD"}
+    env["OS_CLIENT_CONFIG_FILE"] = str(empty_config)
+    common = ["--os-auth-url", server.identity_url + "/v2.0", "--os-identity-api-version", "2",
+              "--os-username", "admin", "--os-password", server.admin_password]
+
+    def issue(project):
+        cmd = [str(OPENSTACK), *common, "--os-project-name", project, "token", "issue",
+               "-f", "json"]
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
+                           stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-4000:], server.log()[-3000:])
+        return json.loads(p.stdout)
+
+    unscoped = issue("")
+    assert unscoped["id"] and unscoped["expires"] and unscoped["user_id"], unscoped
+    assert not unscoped.get("project_id"), unscoped
+    shown = _validate(server, unscoped["id"])
+    assert shown.status_code == 200, shown.text
+    assert "project" not in shown.json()["token"], shown.json()
+
+    scoped = issue("admin")
+    assert scoped["project_id"] and scoped["user_id"] == unscoped["user_id"], scoped
+    shown = _validate(server, scoped["id"])
+    assert shown.status_code == 200 and shown.json()["token"]["project"]["name"] == "admin"
