@@ -148,6 +148,12 @@ def test_kill9_and_restart_adopts_guests_and_leaves_nothing_behind(qemu):
     os.kill(qemu.guest_pids()[a], signal.SIGKILL)
     s = api.status(a, "SHUTOFF", 30)
     assert s["OS-EXT-STS:power_state"] == 6
+    # ... and logged once, with what QEMU itself said (its log file).
+    assert (qemu.data_dir / "instances" / a / "qemu.log").exists()
+    time.sleep(7)  # two more power-sync rounds: still one report
+    reports = [line for line in qemu.log().splitlines()
+               if "QEMU is gone without being stopped" in line and a in line]
+    assert len(reports) == 1, reports
     assert api.post(f"/compute/v2.1/servers/{a}/action", {"os-start": None}).status_code == 202
     api.status(a, "ACTIVE")
     _truth(api, qemu)

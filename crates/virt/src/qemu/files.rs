@@ -8,9 +8,10 @@
 //! - `state.save`: a suspended guest's memory and device state;
 //! - `disk.base`, `rescue-base`: the base image the root and rescue disks
 //!   sit on (an unshelved guest's is the shelved snapshot, not its image);
-//! - `console.log` (serial console, appended across boots), `qmp.sock`,
-//!   `qemu.pid`; `off`: the guest was stopped on purpose (no `off` and no
-//!   process: it crashed).
+//! - `console.log` (serial console, appended across boots), `qemu.log`
+//!   (QEMU's own messages), `qmp.sock`, `qemu.pid`; `off`: the guest was
+//!   stopped on purpose (no `off` and no process: it crashed, and
+//!   `crash.reported` marks that the crash was logged once).
 
 use std::path::{Path, PathBuf};
 

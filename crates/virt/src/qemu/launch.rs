@@ -109,6 +109,9 @@ pub fn nic_netdev(nic: &Nic, taps: bool) -> Value {
     }
 }
 
+/// QEMU's own messages (its stderr once daemonized), in the instance directory.
+pub const QEMU_LOG: &str = "qemu.log";
+
 /// The tap of a port: `tap` and the first 11 characters of its id.
 pub fn tap_name(port_id: &str) -> String {
     let short: String = port_id.chars().take(11).collect();
@@ -133,6 +136,14 @@ pub fn command_line(
     let mut push = |items: &[&str]| a.extend(items.iter().map(|s| (*s).to_owned()));
     push(&["-daemonize", "-pidfile"]);
     a.push(dir.join("qemu.pid").to_string_lossy().into_owned());
+    // With a log file QEMU keeps its stderr there after daemonizing
+    // (otherwise /dev/null), so what it says when a guest dies is kept.
+    a.extend([
+        "-D".into(),
+        dir.join(QEMU_LOG).to_string_lossy().into_owned(),
+        "-msg".into(),
+        "timestamp=on".into(),
+    ]);
     a.extend([
         "-name".into(),
         format!("guest={},process=qemu-{}", guest.uuid, guest.uuid),

@@ -167,6 +167,7 @@ impl QemuDriver {
     async fn start(&self, guest: &Guest, boot: Boot) -> DriverResult<()> {
         let dir = self.layout.dir(&guest.uuid);
         let _ = std::fs::remove_file(dir.join("off"));
+        let _ = std::fs::remove_file(dir.join("crash.reported"));
         let args = launch::command_line(&dir, guest, self.accel, &boot, self.netns.is_some());
         launch::start(&self.binary, &dir, &args, self.netns.as_deref()).await?;
         let mut q = self.qmp(&guest.uuid).await?;
@@ -245,7 +246,11 @@ impl QemuDriver {
 
     async fn live_state(&self, uuid: &str) -> PowerState {
         if !self.process(uuid).alive() {
-            return self.state_of(uuid);
+            let state = self.state_of(uuid);
+            if state == PowerState::Crashed {
+                self.report_crash(uuid);
+            }
+            return state;
         }
         let status = match self.qmp(uuid).await {
             Ok(mut q) => q.status().await,
@@ -259,6 +264,21 @@ impl QemuDriver {
             Ok(_) => PowerState::Paused,
             Err(_) => PowerState::NoState,
         }
+    }
+
+    /// Log, once per crash, that a guest's QEMU is gone without being
+    /// stopped, with the end of what QEMU said (`qemu.log`).
+    fn report_crash(&self, uuid: &str) {
+        let marker = self.layout.file(uuid, "crash.reported");
+        if marker.exists() {
+            return;
+        }
+        let said =
+            std::fs::read_to_string(self.layout.file(uuid, launch::QEMU_LOG)).unwrap_or_default();
+        let lines: Vec<&str> = said.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        tracing::warn!(instance = uuid, qemu_log = %tail, "QEMU is gone without being stopped");
+        let _ = std::fs::write(marker, b"");
     }
 
     fn root_disk(&self, guest: &Guest) -> Option<DiskFile> {
