@@ -4,8 +4,8 @@
 //! method is in `service/auth.rs`; signatures in `service/oauth1.rs`.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::response::{IntoResponse, Response};
 use ferro_api::time::{iso_micros, now_micros};
 use ferro_api::{AuthContext, BaseUrl};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -47,6 +47,42 @@ pub fn signed_request(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         form,
+    }
+}
+
+/// An OAuth1-signed call (the request- and access-token endpoints): what
+/// its signature covers, its `oauth_*` parameters and its headers.
+pub struct Signed {
+    request: SignedRequest,
+    params: OAuthParams,
+    headers: HeaderMap,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Signed {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let base = BaseUrl::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let request = signed_request(&base, &method, &uri, &headers, Some(&body));
+        let params = request
+            .oauth_params()
+            .map_err(IntoResponse::into_response)?;
+        Ok(Signed {
+            request,
+            params,
+            headers,
+        })
     }
 }
 
@@ -101,14 +137,12 @@ fn delegated(ctx: &AuthContext) -> bool {
 /// `POST /v3/OS-OAUTH1/request_token`: signed by the consumer alone.
 pub async fn request_token(
     State(id): State<Identity>,
-    base: BaseUrl,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed {
+        request: signed,
+        params,
+        headers,
+    }: Signed,
 ) -> Result<Response> {
-    let signed = signed_request(&base, &method, &uri, &headers, Some(&body));
-    let params = signed.oauth_params()?;
     let consumer_id = required(&params, "oauth_consumer_key")?;
     let project_id = headers
         .get("requested-project-id")
@@ -239,14 +273,12 @@ pub async fn authorize(
 /// authorized request token, with its verifier.
 pub async fn access_token(
     State(id): State<Identity>,
-    base: BaseUrl,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed {
+        request: signed,
+        params,
+        ..
+    }: Signed,
 ) -> Result<Response> {
-    let signed = signed_request(&base, &method, &uri, &headers, Some(&body));
-    let params = signed.oauth_params()?;
     let consumer_id = required(&params, "oauth_consumer_key")?;
     let request_id = required(&params, "oauth_token")?;
     let verifier = required(&params, "oauth_verifier")?;
