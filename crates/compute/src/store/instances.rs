@@ -381,17 +381,19 @@ pub async fn list_active_in_window(
 
 /// How many live instances are on any of `hosts`.
 pub async fn count_on_hosts(db: &Db, hosts: &[String]) -> sqlx::Result<i64> {
-    let mut n = 0;
-    for h in hosts {
-        let c: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM compute_instance WHERE deleted_at IS NULL AND host=$1",
-        )
-        .bind(h)
-        .fetch_one(db.read())
-        .await?;
-        n += c;
+    if hosts.is_empty() {
+        return Ok(0);
     }
-    Ok(n)
+    let marks: Vec<String> = (1..=hosts.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM compute_instance WHERE deleted_at IS NULL AND host IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query_scalar(&sql);
+    for h in hosts {
+        query = query.bind(h);
+    }
+    query.fetch_one(db.read()).await
 }
 
 /// Usage of a project: (instances, vcpus, ram MiB) of live instances.
