@@ -11,12 +11,15 @@ pub const DEFAULT_ZONE: &str = "nova";
 
 /// The zone of `host`.
 pub async fn of_host(svc: &ComputeService, host: &str) -> Result<String> {
-    let all = aggregates::list(svc.db()).await?;
-    Ok(all
-        .iter()
+    Ok(zone_in(&aggregates::list(svc.db()).await?, host))
+}
+
+/// The zone `aggs` give `host`.
+fn zone_in(aggs: &[aggregates::Aggregate], host: &str) -> String {
+    aggs.iter()
         .filter(|a| a.hosts.iter().any(|h| h == host))
         .find_map(|a| a.availability_zone().map(str::to_owned))
-        .unwrap_or_else(|| DEFAULT_ZONE.to_owned()))
+        .unwrap_or_else(|| DEFAULT_ZONE.to_owned())
 }
 
 /// `(zone, hosts)` of every compute host, zones sorted, each once.
@@ -30,9 +33,10 @@ pub async fn all(svc: &ComputeService) -> Result<Vec<(String, Vec<String>)>> {
     if hosts.is_empty() {
         hosts.push(svc.config().host.clone());
     }
+    let aggs = aggregates::list(svc.db()).await?;
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     for h in hosts {
-        let z = of_host(svc, &h).await?;
+        let z = zone_in(&aggs, &h);
         match out.iter_mut().find(|(name, _)| *name == z) {
             Some((_, list)) => list.push(h),
             None => out.push((z, vec![h])),
