@@ -89,7 +89,7 @@ pub fn blank_id(slash: bool, what: &str) -> Result<()> {
 }
 
 /// Nova's `limit`/`offset` paging of the old proxy lists.
-pub fn limited(items: Vec<Value>, q: &crate::api::common::QueryParams) -> Result<Vec<Value>> {
+pub fn limited<T>(items: Vec<T>, q: &crate::api::common::QueryParams) -> Result<Vec<T>> {
     let count = |key: &str| -> Result<Option<usize>> {
         crate::api::common::query_get(q, key)
             .map(|s| {

@@ -170,21 +170,10 @@ pub async fn list(
         .map(|gs| gs.iter().map(group_info).collect())
         .unwrap_or_default();
     groups.sort_by(|a, b| (&a.project_id, &a.name).cmp(&(&b.project_id, &b.name)));
-    let offset = parse_count(&q, "offset")?.unwrap_or(0);
-    let limit = parse_count(&q, "limit")?.unwrap_or(usize::MAX);
-    let page: Vec<SecurityGroupInfo> = groups.into_iter().skip(offset).take(limit).collect();
+    let page = super::limited(groups, &q)?;
     let names = remote_names(&svc, &c, &page).await?;
     let items: Vec<Value> = page.iter().map(|g| render_group(g, &names)).collect();
     Ok(ok(json!({ "security_groups": items })))
-}
-
-fn parse_count(q: &QueryParams, key: &str) -> Result<Option<usize>> {
-    query_get(q, key)
-        .map(|s| {
-            s.parse::<usize>()
-                .map_err(|_| Error::bad_request(format!("{key} param must be an integer")))
-        })
-        .transpose()
 }
 
 pub async fn create(
