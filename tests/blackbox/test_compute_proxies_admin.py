@@ -55,6 +55,13 @@ def test_security_groups_proxy_is_neutron(server):
     assert default, "the project's default group is listed"
     assert member.req("DELETE", f"/os-security-groups/{default[0]['id']}",
                       headers=OLD).status_code == 400
+    # Nova's limit/offset paging over the groups sorted by project and name.
+    listed = nova.get("/os-security-groups", headers=OLD).json()["security_groups"]
+    assert [x["name"] for x in listed] == sorted(x["name"] for x in listed), listed
+    page = nova.get("/os-security-groups?offset=1&limit=1", headers=OLD).json()
+    assert [x["id"] for x in page["security_groups"]] == [listed[1]["id"]]
+    r = nova.get("/os-security-groups?limit=x", headers=OLD)
+    assert r.status_code == 400 and "limit" in r.json()["badRequest"]["message"], r.text
     assert nova.req("DELETE", f"/os-security-groups/{g['id']}", headers=OLD).status_code == 202
     assert requests.get(f"{neutron}/security-groups/{g['id']}", headers=h, timeout=10).status_code == 404
     assert nova.req("DELETE", "/os-security-groups/", headers=OLD).status_code == 404
