@@ -2,6 +2,7 @@
 //! public namespaces (and their own project's private ones); only an admin
 //! may change the catalog (Glance's default metadef policies).
 
+pub mod items;
 pub mod namespaces;
 pub mod objects;
 pub mod properties;

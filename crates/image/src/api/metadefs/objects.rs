@@ -2,28 +2,29 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::time::now_micros;
 use ferro_api::JsonBody;
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{conflict_or, load, load_for_change};
-use crate::api::common::{json, no_content, Ctx};
+use super::items::Kind;
+use crate::api::common::{json, Ctx};
 use crate::error::{Error, Result};
 use crate::metadef::{name, object_body, Item, OBJECT};
-use crate::store::metadefs;
 use crate::ImageService;
 
-fn missing(namespace: &str, name: &str) -> Error {
-    Error::not_found(format!(
-        "Metadata definition object {name} was not found in namespace {namespace}."
-    ))
-}
+const OBJECTS: Kind = Kind {
+    key: OBJECT,
+    plural: "objects",
+    max_name: 80,
+};
 
-fn taken(namespace: &str, name: &str) -> Error {
-    Error::conflict(format!(
-        "A metadata definition object named {name} already exists in namespace {namespace}."
-    ))
+fn from_body(body: &Map<String, Value>, now: i64) -> Result<Item> {
+    Ok(Item {
+        name: name(OBJECT, "name", body.get("name"), OBJECTS.max_name)?,
+        body: object_body(body)?,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 pub async fn list(
@@ -31,8 +32,8 @@ pub async fn list(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let objects: Vec<Value> = metadefs::items(svc.db(), &namespace, OBJECT)
+    let objects: Vec<Value> = OBJECTS
+        .list(&svc, &ctx, &namespace)
         .await?
         .iter()
         .map(|o| o.object_json(&namespace))
@@ -49,24 +50,11 @@ pub async fn create(
     Path(namespace): Path<String>,
     body: JsonBody<Error>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let body = body.object()?;
-    let now = now_micros();
-    let item = Item {
-        name: name("object", "name", body.get("name"), 80)?,
-        body: object_body(&body)?,
-        created_at: now,
-        updated_at: now,
-    };
-    if metadefs::item(svc.db(), &namespace, OBJECT, &item.name)
-        .await?
-        .is_some()
-    {
-        return Err(taken(&namespace, &item.name));
-    }
-    metadefs::insert_item(svc.db(), &namespace, OBJECT, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Object {} already exists", item.name)))?;
+    let item = OBJECTS
+        .create(&svc, &ctx, &namespace, |now| {
+            from_body(&body.object()?, now)
+        })
+        .await?;
     Ok(json(StatusCode::CREATED, item.object_json(&namespace)))
 }
 
@@ -75,10 +63,7 @@ pub async fn show(
     ctx: Ctx,
     Path((namespace, obj)): Path<(String, String)>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let item = metadefs::item(svc.db(), &namespace, OBJECT, &obj)
-        .await?
-        .ok_or_else(|| missing(&namespace, &obj))?;
+    let item = OBJECTS.show(&svc, &ctx, &namespace, &obj).await?;
     Ok(json(StatusCode::OK, item.object_json(&namespace)))
 }
 
@@ -89,30 +74,11 @@ pub async fn update(
     Path((namespace, obj)): Path<(String, String)>,
     body: JsonBody<Error>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let old = metadefs::item(svc.db(), &namespace, OBJECT, &obj)
-        .await?
-        .ok_or_else(|| missing(&namespace, &obj))?;
-    let body = body.object()?;
-    let item = Item {
-        name: name("object", "name", body.get("name"), 80)?,
-        body: object_body(&body)?,
-        created_at: old.created_at,
-        updated_at: now_micros(),
-    };
-    if item.name != obj
-        && metadefs::item(svc.db(), &namespace, OBJECT, &item.name)
-            .await?
-            .is_some()
-    {
-        return Err(taken(&namespace, &item.name));
-    }
-    if !metadefs::update_item(svc.db(), &namespace, OBJECT, &obj, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Object {} already exists", item.name)))?
-    {
-        return Err(missing(&namespace, &obj));
-    }
+    let item = OBJECTS
+        .update(&svc, &ctx, &namespace, &obj, |old| {
+            from_body(&body.object()?, old.created_at)
+        })
+        .await?;
     Ok(json(StatusCode::OK, item.object_json(&namespace)))
 }
 
@@ -121,11 +87,7 @@ pub async fn delete(
     ctx: Ctx,
     Path((namespace, obj)): Path<(String, String)>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    if metadefs::delete_items(svc.db(), &namespace, OBJECT, Some(&obj)).await? == 0 {
-        return Err(missing(&namespace, &obj));
-    }
-    Ok(no_content())
+    OBJECTS.delete(&svc, &ctx, &namespace, &obj).await
 }
 
 pub async fn delete_all(
@@ -133,12 +95,5 @@ pub async fn delete_all(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    let ns = load_for_change(&svc, &ctx, &namespace).await?;
-    if ns.protected {
-        return Err(Error::forbidden(format!(
-            "Namespace {namespace} is protected: its objects cannot be deleted."
-        )));
-    }
-    metadefs::delete_items(svc.db(), &namespace, OBJECT, None).await?;
-    Ok(no_content())
+    OBJECTS.delete_all(&svc, &ctx, &namespace).await
 }

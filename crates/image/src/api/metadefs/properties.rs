@@ -2,28 +2,29 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ferro_api::time::now_micros;
 use ferro_api::JsonBody;
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{conflict_or, load, load_for_change};
-use crate::api::common::{json, no_content, Ctx};
+use super::items::Kind;
+use crate::api::common::{json, Ctx};
 use crate::error::{Error, Result};
 use crate::metadef::{name, property_body, Item, PROPERTY};
-use crate::store::metadefs;
 use crate::ImageService;
 
-fn missing(namespace: &str, name: &str) -> Error {
-    Error::not_found(format!(
-        "Metadata definition property {name} was not found in namespace {namespace}."
-    ))
-}
+const PROPERTIES: Kind = Kind {
+    key: PROPERTY,
+    plural: "properties",
+    max_name: 255,
+};
 
-fn taken(namespace: &str, name: &str) -> Error {
-    Error::conflict(format!(
-        "A metadata definition property named {name} already exists in namespace {namespace}."
-    ))
+fn from_body(body: &Map<String, Value>, now: i64) -> Result<Item> {
+    Ok(Item {
+        name: name(PROPERTY, "name", body.get("name"), PROPERTIES.max_name)?,
+        body: property_body(body)?,
+        created_at: now,
+        updated_at: now,
+    })
 }
 
 pub async fn list(
@@ -31,13 +32,12 @@ pub async fn list(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let properties: serde_json::Map<String, Value> =
-        metadefs::items(svc.db(), &namespace, PROPERTY)
-            .await?
-            .iter()
-            .map(|p| (p.name.clone(), p.property_json()))
-            .collect();
+    let properties: Map<String, Value> = PROPERTIES
+        .list(&svc, &ctx, &namespace)
+        .await?
+        .iter()
+        .map(|p| (p.name.clone(), p.property_json()))
+        .collect();
     Ok(json(StatusCode::OK, json!({ "properties": properties })))
 }
 
@@ -47,24 +47,11 @@ pub async fn create(
     Path(namespace): Path<String>,
     body: JsonBody<Error>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let body = body.object()?;
-    let now = now_micros();
-    let item = Item {
-        name: name("property", "name", body.get("name"), 255)?,
-        body: property_body(&body)?,
-        created_at: now,
-        updated_at: now,
-    };
-    if metadefs::item(svc.db(), &namespace, PROPERTY, &item.name)
-        .await?
-        .is_some()
-    {
-        return Err(taken(&namespace, &item.name));
-    }
-    metadefs::insert_item(svc.db(), &namespace, PROPERTY, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Property {} already exists", item.name)))?;
+    let item = PROPERTIES
+        .create(&svc, &ctx, &namespace, |now| {
+            from_body(&body.object()?, now)
+        })
+        .await?;
     Ok(json(StatusCode::CREATED, item.property_json()))
 }
 
@@ -73,10 +60,7 @@ pub async fn show(
     ctx: Ctx,
     Path((namespace, prop)): Path<(String, String)>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let item = metadefs::item(svc.db(), &namespace, PROPERTY, &prop)
-        .await?
-        .ok_or_else(|| missing(&namespace, &prop))?;
+    let item = PROPERTIES.show(&svc, &ctx, &namespace, &prop).await?;
     Ok(json(StatusCode::OK, item.property_json()))
 }
 
@@ -87,30 +71,11 @@ pub async fn update(
     Path((namespace, prop)): Path<(String, String)>,
     body: JsonBody<Error>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let old = metadefs::item(svc.db(), &namespace, PROPERTY, &prop)
-        .await?
-        .ok_or_else(|| missing(&namespace, &prop))?;
-    let body = body.object()?;
-    let item = Item {
-        name: name("property", "name", body.get("name"), 255)?,
-        body: property_body(&body)?,
-        created_at: old.created_at,
-        updated_at: now_micros(),
-    };
-    if item.name != prop
-        && metadefs::item(svc.db(), &namespace, PROPERTY, &item.name)
-            .await?
-            .is_some()
-    {
-        return Err(taken(&namespace, &item.name));
-    }
-    if !metadefs::update_item(svc.db(), &namespace, PROPERTY, &prop, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Property {} already exists", item.name)))?
-    {
-        return Err(missing(&namespace, &prop));
-    }
+    let item = PROPERTIES
+        .update(&svc, &ctx, &namespace, &prop, |old| {
+            from_body(&body.object()?, old.created_at)
+        })
+        .await?;
     Ok(json(StatusCode::OK, item.property_json()))
 }
 
@@ -119,11 +84,7 @@ pub async fn delete(
     ctx: Ctx,
     Path((namespace, prop)): Path<(String, String)>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    if metadefs::delete_items(svc.db(), &namespace, PROPERTY, Some(&prop)).await? == 0 {
-        return Err(missing(&namespace, &prop));
-    }
-    Ok(no_content())
+    PROPERTIES.delete(&svc, &ctx, &namespace, &prop).await
 }
 
 pub async fn delete_all(
@@ -131,12 +92,5 @@ pub async fn delete_all(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    let ns = load_for_change(&svc, &ctx, &namespace).await?;
-    if ns.protected {
-        return Err(Error::forbidden(format!(
-            "Namespace {namespace} is protected: its properties cannot be deleted."
-        )));
-    }
-    metadefs::delete_items(svc.db(), &namespace, PROPERTY, None).await?;
-    Ok(no_content())
+    PROPERTIES.delete_all(&svc, &ctx, &namespace).await
 }

@@ -7,26 +7,19 @@ use ferro_api::JsonBody;
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use super::{conflict_or, load, load_for_change};
-use crate::api::common::{json, no_content, Ctx};
+use super::items::Kind;
+use super::{conflict_or, load_for_change};
+use crate::api::common::{json, Ctx};
 use crate::error::{Error, Result};
 use crate::metadef::{name, Item, TAG};
 use crate::store::metadefs;
 use crate::ImageService;
 
-const MAX: usize = 255;
-
-fn missing(namespace: &str, name: &str) -> Error {
-    Error::not_found(format!(
-        "Metadata definition tag {name} was not found in namespace {namespace}."
-    ))
-}
-
-fn taken(namespace: &str, name: &str) -> Error {
-    Error::conflict(format!(
-        "A metadata definition tag named {name} already exists in namespace {namespace}."
-    ))
-}
+const TAGS: Kind = Kind {
+    key: TAG,
+    plural: "tags",
+    max_name: 255,
+};
 
 fn tag(name: String, now: i64) -> Item {
     Item {
@@ -42,8 +35,8 @@ pub async fn list(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let tags: Vec<Value> = metadefs::items(svc.db(), &namespace, TAG)
+    let tags: Vec<Value> = TAGS
+        .list(&svc, &ctx, &namespace)
         .await?
         .iter()
         .map(Item::tag_json)
@@ -79,9 +72,9 @@ pub async fn create_many(
     };
     let mut added = Vec::new();
     for v in list {
-        let n = name("tag", "name", v.get("name"), MAX)?;
+        let n = name(TAG, "name", v.get("name"), TAGS.max_name)?;
         if tags.iter().any(|t| t.name == n) {
-            return Err(taken(&namespace, &n));
+            return Err(TAGS.taken(&namespace, &n));
         }
         tags.push(tag(n.clone(), now));
         added.push(tag(n, now));
@@ -99,18 +92,12 @@ pub async fn create(
     ctx: Ctx,
     Path((namespace, tag_name)): Path<(String, String)>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let n = name("tag", "name", Some(&Value::String(tag_name)), MAX)?;
-    if metadefs::item(svc.db(), &namespace, TAG, &n)
-        .await?
-        .is_some()
-    {
-        return Err(taken(&namespace, &n));
-    }
-    let item = tag(n, now_micros());
-    metadefs::insert_item(svc.db(), &namespace, TAG, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Tag {} already exists", item.name)))?;
+    let item = TAGS
+        .create(&svc, &ctx, &namespace, |now| {
+            let n = name(TAG, "name", Some(&Value::String(tag_name)), TAGS.max_name)?;
+            Ok(tag(n, now))
+        })
+        .await?;
     Ok(json(StatusCode::CREATED, item.tag_json()))
 }
 
@@ -119,10 +106,7 @@ pub async fn show(
     ctx: Ctx,
     Path((namespace, tag_name)): Path<(String, String)>,
 ) -> Result<Response> {
-    load(&svc, &ctx, &namespace).await?;
-    let item = metadefs::item(svc.db(), &namespace, TAG, &tag_name)
-        .await?
-        .ok_or_else(|| missing(&namespace, &tag_name))?;
+    let item = TAGS.show(&svc, &ctx, &namespace, &tag_name).await?;
     Ok(json(StatusCode::OK, item.tag_json()))
 }
 
@@ -133,31 +117,12 @@ pub async fn update(
     Path((namespace, tag_name)): Path<(String, String)>,
     body: JsonBody<Error>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    let old = metadefs::item(svc.db(), &namespace, TAG, &tag_name)
-        .await?
-        .ok_or_else(|| missing(&namespace, &tag_name))?;
-    let body = body.object()?;
-    let n = name("tag", "name", body.get("name"), MAX)?;
-    if n != tag_name
-        && metadefs::item(svc.db(), &namespace, TAG, &n)
-            .await?
-            .is_some()
-    {
-        return Err(taken(&namespace, &n));
-    }
-    let item = Item {
-        name: n,
-        body: json!({}),
-        created_at: old.created_at,
-        updated_at: now_micros(),
-    };
-    if !metadefs::update_item(svc.db(), &namespace, TAG, &tag_name, &item)
-        .await
-        .map_err(|e| conflict_or(e, format!("Tag {} already exists", item.name)))?
-    {
-        return Err(missing(&namespace, &tag_name));
-    }
+    let item = TAGS
+        .update(&svc, &ctx, &namespace, &tag_name, |old| {
+            let n = name(TAG, "name", body.object()?.get("name"), TAGS.max_name)?;
+            Ok(tag(n, old.created_at))
+        })
+        .await?;
     Ok(json(StatusCode::OK, item.tag_json()))
 }
 
@@ -166,11 +131,7 @@ pub async fn delete(
     ctx: Ctx,
     Path((namespace, tag_name)): Path<(String, String)>,
 ) -> Result<Response> {
-    load_for_change(&svc, &ctx, &namespace).await?;
-    if metadefs::delete_items(svc.db(), &namespace, TAG, Some(&tag_name)).await? == 0 {
-        return Err(missing(&namespace, &tag_name));
-    }
-    Ok(no_content())
+    TAGS.delete(&svc, &ctx, &namespace, &tag_name).await
 }
 
 pub async fn delete_all(
@@ -178,12 +139,5 @@ pub async fn delete_all(
     ctx: Ctx,
     Path(namespace): Path<String>,
 ) -> Result<Response> {
-    let ns = load_for_change(&svc, &ctx, &namespace).await?;
-    if ns.protected {
-        return Err(Error::forbidden(format!(
-            "Namespace {namespace} is protected: its tags cannot be deleted."
-        )));
-    }
-    metadefs::delete_items(svc.db(), &namespace, TAG, None).await?;
-    Ok(no_content())
+    TAGS.delete_all(&svc, &ctx, &namespace).await
 }
