@@ -3,7 +3,7 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 use serde_json::{Map, Value};
 
-use super::{int, object, opt_int, opt_text, text, to_json, Db};
+use super::{int, object, opt_int, opt_text, text, to_json, Db, Table};
 
 #[derive(Clone, Debug)]
 pub struct Group {
@@ -46,31 +46,18 @@ fn from_row(r: &AnyRow) -> Group {
     }
 }
 
+const TABLE: Table<Group> = Table {
+    name: "volume_groups",
+    cols: COLS,
+    from_row,
+};
+
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Group>> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM volume_groups WHERE id=$1"))
-        .bind(id)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    TABLE.get(db, id).await
 }
 
 pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Group>> {
-    let rows = match project_id {
-        Some(p) => {
-            sqlx::query(&format!(
-                "SELECT {COLS} FROM volume_groups WHERE project_id=$1"
-            ))
-            .bind(p)
-            .fetch_all(db.read())
-            .await?
-        }
-        None => {
-            sqlx::query(&format!("SELECT {COLS} FROM volume_groups"))
-                .fetch_all(db.read())
-                .await?
-        }
-    };
-    Ok(rows.iter().map(from_row).collect())
+    TABLE.rows_where(db, "project_id", project_id).await
 }
 
 pub async fn insert(db: &Db, g: &Group) -> sqlx::Result<()> {

@@ -3,7 +3,7 @@
 
 use ferro_store::sqlx::{self, any::AnyRow};
 
-use super::{int, opt_text, text, Db};
+use super::{int, opt_text, text, Db, Table};
 
 #[derive(Clone, Debug)]
 pub struct Message {
@@ -56,31 +56,18 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, m: &Message) -> sqlx::Result
     .map(|_| ())
 }
 
+const TABLE: Table<Message> = Table {
+    name: "volume_messages",
+    cols: COLS,
+    from_row,
+};
+
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Message>> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM volume_messages WHERE id=$1"))
-        .bind(id)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    TABLE.get(db, id).await
 }
 
 pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Message>> {
-    let rows = match project_id {
-        Some(p) => {
-            sqlx::query(&format!(
-                "SELECT {COLS} FROM volume_messages WHERE project_id=$1"
-            ))
-            .bind(p)
-            .fetch_all(db.read())
-            .await?
-        }
-        None => {
-            sqlx::query(&format!("SELECT {COLS} FROM volume_messages"))
-                .fetch_all(db.read())
-                .await?
-        }
-    };
-    Ok(rows.iter().map(from_row).collect())
+    TABLE.rows_where(db, "project_id", project_id).await
 }
 
 pub async fn delete(db: &Db, id: &str) -> sqlx::Result<bool> {

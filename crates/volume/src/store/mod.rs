@@ -244,6 +244,43 @@ CREATE INDEX volume_backups_project ON volume_backups (project_id);
 CREATE INDEX volume_backups_volume ON volume_backups (volume_id);
 "#;
 
+/// One table's reads: `SELECT cols FROM name`, narrowed by one column,
+/// each row made a `T` by `from_row`.
+pub struct Table<T> {
+    pub name: &'static str,
+    pub cols: &'static str,
+    pub from_row: fn(&AnyRow) -> T,
+}
+
+impl<T> Table<T> {
+    /// The row with this `id`.
+    pub async fn get(&self, db: &Db, id: &str) -> sqlx::Result<Option<T>> {
+        let sql = format!("SELECT {} FROM {} WHERE id=$1", self.cols, self.name);
+        let row = sqlx::query(&sql).bind(id).fetch_optional(db.read()).await?;
+        Ok(row.as_ref().map(self.from_row))
+    }
+
+    /// The rows whose `column` is `value`; all of them when `value` is none.
+    pub async fn rows_where(
+        &self,
+        db: &Db,
+        column: &str,
+        value: Option<&str>,
+    ) -> sqlx::Result<Vec<T>> {
+        let sql = format!("SELECT {} FROM {}", self.cols, self.name);
+        let rows = match value {
+            Some(v) => {
+                sqlx::query(&format!("{sql} WHERE {column}=$1"))
+                    .bind(v)
+                    .fetch_all(db.read())
+                    .await?
+            }
+            None => sqlx::query(&sql).fetch_all(db.read()).await?,
+        };
+        Ok(rows.iter().map(self.from_row).collect())
+    }
+}
+
 pub fn text(r: &AnyRow, col: &str) -> String {
     r.try_get::<Option<String>, _>(col)
         .ok()

@@ -3,7 +3,7 @@
 use ferro_store::sqlx::{self, any::AnyRow};
 use serde_json::{Map, Value};
 
-use super::{int, object, opt_int, opt_text, text, to_json, Db};
+use super::{int, object, opt_int, opt_text, text, to_json, Db, Table};
 
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -70,41 +70,22 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, s: &Snapshot) -> sqlx::Resul
     .map(|_| ())
 }
 
+const TABLE: Table<Snapshot> = Table {
+    name: "volume_snapshots",
+    cols: COLS,
+    from_row,
+};
+
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<Snapshot>> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM volume_snapshots WHERE id=$1"))
-        .bind(id)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.as_ref().map(from_row))
+    TABLE.get(db, id).await
 }
 
 pub async fn list(db: &Db, project_id: Option<&str>) -> sqlx::Result<Vec<Snapshot>> {
-    let rows = match project_id {
-        Some(p) => {
-            sqlx::query(&format!(
-                "SELECT {COLS} FROM volume_snapshots WHERE project_id=$1"
-            ))
-            .bind(p)
-            .fetch_all(db.read())
-            .await?
-        }
-        None => {
-            sqlx::query(&format!("SELECT {COLS} FROM volume_snapshots"))
-                .fetch_all(db.read())
-                .await?
-        }
-    };
-    Ok(rows.iter().map(from_row).collect())
+    TABLE.rows_where(db, "project_id", project_id).await
 }
 
 pub async fn of_volume(db: &Db, volume_id: &str) -> sqlx::Result<Vec<Snapshot>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLS} FROM volume_snapshots WHERE volume_id=$1"
-    ))
-    .bind(volume_id)
-    .fetch_all(db.read())
-    .await?;
-    Ok(rows.iter().map(from_row).collect())
+    TABLE.rows_where(db, "volume_id", Some(volume_id)).await
 }
 
 pub async fn update_fields(db: &Db, s: &Snapshot, now: i64) -> sqlx::Result<()> {
