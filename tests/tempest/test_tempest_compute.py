@@ -28,7 +28,10 @@ import runner
 # suites leave it out.
 V293_CLASS = r"servers\.test_server_actions\.ServerActionsV293TestJSON"
 V293 = r"api\.compute\." + V293_CLASS
-REGEX = rf"^tempest\.api\.compute\.(?!{V293_CLASS}\.)"
+# With Nova: the compute API, and the image tests that need a compute service
+# (image > server > snapshot dependencies, run where DevStack runs them).
+REGEX = (rf"^tempest\.api\.(compute\.(?!{V293_CLASS}\.)"
+         r"|image\.v2\.test_images_dependency\.)")
 
 
 def _prepare(srv):
