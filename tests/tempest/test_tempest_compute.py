@@ -28,10 +28,12 @@ import runner
 # suites leave it out.
 V293_CLASS = r"servers\.test_server_actions\.ServerActionsV293TestJSON"
 V293 = r"api\.compute\." + V293_CLASS
-# With Nova: the compute API, and the image tests that need a compute service
-# (image > server > snapshot dependencies, run where DevStack runs them).
+# With Nova: the compute API, and the image and network tests that need a
+# compute service (image > server > snapshot dependencies; ports bound to a
+# compute host), which the image and network runs leave out.
 REGEX = (rf"^tempest\.api\.(compute\.(?!{V293_CLASS}\.)"
-         r"|image\.v2\.test_images_dependency\.)")
+         r"|image\.v2\.test_images_dependency\."
+         r"|network\.admin\.test_ports\.PortsAdminExtendedAttrs)")
 
 
 def _prepare(srv):
