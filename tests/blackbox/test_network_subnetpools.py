@@ -128,8 +128,16 @@ def test_add_and_remove_prefixes(server):
     assert r.status_code == 200, r.text
     assert r.json() == {"prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}
     assert admin.get(base).json()["subnetpool"]["prefixes"] == ["10.30.0.0/23", "10.40.0.0/16"]
-    assert admin.put(base + "/add_prefixes", json={"prefixes": []}).json() == {
-        "prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}
+    # Neutron refuses an empty list; a prefix already there (or inside one)
+    # and a bare address are merged in like any other.
+    for op in ("add_prefixes", "remove_prefixes"):
+        assert_neutron_error(admin.put(f"{base}/{op}", json={"prefixes": []}), 400)
+    r = admin.put(base + "/add_prefixes", json={"prefixes": ["10.30.0.0/23", "10.40.1.0/24"]})
+    assert r.json() == {"prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}, r.text
+    r = admin.put(base + "/add_prefixes", json={"prefixes": ["10.30.2.0", "10.30.2.1/32"]})
+    assert r.json() == {"prefixes": ["10.30.0.0/23", "10.30.2.0/31", "10.40.0.0/16"]}, r.text
+    r = admin.put(base + "/remove_prefixes", json={"prefixes": ["10.30.2.0/31"]})
+    assert r.json() == {"prefixes": ["10.30.0.0/23", "10.40.0.0/16"]}, r.text
     sub = admin.create("subnet", network_id=admin.network()["id"], ip_version=4,
                        subnetpool_id=pool["id"])
     assert sub["cidr"] == "10.30.0.0/26"
@@ -156,3 +164,26 @@ def test_add_and_remove_prefixes(server):
     # another project's member cannot change the admin's pool
     user, _ = project_user(server)
     assert user.put(base + "/add_prefixes", json={"prefixes": ["10.50.0.0/16"]}).status_code == 404
+
+
+def test_attribute_forms(server):
+    """What Neutron's validators let through: an address scope without a
+    name, pool prefixes with host bits set, integers written as strings;
+    and what they do not: a pool without a name, null prefix lengths."""
+    admin = admin_net(server)
+    scope = admin.create("address_scope", ip_version="4")
+    assert scope["name"] == "" and scope["ip_version"] == 4
+    pool = admin.create("subnetpool", name="forms", prefixes=["10.91.0.1/16"],
+                        min_prefixlen="16", default_quota="5", address_scope_id=scope["id"])
+    assert pool["prefixes"] == ["10.91.0.0/16"], pool
+    assert pool["min_prefixlen"] == 16 and pool["default_quota"] == 5
+    base = f"/v2.0/subnetpools/{pool['id']}"
+    for body in ({"default_quota": None}, {"min_prefixlen": None}, {"name": " "},
+                 {"prefixes": ["10.91.0.0/16", "10.91.0.0/16"]}, {"prefixes": None}):
+        assert_neutron_error(admin.put(base, json={"subnetpool": body}), 400)
+    r = admin.post("/v2.0/subnetpools", json={"subnetpool": {"prefixes": ["10.92.0.0/16"]}})
+    assert "name" in assert_neutron_error(r, 400)["message"]
+    shown = admin.get(base, expect=200).json()["subnetpool"]
+    assert shown["default_quota"] == 5 and shown["name"] == "forms"
+    admin.delete(base, expect=204)
+    admin.delete(f"/v2.0/address-scopes/{scope['id']}", expect=204)

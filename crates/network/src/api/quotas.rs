@@ -83,6 +83,21 @@ pub async fn update(
         return Err(Error::policy("update_quota"));
     }
     let project = strip(&project);
+    // Neutron's quota rows hold project ids of up to 255 characters; a NUL
+    // is no project id (and PostgreSQL cannot store one: refused the same
+    // way on every backend).
+    if project.chars().count() > 255 {
+        return Err(Error::invalid_attr(
+            "project_id",
+            "it exceeds maximum length of 255",
+        ));
+    }
+    if project.contains('\0') {
+        return Err(Error::invalid_attr(
+            "project_id",
+            "it contains a NUL character",
+        ));
+    }
     let map = body.object()?;
     let q = validate::resource(&map, "quota")?;
     let out = svc.write(|st| quotas::update(st, &project, &q)).await?;

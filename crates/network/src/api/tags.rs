@@ -15,9 +15,11 @@ fn tags_of(o: &crate::state::Obj) -> Vec<String> {
     crate::state::strings_of(o, "tags")
 }
 
+/// The collections whose objects carry tags: not security group rules, and
+/// not address scopes (no standard attributes in Neutron).
 fn tag_kind(collection: &str) -> Result<Kind> {
     match kind_of(collection)? {
-        Kind::SecurityGroupRule => Err(Error::not_found(
+        Kind::SecurityGroupRule | Kind::AddressScope => Err(Error::not_found(
             "HTTPNotFound",
             "The resource could not be found.",
         )),
@@ -41,6 +43,7 @@ pub async fn check(
     caller: Caller,
     Path((collection, id, tag)): Path<(String, String, String)>,
 ) -> Result<StatusCode> {
+    validate::tag_name(&tag)?;
     let kind = tag_kind(&collection)?;
     let st = svc.read().await?;
     let o = logic::fetch(&st, kind, &id, &ctx(&caller))?;
@@ -131,6 +134,7 @@ pub async fn remove(
     caller: Caller,
     Path((collection, id, tag)): Path<(String, String, String)>,
 ) -> Result<StatusCode> {
+    validate::tag_name(&tag)?;
     let id2 = id.clone();
     modify(&svc, &caller, &collection, &id, |t| {
         let before = t.len();

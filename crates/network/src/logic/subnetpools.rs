@@ -51,8 +51,9 @@ fn defaults(v6: bool) -> (i64, i64) {
 /// overlap (Neutron compacts them the same way).
 fn parse_prefixes(list: &[String]) -> Result<(Vec<Cidr>, bool)> {
     if list.is_empty() {
-        return Err(Error::invalid_input(
-            "Invalid input for prefixes. Reason: no prefixes given.",
+        return Err(Error::bad(
+            "EmptySubnetPoolPrefixList",
+            "Invalid input for prefixes. Reason: the list of prefixes is empty.",
         ));
     }
     let mut out: Vec<Cidr> = Vec::new();
@@ -200,11 +201,13 @@ pub fn create_pool(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     ctx.can_write("create_subnetpool")?;
     v::known_keys(body, POOL_CREATE_KEYS)?;
     let project = owner_project(body, ctx)?;
-    let raw = v::opt_str_list(body, "prefixes")?.ok_or_else(|| v::missing("prefixes"))?;
+    // Neutron gives a pool's name no default, and refuses a blank one.
+    v::opt_not_blank(body, "name", 255)?.ok_or_else(|| v::missing("name"))?;
+    let raw = v::opt_subnet_list(body, "prefixes")?.ok_or_else(|| v::missing("prefixes"))?;
     let (prefixes, v6) = parse_prefixes(&raw)?;
     let version = if v6 { 6 } else { 4 };
     let (min_default, bits) = defaults(v6);
-    let num = |key: &str| -> Result<Option<i64>> { Ok(v::opt_int(body, key)?.flatten()) };
+    let num = |key: &str| v::opt_non_negative(body, key);
     let min = num("min_prefixlen")?.unwrap_or(min_default);
     let max = num("max_prefixlen")?.unwrap_or(bits);
     let def = num("default_prefixlen")?.unwrap_or(min);
@@ -254,7 +257,8 @@ pub fn update_pool(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Ob
     let mut p = super::fetch_owned(st, Kind::SubnetPool, id, ctx, "update_subnetpool")?.clone();
     let version = int_of(&p, "ip_version");
     let mut prefixes = stored_prefixes(&p);
-    if let Some(raw) = v::opt_str_list(body, "prefixes")? {
+    v::opt_not_blank(body, "name", 255)?;
+    if let Some(raw) = v::opt_subnet_list(body, "prefixes")? {
         let (new, v6) = parse_prefixes(&raw)?;
         if v6 != (version == 6) {
             return Err(Error::bad(
@@ -281,8 +285,8 @@ pub fn update_pool(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Ob
         "default_prefixlen",
         "default_quota",
     ] {
-        if let Some(value) = v::opt_int(body, key)? {
-            p.insert(key.into(), value.map_or(Value::Null, |n| json!(n)));
+        if let Some(n) = v::opt_non_negative(body, key)? {
+            p.insert(key.into(), json!(n));
         }
     }
     if let Some(is_default) = v::opt_bool(body, "is_default")? {
@@ -453,7 +457,7 @@ pub fn create_scope(st: &mut State, ctx: &Ctx, body: &Obj) -> Result<Obj> {
     if shared && !ctx.admin {
         return Err(Error::policy("create_address_scope:shared"));
     }
-    let name = v::req_str(body, "name", 255)?;
+    let name = v::opt_str(body, "name", 255)?.unwrap_or_default();
     let mut s = Obj::new();
     s.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
     s.insert("name".into(), json!(name));
@@ -507,12 +511,12 @@ pub fn delete_scope(st: &mut State, ctx: &Ctx, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The body of `add_prefixes` / `remove_prefixes`: `{"prefixes": [cidr…]}`
-/// (an empty list changes nothing).
+/// The body of `add_prefixes` / `remove_prefixes`: `{"prefixes": [cidr…]}`,
+/// a list that is not empty (Neutron refuses an empty one).
 fn prefix_op_body(body: &Obj) -> Result<Vec<String>> {
     v::known_keys(body, &["prefixes"])?;
     match body.get("prefixes") {
-        Some(Value::Array(list)) => list
+        Some(Value::Array(list)) if !list.is_empty() => list
             .iter()
             .map(|p| match p {
                 Value::String(s) if Cidr::parse(s).is_some() => Ok(s.clone()),
@@ -522,8 +526,9 @@ fn prefix_op_body(body: &Obj) -> Result<Vec<String>> {
                 )),
             })
             .collect(),
-        _ => Err(Error::invalid_input(
-            "Invalid input for prefixes. Reason: a list of prefixes is required.",
+        _ => Err(Error::invalid_attr(
+            "prefixes",
+            "a non-empty list of prefixes is required",
         )),
     }
 }
@@ -554,14 +559,18 @@ fn subtract(a: Cidr, r: &Cidr) -> Vec<Cidr> {
 pub fn add_prefixes(st: &mut State, ctx: &Ctx, id: &str, body: &Obj) -> Result<Value> {
     let add = prefix_op_body(body)?;
     let p = super::fetch_owned(st, Kind::SubnetPool, id, ctx, "add_prefixes")?;
-    if add.is_empty() {
-        return Ok(json!({ "prefixes": p.get("prefixes").cloned().unwrap_or(json!([])) }));
-    }
-    let mut all: Vec<String> = stored_prefixes(p)
+    // The union goes through the update's checks: each prefix once, in the
+    // `address/length` form those checks want.
+    let mut all: Vec<String> = Vec::new();
+    for c in stored_prefixes(p)
         .into_iter()
-        .map(Cidr::net_string)
-        .collect();
-    all.extend(add);
+        .chain(add.iter().filter_map(|s| Cidr::parse(s)))
+    {
+        let c = c.net_string();
+        if !all.contains(&c) {
+            all.push(c);
+        }
+    }
     let mut update = Obj::new();
     update.insert("prefixes".into(), json!(all));
     let out = update_pool(st, ctx, id, &update)?;

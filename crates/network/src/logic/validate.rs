@@ -138,6 +138,74 @@ pub fn opt_int(body: &Obj, key: &str) -> Result<Option<Option<i64>>> {
     }
 }
 
+/// A non-negative integer (or a string of one) such as a prefix length;
+/// unlike [`opt_int`], `null` is refused, as Neutron's converter does.
+pub fn opt_non_negative(body: &Obj, key: &str) -> Result<Option<i64>> {
+    match opt_int(body, key)? {
+        None => Ok(None),
+        Some(Some(n)) if n >= 0 => Ok(Some(n)),
+        Some(Some(n)) => Err(Error::invalid_attr(
+            key,
+            format!("'{n}' should be non-negative"),
+        )),
+        Some(None) => Err(Error::invalid_attr(key, "'None' is not an integer")),
+    }
+}
+
+/// A string that may not be empty or blank (a subnet pool's `name`).
+pub fn opt_not_blank(body: &Obj, key: &str, max: usize) -> Result<Option<String>> {
+    match opt_str(body, key, max)? {
+        Some(s) if s.trim().is_empty() => Err(Error::invalid_attr(
+            key,
+            format!("'{s}' Blank strings are not permitted"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// A list of unique IP subnets, each written `address/length` (IPv4 in
+/// its plain dotted form), as Neutron's `subnet_list` validator wants;
+/// host bits may be set. `null` is not a list.
+pub fn opt_subnet_list(body: &Obj, key: &str) -> Result<Option<Vec<String>>> {
+    let Some(v) = body.get(key) else {
+        return Ok(None);
+    };
+    let Value::Array(items) = v else {
+        return Err(Error::invalid_attr(key, format!("'{v}' is not a list")));
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let Value::String(s) = item else {
+            return Err(Error::invalid_attr(
+                key,
+                format!("'{item}' is not a valid IP subnet"),
+            ));
+        };
+        if !is_subnet(s) {
+            return Err(Error::invalid_attr(
+                key,
+                format!("'{s}' is not a valid IP subnet"),
+            ));
+        }
+        if out.contains(s) {
+            return Err(Error::invalid_attr(
+                key,
+                format!("Duplicate items in the list: '{s}'"),
+            ));
+        }
+        out.push(s.clone());
+    }
+    Ok(Some(out))
+}
+
+/// `address/length`, and for IPv4 spelled the way it prints back.
+fn is_subnet(s: &str) -> bool {
+    let Some(c) = crate::ipam::Cidr::parse(s) else {
+        return false;
+    };
+    s.contains('/') && (c.v6 || format!("{}/{}", crate::ipam::fmt_ip(c.addr, false), c.prefix) == s)
+}
+
 /// A UUID-shaped id.
 pub fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
@@ -166,19 +234,42 @@ pub fn req_uuid(body: &Obj, key: &str) -> Result<String> {
     opt_uuid(body, key)?.ok_or_else(|| missing(key))
 }
 
-/// A list of tags (strings of 1..=255 characters, no commas).
+/// A list of unique tags (strings of 1..=255 characters, no commas);
+/// Neutron refuses a list naming one tag twice.
 pub fn tags(v: Option<&Value>) -> Result<Vec<String>> {
     let Some(Value::Array(items)) = v else {
         return Err(Error::invalid_attr("tags", "a list of strings is expected"));
     };
     let mut out: Vec<String> = vec![];
     for t in items {
-        let t = tag(t.as_str().unwrap_or(""))?;
-        if !out.contains(&t) {
-            out.push(t);
+        let Value::String(t) = t else {
+            return Err(Error::invalid_attr(
+                "tags",
+                format!("{t} is not a valid string"),
+            ));
+        };
+        let t = tag(t)?;
+        if out.contains(&t) {
+            return Err(Error::invalid_attr(
+                "tags",
+                format!("Duplicate items in the list: '{t}'"),
+            ));
         }
+        out.push(t);
     }
     Ok(out)
+}
+
+/// A tag named in a URL to look up or remove: no longer than 255
+/// characters (Neutron checks that before it looks for the resource).
+pub fn tag_name(t: &str) -> Result<()> {
+    if t.chars().count() > 255 {
+        return Err(Error::invalid_attr(
+            "tags",
+            format!("'{t}' exceeds maximum length of 255"),
+        ));
+    }
+    Ok(())
 }
 
 pub fn tag(t: &str) -> Result<String> {
@@ -225,5 +316,54 @@ pub fn opt_str_list(body: &Obj, key: &str) -> Result<Option<Vec<String>>> {
             .collect::<Result<Vec<_>>>()
             .map(Some),
         Some(v) => Err(Error::invalid_attr(key, format!("{v} is not a list"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(v: Value) -> Obj {
+        match v {
+            Value::Object(o) => o,
+            _ => Obj::new(),
+        }
+    }
+
+    #[test]
+    fn subnet_lists_as_neutron_writes_them() {
+        let ok = body(json!({"p": ["10.0.0.1/16", "fd00::/8", "fd00:0::/9"]}));
+        assert_eq!(opt_subnet_list(&ok, "p").unwrap().unwrap().len(), 3);
+        assert_eq!(opt_subnet_list(&Obj::new(), "p").unwrap(), None);
+        for bad in [
+            json!(null),
+            json!("10.0.0.0/8"),
+            json!([5]),
+            json!(["10.0.0.0"]),
+            json!(["10.0.0.0/08"]),
+            json!(["10.0.0.0/33"]),
+            json!(["10.0.0.0/8", "10.0.0.0/8"]),
+        ] {
+            assert!(opt_subnet_list(&body(json!({ "p": bad })), "p").is_err());
+        }
+    }
+
+    #[test]
+    fn non_negative_refuses_null_and_negatives() {
+        let b = body(json!({"a": "7", "b": null, "c": -1, "d": 0}));
+        assert_eq!(opt_non_negative(&b, "a").unwrap(), Some(7));
+        assert!(opt_non_negative(&b, "b").is_err());
+        assert!(opt_non_negative(&b, "c").is_err());
+        assert_eq!(opt_non_negative(&b, "d").unwrap(), Some(0));
+        assert_eq!(opt_non_negative(&b, "e").unwrap(), None);
+    }
+
+    #[test]
+    fn tags_must_be_unique_strings() {
+        assert_eq!(tags(Some(&json!(["a", "b"]))).unwrap(), ["a", "b"]);
+        assert!(tags(Some(&json!(["a", "a"]))).is_err());
+        assert!(tags(Some(&json!([1]))).is_err());
+        assert!(tags(None).is_err());
     }
 }
