@@ -161,6 +161,21 @@ impl Ctx {
         }
     }
 
+    /// A boolean query parameter read as Cinder's `get_bool_param`: absent
+    /// is false; otherwise one of its boolean strings (any case) or a 400.
+    pub fn bool_param(&self, key: &str) -> Result<bool> {
+        match self.q(key) {
+            None => Ok(false),
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "1" | "t" | "true" | "on" | "y" | "yes" => Ok(true),
+                "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
+                _ => Err(Error::bad_request(format!(
+                    "Invalid input received: Value '{v}' for '{key}' is not a boolean."
+                ))),
+            },
+        }
+    }
+
     /// `{base}/v3/{project}/{path}`.
     pub fn url(&self, path: &str) -> String {
         self.base.join(&format!("/v3/{}/{path}", self.project_id))

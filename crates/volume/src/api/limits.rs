@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
-use super::common::{ok, ok_empty, parse_bool, valid_id, wrapped, Body, Ctx};
+use super::common::{ok, ok_empty, valid_id, wrapped, Body, Ctx};
 use crate::error::{Error, Result};
 use crate::store::quotas;
 use crate::VolumeService;
@@ -89,7 +89,7 @@ pub async fn quota_show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Re
     if t != ctx.project_id && !ctx.is_admin() {
         return Err(Error::policy());
     }
-    let usage = ctx.q("usage").and_then(parse_bool).unwrap_or(false);
+    let usage = ctx.bool_param("usage")?;
     let mut m = quota_body(&svc, &t, usage).await?;
     m.insert("id".into(), json!(t));
     Ok(ok(json!({ "quota_set": m })))

@@ -7,7 +7,10 @@ use axum::response::Response;
 use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
-use super::common::{accepted_empty, metadata_value, ok, parse_bool, valid_id, Body, Ctx};
+use super::common::{
+    accepted_empty, collection, list_opts, metadata_value, ok, paginate, parse_bool, valid_id,
+    Body, Ctx,
+};
 use super::types::resolve_type;
 use super::validate;
 use crate::error::{Error, Result};
@@ -31,10 +34,36 @@ async fn find(svc: &VolumeService, ctx: &Ctx) -> Result<QosSpec> {
     store::get(svc.db(), id).await?.ok_or_else(missing)
 }
 
+fn sort_value(q: &QosSpec, key: &str) -> Value {
+    match key {
+        "id" => json!(q.id),
+        "name" => json!(q.name),
+        "consumer" => json!(q.consumer),
+        "created_at" => json!(q.created_at),
+        _ => Value::Null,
+    }
+}
+
+/// With `limit`, `marker`, `offset` or sorting asked, a page as Cinder
+/// gives it (`qos_specs_links` when full); else all, by name.
 pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     ctx.require_admin()?;
-    let all: Vec<Value> = store::list(svc.db()).await?.iter().map(view).collect();
-    Ok(ok(json!({ "qos_specs": all })))
+    let opts = list_opts(&ctx, &["id", "name", "consumer", "created_at"])?;
+    let all = store::list(svc.db()).await?;
+    if !super::types::paging_asked(&ctx) {
+        let all: Vec<Value> = all.iter().map(view).collect();
+        return Ok(ok(json!({ "qos_specs": all })));
+    }
+    let (page, more) = paginate(all, &opts, |q| q.id.as_str(), sort_value, "qos specs")?;
+    Ok(collection(
+        &ctx,
+        "qos_specs",
+        "qos-specs",
+        &page,
+        more,
+        |q| q.id.as_str(),
+        view,
+    ))
 }
 
 pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {

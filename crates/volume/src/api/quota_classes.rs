@@ -16,7 +16,9 @@ use crate::VolumeService;
 fn class(ctx: &Ctx) -> Result<String> {
     let c = ctx.param("class");
     if !valid_id(c) {
-        return Err(Error::bad_request("Invalid quota class name."));
+        return Err(Error::bad_request(
+            "Invalid input received: quota_class_name must be 1 to 255 characters (no NUL).",
+        ));
     }
     Ok(c.to_owned())
 }
@@ -44,6 +46,26 @@ pub async fn show(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
     Ok(ok(json!({ "quota_class_set": m })))
 }
 
+/// A limit as Cinder's `quota_class_set` schema takes it: an integer from
+/// -1 to 2^31-1, or a string of digits.
+fn limit_value(k: &str, v: &Value) -> Result<i64> {
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) => {
+            s.parse::<i64>().ok()
+        }
+        _ => None,
+    };
+    n.filter(|n| (-1..=i32::MAX as i64).contains(n))
+        .ok_or_else(|| {
+            Error::bad_request(format!(
+                "Invalid input for field/attribute {k}. Value: {v}. It must be an integer from \
+                 -1 to {} or a string of digits.",
+                i32::MAX
+            ))
+        })
+}
+
 pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, b: Body) -> Result<Response> {
     ctx.require_admin()?;
     let name = class(&ctx)?;
@@ -54,26 +76,26 @@ pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, b: Body) -> Resu
         .map(|t| t.name)
         .collect();
     let mut values = Vec::new();
+    let mut bad = Vec::new();
     for (k, v) in &obj {
         let per_type = ["volumes_", "snapshots_", "gigabytes_"].iter().any(|p| {
             k.strip_prefix(p)
                 .is_some_and(|t| type_names.iter().any(|n| n == t))
         });
-        if quotas::default_of(k).is_none() && !per_type {
-            return Err(Error::bad_request(format!("Bad key(s) in quota set: {k}")));
+        let key_ok = (1..=300).contains(&k.chars().count())
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_:. ".contains(c));
+        if !key_ok || (quotas::default_of(k).is_none() && !per_type) {
+            bad.push(k.as_str());
+            continue;
         }
-        let n = match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            _ => None,
-        }
-        .filter(|n| (-1..=i32::MAX as i64).contains(n))
-        .ok_or_else(|| {
-            Error::bad_request(format!(
-                "Invalid input for field/attribute {k}: must be an integer >= -1."
-            ))
-        })?;
-        values.push((k.clone(), n));
+        values.push((k.clone(), limit_value(k, v)?));
+    }
+    if !bad.is_empty() {
+        return Err(Error::bad_request(format!(
+            "Invalid input received: Bad key(s) in quota class set: {}",
+            bad.join(", ")
+        )));
     }
     quotas::set(svc.db(), &quotas::class_key(&name), &values).await?;
     Ok(ok(json!({ "quota_class_set": body(&svc, &name).await? })))

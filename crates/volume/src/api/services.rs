@@ -9,6 +9,7 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{ok, ts, Body, Ctx};
+use super::validate;
 use crate::error::{Error, Result};
 use crate::store::services::{self as store, State as SvcState};
 use crate::VolumeService;
@@ -59,75 +60,174 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
     Ok(ok(json!({ "services": list })))
 }
 
-fn host_of(body: &Map<String, Value>) -> Result<String> {
+/// The body's `host` (Cinder's `cinder_host`: null or a host name of
+/// letters, digits and `-._#@:/+[]`).
+fn host_field(body: &Map<String, Value>) -> Result<Option<String>> {
     match body.get("host") {
-        Some(Value::String(h)) if !h.is_empty() => Ok(h.clone()),
-        _ => Err(Error::bad_request(
-            "Missing required element 'host' in request body.",
-        )),
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(h)) if validate::is_cinder_host(h) => Ok(Some(h.clone())),
+        Some(v) => Err(Error::bad_request(format!(
+            "Invalid input for field/attribute host. Value: {v}. It must be a host name of 1 \
+             to 255 letters, digits and '-._#@:/+[]'."
+        ))),
     }
+}
+
+/// A nullable string field of at most 255 characters.
+fn nullable_string(body: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= 255 => Ok(Some(s.clone())),
+        Some(v) => Err(Error::bad_request(format!(
+            "Invalid input for field/attribute {key}. Value: {v}. It must be a string of at \
+             most 255 characters or null."
+        ))),
+    }
+}
+
+/// `binary` or its deprecated name `service` (one is required), each a
+/// string of 1 to 255 characters; `binary` wins when both are given.
+fn binary_field(body: &Map<String, Value>) -> Result<(String, String)> {
+    let got = |key: &str| -> Result<String> {
+        match body.get(key) {
+            None => Ok(String::new()),
+            Some(Value::String(s)) if (1..=255).contains(&s.chars().count()) => Ok(s.clone()),
+            Some(v) => Err(Error::bad_request(format!(
+                "Invalid input for field/attribute {key}. Value: {v}. It must be a string of \
+                 1 to 255 characters."
+            ))),
+        }
+    };
+    let binary = got("binary")?;
+    let service = got("service")?;
+    if !body.contains_key("binary") && !body.contains_key("service") {
+        return Err(Error::bad_request(
+            "Invalid input for field/attribute body: 'binary' (or 'service') is a required \
+             property.",
+        ));
+    }
+    Ok((binary, service))
+}
+
+/// The stored (binary, host) of the service `host` names (Cinder's host
+/// matching: `host`, `host@backend` or exactly `host@backend#pool`).
+fn find_service(binary: &str, host: &str) -> Option<(&'static str, &'static str)> {
+    SERVICES
+        .iter()
+        .find(|(b, h)| *b == binary && validate::host_matches(h, host))
+        .copied()
 }
 
 pub async fn update(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> Result<Response> {
     ctx.require_admin()?;
-    let body = body.object()?;
     let action = ctx.param("action").to_owned();
+    if !matches!(
+        action.as_str(),
+        "enable" | "disable" | "disable-log-reason" | "freeze" | "thaw"
+    ) {
+        return Err(Error::not_found("The resource could not be found."));
+    }
+    let body = body.object()?;
     match action.as_str() {
         "enable" | "disable" | "disable-log-reason" => {
-            let host = host_of(&body)?;
-            let binary = match body.get("binary") {
-                None => "cinder-volume".to_owned(),
-                Some(Value::String(b)) => b.clone(),
-                Some(_) => return Err(Error::bad_request("Invalid binary.")),
-            };
-            if !SERVICES.iter().any(|(b, h)| *b == binary && *h == host) {
-                return Err(Error::not_found(format!(
-                    "Service {binary} on host {host} could not be found."
-                )));
+            let log_reason = action == "disable-log-reason";
+            let mut keys = vec!["binary", "host", "cluster", "service"];
+            if log_reason {
+                keys.push("disabled_reason");
             }
-            let reason = if action == "disable-log-reason" {
+            validate::no_extra(&body, &keys, "body")?;
+            let host = host_field(&body)?;
+            nullable_string(&body, "cluster")?;
+            let (binary, service) = binary_field(&body)?;
+            let reason = if log_reason {
                 match body.get("disabled_reason") {
+                    None => None,
                     Some(Value::String(r))
-                        if !r.trim().is_empty()
+                        if (1..=255).contains(&r.trim().chars().count())
                             && r.chars().count() <= 255
-                            && !r.chars().any(char::is_control) =>
+                            && !r.contains('\0') =>
                     {
                         Some(r.clone())
                     }
-                    _ => {
-                        return Err(Error::bad_request(
-                            "Disabled reason contains invalid characters or is too long",
-                        ))
+                    Some(v) => {
+                        return Err(Error::bad_request(format!(
+                            "Invalid input for field/attribute disabled_reason. Value: {v}. \
+                             It must be a string of 1 to 255 characters, not only spaces (and \
+                             no NUL)."
+                        )))
                     }
                 }
             } else {
                 None
             };
-            let mut st = store::get(svc.db(), &host, &binary).await?;
-            st.disabled = action != "enable";
-            st.disabled_reason = reason.clone();
-            store::put(svc.db(), &host, &binary, &st, now_micros()).await?;
-            Ok(ok(json!({
-                "host": host, "service": binary, "binary": binary,
-                "status": if st.disabled { "disabled" } else { "enabled" },
-                "disabled": st.disabled, "disabled_reason": reason,
-            })))
-        }
-        "freeze" | "thaw" => {
-            let host = host_of(&body)?;
-            let Some((binary, _)) = SERVICES
-                .iter()
-                .find(|(b, h)| *b == "cinder-volume" && *h == host)
-            else {
-                return Err(Error::bad_request(format!(
-                    "Invalid input received: Host {host} has no volume service to {action}."
+            let Some(host) = host else {
+                return Err(Error::bad_request(
+                    "Invalid input received: Host field is missing.",
+                ));
+            };
+            let key = if binary.is_empty() { &service } else { &binary };
+            let Some((b, h)) = find_service(key, &host) else {
+                return Err(Error::not_found(format!(
+                    "Service {key} on host {host} could not be found."
                 )));
             };
-            let mut st: SvcState = store::get(svc.db(), &host, binary).await?;
-            st.frozen = action == "freeze";
-            store::put(svc.db(), &host, binary, &st, now_micros()).await?;
+            let mut st = store::get(svc.db(), h, b).await?;
+            st.disabled = action != "enable";
+            if action == "enable" {
+                st.disabled_reason = None;
+            } else if reason.is_some() {
+                st.disabled_reason = reason.clone();
+            }
+            store::put(svc.db(), h, b, &st, now_micros()).await?;
+            let mut out = json!({
+                "host": host, "service": service, "binary": binary,
+                "status": if st.disabled { "disabled" } else { "enabled" },
+                "disabled": st.disabled,
+            });
+            if log_reason {
+                out["disabled_reason"] = json!(reason);
+            }
+            Ok(ok(out))
+        }
+        _ => {
+            validate::no_extra(&body, &["cluster", "host"], "body")?;
+            let host = host_field(&body)?;
+            let cluster = nullable_string(&body, "cluster")?.filter(|c| !c.is_empty());
+            let cluster = if ctx.at(26) { cluster } else { None };
+            let host = match (host, cluster) {
+                (Some(h), None) => h,
+                (None, Some(c)) => {
+                    // no service here is clustered
+                    return Err(Error::bad_request(format!(
+                        "Invalid input received: No service found with cluster={c}"
+                    )));
+                }
+                _ => {
+                    return Err(Error::bad_request(if ctx.at(26) {
+                        "Invalid input received: One and only one of cluster and host must be \
+                         set."
+                    } else {
+                        "Invalid input received: Host field is missing."
+                    }))
+                }
+            };
+            let Some((binary, h)) = find_service("cinder-volume", &host) else {
+                return Err(Error::bad_request(format!(
+                    "Invalid input received: No service found with host={host}"
+                )));
+            };
+            let freeze = action == "freeze";
+            let mut st: SvcState = store::get(svc.db(), h, binary).await?;
+            if st.frozen == freeze {
+                return Err(Error::bad_request(format!(
+                    "Invalid input received: No service could be changed: frozen in ['{h}'] \
+                     must be {} to {action}.",
+                    if freeze { "False" } else { "True" }
+                )));
+            }
+            st.frozen = freeze;
+            store::put(svc.db(), h, binary, &st, now_micros()).await?;
             Ok(ok(json!({})))
         }
-        _ => Err(Error::not_found("The resource could not be found.")),
     }
 }

@@ -7,8 +7,8 @@ use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    accepted_empty, bool_value, metadata_filter, ok, opt_string, parse_bool, valid_id, wrapped,
-    Body, Ctx,
+    accepted_empty, bool_value, list_opts, metadata_filter, ok, opt_string, paginate, parse_bool,
+    valid_id, wrapped, Body, Ctx,
 };
 use crate::error::{Error, Result};
 use crate::store::types::{self as store, VolumeType};
@@ -88,6 +88,26 @@ pub async fn default_type(svc: &VolumeService, ctx: &Ctx) -> Result<VolumeType> 
         .ok_or_else(|| Error::type_not_found(DEFAULT_TYPE_ID))
 }
 
+fn sort_value(t: &VolumeType, key: &str) -> Value {
+    match key {
+        "id" => json!(t.id),
+        "name" => json!(t.name),
+        "description" => json!(t.description),
+        "is_public" => json!(t.is_public),
+        "created_at" => json!(t.created_at),
+        "updated_at" => json!(t.updated_at),
+        _ => Value::Null,
+    }
+}
+
+/// Whether the query asks for paging or sorting.
+pub(crate) fn paging_asked(ctx: &Ctx) -> bool {
+    ["limit", "marker", "offset", "sort", "sort_key", "sort_dir"]
+        .iter()
+        .any(|k| ctx.q(k).is_some())
+}
+
+/// `limit`, `marker`, `offset` and sorting as Cinder's types list takes them.
 pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response> {
     let want_public = match ctx.q("is_public") {
         None => Some(true),
@@ -107,8 +127,20 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
         Some(raw) if ctx.at(52) => Some(metadata_filter(raw)?),
         _ => None,
     };
+    let paged = paging_asked(&ctx);
+    let opts = list_opts(
+        &ctx,
+        &[
+            "id",
+            "name",
+            "description",
+            "is_public",
+            "created_at",
+            "updated_at",
+        ],
+    )?;
     let mine = store::accessible(svc.db(), &ctx.project_id).await?;
-    let list: Vec<Value> = store::list(svc.db())
+    let found: Vec<VolumeType> = store::list(svc.db())
         .await?
         .into_iter()
         .filter(|t| match want_public {
@@ -121,7 +153,16 @@ pub async fn list(State(svc): State<VolumeService>, ctx: Ctx) -> Result<Response
                 .as_ref()
                 .is_none_or(|want| want.iter().all(|(k, v)| spec_matches(t, k, v)))
         })
-        .map(|t| render(&ctx, &t, Flavor::Show))
+        .collect();
+    // without paging or sorting asked, by name as before
+    let found = if paged {
+        paginate(found, &opts, |t| t.id.as_str(), sort_value, "volume types")?.0
+    } else {
+        found
+    };
+    let list: Vec<Value> = found
+        .iter()
+        .map(|t| render(&ctx, t, Flavor::Show))
         .collect();
     Ok(ok(json!({ "volume_types": list })))
 }

@@ -11,7 +11,7 @@ use ferro_api::services::NewImage;
 use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
-use super::common::{accepted, bool_value, opt_ts, ts, Ctx};
+use super::common::{accepted, opt_ts, ts, Ctx};
 use super::validate;
 use crate::error::{Error, Result};
 use crate::store::{types, volumes};
@@ -57,14 +57,6 @@ fn one_of(a: &Map<String, Value>, key: &str, allowed: &[&str], default: &str) ->
     }
 }
 
-fn flag(a: &Map<String, Value>, key: &str) -> Result<bool> {
-    validate::not_null(a, key)?;
-    a.get(key)
-        .map(|v| bool_value(v, key))
-        .transpose()
-        .map(|b| b.unwrap_or(false))
-}
-
 pub async fn upload(
     svc: &VolumeService,
     ctx: &Ctx,
@@ -85,11 +77,11 @@ pub async fn upload(
             ))
         }
     };
-    let force = flag(a, "force")?;
+    let force = validate::opt_schema_bool(a, "force", false)?;
     let disk_format = one_of(a, "disk_format", DISK_FORMATS, "raw")?;
     let container_format = one_of(a, "container_format", CONTAINER_FORMATS, "bare")?;
     let visibility = one_of(a, "visibility", VISIBILITIES, "private")?;
-    let protected = flag(a, "protected")?;
+    let protected = validate::opt_schema_bool(a, "protected", false)?;
     if visibility == "public" && !ctx.is_admin() {
         return Err(Error::policy());
     }

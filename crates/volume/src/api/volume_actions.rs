@@ -7,9 +7,10 @@ use axum::response::Response;
 use ferro_api::time::now_micros;
 use serde_json::{json, Map, Value};
 
-use super::common::{accepted_empty, bool_value, ok, ok_empty, opt_string, size_value, Body, Ctx};
+use super::common::{accepted_empty, ok, ok_empty, opt_string, size_value, Body, Ctx};
 use super::image_metadata;
 use super::upload_image;
+use super::validate;
 use super::volume_rewrite;
 use super::volumes::visible;
 use crate::error::{Error, Result};
@@ -42,6 +43,24 @@ const VOLUME_STATUSES: &[&str] = &[
     "uploading",
 ];
 
+/// The keys Cinder's schema allows in an action's object (`None`: the
+/// action takes anything, or checks its keys itself).
+fn allowed_keys(action: &str) -> Option<&'static [&'static str]> {
+    Some(match action {
+        "os-extend" => &["new_size"],
+        "os-set_bootable" => &["bootable"],
+        "os-update_readonly_flag" => &["readonly"],
+        "os-attach" => &["instance_uuid", "mountpoint", "host_name", "mode"],
+        "os-detach" => &["attachment_id"],
+        "os-force_detach" => &["connector", "attachment_id"],
+        "os-initialize_connection" | "os-terminate_connection" => &["connector"],
+        "os-set_image_metadata" => &["metadata"],
+        "os-unset_image_metadata" => &["key"],
+        "os-reset_status" => &["status", "attach_status", "migration_status"],
+        _ => return None,
+    })
+}
+
 fn args(v: &Value, action: &str) -> Result<Map<String, Value>> {
     match v {
         Value::Object(m) => Ok(m.clone()),
@@ -69,7 +88,9 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
     }
     ctx.require_write()?;
     let a = args(&raw, &name)?;
-    let id_arg = |k: &str| opt_string(&a, k, 255);
+    if let Some(keys) = allowed_keys(&name) {
+        validate::no_extra(&a, keys, &name)?;
+    }
     match name.as_str() {
         "os-extend" => {
             let new_size = match a.get("new_size") {
@@ -106,7 +127,7 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
                 .get("bootable")
                 .ok_or_else(|| Error::bad_request("Invalid input: 'bootable' is required."))?;
             let mut v = vol;
-            v.bootable = bool_value(b, "bootable")?;
+            v.bootable = validate::schema_bool(b, "bootable")?;
             volumes::update_fields(svc.db(), &v, now_micros()).await?;
             Ok(ok_empty())
         }
@@ -115,7 +136,7 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
                 .get("readonly")
                 .ok_or_else(|| Error::bad_request("Invalid input: 'readonly' is required."))?;
             let mut v = vol;
-            v.readonly = bool_value(r, "readonly")?;
+            v.readonly = validate::schema_bool(r, "readonly")?;
             if v.readonly {
                 v.metadata.insert("readonly".into(), json!("True"));
             } else {
@@ -163,22 +184,37 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             Ok(accepted_empty())
         }
         "os-attach" => {
-            let device = opt_string(&a, "mountpoint", 255)?
-                .ok_or_else(|| Error::bad_request("Invalid input: 'mountpoint' is required."))?;
-            let server = id_arg("instance_uuid")?;
-            let host = id_arg("host_name")?;
+            let device = validate::string_len(&a, "mountpoint", 1, 255)?;
+            let server = match a.get("instance_uuid") {
+                None => None,
+                Some(Value::String(s)) if validate::is_uuid(s) => Some(s.clone()),
+                Some(v) => {
+                    return Err(Error::bad_request(format!(
+                        "Invalid input for field/attribute instance_uuid. Value: {v}. {v} is \
+                         not a 'uuid'."
+                    )))
+                }
+            };
+            let host = match a.get("host_name") {
+                None => None,
+                Some(_) => Some(validate::string_len(&a, "host_name", 0, 255)?),
+            };
             if server.is_none() && host.is_none() {
                 return Err(Error::bad_request(
                     "Invalid request to attach volume to an invalid target: give \
                      'instance_uuid' or 'host_name'.",
                 ));
             }
-            let mode = opt_string(&a, "mode", 16)?.unwrap_or_else(|| "rw".into());
-            if mode != "rw" && mode != "ro" {
-                return Err(Error::bad_request(
-                    "Invalid request to attach volume with an invalid mode: use 'rw' or 'ro'.",
-                ));
-            }
+            let mode = match a.get("mode") {
+                None => "rw".to_owned(),
+                Some(Value::String(m)) if m == "rw" || m == "ro" => m.clone(),
+                Some(v) => {
+                    return Err(Error::bad_request(format!(
+                        "Invalid input for field/attribute mode. Value: {v}. It is not one of \
+                         ['rw', 'ro']."
+                    )))
+                }
+            };
             let req = AttachReq {
                 attachment_id: None,
                 server_id: server.as_deref(),
@@ -198,13 +234,13 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
             Ok(accepted_empty())
         }
         "os-detach" => {
-            let att = id_arg("attachment_id")?;
+            let att = validate::opt_uuid(&a, "attachment_id")?;
             ops::detach(&svc, &vol, att.as_deref()).await?;
             Ok(accepted_empty())
         }
         "os-force_detach" => {
             ctx.require_admin()?;
-            let att = id_arg("attachment_id")?;
+            let att = opt_string(&a, "attachment_id", 255)?;
             if vol.status == "attaching" || vol.status == "available" {
                 ops::unreserve(&svc, &vol, None).await?;
                 return Ok(accepted_empty());
@@ -225,7 +261,15 @@ pub async fn action(State(svc): State<VolumeService>, ctx: Ctx, body: Body) -> R
                          "volume_id": vol.id, "access_mode": if vol.readonly {"ro"} else {"rw"}},
             }})))
         }
-        "os-terminate_connection" => Ok(accepted_empty()),
+        "os-terminate_connection" => {
+            match validate::required(&a, "connector", "os-terminate_connection")? {
+                Value::String(_) | Value::Object(_) | Value::Null => Ok(accepted_empty()),
+                v => Err(Error::bad_request(format!(
+                    "Invalid input for field/attribute connector. Value: {v}. {v} is not of \
+                     type 'string', 'object', 'null'."
+                ))),
+            }
+        }
         "revert" | "os-reimage" | "os-extend_volume_completion" => {
             // asked below the version that added it
             Err(Error::not_found("The resource could not be found."))

@@ -85,10 +85,7 @@ pub async fn reimage(
     let image_id = validate::opt_uuid(a, "image_id")?.ok_or_else(|| {
         Error::bad_request("Invalid input for field/attribute image_id: 'image_id' is required.")
     })?;
-    let reserved_ok = match a.get("reimage_reserved") {
-        None => false,
-        Some(v) => bool_value(v, "reimage_reserved")?,
-    };
+    let reserved_ok = validate::opt_schema_bool(a, "reimage_reserved", false)?;
     let allowed: &[&str] = if reserved_ok {
         &["available", "error", "reserved"]
     } else {
