@@ -36,7 +36,8 @@ BIG = 2 * 1024 * 1024                 # over the 1 MiB limit
 
 class Route:
     def __init__(self, method, path, *, wrapper=None, fields=None, required=(), valid=None,
-                 auth="admin", unknown=None, unknown_ok=None, no_unknown=()):
+                 auth="admin", unknown=None, unknown_ok=None, no_unknown=(), refuse=(400,),
+                 extra_wrong=None, empty_ok=None, min_props=None):
         self.method = method
         self.path = path
         self.wrapper = wrapper          # top-level key of the body, e.g. "user"
@@ -46,6 +47,18 @@ class Route:
         self.auth = auth                # "admin" | "user" | "none"
         self.unknown_ok = unknown_ok or {404}
         self.no_unknown = set(no_unknown)  # path params not to replace by an unknown id
+        # the answers a well-formed JSON object the route refuses may get
+        # (Keystone's domain configuration refuses with 403)
+        self.refuse = tuple(refuse)
+        # more wrong values for this route's fields, {field: [(name, value)]};
+        # a field named here but not in `fields` is one the route does not take
+        self.extra_wrong = extra_wrong or {}
+        # whether an empty body may be accepted (default: a wrapped POST/PUT
+        # without required fields)
+        self.empty_ok = empty_ok
+        # an update must change something ({"user": {}} is refused)
+        self.min_props = method == "PATCH" and wrapper is not None if min_props is None \
+            else min_props
 
     @property
     def has_body(self):
@@ -67,8 +80,51 @@ class Route:
 S = "str"
 N = "nstr"
 B = "bool"
+NB = "nbool"     # boolean or null
 L = "list"
 I = "id"
+O = "obj"        # an object
+U1 = "uses"      # integer >= 1 or null
+U0 = "count"     # integer >= 0 or null
+RL = "roles"     # [{"id": ...} or {"name": ...}]
+AR = "rules"     # application credential access rules
+
+# user options Keystone refuses: unknown ones, booleans that are not
+# booleans, multi-factor rules that are not a list of distinct non-empty
+# lists of distinct strings
+BAD_USER_OPTIONS = [
+    ("unknown", {"bogus": True}),
+    ("lock_password=str", {"lock_password": "true"}),
+    ("ignore_password_expiry=int", {"ignore_password_expiry": 1}),
+    ("ignore_lockout_failure_attempts=list", {"ignore_lockout_failure_attempts": [True]}),
+    ("ignore_change_password_upon_first_use=obj", {"ignore_change_password_upon_first_use": {}}),
+    ("ignore_user_inactivity=str", {"ignore_user_inactivity": "no"}),
+    ("multi_factor_auth_enabled=str", {"multi_factor_auth_enabled": "yes"}),
+    ("mfa rules=str", {"multi_factor_auth_rules": "password"}),
+    ("mfa rules flat", {"multi_factor_auth_rules": ["password", "totp"]}),
+    ("mfa rules empty rule", {"multi_factor_auth_rules": [[]]}),
+    ("mfa rules repeated rule", {"multi_factor_auth_rules": [["password"], ["password"]]}),
+    ("mfa rules repeated method", {"multi_factor_auth_rules": [["password", "password"]]}),
+    ("mfa rules int method", {"multi_factor_auth_rules": [[1]]}),
+    ("mfa rules obj", {"multi_factor_auth_rules": {"password": True}}),
+    ("mfa rules=bool", {"multi_factor_auth_rules": True}),
+    ("one good one bad", {"lock_password": True, "bogus": False}),
+]
+
+# endpoint group filters Keystone refuses
+BAD_FILTERS = [("unknown key", {"bogus": "x"}), ("interface enum", {"interface": "sideways"}),
+               ("interface=int", {"interface": 1}), ("service_id=int", {"service_id": 5}),
+               ("region_id=list", {"region_id": ["r"]})]
+
+# domain configurations Keystone refuses (groups and options it does not
+# take, groups that are not objects of options)
+CONFIG_WRONG = {
+    "ldap": [("empty", {}), ("unknown option", {"bogus": "x"}),
+             ("url and unknown", {"url": "ldap://x", "bogus": "x"})],
+    "identity": [("unknown option", {"password_regex": ".*"})],
+    "bogus": [("unknown group", {"url": "ldap://x"})],
+    "security_compliance": [("read-only group", {"password_regex": ".*"})],
+}
 
 ROUTES = [
     # --- auth ---------------------------------------------------------------
@@ -110,12 +166,14 @@ ROUTES = [
     Route("GET", "/v3/users"),
     Route("POST", "/v3/users", wrapper="user",
           fields={"name": S, "domain_id": I, "password": N, "enabled": B,
-                  "default_project_id": I, "description": N},
-          required=["name"], valid=lambda st: {"user": {"name": uniq("u")}}),
+                  "default_project_id": I, "description": N, "options": O},
+          required=["name"], valid=lambda st: {"user": {"name": uniq("u")}},
+          extra_wrong={"options": BAD_USER_OPTIONS}),
     Route("GET", "/v3/users/{user_id}"),
     Route("PATCH", "/v3/users/{user_id}", wrapper="user",
-          fields={"name": S, "password": N, "enabled": B, "description": N},
-          valid=lambda st: {"user": {"description": "x"}}),
+          fields={"name": S, "password": N, "enabled": B, "description": N, "options": O},
+          valid=lambda st: {"user": {"description": "x"}},
+          extra_wrong={"options": BAD_USER_OPTIONS}),
     Route("DELETE", "/v3/users/{user_id}"),
     Route("POST", "/v3/users/{user_id}/password", wrapper="user", auth="user",
           fields={"password": N, "original_password": S},
@@ -128,9 +186,10 @@ ROUTES = [
           unknown_ok={200, 403, 404}),
     Route("POST", "/v3/users/{user_id}/application_credentials", auth="user",
           wrapper="application_credential",
-          fields={"name": S, "description": N, "secret": N, "unrestricted": B, "expires_at": N},
+          fields={"name": S, "description": N, "secret": N, "unrestricted": NB, "expires_at": N,
+                  "roles": RL, "access_rules": AR},
           required=["name"], valid=lambda st: {"application_credential": {"name": uniq("ac")}},
-          unknown_ok={403, 404}),
+          unknown_ok={403, 404}, extra_wrong={"bogus": [("any", 1)]}),
     Route("GET", "/v3/users/{user_id}/application_credentials/{app_cred_id}", auth="user",
           unknown_ok={403, 404}),
     Route("DELETE", "/v3/users/{user_id}/application_credentials/{app_cred_id}", auth="user",
@@ -236,6 +295,104 @@ ROUTES = [
           fields={"type": S, "blob": S, "user_id": I},
           valid=lambda st: {"credential": {"blob": "changed"}}),
     Route("DELETE", "/v3/credentials/{credential_id}"),
+    # --- EC2 credentials (OS-EC2) -------------------------------------------
+    Route("GET", "/v3/users/{user_id}/credentials/OS-EC2"),
+    # (upstream looks the missing tenant up as a project: 404)
+    Route("POST", "/v3/users/{user_id}/credentials/OS-EC2", refuse=(400, 404),
+          valid=lambda st: {"tenant_id": st["project_id"]}),
+    Route("GET", "/v3/users/{user_id}/credentials/OS-EC2/{ec2_access}"),
+    Route("DELETE", "/v3/users/{user_id}/credentials/OS-EC2/{ec2_access}"),
+    # --- inherited grants (OS-INHERIT) --------------------------------------
+    *[Route(method, f"/v3/OS-INHERIT/{target}/{actor}/roles/{{role_id}}/inherited_to_projects")
+      for target in ("projects/{project_id}", "domains/{domain_id}")
+      for actor in ("users/{user_id}", "groups/{group_id}")
+      for method in ("PUT", "HEAD", "GET", "DELETE")],
+    *[Route("GET", f"/v3/OS-INHERIT/{target}/{actor}/roles/inherited_to_projects",
+            unknown_ok={200, 404})
+      for target in ("projects/{project_id}", "domains/{domain_id}")
+      for actor in ("users/{user_id}", "groups/{group_id}")],
+    # --- policies -----------------------------------------------------------
+    Route("GET", "/v3/policies"),
+    Route("POST", "/v3/policies", wrapper="policy", fields={"blob": S, "type": S},
+          required=["blob", "type"],
+          valid=lambda st: {"policy": {"blob": "{}", "type": "application/json"}}),
+    Route("GET", "/v3/policies/{policy_id}"),
+    Route("PATCH", "/v3/policies/{policy_id}", wrapper="policy", fields={"blob": S, "type": S},
+          valid=lambda st: {"policy": {"blob": "{}"}}),
+    Route("DELETE", "/v3/policies/{policy_id}"),
+    # --- endpoint groups (OS-EP-FILTER) -------------------------------------
+    Route("GET", "/v3/OS-EP-FILTER/endpoint_groups"),
+    Route("POST", "/v3/OS-EP-FILTER/endpoint_groups", wrapper="endpoint_group",
+          fields={"name": S, "description": N, "filters": O}, required=["name", "filters"],
+          valid=lambda st: {"endpoint_group": {"name": uniq("eg"),
+                                               "filters": {"interface": "public"}}},
+          extra_wrong={"filters": BAD_FILTERS, "bogus": [("any", 1)]}),
+    Route("GET", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}"),
+    Route("PATCH", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
+          wrapper="endpoint_group", fields={"name": S, "description": N, "filters": O},
+          valid=lambda st: {"endpoint_group": {"description": "x"}},
+          extra_wrong={"filters": BAD_FILTERS, "bogus": [("any", 1)]}),
+    Route("DELETE", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}"),
+    # --- OAuth1 consumers (OS-OAUTH1) ---------------------------------------
+    Route("GET", "/v3/OS-OAUTH1/consumers"),
+    # (a create without "consumer" makes an empty one, as upstream)
+    Route("POST", "/v3/OS-OAUTH1/consumers", wrapper="consumer", fields={"description": N},
+          valid=lambda st: {"consumer": {"description": "x"}}),
+    Route("GET", "/v3/OS-OAUTH1/consumers/{consumer_id}"),
+    Route("PATCH", "/v3/OS-OAUTH1/consumers/{consumer_id}", wrapper="consumer",
+          fields={"description": N}, valid=lambda st: {"consumer": {"description": "x"}},
+          extra_wrong={"secret": [("set", "s3cret")], "id": [("other", UNKNOWN)]}),
+    Route("DELETE", "/v3/OS-OAUTH1/consumers/{consumer_id}"),
+    # --- trusts (OS-TRUST) --------------------------------------------------
+    Route("GET", "/v3/OS-TRUST/trusts"),
+    Route("POST", "/v3/OS-TRUST/trusts", wrapper="trust", auth="user",
+          fields={"trustor_user_id": S, "trustee_user_id": S, "impersonation": B,
+                  "project_id": N, "expires_at": N, "remaining_uses": U1,
+                  "allow_redelegation": NB, "redelegation_count": U0,
+                  "redelegated_trust_id": N, "roles": RL},
+          required=["trustor_user_id", "trustee_user_id", "impersonation"],
+          valid=lambda st: {"trust": {"trustor_user_id": st["user_id"],
+                                      "trustee_user_id": st["admin_user_id"],
+                                      "impersonation": False, "project_id": st["project_id"],
+                                      "roles": [{"name": "member"}]}}),
+    Route("GET", "/v3/OS-TRUST/trusts/{trust_id}"),
+    Route("DELETE", "/v3/OS-TRUST/trusts/{trust_id}"),
+    Route("GET", "/v3/OS-TRUST/trusts/{trust_id}/roles"),
+    Route("GET", "/v3/OS-TRUST/trusts/{trust_id}/roles/{trust_role_id}"),
+    # --- application credential access rules --------------------------------
+    Route("GET", "/v3/users/{user_id}/access_rules", auth="user", unknown_ok={200, 403, 404}),
+    Route("GET", "/v3/users/{user_id}/access_rules/{access_rule_id}", auth="user",
+          unknown_ok={403, 404}),
+    Route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}", auth="user",
+          unknown_ok={403, 404}),
+    # --- domain-specific configuration --------------------------------------
+    # (Keystone refuses a configuration it does not take with 403,
+    # InvalidDomainConfig; the sweep domain has an ldap group set)
+    Route("GET", "/v3/domains/{domain_id}/config"),
+    *[Route(method, "/v3/domains/{domain_id}/config", wrapper="config", refuse=(400, 403),
+            fields={"ldap": O, "identity": O}, empty_ok=False,
+            valid=lambda st: {"config": {"ldap": {"url": "ldap://sweep.invalid"}}},
+            extra_wrong=CONFIG_WRONG)
+      for method in ("PUT", "PATCH")],
+    Route("DELETE", "/v3/domains/{domain_id}/config"),
+    Route("GET", "/v3/domains/{domain_id}/config/{cfg_group}", no_unknown=["cfg_group"]),
+    Route("PATCH", "/v3/domains/{domain_id}/config/{cfg_group}", wrapper="config",
+          refuse=(400, 403), fields={"ldap": O}, empty_ok=False, no_unknown=["cfg_group"],
+          valid=lambda st: {"config": {"ldap": {"url": "ldap://sweep.invalid"}}},
+          extra_wrong={"ldap": CONFIG_WRONG["ldap"], "identity": [("other group", {"driver": "sql"})]}),
+    Route("DELETE", "/v3/domains/{domain_id}/config/{cfg_group}", no_unknown=["cfg_group"]),
+    Route("GET", "/v3/domains/{domain_id}/config/{cfg_group}/{cfg_option}",
+          no_unknown=["cfg_group", "cfg_option"]),
+    Route("PATCH", "/v3/domains/{domain_id}/config/{cfg_group}/{cfg_option}", wrapper="config",
+          refuse=(400, 403), empty_ok=False, no_unknown=["cfg_group", "cfg_option"],
+          valid=lambda st: {"config": {"url": "ldap://sweep.invalid"}},
+          extra_wrong={"user": [("other option", "cn=x")], "bogus": [("unknown option", "x")]}),
+    Route("DELETE", "/v3/domains/{domain_id}/config/{cfg_group}/{cfg_option}",
+          no_unknown=["cfg_group", "cfg_option"]),
+    Route("GET", "/v3/domains/config/default"),
+    Route("GET", "/v3/domains/config/{cfg_group}/default", no_unknown=["cfg_group"]),
+    Route("GET", "/v3/domains/config/{cfg_group}/{cfg_option}/default",
+          no_unknown=["cfg_group", "cfg_option"]),
 ]
 
 # wrong values for each field kind (all must be refused with 400)
@@ -245,6 +402,34 @@ WRONG = {
     B: [("str", "yes"), ("strtrue", "true"), ("int", 1), ("null", None), ("list", [True])],
     L: [("str", "a"), ("ints", [1, 2]), ("obj", {"a": "b"}), ("nested", [["a"]])],
     I: [("int", 123), ("list", ["a"]), ("obj", {"id": "x"}), ("bool", False)],
+    NB: [("str", "yes"), ("strtrue", "true"), ("int", 1), ("list", [True]), ("obj", {})],
+    O: [("str", "x"), ("list", []), ("int", 1), ("bool", True), ("null", None)],
+    U1: [("str", "1"), ("float", 1.5), ("zero", 0), ("neg", -1), ("bool", True), ("list", [1])],
+    U0: [("str", "0"), ("float", 0.5), ("neg", -1), ("bool", False), ("obj", {})],
+    # roles as trusts and application credentials take them: a list of
+    # objects each with exactly one of a well-formed id or a name
+    RL: [("str", "x"), ("null", None), ("obj", {"id": "x"}), ("ints", [1]), ("empty item", [{}]),
+         ("id and name", [{"id": "a", "name": "b"}]), ("unknown key", [{"bogus": "x"}]),
+         ("id and unknown key", [{"id": "a", "x": 1}]), ("id=int", [{"id": 5}]),
+         ("id empty", [{"id": ""}]), ("id with space", [{"id": "a b"}]),
+         ("id toolong", [{"id": "r" * 65}]), ("name=list", [{"name": ["member"]}]),
+         ("name blank", [{"name": " "}]), ("name toolong", [{"name": "n" * 300}])],
+    AR: [("str", "x"), ("null", None), ("obj", {"service": "identity"}), ("ints", [1]),
+         ("no service", [{"path": "/v3/users", "method": "GET"}]),
+         ("no path", [{"service": "identity", "method": "GET"}]),
+         ("no method", [{"service": "identity", "path": "/v3/users"}]),
+         ("service=int", [{"service": 5, "path": "/v3/users", "method": "GET"}]),
+         ("service empty", [{"service": "", "path": "/v3/users", "method": "GET"}]),
+         ("service with space", [{"service": "id entity", "path": "/v3/users", "method": "GET"}]),
+         ("service with slash", [{"service": "a/b", "path": "/v3/users", "method": "GET"}]),
+         ("service toolong", [{"service": "s" * 65, "path": "/v3/users", "method": "GET"}]),
+         ("path relative", [{"service": "identity", "path": "v3/users", "method": "GET"}]),
+         ("path=int", [{"service": "identity", "path": 3, "method": "GET"}]),
+         ("path toolong", [{"service": "identity", "path": "/" + "p" * 225, "method": "GET"}]),
+         ("method lower", [{"service": "identity", "path": "/v3/users", "method": "get"}]),
+         ("method unknown", [{"service": "identity", "path": "/v3/users", "method": "FETCH"}]),
+         ("method=list", [{"service": "identity", "path": "/v3/users", "method": ["GET"]}]),
+         ("id=int", [{"id": 5}]), ("id with space", [{"id": "a b"}])],
 }
 # fields that are also length/format checked
 EXTRA_WRONG = {
@@ -254,7 +439,7 @@ EXTRA_WRONG = {
     "url": [("toolong", "http://x/" + "u" * 10000)],
     "tags": [("slash", ["a/b"]), ("comma", ["a,b"]), ("toolong", ["t" * 300]),
              ("toomany", [f"t{i}" for i in range(100)])],
-    "expires_at": [("notdate", "yesterday-ish")],
+    "expires_at": [("notdate", "yesterday-ish"), ("past", "2001-01-01T00:00:00Z")],
     "id": [("toolong", "r" * 1000)],
 }
 
@@ -289,7 +474,9 @@ def _cases():
         # bodies that are not JSON objects
         # a route whose body has no required field may accept an empty one
         # (POST /v3/regions creates a region with a generated id)
-        empty_ok = bool(route.wrapper) and not route.required and route.method in ("POST", "PUT")
+        empty_ok = bool(route.wrapper) and not route.required and route.method in ("POST", "PUT") \
+            if route.empty_ok is None else route.empty_ok
+        refuse = route.refuse
         for name, raw in [("malformed", b'{"x": '), ("truncated", b'{"' + (route.wrapper or "tags").encode() + b'": {'),
                           ("notutf8", b'{"a": "\xff\xfe"}'), ("empty", b"")]:
             if name == "empty" and empty_ok:
@@ -298,7 +485,7 @@ def _cases():
         for name, doc in [("list", []), ("string", "x"), ("number", 1), ("null", None), ("true", True)]:
             add(f"{label} body={name}", route, raw=json.dumps(doc).encode())
         if not empty_ok:
-            add(f"{label} body={{}}", route, body={})
+            add(f"{label} body={{}}", route, body={}, expect=refuse)
         add(f"{label} oversized", route, raw=b'{"x": "' + b"a" * BIG + b'"}', expect=(413,))
         add(f"{label} content-type=text/plain", route,
             body=(lambda st, r=route: r.valid(st)), headers={"Content-Type": "text/plain"},
@@ -306,7 +493,9 @@ def _cases():
         if route.wrapper is None:
             continue
         for name, val in [("string", "x"), ("list", []), ("null", None), ("number", 7)]:
-            add(f"{label} {route.wrapper}={name}", route, body={route.wrapper: val})
+            add(f"{label} {route.wrapper}={name}", route, body={route.wrapper: val}, expect=refuse)
+        if route.min_props:
+            add(f"{label} {route.wrapper}={{}}", route, body={route.wrapper: {}}, expect=refuse)
         for field in route.required:
             def missing(st, r=route, f=field):
                 body = r.valid(st)
@@ -316,16 +505,19 @@ def _cases():
                     if other != f and other not in body[r.wrapper]:
                         body[r.wrapper][other] = _filler(other, st)
                 return body
-            add(f"{label} missing {field}", route, body=missing)
-        for field, kind in route.fields.items():
-            for name, val in WRONG[kind] + EXTRA_WRONG.get(field, []):
+            add(f"{label} missing {field}", route, body=missing, expect=refuse)
+        for field in list(route.fields) + [f for f in route.extra_wrong if f not in route.fields]:
+            kind = route.fields.get(field)
+            wrongs = (WRONG[kind] + EXTRA_WRONG.get(field, []) if kind else []) \
+                + route.extra_wrong.get(field, [])
+            for name, val in wrongs:
                 def wrong(st, r=route, f=field, v=val):
                     body = r.valid(st)
                     for req in r.required:
                         body[r.wrapper].setdefault(req, _filler(req, st))
                     body[r.wrapper][f] = v
                     return body
-                add(f"{label} {field}={name}", route, body=wrong)
+                add(f"{label} {field}={name}", route, body=wrong, expect=refuse)
 
     # --- special routes -------------------------------------------------------
     tokens = Route("POST", "/v3/auth/tokens", auth="none", valid=lambda st: {})
@@ -517,6 +709,46 @@ def _cases():
                                      "tenantName": "admin"}}, None, (401,)),
         ("token garbage", {"auth": {"token": {"id": "garbage"}, "tenantName": "admin"}}, None,
          (401, 404)),
+        ("notutf8", None, b'{"auth": "\xff"}', (400,)),
+        ("null", None, b"null", (400,)),
+        ("string", "auth", None, (400,)),
+        ("auth=list", {"auth": []}, None, (400,)),
+        ("auth=null", {"auth": None}, None, (400,)),
+        ("passwordCredentials=list", {"auth": {"passwordCredentials": []}}, None, (400,)),
+        ("passwordCredentials=null", {"auth": {"passwordCredentials": None}}, None, (400,)),
+        ("no username or userId", {"auth": {"passwordCredentials": {"password": "x"}}}, None,
+         (400,)),
+        ("userId=int", {"auth": {"passwordCredentials": {"userId": 5, "password": "x"}}}, None,
+         (400,)),
+        ("userId=int beside username", {"auth": {"passwordCredentials": {
+            "userId": 5, "username": "admin", "password": "x"}}}, None, (400,)),
+        ("username=list", {"auth": {"passwordCredentials": {"username": ["admin"],
+                                                            "password": "x"}}}, None, (400,)),
+        ("username=null", {"auth": {"passwordCredentials": {"username": None, "password": "x"}}},
+         None, (400,)),
+        ("password=null", {"auth": {"passwordCredentials": {"username": "admin",
+                                                            "password": None}}}, None, (400, 401)),
+        ("password=obj", {"auth": {"passwordCredentials": {"username": "admin",
+                                                           "password": {"x": 1}}}}, None, (400,)),
+        ("username toolong", {"auth": {"passwordCredentials": {"username": "u" * 1000,
+                                                               "password": "x"}}}, None,
+         (400, 401)),
+        ("token=string", {"auth": {"token": "x"}}, None, (400,)),
+        ("token no id", {"auth": {"token": {}}}, None, (400,)),
+        ("token id=int", {"auth": {"token": {"id": 5}}}, None, (400,)),
+        ("tenantName=obj", {"auth": {"passwordCredentials": {"username": "admin", "password": "x"},
+                                     "tenantName": {"name": "admin"}}}, None, (400,)),
+        ("tenantName=bool", {"auth": {"passwordCredentials": {"username": "admin", "password": "x"},
+                                      "tenantName": True}}, None, (400,)),
+        ("tenantName=list", {"auth": {"passwordCredentials": {"username": "admin", "password": "x"},
+                                      "tenantName": ["admin"]}}, None, (400,)),
+        ("tenantId=int", {"auth": {"passwordCredentials": {"username": "admin", "password": "x"},
+                                   "tenantId": 5}}, None, (400,)),
+        ("tenantId=list", {"auth": {"passwordCredentials": {"username": "admin", "password": "x"},
+                                    "tenantId": ["x"]}}, None, (400,)),
+        ("tenantName toolong", {"auth": {"passwordCredentials": {"username": "admin",
+                                                                 "password": "x"},
+                                         "tenantName": "t" * 1000}}, None, (400, 401)),
     ]
     for name, doc, raw, expect in v2_bodies:
         if raw is None:
@@ -528,7 +760,195 @@ def _cases():
                                   "tenantName": "no-such-" + UNKNOWN}})
     add("POST /v2.0/tokens oversized", v2, token="none", expect=(413,),
         raw=b'{"auth": "' + b"a" * BIG + b'"}')
+    add("POST /v2.0/tokens unknown tenantId", v2, token="none", expect=(401,),
+        body=lambda st: {"auth": {"passwordCredentials": {"username": "admin",
+                                                          "password": st["admin_password"]},
+                                  "tenantId": UNKNOWN}})
+    add("POST /v2.0/tokens content-type=text/plain", v2, token="none", expect=(400, 415),
+        headers={"Content-Type": "text/plain"},
+        body=lambda st: {"auth": {"passwordCredentials": {"username": "admin",
+                                                          "password": st["admin_password"]}}})
+
+    _trust_cases(add)
+    _app_cred_cases(add)
+    _domain_config_cases(add)
+    _oauth1_signed_cases(add)
+
+    # EC2 credentials
+    ec2 = Route("POST", "/v3/users/{user_id}/credentials/OS-EC2")
+    add("POST OS-EC2 tenant_id=int", ec2, body={"tenant_id": 5}, expect=(400,))
+    add("POST OS-EC2 tenant_id=list", ec2, body={"tenant_id": ["x"]}, expect=(400,))
+    add("POST OS-EC2 unknown tenant", ec2, body={"tenant_id": UNKNOWN}, expect=(404,))
     return cases
+
+
+def _trust_cases(add):
+    """Trust creation that is well-formed but refused, trust listings the
+    caller may not see, and trust-scoped tokens that cannot be had."""
+    tr = Route("POST", "/v3/OS-TRUST/trusts", auth="user")
+
+    def trust(**changes):
+        def body(st):
+            t = {"trustor_user_id": st["user_id"], "trustee_user_id": st["admin_user_id"],
+                 "impersonation": False, "project_id": st["project_id"],
+                 "roles": [{"name": "member"}]}
+            for k, v in changes.items():
+                t[k] = v(st) if callable(v) else v
+            return {"trust": t}
+        return body
+
+    for name, changes, expect in [
+        ("trustor is another user", {"trustor_user_id": lambda st: st["admin_user_id"]}, (403,)),
+        ("unknown trustee", {"trustee_user_id": UNKNOWN}, (404,)),
+        ("unknown project", {"project_id": UNKNOWN}, (404,)),
+        ("role not held", {"roles": lambda st: [{"id": st["role_id"]}]}, (403, 404)),
+        ("unknown role id", {"roles": [{"id": UNKNOWN}]}, (403, 404)),
+        ("unknown role name", {"roles": [{"name": "no-such-" + UNKNOWN}]}, (404,)),
+        ("project without roles", {"roles": []}, (403,)),
+        ("remaining_uses with redelegation", {"allow_redelegation": True, "remaining_uses": 2},
+         (400,)),
+        ("redelegation too deep", {"allow_redelegation": True, "redelegation_count": 99}, (403,)),
+    ]:
+        add(f"POST /v3/OS-TRUST/trusts {name}", tr, token="user", body=trust(**changes),
+            expect=expect)
+    add("POST /v3/OS-TRUST/trusts extra top-level key", tr, token="user", expect=(400,),
+        body=lambda st: dict(trust()(st), bogus=1))
+    lr = Route("GET", "/v3/OS-TRUST/trusts", auth="user")
+    add("GET /v3/OS-TRUST/trusts all as user", lr, token="user", expect=(403,))
+    for who in ("trustor_user_id", "trustee_user_id"):
+        add(f"GET /v3/OS-TRUST/trusts {who}=other as user", lr, token="user", expect=(403,),
+            path=f"/v3/OS-TRUST/trusts?{who}={{admin_user_id}}")
+
+    tokens = Route("POST", "/v3/auth/tokens", auth="none")
+
+    def trust_scoped(scope, user="admin"):
+        def body(st):
+            if user == "admin":
+                return password_auth("admin", st["admin_password"], scope=scope)
+            return password_auth(user_id=st["user_id"], password=st["user_password"], scope=scope)
+        return body
+
+    for name, scope, expect in [
+        ("trust=string", {"OS-TRUST:trust": "x"}, (400,)),
+        ("trust empty", {"OS-TRUST:trust": {}}, (400,)),
+        ("trust id=int", {"OS-TRUST:trust": {"id": 5}}, (400,)),
+        ("trust and project", {"OS-TRUST:trust": {"id": UNKNOWN}, "project": {"id": UNKNOWN}},
+         (400,)),
+        ("unknown trust", {"OS-TRUST:trust": {"id": UNKNOWN}}, (401, 404)),
+    ]:
+        add(f"POST /v3/auth/tokens scope {name}", tokens, token="none", expect=expect,
+            body=trust_scoped(scope))
+    # the trustor is not the trustee
+    add("POST /v3/auth/tokens trust scope by the trustor", tokens, token="none",
+        expect=(401, 403),
+        body=lambda st: trust_scoped({"OS-TRUST:trust": {"id": st["trust_id"]}}, "user")(st))
+
+
+def _app_cred_cases(add):
+    """Application credentials that are well-formed but refused, and access
+    rules that may not go."""
+    ac = Route("POST", "/v3/users/{user_id}/application_credentials", auth="user")
+
+    def app_cred(**changes):
+        def body(st):
+            a = {"name": uniq("ac")}
+            for k, v in changes.items():
+                a[k] = v(st) if callable(v) else v
+            return {"application_credential": a}
+        return body
+
+    for name, changes, expect in [
+        # a role the caller's token does not carry: Keystone's validation error
+        ("role not held", {"roles": lambda st: [{"id": st["role_id"]}]}, (400,)),
+        ("unknown role id", {"roles": [{"id": UNKNOWN}]}, (400,)),
+        ("unknown role name", {"roles": [{"name": "no-such-" + UNKNOWN}]}, (404,)),
+        ("unknown access rule id", {"access_rules": [{"id": UNKNOWN}]}, (400, 404)),
+        ("duplicate name", {"name": "sweep"}, (409,)),
+    ]:
+        add(f"POST application_credentials {name}", ac, token="user", body=app_cred(**changes),
+            expect=expect)
+    ar = Route("DELETE", "/v3/users/{user_id}/access_rules/{access_rule_id}", auth="user")
+    add("DELETE access rule in use", ar, token="user", expect=(403,))
+
+
+def _domain_config_cases(add):
+    """Domain configuration for groups and options Keystone does not take
+    (403) and for ones the domain has not set (404). The sweep domain has
+    ldap.url and ldap.user_tree_dn."""
+    base = "/v3/domains/{domain_id}/config"
+    for method, path, body, expect in [
+        ("GET", base + "/bogus", ..., (403,)),
+        ("GET", base + "/ldap/bogus", ..., (403,)),
+        ("GET", base + "/ldap/password", ..., (403, 404)),
+        ("GET", base + "/identity", ..., (404,)),
+        ("GET", base + "/ldap/user", ..., (404,)),
+        ("GET", "/v3/domains/default/config", ..., (404,)),
+        ("GET", base + "/security_compliance", ..., (403,)),
+        ("GET", "/v3/domains/default/config/security_compliance/bogus", ..., (403,)),
+        ("GET", "/v3/domains/default/config/security_compliance/lockout_duration", ..., (403,)),
+        ("PATCH", base + "/identity", {"config": {"identity": {"driver": "sql"}}}, (404,)),
+        ("PATCH", base + "/bogus", {"config": {"bogus": {"url": "x"}}}, (403,)),
+        ("PATCH", base + "/ldap", {"config": {"identity": {"driver": "sql"}}}, (403,)),
+        ("PATCH", base + "/ldap/url", {"config": {"user": "cn=x"}}, (403,)),
+        ("PATCH", base + "/ldap/user", {"config": {"user": "cn=x"}}, (404,)),
+        ("PATCH", base + "/ldap/bogus", {"config": {"bogus": "x"}}, (403,)),
+        ("PATCH", base + "/security_compliance",
+         {"config": {"security_compliance": {"password_regex": ".*"}}}, (403,)),
+        ("DELETE", base + "/identity", ..., (404,)),
+        ("DELETE", base + "/ldap/user", ..., (404,)),
+        ("DELETE", base + "/bogus", ..., (403,)),
+        ("DELETE", base + "/ldap/bogus", ..., (403,)),
+        ("GET", "/v3/domains/config/bogus/default", ..., (403,)),
+        ("GET", "/v3/domains/config/ldap/bogus/default", ..., (403,)),
+        ("GET", "/v3/domains/config/ldap/password/default", ..., (403,)),
+    ]:
+        add(f"{method} {path} {'' if body is ... else json.dumps(body)}", Route(method, path),
+            path=path, body=body, expect=expect)
+    # a project member may neither read nor write domain configuration
+    for method, body in [("GET", ...), ("PUT", {"config": {"ldap": {"url": "ldap://x"}}}),
+                         ("PATCH", {"config": {"ldap": {"url": "ldap://x"}}}), ("DELETE", ...)]:
+        add(f"{method} {base} as member", Route(method, base, auth="user"), token="user",
+            body=body, expect=(403,))
+
+
+def _oauth1_signed_cases(add):
+    """OAuth1 token requests properly signed by a real consumer, refused for
+    what they carry."""
+    from oauthlib import oauth1
+
+    def signed(path, project="{project_id}", secret=None, key=None, owner=None, verifier=None):
+        def headers(st):
+            kw = {"client_secret": secret or st["consumer_secret"],
+                  "signature_method": oauth1.SIGNATURE_HMAC}
+            if owner:
+                kw["resource_owner_key"] = owner if owner != "@request" else st["request_token"]
+                kw["resource_owner_secret"] = st["request_token_secret"]
+                kw["verifier"] = verifier or "12345678"
+            else:
+                kw["callback_uri"] = "oob"
+            client = oauth1.Client(key or st["consumer_id"], **kw)
+            _, h, _ = client.sign(st["server"].identity_url + path, http_method="POST")
+            if project is not None:
+                h["Requested-Project-Id"] = _fill(project, st)
+            return h
+        return headers
+
+    rt, at = "/v3/OS-OAUTH1/request_token", "/v3/OS-OAUTH1/access_token"
+    for name, path, headers, expect in [
+        ("wrong consumer secret", rt, signed(rt, secret="not-the-secret"), (401,)),
+        ("no Requested-Project-Id", rt, signed(rt, project=None), (400,)),
+        ("unknown project", rt, signed(rt, project=UNKNOWN), (404,)),
+        ("unknown consumer", rt, signed(rt, key=UNKNOWN), (401, 404)),
+        ("unknown request token", at, signed(at, project=None, owner=UNKNOWN), (401, 404)),
+        ("unauthorized request token", at, signed(at, project=None, owner="@request"), (401,)),
+    ]:
+        add(f"POST {path} signed, {name}", Route("POST", path, auth="none"), token="none",
+            headers=headers, expect=expect)
+    az = Route("PUT", "/v3/OS-OAUTH1/authorize/{request_token}", auth="user")
+    add("PUT authorize real request token with a role not held", az, token="user",
+        body=lambda st: {"roles": [{"id": st["role_id"]}]}, expect=(401, 403, 404))
+    add("PUT authorize real request token with an unknown role name", az, token="user",
+        body={"roles": [{"name": "no-such-" + UNKNOWN}]}, expect=(401, 403, 404))
 
 
 def _filler(field, st):
@@ -592,6 +1012,28 @@ def _prepare(srv):
     ac = ks.post(f"/v3/users/{user['id']}/application_credentials", token=user_token,
                  json={"application_credential": {"name": "sweep"}},
                  expect=201).json()["application_credential"]
+    admin_user = ks.get("/v3/users?name=admin", expect=200).json()["users"][0]
+    member = ks.role_id("member")
+    trust = ks.post("/v3/OS-TRUST/trusts", token=user_token, expect=201, json={"trust": {
+        "trustor_user_id": user["id"], "trustee_user_id": admin_user["id"],
+        "impersonation": False, "project_id": project["id"], "roles": [{"id": member}]}}
+    ).json()["trust"]
+    ruled = ks.post(f"/v3/users/{user['id']}/application_credentials", token=user_token,
+                    expect=201, json={"application_credential": {
+                        "name": "sweep-ruled", "access_rules": [
+                            {"service": "identity", "path": "/v3/users/*", "method": "GET"}]}}
+                    ).json()["application_credential"]
+    ks.put(f"/v3/domains/{dom['id']}/config", expect=201,
+           json={"config": {"ldap": {"url": "ldap://sweep.invalid", "user_tree_dn": "ou=u"}}})
+    consumer = ks.post("/v3/OS-OAUTH1/consumers", json={"consumer": {"description": "sweep"}},
+                       expect=201).json()["consumer"]
+    request_token = _request_token(srv, consumer, project["id"])
+    pol = ks.post("/v3/policies", expect=201, json={"policy": {
+        "blob": "{}", "type": "application/json"}}).json()["policy"]
+    eg = ks.post("/v3/OS-EP-FILTER/endpoint_groups", expect=201, json={"endpoint_group": {
+        "name": uniq("eg"), "filters": {"interface": "public"}}}).json()["endpoint_group"]
+    ec2 = ks.post(f"/v3/users/{user['id']}/credentials/OS-EC2", expect=201,
+                  json={"tenant_id": project["id"]}).json()["credential"]
     revoked, _ = ks.issue(password_auth("admin", srv.admin_password,
                                         scope=project_scope(name="admin")))
     ks.delete("/v3/auth/tokens", headers={"X-Subject-Token": revoked}, expect=204)
@@ -605,7 +1047,31 @@ def _prepare(srv):
         "implied_role_id": reader, "region_id": region["id"], "new_region_id": uniq("NR"),
         "service_id": svc["id"], "endpoint_id": ep["id"], "credential_id": cred["id"],
         "app_cred_id": ac["id"], "tag": "t1", "fivexx": [],
+        "user_password": user["_password"], "admin_user_id": admin_user["id"],
+        "trust_id": trust["id"], "trust_role_id": member,
+        "access_rule_id": ruled["access_rules"][0]["id"],
+        "cfg_group": "ldap", "cfg_option": "url",
+        "consumer_id": consumer["id"], "consumer_secret": consumer["secret"],
+        "request_token": request_token["oauth_token"],
+        "request_token_secret": request_token["oauth_token_secret"],
+        "policy_id": pol["id"], "endpoint_group_id": eg["id"], "ec2_access": ec2["access"],
     }
+
+
+def _request_token(srv, consumer, project_id):
+    """An OAuth1 request token nobody authorized."""
+    import urllib.parse
+
+    from oauthlib import oauth1
+
+    client = oauth1.Client(consumer["id"], client_secret=consumer["secret"],
+                           signature_method=oauth1.SIGNATURE_HMAC, callback_uri="oob")
+    url, headers, _ = client.sign(srv.identity_url + "/v3/OS-OAUTH1/request_token",
+                                  http_method="POST")
+    headers["Requested-Project-Id"] = project_id
+    r = requests.post(url, headers=headers, timeout=15)
+    assert r.status_code == 201, r.text
+    return dict(urllib.parse.parse_qsl(r.text))
 
 
 def _token(kind, st):
@@ -634,7 +1100,7 @@ def _fill(path, st):
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input(sweep, case):
     srv = sweep["server"]
-    headers = dict(case["headers"])
+    headers = dict(case["headers"](sweep) if callable(case["headers"]) else case["headers"])
     for k, v in list(headers.items()):
         if v == "@revoked":
             headers[k] = sweep["tokens"]["revoked"]
@@ -684,8 +1150,24 @@ def test_still_healthy_after_sweep(sweep):
     for path in ("/v3/domains/{domain_id}", "/v3/projects/{project_id}", "/v3/users/{user_id}",
                  "/v3/groups/{group_id}", "/v3/roles/{role_id}", "/v3/regions/{region_id}",
                  "/v3/services/{service_id}", "/v3/endpoints/{endpoint_id}",
-                 "/v3/credentials/{credential_id}"):
+                 "/v3/credentials/{credential_id}", "/v3/OS-TRUST/trusts/{trust_id}",
+                 "/v3/users/{user_id}/access_rules/{access_rule_id}",
+                 "/v3/OS-OAUTH1/consumers/{consumer_id}", "/v3/policies/{policy_id}",
+                 "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
+                 "/v3/users/{user_id}/credentials/OS-EC2/{ec2_access}",
+                 "/v3/users/{user_id}/application_credentials/{app_cred_id}"):
         ks.get(_fill(path, sweep), expect=200)
+    assert ks.get(_fill("/v3/domains/{domain_id}/config", sweep), expect=200).json() == {
+        "config": {"ldap": {"url": "ldap://sweep.invalid", "user_tree_dn": "ou=u"}}}
+    # nothing the sweep sent made an application credential, a trust or an
+    # access rule
+    acs = ks.get(_fill("/v3/users/{user_id}/application_credentials", sweep),
+                 expect=200).json()["application_credentials"]
+    assert sorted(a["name"] for a in acs) == ["sweep", "sweep-ruled"], acs
+    assert [t["id"] for t in ks.get("/v3/OS-TRUST/trusts", expect=200).json()["trusts"]] \
+        == [sweep["trust_id"]]
+    rules = ks.get(_fill("/v3/users/{user_id}/access_rules", sweep), expect=200).json()
+    assert [r["id"] for r in rules["access_rules"]] == [sweep["access_rule_id"]], rules
     assert ks.get(_fill("/v3/projects/{project_id}", sweep)).json()["project"]["tags"] == ["t1"]
     ks.head(_fill("/v3/projects/{project_id}/users/{user_id}/roles/", sweep)
             + ks.role_id("member"), expect=204)

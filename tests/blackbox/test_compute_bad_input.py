@@ -4,45 +4,61 @@ be a 4xx in Nova's error format, never a 5xx, and the server must stay
 healthy; the classes of input Nova's schemas refuse (`STRICT_CASES`) must be
 a 400 that names the field."""
 
-import uuid
+import json
 
 import pytest
 import requests
 
 import ferro
+from computehelp import Nova, image, net, token, wait
 
-_STATE = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _stop_sweep_server():
-    """The sweep's shared server goes with the module, whichever tests ran."""
-    yield
-    srv = _STATE.get("srv")
-    if srv is not None:
-        srv.stop()
-        _STATE.clear()
+DEAD = "6b8f2d1e-0000-4000-8000-00000000dead"   # a well-formed id nothing has
 
 
-def _server():
-    """One server (and one real instance) shared by the whole sweep."""
-    if "srv" not in _STATE:
-        import tempfile
-        from computehelp import Nova, image, net, token, wait
-
-        d = tempfile.mkdtemp(prefix="ferro-compute-sweep-")
-        srv = ferro.Server(__import__("pathlib").Path(d) / "data").start()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def sweep(request, tmp_path_factory):
+    """One server per backend (and one real instance, aggregate, security
+    group) shared by the whole sweep; it stops with the module."""
+    if request.param == "postgres" and not ferro.POSTGRES_URL:
+        pytest.skip("FERROSTACK_TEST_POSTGRES_URL is not set")
+    url = drop = None
+    if request.param == "postgres":
+        url, drop = ferro.fresh_postgres_database()
+    srv = ferro.Server(tmp_path_factory.mktemp("compute-sweep-" + request.param) / "data",
+                       database_url=url)
+    try:
+        srv.start()
         tok = token(srv)
         nova = Nova(srv, tok)
         nid = net(srv, tok)
         iid = image(srv, tok)
         r = nova.post("/servers", {"server": {"name": "sweep", "imageRef": iid, "flavorRef": "1",
                                               "networks": [{"uuid": nid}]}})
+        assert r.status_code == 202, r.text
         sid = r.json()["server"]["id"]
         wait(nova, sid, "ACTIVE")
-        nova.post("/os-keypairs", {"keypair": {"name": "sweep-key"}})
-        _STATE.update(srv=srv, nova=nova, sid=sid, nid=nid, iid=iid, fives=[])
-    return _STATE
+        assert nova.post("/os-keypairs", {"keypair": {"name": "sweep-key"}}).status_code == 200
+        r = nova.post("/os-aggregates", {"aggregate": {"name": "sweep-agg"}})
+        assert r.status_code == 200, r.text
+        aid = str(r.json()["aggregate"]["id"])
+        host = nova.get("/os-hosts").json()["hosts"][0]["host_name"]
+        groups = nova.get("/os-security-groups").json()["security_groups"]
+        sgid = str(next(g["id"] for g in groups if g["name"] == "default"))
+        st = dict(srv=srv, nova=nova, sid=sid, nid=nid, iid=iid, aid=aid, host=host, sgid=sgid,
+                  dead=DEAD, fives=[])
+        yield st
+    finally:
+        alive = srv.proc is not None and srv.proc.poll() is None
+        srv.stop()
+        if drop:
+            drop()
+    assert alive, "ferrostack died during the compute bad-input sweep:\n" + srv.log()
+
+
+def _fill(text, st):
+    for key in ("sid", "iid", "nid", "aid", "host", "sgid", "dead"):
+        text = text.replace("{" + key + "}", st[key])
+    return text
 
 
 BAD_BODIES = [
@@ -218,12 +234,155 @@ FIELD_CASES = [
     ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "x", "create_info": []}}),
     ("DELETE", "/os-assisted-volume-snapshots/x?delete_info=%7Bnope", None),
     ("GET", "/extensions/%00", None),
+    # os-hosts (gone from 2.43: 404 there)
+    ("GET", "/os-hosts/no-such-host", None),
+    ("GET", "/os-hosts/%00", None),
+    ("PUT", "/os-hosts/{host}", {}),
+    ("PUT", "/os-hosts/{host}", {"status": "bogus"}),
+    ("PUT", "/os-hosts/{host}", {"maintenance_mode": 1}),
+    ("PUT", "/os-hosts/{host}", {"status": None}),
+    ("PUT", "/os-hosts/no-such-host", {"status": "enable"}),
+    ("GET", "/os-hosts/no-such-host/reboot", None),
+    ("GET", "/os-hosts/no-such-host/shutdown", None),
+    ("GET", "/os-hosts/no-such-host/startup", None),
+    ("GET", "/os-hosts/{host}/bogus", None),
+    # os-instance_usage_audit_log with a `before` that is no time
+    ("GET", "/os-instance_usage_audit_log/yesterday", None),
+    ("GET", "/os-instance_usage_audit_log/2020-13-45", None),
+    ("GET", "/os-instance_usage_audit_log/2020-01-01T25:00:00", None),
+    ("GET", "/os-instance_usage_audit_log/%00", None),
+    ("GET", "/os-instance_usage_audit_log/" + "9" * 40, None),
+    # os-aggregates
+    ("POST", "/os-aggregates", {"aggregate": {}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": ""}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "n" * 256}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": 5}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "a", "availability_zone": 5}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "a", "availability_zone": ""}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "a", "availability_zone": "a:b"}}),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "sweep-agg"}}),
+    ("POST", "/os-aggregates", {"aggregate": []}),
+    ("GET", "/os-aggregates/99999", None),
+    ("GET", "/os-aggregates/nope", None),
+    ("PUT", "/os-aggregates/99999", {"aggregate": {"name": "x"}}),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {}}),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {"name": 5}}),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {"name": ""}}),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {"availability_zone": "a:b"}}),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": "x"}),
+    ("DELETE", "/os-aggregates/99999", None),
+    ("POST", "/os-aggregates/99999/action", {"add_host": {"host": "{host}"}}),
+    ("POST", "/os-aggregates/{aid}/action", {}),
+    ("POST", "/os-aggregates/{aid}/action", {"bogus": {}}),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {}}),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": None}),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {"host": 5}}),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {"host": "bad host!"}}),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {"host": "no-such-host"}}),
+    ("POST", "/os-aggregates/{aid}/action", {"remove_host": {"host": "no-such-host"}}),
+    ("POST", "/os-aggregates/{aid}/action", {"remove_host": {"host": "{host}"}}),
+    ("POST", "/os-aggregates/{aid}/action", {"remove_host": {}}),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {}}),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": []}}),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": {"k": 5}}}),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": {"": "v"}}}),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": {"k/x": "v"}}}),
+    ("POST", "/os-aggregates/{aid}/images", {"cache": []}),
+    ("POST", "/os-aggregates/{aid}/images", {"cache": [{"id": "nope"}]}),
+    ("POST", "/os-aggregates/{aid}/images", {"cache": "{iid}"}),
+    ("POST", "/os-aggregates/99999/images", {"cache": [{"id": "{iid}"}]}),
+    # os-server-external-events
+    ("POST", "/os-server-external-events", {"events": "x"}),
+    ("POST", "/os-server-external-events", {"events": {}}),
+    ("POST", "/os-server-external-events", {"events": [5]}),
+    ("POST", "/os-server-external-events", {"events": [None]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed"}]}),
+    ("POST", "/os-server-external-events", {"events": [{"server_uuid": "{sid}"}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "nope"}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": 5}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{dead}"}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "status": "bogus"}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "tag": 5}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "tag": "t" * 256}]}),
+    ("POST", "/os-server-external-events", {"events": [{"name": 5, "server_uuid": "{sid}"}]}),
+    # os-assisted-volume-snapshots
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}"}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"type": "qcow2", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "", "type": "qcow2", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": ""}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": 5, "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}}}),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": "x"}),
+    ("DELETE", "/os-assisted-volume-snapshots/{dead}", None),
+    ("DELETE", "/os-assisted-volume-snapshots/{dead}?delete_info=%5B%5D", None),
+    ("DELETE", "/os-assisted-volume-snapshots/{dead}?delete_info=%7B%7D", None),
+    ("DELETE", "/os-assisted-volume-snapshots/{dead}?delete_info=%7B%22volume_id%22%3A%20%22{dead}%22%7D", None),
+    # os-migrations
+    ("GET", "/os-migrations/5", None),
+    # the proxy APIs (gone from 2.36: 404 there)
+    ("GET", "/os-networks/{dead}", None),
+    ("POST", "/os-networks", {"network": {"label": "x"}}),
+    ("DELETE", "/os-networks/{dead}", None),
+    ("POST", "/os-networks/add", {"id": "{nid}"}),
+    ("POST", "/os-networks/{nid}/action", {"disassociate": None}),
+    ("GET", "/os-tenant-networks/{dead}", None),
+    ("POST", "/os-tenant-networks", {"network": {"label": "x", "cidr": "10.9.0.0/24"}}),
+    ("GET", "/os-floating-ips/{dead}", None),
+    ("DELETE", "/os-floating-ips/{dead}", None),
+    ("GET", "/os-floating-ips/nope", None),
+    ("GET", "/os-security-groups/{dead}", None),
+    ("DELETE", "/os-security-groups/{dead}", None),
+    ("PUT", "/os-security-groups/{sgid}", {"security_group": {"name": 5, "description": "d"}}),
+    ("PUT", "/os-security-groups/{sgid}", {"security_group": []}),
+    ("POST", "/os-security-groups", {"security_group": {"name": "x", "description": 5}}),
+    ("POST", "/os-security-groups", {"security_group": {"name": "x", "description": "d" * 300}}),
+    ("DELETE", "/os-security-group-rules/{dead}", None),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{sgid}", "ip_protocol": "bogus", "from_port": 1, "to_port": 2}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{sgid}", "ip_protocol": "tcp", "from_port": 9, "to_port": 2}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{sgid}", "ip_protocol": "tcp", "from_port": 1, "to_port": 99999}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{sgid}", "ip_protocol": "tcp", "from_port": 1, "to_port": 2, "cidr": "nope"}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{sgid}", "ip_protocol": "tcp", "from_port": 1, "to_port": 2, "group_id": "{dead}"}}),
+    ("POST", "/os-security-group-rules", {"security_group_rule": {"parent_group_id": "{dead}", "ip_protocol": "tcp", "from_port": 1, "to_port": 2}}),
+    ("GET", "/os-volumes/{dead}", None),
+    ("DELETE", "/os-volumes/{dead}", None),
+    ("POST", "/os-volumes", {"volume": {}}),
+    ("POST", "/os-volumes", {"volume": {"size": "x"}}),
+    ("POST", "/os-volumes", {"volume": {"size": 1, "availability_zone": 5}}),
+    ("POST", "/os-volumes", {"volume": {"size": 1, "snapshot_id": "{dead}"}}),
+    ("GET", "/os-snapshots/{dead}", None),
+    ("DELETE", "/os-snapshots/{dead}", None),
+    ("POST", "/os-snapshots", {"snapshot": {}}),
+    ("GET", "/images/{dead}", None),
+    ("DELETE", "/images/{dead}", None),
+    ("GET", "/images/{dead}/metadata", None),
+    ("POST", "/images/{dead}/metadata", {"metadata": {"k": "v"}}),
+    ("GET", "/images/{iid}/metadata/missing", None),
+    ("DELETE", "/images/{iid}/metadata/missing", None),
+    ("PUT", "/images/{iid}/metadata", {"metadata": []}),
+    ("PUT", "/images/{iid}/metadata", {"metadata": {"k": None}}),
+    ("POST", "/images/{iid}/metadata", {"metadata": {"k" * 300: "v"}}),
+    ("PUT", "/images/{iid}/metadata/k", {"meta": {}}),
+    ("PUT", "/images/{iid}/metadata/k", {"meta": {"j": "v"}}),
+    ("PUT", "/images/{iid}/metadata/k", {"meta": {"k": 5}}),
+    # diagnostics, topology, migrations and consoles of servers that are not there
+    ("GET", "/servers/{dead}/topology", None),
+    ("GET", "/servers/{dead}/migrations", None),
+    ("GET", "/servers/{sid}/migrations/99999", None),
+    ("GET", "/servers/{sid}/migrations/nope", None),
+    ("POST", "/servers/{dead}/remote-consoles", {"remote_console": {"protocol": "vnc", "type": "novnc"}}),
+    ("POST", "/servers/{sid}/remote-consoles", {"remote_console": {"protocol": "bogus", "type": "novnc"}}),
+    ("POST", "/servers/{sid}/remote-consoles", {"remote_console": {"protocol": "vnc"}}),
+    ("POST", "/servers/{sid}/remote-consoles", {"remote_console": []}),
 ]
 
 
-# The sweep runs at these versions: the first, the one that added tags at
-# create, the one that made list queries strict, and the newest.
-VERSIONS = ["2.1", "2.52", "2.75", "latest"]
+# The sweep runs at these versions: the first, the one that removed
+# os-hosts and the proxies' neighbours, the one that added tags at create,
+# the one that made list queries strict, and the newest.
+VERSIONS = ["2.1", "2.43", "2.52", "2.75", "latest"]
 
 
 def _at(version):
@@ -260,11 +419,109 @@ STRICT_CASES = [
     ("POST", "/servers/{sid}/action", {"resize": {"flavorRef": "2", "bogus": 1}}, "bogus"),
     ("POST", "/servers/{sid}/os-volume_attachments", {"volumeAttachment": {"volumeId": "6b8f2d1e-0000-4000-8000-00000000dead", "bogus": 1}}, "bogus"),
     ("POST", "/servers/{sid}/os-interface", {"interfaceAttachment": {"net_id": "{nid}", "bogus": 1}}, "bogus"),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "a", "bogus": 1}}, "bogus"),
+    ("POST", "/os-aggregates", {"aggregate": {"name": "a"}, "bogus": 1}, "bogus"),
+    ("POST", "/os-aggregates", {"aggregate": {"availability_zone": "z"}}, "name"),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {"name": "x", "bogus": 1}}, "bogus"),
+    ("PUT", "/os-aggregates/{aid}", {"aggregate": {"name": "x"}, "bogus": 1}, "bogus"),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {"host": "{host}", "bogus": 1}}, "bogus"),
+    ("POST", "/os-aggregates/{aid}/action", {"add_host": {"host": "bad host!"}}, "host"),
+    ("POST", "/os-aggregates/{aid}/action", {"remove_host": {"host": "{host}", "bogus": 1}}, "bogus"),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": {"k": "v"}, "bogus": 1}}, "bogus"),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": {"k": 5}}}, "k"),
+    ("POST", "/os-aggregates/{aid}/action", {"set_metadata": {"metadata": "k=v"}}, "metadata"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "bogus": 1}]}, "bogus"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}"}], "bogus": 1}, "bogus"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "status": "bogus"}]}, "status"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed", "server_uuid": "{sid}", "tag": "t" * 256}]}, "tag"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "network-changed"}]}, "server_uuid"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "bogus-event", "server_uuid": "{sid}"}]}, "name"),
+    ("POST", "/os-server-external-events", {"events": []}, "events"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "raw", "new_file": "f"}}}, "type"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f", "bogus": 1}}}, "bogus"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"type": "qcow2", "new_file": "f"}}}, "snapshot_id"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}}}, "volume_id"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}, "bogus": 1}}, "bogus"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": {"snapshot_id": "s", "type": "qcow2", "new_file": "f"}}, "bogus": 1}, "bogus"),
+    ("POST", "/os-assisted-volume-snapshots", {"snapshot": {"volume_id": "{dead}", "create_info": "qcow2"}}, "create_info"),
+]
+
+# (method, path, body, versions, statuses, field): answers that depend on
+# the microversion. `field`, when given, must be named by the 400.
+_EARLY = ["2.1", "2.42"]
+_LATE = ["2.43", "2.75", "latest"]
+VERSION_CASES = [
+    # os-hosts: refused for what it carries up to 2.42, gone (404) after
+    *[(m, p, b, _EARLY, {400}, f) for m, p, b, f in [
+        ("PUT", "/os-hosts/{host}", {"status": "enable", "bogus": 1}, "bogus"),
+        ("PUT", "/os-hosts/{host}", {"status": "on"}, "status"),
+        ("PUT", "/os-hosts/{host}", {"maintenance_mode": "yes"}, "maintenance_mode"),
+    ]],
+    *[(m, p, b, _LATE, {404}, None) for m, p, b in [
+        ("GET", "/os-hosts", None),
+        ("GET", "/os-hosts/{host}", None),
+        ("PUT", "/os-hosts/{host}", {"status": "enable"}),
+        ("GET", "/os-hosts/{host}/reboot", None),
+        ("GET", "/os-hosts/{host}/shutdown", None),
+        ("GET", "/os-hosts/{host}/startup", None),
+    ]],
+    # the proxies and os-networks are gone from 2.36
+    *[(m, p, b, _LATE, {404}, None) for m, p, b in [
+        ("GET", "/os-networks", None),
+        ("GET", "/os-floating-ips", None),
+        ("GET", "/os-security-groups", None),
+        ("GET", "/os-volumes", None),
+        ("GET", "/os-snapshots", None),
+        ("GET", "/images", None),
+        ("GET", "/images/{iid}/metadata", None),
+    ]],
+    # os-migrations: paging and changes-since from 2.59 (strict from then),
+    # changes-before from 2.66, user_id and project_id from 2.80
+    *[(m, p, None, ["2.59", "2.65", "latest"], {400}, f) for m, p, f in [
+        ("GET", "/os-migrations?limit=x", "limit"),
+        ("GET", "/os-migrations?limit=-1", "limit"),
+        ("GET", "/os-migrations?limit=1&limit=2", "limit"),
+        ("GET", "/os-migrations?changes-since=yesterday", "changes-since"),
+        ("GET", "/os-migrations?bogus=1", "bogus"),
+    ]],
+    ("GET", "/os-migrations?marker=nope", None, ["2.59", "latest"], {400}, "nope"),
+    ("GET", "/os-migrations?changes-before=2020-01-01", None, ["2.59", "2.65"], {400}, "changes-before"),
+    ("GET", "/os-migrations?changes-before=yesterday", None, ["2.66", "latest"], {400}, "changes-before"),
+    ("GET", "/os-migrations?changes-since=2020-01-02T00:00:00Z&changes-before=2020-01-01T00:00:00Z",
+     None, ["2.66", "latest"], {400}, None),
+    ("GET", "/os-migrations?user_id=x", None, ["2.59", "2.79"], {400}, "user_id"),
+    # os-instance_usage_audit_log and os-aggregates take no query from 2.102
+    ("GET", "/os-instance_usage_audit_log?bogus=1", None, ["2.102", "latest"], {400}, "bogus"),
+    ("GET", "/os-instance_usage_audit_log/2020-01-01?bogus=1", None, ["2.102", "latest"], {400},
+     "bogus"),
+    ("GET", "/os-aggregates?bogus=1", None, ["2.102", "latest"], {400}, "bogus"),
+    ("GET", "/os-aggregates/{aid}?bogus=1", None, ["2.102", "latest"], {400}, "bogus"),
+    # external events Nova does not know yet at that version
+    ("POST", "/os-server-external-events", {"events": [{"name": "volume-extended", "server_uuid": "{sid}", "tag": "{dead}"}]},
+     ["2.1", "2.50"], {400}, "name"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "power-update", "server_uuid": "{sid}", "tag": "POWER_ON"}]},
+     ["2.1", "2.75"], {400}, "name"),
+    ("POST", "/os-server-external-events", {"events": [{"name": "volume-reimaged", "server_uuid": "{sid}", "tag": "{dead}"}]},
+     ["2.1", "2.92"], {400}, "name"),
+    # query parameters of assisted snapshot deletes are strict from 2.75
+    ("DELETE", "/os-assisted-volume-snapshots/{dead}?delete_info=%7B%7D&bogus=1", None, ["2.75", "latest"],
+     {400}, "bogus"),
+    # image caching on an aggregate is from 2.81
+    ("POST", "/os-aggregates/{aid}/images", {"cache": [{"id": "{iid}"}]}, ["2.1", "2.80"], {404}, None),
+    ("POST", "/os-aggregates/{aid}/images", {"cache": [{"id": "{iid}", "bogus": 1}]}, ["2.81", "latest"], {400}, "bogus"),
+    ("POST", "/os-aggregates/{aid}/images", {"cache": [{"id": "{iid}"}], "bogus": 1}, ["2.81", "latest"], {400}, "bogus"),
+    # a server's topology is from 2.78
+    ("GET", "/servers/{sid}/topology", None, ["2.1", "2.77"], {404}, None),
+    ("GET", "/servers/{dead}/topology", None, ["2.78", "latest"], {404}, None),
+    # remote consoles from 2.6
+    ("POST", "/servers/{sid}/remote-consoles", {"remote_console": {"protocol": "vnc", "type": "novnc"}},
+     ["2.1", "2.5"], {404}, None),
+    ("POST", "/servers/{sid}/remote-consoles", {"remote_console": {"protocol": "vnc", "type": "novnc", "bogus": 1}},
+     ["2.6", "latest"], {400}, "bogus"),
 ]
 
 
-def _check(r, label):
-    st = _server()
+def _check(st, r, label):
     if r.status_code >= 500:
         st["fives"].append(label)
     assert 400 <= r.status_code < 500, f"{label} -> {r.status_code}: {r.text[:300]}"
@@ -277,58 +534,76 @@ def _check(r, label):
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method,path", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 @pytest.mark.parametrize("name,raw", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
-def test_bad_bodies(method, path, name, raw, version):
-    st = _server()
-    path = path.format(sid=st["sid"], iid=st["iid"])
-    r = st["nova"].req(method, path, data=raw,
-                       headers=dict(_at(version), **{"Content-Type": "application/json"}))
-    _check(r, f"{version} {method} {path} {name}")
+def test_bad_bodies(sweep, method, path, name, raw, version):
+    path = _fill(path, sweep)
+    r = sweep["nova"].req(method, path, data=raw,
+                          headers=dict(_at(version), **{"Content-Type": "application/json"}))
+    _check(sweep, r, f"{version} {method} {path} {name}")
 
 
 def _send(st, method, path, body, version):
-    import json as _json
-
-    path = path.replace("{sid}", st["sid"]).replace("{iid}", st["iid"])
     kw = {"headers": _at(version)}
     if body is not None:
-        raw = _json.dumps(body).replace("{iid}", st["iid"]).replace("{nid}", st["nid"])
-        kw["data"] = raw.encode()
+        kw["data"] = _fill(json.dumps(body), st).encode()
         kw["headers"]["Content-Type"] = "application/json"
-    return st["nova"].req(method, path, **kw)
+    return st["nova"].req(method, _fill(path, st), **kw)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method,path,body", FIELD_CASES, ids=[f"{c[0]} {c[1]} #{i}" for i, c in enumerate(FIELD_CASES)])
-def test_bad_fields(method, path, body, version):
-    st = _server()
-    r = _send(st, method, path, body, version)
-    _check(r, f"{version} {method} {path} {body}")
+def test_bad_fields(sweep, method, path, body, version):
+    r = _send(sweep, method, path, body, version)
+    _check(sweep, r, f"{version} {method} {path} {body}")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("method,path,body,field", STRICT_CASES,
                          ids=[f"{c[0]} {c[1]} {c[3]} #{i}" for i, c in enumerate(STRICT_CASES)])
-def test_schema_refusals(method, path, body, field, version):
+def test_schema_refusals(sweep, method, path, body, field, version):
     """What Nova's request schemas refuse is a 400 naming the field."""
-    st = _server()
-    r = _send(st, method, path, body, version)
-    _check(r, f"{version} {method} {path} {body}")
+    r = _send(sweep, method, path, body, version)
+    _check(sweep, r, f"{version} {method} {path} {body}")
     assert r.status_code == 400, (version, body, r.text)
     assert field in r.json()["badRequest"]["message"], (version, body, r.text)
 
 
+@pytest.mark.parametrize("method,path,body,version,expect,field", [
+    (m, p, b, v, e, f) for m, p, b, vs, e, f in VERSION_CASES for v in vs],
+    ids=[f"{v} {m} {p} #{i}" for i, (m, p, b, vs, e, f) in enumerate(VERSION_CASES) for v in vs])
+def test_versioned_refusals(sweep, method, path, body, version, expect, field):
+    """Refusals that depend on the microversion: routes gone at one, fields
+    and query parameters Nova takes only from one."""
+    r = _send(sweep, method, path, body, version)
+    _check(sweep, r, f"{version} {method} {path} {body}")
+    assert r.status_code in expect, (version, method, path, body, r.status_code, r.text)
+    if field:
+        assert field in next(iter(r.json().values()))["message"], (version, body, r.text)
+
+
 @pytest.mark.parametrize("token", ["", "garbage", "gAAAAAB" + "x" * 100])
-def test_bad_tokens(token):
-    st = _server()
-    r = requests.get(st["srv"].url + "/compute/v2.1/servers", headers={"X-Auth-Token": token}, timeout=10)
+def test_bad_tokens(sweep, token):
+    r = requests.get(sweep["srv"].url + "/compute/v2.1/servers", headers={"X-Auth-Token": token},
+                     timeout=10)
     assert r.status_code == 401, r.text
 
 
-def test_still_healthy_after_sweep():
-    st = _server()
+def test_still_healthy_after_sweep(sweep):
+    st = sweep
     srv = st["srv"]
     assert st["fives"] == []
     assert requests.get(srv.url + "/healthz", timeout=10).status_code == 200
     r = st["nova"].get(f"/servers/{st['sid']}")
     assert r.status_code == 200 and r.json()["server"]["status"] == "ACTIVE"
     assert st["nova"].get("/servers").json()["servers"][0]["id"] == st["sid"]
+    # the sweep's refused requests changed nothing
+    agg = st["nova"].get(f"/os-aggregates/{st['aid']}").json()["aggregate"]
+    assert (agg["name"], agg["hosts"], agg["metadata"], agg["availability_zone"]) == \
+        ("sweep-agg", [], {}, None), agg
+    assert [a["name"] for a in st["nova"].get("/os-aggregates").json()["aggregates"]] == ["sweep-agg"]
+    host = st["nova"].get(f"/os-hosts/{st['host']}", headers=_at("2.1"))
+    assert host.status_code == 200, host.text
+    svc = [s for s in st["nova"].get("/os-services").json()["services"]
+           if s["binary"] == "nova-compute"]
+    assert svc and all(s["status"] == "enabled" for s in svc), svc
+    assert st["nova"].get(f"/images/{st['iid']}/metadata", headers=_at("2.1")).json() == \
+        {"metadata": {}}

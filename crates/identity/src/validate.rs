@@ -22,6 +22,40 @@ pub fn wrapped(body: &Object, key: &str) -> Result<Object> {
     }
 }
 
+/// The object under `key` of an update body: as Keystone's update schemas
+/// (`minProperties: 1`), it must change something.
+pub fn wrapped_update(body: &Object, key: &str) -> Result<Object> {
+    let obj = wrapped(body, key)?;
+    if obj.is_empty() {
+        return Err(invalid(key, "{} does not have enough properties"));
+    }
+    Ok(obj)
+}
+
+/// An id as Keystone's schemas take one (`id_string`): 1 to 64 letters,
+/// digits and dashes.
+pub fn id_string(v: &Value, field: &str) -> Result<String> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid(field, &format!("{v} is not of type 'string'")))?;
+    if s.is_empty()
+        || s.chars().count() > 64
+        || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(invalid(
+            field,
+            &format!("{v} does not match '^[a-zA-Z0-9-]+$' (1 to 64 characters)"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A name as Keystone's schemas take one: a string of 1 to 255 characters
+/// with at least one that is not whitespace.
+pub fn name_value(v: &Value, field: &str) -> Result<String> {
+    str_value(v, field, 255, false)
+}
+
 /// A required non-empty string of at most `max` characters.
 pub fn req_str(obj: &Object, field: &str, max: usize) -> Result<String> {
     match obj.get(field) {
@@ -89,6 +123,15 @@ pub fn opt_bool(obj: &Object, field: &str) -> Result<Option<bool>> {
 pub fn opt_object(obj: &Object, field: &str) -> Result<Option<Object>> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m.clone())),
+        Some(v) => Err(invalid(field, &format!("{v} is not of type 'object'"))),
+    }
+}
+
+/// An optional object that may not be null when present.
+pub fn opt_strict_object(obj: &Object, field: &str) -> Result<Option<Object>> {
+    match obj.get(field) {
+        None => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m.clone())),
         Some(v) => Err(invalid(field, &format!("{v} is not of type 'object'"))),
     }

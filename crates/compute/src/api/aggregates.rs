@@ -141,7 +141,9 @@ pub async fn create_aggregate(
     body: Body,
 ) -> Result<Response> {
     require_admin(&c, "os_compute_api:os-aggregates:create")?;
-    let o = wrapped(&body.object()?, "aggregate")?;
+    let body = body.object()?;
+    only_keys(&body, "body", &["aggregate"])?;
+    let o = wrapped(&body, "aggregate")?;
     only_keys(&o, "aggregate", &["name", "availability_zone"])?;
     let name = name_field(&o)?.ok_or_else(|| invalid("name", "'name' is a required property"))?;
     let mut metadata = Map::new();
@@ -185,7 +187,9 @@ pub async fn update_aggregate(
     body: Body,
 ) -> Result<Response> {
     require_admin(&c, "os_compute_api:os-aggregates:update")?;
-    let o = wrapped(&body.object()?, "aggregate")?;
+    let body = body.object()?;
+    only_keys(&body, "body", &["aggregate"])?;
+    let o = wrapped(&body, "aggregate")?;
     only_keys(&o, "aggregate", &["name", "availability_zone"])?;
     let (name, zone) = (name_field(&o)?, zone_field(&o)?);
     if name.is_none() && zone.is_none() {
@@ -268,8 +272,15 @@ pub async fn delete_aggregate(
 fn host_of(o: &Map<String, Value>, action: &str) -> Result<String> {
     let inner = wrapped(o, action)?;
     only_keys(&inner, action, &["host"])?;
+    // Nova's `fqdn`: letters, digits, '-', '.' and '_', 1 to 255 of them.
+    let fqdn = |h: &str| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    };
     match inner.get("host") {
-        Some(Value::String(h)) if !h.is_empty() && h.len() <= 255 => Ok(h.clone()),
+        Some(Value::String(h)) if fqdn(h) => Ok(h.clone()),
         Some(x) => Err(invalid("host", &format!("{x} is not a valid host name"))),
         None => Err(invalid("host", "'host' is a required property")),
     }

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::common::{no_content, ok, query_get, Body, Caller, QueryParams};
 use super::flavors::last;
 use crate::error::{Error, Result};
+use crate::microversion::ApiVersion;
 use crate::store::{attachments, instances};
 use crate::ComputeService;
 
@@ -66,12 +67,24 @@ async fn attached_server(svc: &ComputeService, volume_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Nova's schema allows no properties but `allowed` in `o`.
+fn only_keys(o: &serde_json::Map<String, Value>, what: &str, allowed: &[&str]) -> Result<()> {
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(invalid(&format!(
+            "{what}: Additional properties are not allowed ('{k}' was unexpected)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub async fn create(State(svc): State<ComputeService>, c: Caller, body: Body) -> Result<Response> {
     allowed(&c)?;
     let body = body.object()?;
+    only_keys(&body, "body", &["snapshot"])?;
     let Some(Value::Object(snap)) = body.get("snapshot") else {
         return Err(invalid("'snapshot' is a required property"));
     };
+    only_keys(snap, "snapshot", &["volume_id", "create_info"])?;
     let volume_id = match snap.get("volume_id") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(invalid("'volume_id' is a required property")),
@@ -79,6 +92,17 @@ pub async fn create(State(svc): State<ComputeService>, c: Caller, body: Body) ->
     let Some(Value::Object(info)) = snap.get("create_info") else {
         return Err(invalid("'create_info' is a required property"));
     };
+    only_keys(
+        info,
+        "create_info",
+        &["snapshot_id", "type", "new_file", "id"],
+    )?;
+    if info
+        .get("id")
+        .is_some_and(|x| x.as_str().is_none_or(|s| s.is_empty()))
+    {
+        return Err(invalid("create_info: 'id' must be a non-empty string"));
+    }
     let field = |k: &str| match info.get(k) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(invalid(&format!(
@@ -98,11 +122,21 @@ pub async fn create(State(svc): State<ComputeService>, c: Caller, body: Body) ->
 
 pub async fn delete(
     State(svc): State<ComputeService>,
+    v: ApiVersion,
     c: Caller,
     q: QueryParams,
     Path(p): Path<Vec<String>>,
 ) -> Result<Response> {
     allowed(&c)?;
+    // From 2.75 no query parameter but delete_info is taken.
+    if v.at_least(2, 75) {
+        if let Some((k, _)) = q.0.iter().find(|(k, _)| k != "delete_info") {
+            return Err(Error::bad_request(format!(
+                "Invalid input for query parameters {k}. Additional properties are not allowed \
+                 ('{k}' was unexpected)"
+            )));
+        }
+    }
     let _snapshot = last(&p);
     let info: Value = query_get(&q, "delete_info")
         .and_then(|s| serde_json::from_str(s).ok())

@@ -66,6 +66,19 @@ pub fn only_params(q: &QueryParams, allowed: &[&str]) -> Result<()> {
     }
 }
 
+/// Nova's `single_param`: each of `keys` at most once in the query.
+pub fn single_params(q: &QueryParams, keys: &[&str]) -> Result<()> {
+    for k in keys {
+        if q.0.iter().filter(|(name, _)| name == k).count() > 1 {
+            return Err(crate::error::Error::bad_request(format!(
+                "Invalid input for query parameters {k}. Value: it is given more than once; \
+                 it is not of type 'string'"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// 2.102: every API without query parameters of its own refuses any.
 pub fn no_query_from_2_102(v: crate::microversion::ApiVersion, q: &QueryParams) -> Result<()> {
     if v.at_least(2, 102) {

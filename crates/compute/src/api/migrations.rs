@@ -46,6 +46,17 @@ fn check_query(v: ApiVersion, q: &QueryParams) -> Result<()> {
         allowed.extend(["user_id", "project_id"]);
     }
     listing::only_params(q, &allowed)?;
+    listing::single_params(
+        q,
+        &[
+            "limit",
+            "marker",
+            "changes-since",
+            "changes-before",
+            "user_id",
+            "project_id",
+        ],
+    )?;
     if let Some(l) = query_get(q, "limit") {
         l.parse::<usize>()
             .map_err(|_| invalid("limit", &format!("{l:?} is not a non-negative integer")))?;

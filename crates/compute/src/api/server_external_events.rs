@@ -56,8 +56,13 @@ fn checked(e: &Value, v: ApiVersion) -> Result<Map<String, Value>> {
         return Err(invalid(format!("Value: {name}. Not a known event name")));
     }
     match m.get("server_uuid") {
-        Some(Value::String(_)) => {}
-        _ => return Err(invalid("'server_uuid' is a required property".into())),
+        Some(Value::String(u)) if uuid::Uuid::parse_str(u).is_ok() => {}
+        Some(other) => {
+            return Err(invalid(format!(
+                "Value: {other}. server_uuid is not a 'uuid'"
+            )))
+        }
+        None => return Err(invalid("'server_uuid' is a required property".into())),
     }
     match m.get("status") {
         None => {}
@@ -65,7 +70,9 @@ fn checked(e: &Value, v: ApiVersion) -> Result<Map<String, Value>> {
         Some(other) => return Err(invalid(format!("Value: {other}. Not a known status"))),
     }
     match m.get("tag") {
-        None | Some(Value::String(_)) => {}
+        None => {}
+        Some(Value::String(t)) if t.chars().count() <= 255 => {}
+        Some(Value::String(_)) => return Err(invalid("tag is longer than 255 characters".into())),
         Some(other) => return Err(invalid(format!("Value: {other}. tag is not a string"))),
     }
     Ok(m.clone())
@@ -83,6 +90,12 @@ pub async fn create(
         ));
     }
     let body = body.object()?;
+    if let Some(k) = body.keys().find(|k| *k != "events") {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field/attribute body. Additional properties are not allowed \
+             ('{k}' was unexpected)"
+        )));
+    }
     let events = match body.get("events") {
         Some(Value::Array(a)) if !a.is_empty() => a.clone(),
         Some(Value::Array(_)) => return Err(invalid("[] is too short".into())),

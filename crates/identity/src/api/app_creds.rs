@@ -127,11 +127,31 @@ pub async fn create(
         }
     }
     let req = v::wrapped(&body.object()?, "application_credential")?;
+    // Every field is checked before anything is looked up or stored.
+    if let Some(k) = req.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field 'application_credential': additional properties are not \
+             allowed ('{k}' was unexpected)"
+        )));
+    }
     let name = v::req_str(&req, "name", 255)?;
-    let secret = match v::opt_nonempty_str(&req, "secret", 4096)? {
-        Some(s) => s,
-        None => new_secret(),
+    // An empty secret, as a missing one, asks for a generated one.
+    let secret = match v::opt_str(&req, "secret", 4096)? {
+        Some(s) if !s.is_empty() => s,
+        _ => new_secret(),
     };
+    let description = v::opt_str(&req, "description", 65535)?;
+    let unrestricted = match req.get("unrestricted") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Error::bad_request(format!(
+                "Invalid input for field 'unrestricted': {other} is not of type 'boolean', 'null'"
+            )))
+        }
+    };
+    v::opt_str(&req, "project_id", 64)?;
+    v::opt_str(&req, "system", 64)?;
     let expires_at = match v::opt_str(&req, "expires_at", 64)? {
         Some(s) => Some(parse_iso(&s).ok_or_else(|| {
             Error::bad_request(format!(
@@ -145,7 +165,22 @@ pub async fn create(
             "Invalid input for field 'expires_at': it is in the past",
         ));
     }
-    let granted = granted_roles(&id, &ctx, &project_id, req.get("roles")).await?;
+    let requested_roles = match req.get("roles") {
+        None => None,
+        Some(Value::Array(l)) => Some(
+            l.iter()
+                .map(|r| super::trusts::role_ref(r, "roles"))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        Some(other) => {
+            return Err(Error::bad_request(format!(
+                "Invalid input for field 'roles': {other} is not of type 'array'"
+            )))
+        }
+    };
+    let requested_rules = rule_requests(req.get("access_rules"))?;
+
+    let granted = granted_roles(&id, &ctx, &project_id, requested_roles).await?;
     if app_creds::get_by_name(id.db(), &uid, &name)
         .await?
         .is_some()
@@ -154,16 +189,16 @@ pub async fn create(
             "Duplicate entry found with name {name}"
         )));
     }
-    let access_rules = access_rules(&id, &uid, req.get("access_rules")).await?;
+    let access_rules = access_rules(&id, &uid, requested_rules).await?;
     let a = AppCred {
         id: new_id(),
         name,
         user_id: uid,
         project_id,
         secret_hash: hashing::hash(secret.clone(), id.config().password_hash_rounds).await?,
-        description: v::opt_str(&req, "description", 65535)?,
+        description,
         expires_at,
-        unrestricted: v::opt_bool(&req, "unrestricted")?.unwrap_or(false),
+        unrestricted,
         roles: json!(granted),
         access_rules,
         created_at: now_micros(),
@@ -174,13 +209,30 @@ pub async fn create(
     Ok(created(json!({"application_credential": out})))
 }
 
+/// The fields of a new application credential (Keystone's schema allows no
+/// others; `id`, `project_id` and `system` are taken and ignored).
+const CREATE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "secret",
+    "expires_at",
+    "roles",
+    "access_rules",
+    "unrestricted",
+    "project_id",
+    "system",
+];
+
 /// The roles to delegate: those requested (by id or name), each of which the
 /// user must hold on the project now; by default all the user holds there.
+/// As Keystone: a role not held is a validation error (400), a role name
+/// nothing has is not found (404).
 async fn granted_roles(
     id: &Identity,
     ctx: &AuthContext,
     project_id: &str,
-    requested: Option<&Value>,
+    requested: Option<Vec<(Option<String>, Option<String>)>>,
 ) -> Result<Vec<Value>> {
     let held = roles::effective(
         id.db(),
@@ -190,33 +242,36 @@ async fn granted_roles(
     .await?;
     let as_json = |r: &crate::store::roles::Role| json!({"id": r.id, "name": r.name, "domain_id": r.domain_id});
     let list = match requested {
-        Some(Value::Array(l)) if !l.is_empty() => l,
-        None | Some(Value::Null) | Some(Value::Array(_)) => {
+        Some(l) if !l.is_empty() => l,
+        _ => {
             return Ok(held
                 .iter()
                 .filter(|r| ctx.role_ids.contains(&r.id))
                 .map(as_json)
                 .collect());
         }
-        Some(_) => {
-            return Err(Error::bad_request(
-                "Invalid input for field 'roles': must be a list",
-            ))
-        }
     };
     let mut out = Vec::new();
-    for r in list {
-        let rid = r.get("id").and_then(Value::as_str);
-        let rname = r.get("name").and_then(Value::as_str);
-        if rid.is_none() && rname.is_none() {
+    for (rid, rname) in list {
+        let found = held.iter().find(|h| match (&rid, &rname) {
+            (Some(i), _) => h.id == *i,
+            (None, Some(n)) => h.name == *n,
+            (None, None) => false,
+        });
+        let Some(found) = found else {
+            if let (None, Some(n)) = (&rid, &rname) {
+                if crate::store::roles::get_global_by_name(id.db(), n)
+                    .await?
+                    .is_none()
+                {
+                    return Err(Error::no_such("role", n));
+                }
+            }
             return Err(Error::bad_request(
-                "Invalid input for field 'roles': each role needs 'id' or 'name'",
+                "Invalid application credential: Cannot create an application credential with \
+                 unassigned role",
             ));
-        }
-        let found = held
-            .iter()
-            .find(|h| Some(h.id.as_str()) == rid || (rid.is_none() && Some(h.name.as_str()) == rname))
-            .ok_or_else(|| Error::forbidden("A role requested for the application credential is not held by the user on the project."))?;
+        };
         if !out.iter().any(|o: &Value| o["id"] == json!(found.id)) {
             out.push(as_json(found));
         }
@@ -224,76 +279,132 @@ async fn granted_roles(
     Ok(out)
 }
 
+/// One requested access rule: an existing one of the user's by id, or one
+/// by service, path and method.
+enum RuleRequest {
+    Id(String),
+    Rule {
+        service: String,
+        path: String,
+        method: String,
+    },
+}
+
+/// The `access_rules` of a create body, checked as Keystone's schema does.
+fn rule_requests(requested: Option<&Value>) -> Result<Vec<RuleRequest>> {
+    let list = match requested {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(l)) => l,
+        Some(other) => {
+            return Err(Error::bad_request(format!(
+                "Invalid input for field 'access_rules': {other} is not of type 'array'"
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for r in list {
+        let m = r.as_object().ok_or_else(|| {
+            Error::bad_request(format!(
+                "Invalid input for field 'access_rules': {r} is not of type 'object'"
+            ))
+        })?;
+        let service = m
+            .get("service")
+            .map(|s| {
+                v::id_string(s, "access_rules.service").map_err(|_| {
+                    rule_field(
+                        "service",
+                        "a string of letters, digits and dashes (1 to 64)",
+                    )
+                })
+            })
+            .transpose()?;
+        let path = match m.get("path") {
+            None => None,
+            Some(Value::String(p)) if p.starts_with('/') && p.chars().count() <= 225 => {
+                Some(p.clone())
+            }
+            Some(_) => {
+                return Err(rule_field(
+                    "path",
+                    "a string starting with '/', at most 225 characters",
+                ))
+            }
+        };
+        let method = match m.get("method") {
+            None => None,
+            Some(Value::String(x))
+                if ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"].contains(&x.as_str()) =>
+            {
+                Some(x.clone())
+            }
+            Some(_) => {
+                return Err(rule_field(
+                    "method",
+                    "one of DELETE, GET, HEAD, PATCH, POST, PUT",
+                ))
+            }
+        };
+        if let Some(rid) = m.get("id") {
+            out.push(RuleRequest::Id(v::id_string(rid, "access_rules.id")?));
+            continue;
+        }
+        out.push(RuleRequest::Rule {
+            service: service.ok_or_else(|| rule_field("service", "a service type"))?,
+            path: path.ok_or_else(|| rule_field("path", "a path"))?,
+            method: method.ok_or_else(|| rule_field("method", "a method"))?,
+        });
+    }
+    Ok(out)
+}
+
 /// The `access_rules` of a new application credential: each one the user's
 /// existing rule named by `id`, or the user's rule for that service, path
 /// and method, made if new (Keystone keeps one rule per user for each).
-async fn access_rules(id: &Identity, uid: &str, requested: Option<&Value>) -> Result<Value> {
-    let list = match requested {
-        None | Some(Value::Null) => return Ok(json!([])),
-        Some(Value::Array(l)) => l,
-        Some(_) => {
-            return Err(Error::bad_request(
-                "Invalid input for field 'access_rules': must be a list",
-            ))
-        }
-    };
-    let mut out: Vec<Value> = Vec::new();
-    for r in list {
-        let m = r.as_object().ok_or_else(|| {
-            Error::bad_request("Invalid input for field 'access_rules': each rule is an object")
-        })?;
-        let rule = match m.get("id") {
-            Some(Value::String(rid)) => match access_rule_store::get(id.db(), rid).await? {
-                Some(found) if found.user_id == uid => found,
-                _ => return Err(Error::no_such("access rule", rid)),
+/// Every rule is resolved before any new one is stored.
+async fn access_rules(id: &Identity, uid: &str, requested: Vec<RuleRequest>) -> Result<Value> {
+    let mut rules: Vec<(AccessRule, bool)> = Vec::new();
+    for req in requested {
+        let (rule, new) = match req {
+            RuleRequest::Id(rid) => match access_rule_store::get(id.db(), &rid).await? {
+                Some(found) if found.user_id == uid => (found, false),
+                _ => return Err(Error::no_such("access rule", &rid)),
             },
-            Some(_) => {
-                return Err(Error::bad_request(
-                    "Invalid input for field 'access_rules.id': a string is required",
-                ))
-            }
-            None => {
-                let service = v::req_str(m, "service", 64).map_err(|_| {
-                    rule_field("service", "a non-empty string of at most 64 characters")
-                })?;
-                let path = match m.get("path") {
-                    Some(Value::String(p)) if p.starts_with('/') && p.chars().count() <= 225 => {
-                        p.clone()
-                    }
-                    _ => {
-                        return Err(rule_field(
-                            "path",
-                            "a string starting with '/', at most 225 characters",
-                        ))
-                    }
-                };
-                let method = match m.get("method").and_then(Value::as_str) {
-                    Some(x @ ("DELETE" | "GET" | "HEAD" | "PATCH" | "POST" | "PUT")) => {
-                        x.to_owned()
-                    }
-                    _ => {
-                        return Err(rule_field(
-                            "method",
-                            "one of DELETE, GET, HEAD, PATCH, POST, PUT",
-                        ))
-                    }
-                };
-                match access_rule_store::find(id.db(), uid, &service, &path, &method).await? {
-                    Some(found) => found,
-                    None => {
-                        let made = AccessRule {
-                            id: new_id(),
-                            user_id: uid.to_owned(),
-                            service,
-                            path,
-                            method,
-                        };
-                        access_rule_store::create(id.db(), &made, now_micros()).await?;
-                        made
+            RuleRequest::Rule {
+                service,
+                path,
+                method,
+            } => {
+                let pending = rules
+                    .iter()
+                    .find(|(r, _)| r.service == service && r.path == path && r.method == method);
+                if let Some((r, _)) = pending {
+                    (r.clone(), false)
+                } else {
+                    match access_rule_store::find(id.db(), uid, &service, &path, &method).await? {
+                        Some(found) => (found, false),
+                        None => (
+                            AccessRule {
+                                id: new_id(),
+                                user_id: uid.to_owned(),
+                                service,
+                                path,
+                                method,
+                            },
+                            true,
+                        ),
                     }
                 }
             }
         };
+        rules.push((rule, new));
+    }
+    let now = now_micros();
+    let mut out: Vec<Value> = Vec::new();
+    for (rule, new) in rules {
+        if new {
+            access_rule_store::create(id.db(), &rule, now).await?;
+        }
         let shown = json!({"id": rule.id, "service": rule.service, "path": rule.path, "method": rule.method});
         if !out.contains(&shown) {
             out.push(shown);

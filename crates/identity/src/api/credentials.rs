@@ -131,7 +131,7 @@ pub async fn update(
     Path(cid): Path<String>,
     body: Body,
 ) -> Result<Response> {
-    let req = v::wrapped(&body.object()?, "credential")?;
+    let req = v::wrapped_update(&body.object()?, "credential")?;
     let mut c = load(&id, &cid).await?;
     policy::admin_or_self(&ctx, "identity:update_credential", &c.user_id)?;
     if req

@@ -103,24 +103,47 @@ fn check_consumer(o: &Object, _create: bool) -> Result<()> {
     Ok(())
 }
 
+/// Keystone's endpoint group schema: no fields but these, and filters on
+/// the endpoint attributes an endpoint group can select by.
 fn check_endpoint_group(o: &Object, create: bool) -> Result<()> {
+    if let Some(k) = o
+        .keys()
+        .find(|k| !["name", "description", "filters", "id", "links"].contains(&k.as_str()))
+    {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field 'endpoint_group': additional properties are not allowed \
+             ('{k}' was unexpected)"
+        )));
+    }
     if create {
         v::req_str(o, "name", 255)?;
-        if v::opt_object(o, "filters")?.is_none() {
+        if !o.contains_key("filters") {
             return Err(Error::bad_request(
                 "Invalid input for field 'filters': is a required property",
             ));
         }
     } else {
         v::opt_strict_str(o, "name", 255)?;
-        v::opt_object(o, "filters")?;
     }
     v::opt_str(o, "description", 65535)?;
-    if let Some(f) = v::opt_object(o, "filters")? {
-        for key in f.keys() {
-            if !["service_id", "region_id", "interface"].contains(&key.as_str()) {
+    if let Some(f) = v::opt_strict_object(o, "filters")? {
+        for (key, value) in &f {
+            let fine = match key.as_str() {
+                "interface" => value
+                    .as_str()
+                    .is_some_and(|i| ["admin", "internal", "public"].contains(&i)),
+                "service_id" => value.is_string(),
+                "region_id" => value.is_string() || value.is_null(),
+                _ => {
+                    return Err(Error::bad_request(format!(
+                        "Invalid input for field 'filters': unknown filter {key:?} (one of \
+                         service_id, region_id, interface)"
+                    )))
+                }
+            };
+            if !fine {
                 return Err(Error::bad_request(format!(
-                    "Invalid input for field 'filters': unknown filter {key:?}"
+                    "Invalid input for field 'filters.{key}': {value} is not valid"
                 )));
             }
         }
@@ -188,7 +211,13 @@ async fn create(
     k: Kind,
 ) -> Result<Response> {
     policy::admin(&ctx, &format!("identity:create_{}", k.member))?;
-    let mut doc = v::wrapped(&body.object()?, k.member)?;
+    let body = body.object()?;
+    // As Keystone: a consumer may be made from a body without "consumer".
+    let mut doc = if k.secret && !body.contains_key(k.member) {
+        Object::new()
+    } else {
+        v::wrapped(&body, k.member)?
+    };
     (k.check)(&doc, true)?;
     doc.remove("id");
     doc.remove("links");
@@ -215,7 +244,7 @@ async fn update(
     k: Kind,
 ) -> Result<Response> {
     policy::admin(&ctx, &format!("identity:update_{}", k.member))?;
-    let patch = v::wrapped(&body.object()?, k.member)?;
+    let patch = v::wrapped_update(&body.object()?, k.member)?;
     (k.check)(&patch, false)?;
     if patch
         .get("id")

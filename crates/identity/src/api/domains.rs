@@ -116,7 +116,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_domain")?;
-    let req = v::wrapped(&body.object()?, "domain")?;
+    let req = v::wrapped_update(&body.object()?, "domain")?;
     let mut d = load(&id, &domain_id).await?;
     let was_enabled = d.enabled;
     apply_update(&mut d, &req)?;

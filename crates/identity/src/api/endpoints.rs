@@ -173,7 +173,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_endpoint")?;
-    let req = v::wrapped(&body.object()?, "endpoint")?;
+    let req = v::wrapped_update(&body.object()?, "endpoint")?;
     let mut e = load(&id, &eid).await?;
     if req
         .get("id")

@@ -266,7 +266,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_project")?;
-    let req = v::wrapped(&body.object()?, "project")?;
+    let req = v::wrapped_update(&body.object()?, "project")?;
     if let Some(mut d) = domain_project(&id, &pid).await? {
         if let Some(e) = v::opt_bool(&req, "enabled")? {
             d.enabled = e;

@@ -90,7 +90,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_service")?;
-    let req = v::wrapped(&body.object()?, "service")?;
+    let req = v::wrapped_update(&body.object()?, "service")?;
     let mut s = load(&id, &sid).await?;
     if req
         .get("id")

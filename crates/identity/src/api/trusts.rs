@@ -279,22 +279,30 @@ fn role_refs(t: &Object) -> Result<Vec<RoleRef>> {
         Some(other) => return Err(invalid("roles", &format!("{other} is not of type 'array'"))),
     };
     list.iter()
-        .map(|r| {
-            let m = r.as_object().filter(|m| m.len() == 1);
-            match m.map(|m| (m.get("id"), m.get("name"))) {
-                Some((Some(Value::String(id)), None)) if !id.is_empty() => {
-                    Ok(RoleRef::Id(id.clone()))
-                }
-                Some((None, Some(Value::String(name)))) if !name.is_empty() => {
-                    Ok(RoleRef::Name(name.clone()))
-                }
-                _ => Err(invalid(
-                    "roles",
-                    "each role is an object with exactly one of 'id' or 'name', a non-empty string",
-                )),
-            }
+        .map(|r| match role_ref(r, "roles")? {
+            (Some(id), None) => Ok(RoleRef::Id(id)),
+            (None, Some(name)) => Ok(RoleRef::Name(name)),
+            _ => Err(invalid("roles", "each role names an 'id' or a 'name'")),
         })
         .collect()
+}
+
+/// One role of a trust's or an application credential's `roles`: an
+/// object with exactly one of a well-formed `id` or a `name` (Keystone's
+/// schema), as (id, name).
+pub(super) fn role_ref(r: &Value, field: &str) -> Result<(Option<String>, Option<String>)> {
+    let one_of = || {
+        invalid(
+            field,
+            &format!("{r}: each role is an object with exactly one of 'id' or 'name'"),
+        )
+    };
+    let m = r.as_object().filter(|m| m.len() == 1).ok_or_else(one_of)?;
+    match (m.get("id"), m.get("name")) {
+        (Some(id), None) => Ok((Some(v::id_string(id, &format!("{field}.id"))?), None)),
+        (None, Some(name)) => Ok((None, Some(v::name_value(name, &format!("{field}.name"))?))),
+        _ => Err(one_of()),
+    }
 }
 
 /// The role ids named, names looked up among the global roles (404 for an

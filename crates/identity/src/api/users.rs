@@ -159,7 +159,7 @@ pub async fn create(
         Some(p) => Some(hashing::hash(p, id.config().password_hash_rounds).await?),
         None => None,
     };
-    let options = v::opt_object(&req, "options")?.unwrap_or_default();
+    let options = v::opt_strict_object(&req, "options")?.unwrap_or_default();
     compliance::check_user_options(&options)?;
     let mut user_options = v::Object::new();
     compliance::merge_user_options(&mut user_options, options);
@@ -206,7 +206,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_user")?;
-    let req = v::wrapped(&body.object()?, "user")?;
+    let req = v::wrapped_update(&body.object()?, "user")?;
     let mut u = load(&id, &uid).await?;
     for (field, current) in [("id", &u.id), ("domain_id", &u.domain_id)] {
         if let Some(val) = req.get(field) {
@@ -218,7 +218,7 @@ pub async fn update(
         }
     }
     v::opt_str(&req, "description", 65535)?;
-    let requested_options = v::opt_object(&req, "options")?;
+    let requested_options = v::opt_strict_object(&req, "options")?;
     if let Some(o) = &requested_options {
         compliance::check_user_options(o)?;
     }

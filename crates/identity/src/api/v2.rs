@@ -29,8 +29,17 @@ pub async fn issue(State(id): State<Identity>, body: Body) -> Result<Response> {
 
 fn translate(auth: &Map<String, Value>) -> Result<Map<String, Value>> {
     let identity = if let Some(pc) = auth.get("passwordCredentials") {
-        let username = pc.get("username").and_then(Value::as_str);
-        let user_id = pc.get("userId").and_then(Value::as_str);
+        let text = |key: &str| -> Result<Option<&str>> {
+            match pc.get(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(Error::bad_request(format!(
+                    "Invalid input for field 'passwordCredentials.{key}': a string is required"
+                ))),
+            }
+        };
+        let username = text("username")?;
+        let user_id = text("userId")?;
         let password = pc.get("password").and_then(Value::as_str).ok_or_else(|| {
             Error::bad_request("Invalid input for field 'passwordCredentials.password'")
         })?;
