@@ -145,7 +145,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_user")?;
-    let req = v::wrapped(&body.object()?, "user")?;
+    let req = v::wrapped_only(&body.object()?, "user")?;
     let name = v::req_str(&req, "name", 255)?;
     v::opt_str(&req, "description", 65535)?;
     let domain_id =
@@ -206,7 +206,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_user")?;
-    let req = v::wrapped_update(&body.object()?, "user")?;
+    let req = v::wrapped_update_only(&body.object()?, "user")?;
     let mut u = load(&id, &uid).await?;
     for (field, current) in [("id", &u.id), ("domain_id", &u.domain_id)] {
         if let Some(val) = req.get(field) {
