@@ -182,7 +182,7 @@ ROUTES = [
           fields={"password": N, "original_password": S},
           required=["password", "original_password"],
           valid=lambda st: {"user": {"password": "x-new", "original_password": "x-old"}},
-          unknown_ok={401, 403, 404}),
+          unknown_ok={401, 403, 404}, extra_wrong={"bogus": [("any", 1)]}),
     Route("GET", "/v3/users/{user_id}/groups"),
     Route("GET", "/v3/users/{user_id}/projects", unknown_ok={200, 404}),
     Route("GET", "/v3/users/{user_id}/application_credentials", auth="user",
@@ -652,6 +652,8 @@ def _cases():
     tagr = Route("PUT", "/v3/projects/{project_id}/tags/{tag}")
     add("PUT tag toolong", tagr, path="/v3/projects/{project_id}/tags/" + "t" * 300, expect=(400,))
     add("PUT tag with comma", tagr, path="/v3/projects/{project_id}/tags/a,b", expect=(400,))
+    add("PUT tags extra top-level key", Route("PUT", "/v3/projects/{project_id}/tags"),
+        body={"tags": ["a"], "bogus": 1}, expect=(400,))
 
     # implied role onto itself and grants of unknown roles
     imp = Route("PUT", "/v3/roles/{prior_role_id}/implies/{prior_role_id}")

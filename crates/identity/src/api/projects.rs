@@ -376,6 +376,11 @@ pub async fn replace_tags(
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_project_tags")?;
     let req = body.object()?;
+    if let Some(k) = req.keys().find(|k| *k != "tags") {
+        return Err(Error::bad_request(format!(
+            "Invalid input: additional properties are not allowed ('{k}' was unexpected)"
+        )));
+    }
     let mut p = load(&id, &pid).await?;
     p.tags = tag_list(&req, "tags")?.ok_or_else(|| {
         Error::bad_request("Invalid input for field 'tags': is a required property")

@@ -301,6 +301,15 @@ pub async fn change_password(
     body: Body,
 ) -> Result<Response> {
     let req = v::wrapped(&body.object()?, "user")?;
+    if let Some(k) = req
+        .keys()
+        .find(|k| *k != "original_password" && *k != "password")
+    {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field 'user': additional properties are not allowed ('{k}' was \
+             unexpected)"
+        )));
+    }
     let original = v::req_str(&req, "original_password", 4096)?;
     let password = v::req_str(&req, "password", 4096)?;
     let mut u = load(&id, &uid).await?;
