@@ -102,6 +102,15 @@ ROUTES = [
     ("PUT", "/images/{iid}/metadata/k"),
     ("POST", "/os-server-external-events"),
     ("POST", "/os-assisted-volume-snapshots"),
+    ("POST", "/os-aggregates"),
+    ("PUT", "/os-aggregates/{aid}"),
+    ("POST", "/os-aggregates/{aid}/action"),
+    ("POST", "/os-aggregates/{aid}/images"),
+    ("PUT", "/os-hosts/{host}"),
+    ("POST", "/servers/{sid}/remote-consoles"),
+    ("PUT", "/servers/{sid}/tags"),
+    ("PUT", "/os-security-groups/{sgid}"),
+    ("PUT", "/servers/{sid}/os-volume_attachments/{dead}"),
 ]
 
 FIELD_CASES = [
