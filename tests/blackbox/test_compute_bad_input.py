@@ -1,8 +1,10 @@
-"""Bad input to every compute route, at several microversions: malformed
-JSON, wrong types, missing fields, unknown ids, bad tokens. Every answer must
-be a 4xx in Nova's error format, never a 5xx, and the server must stay
-healthy; the classes of input Nova's schemas refuse (`STRICT_CASES`) must be
-a 400 that names the field."""
+"""Bad input to every compute route, at several microversions and on both
+database backends: malformed JSON, wrong types, missing fields, unknown ids,
+bad tokens. Every answer must be a 4xx in Nova's error format, never a 5xx,
+and the server must stay healthy with the objects the sweep aimed at
+unchanged; the classes of input Nova's schemas refuse (`STRICT_CASES`) must
+be a 400 that names the field, and what depends on the microversion (routes
+gone, fields and query parameters taken from one) is `VERSION_CASES`."""
 
 import json
 
@@ -102,6 +104,15 @@ ROUTES = [
     ("PUT", "/images/{iid}/metadata/k"),
     ("POST", "/os-server-external-events"),
     ("POST", "/os-assisted-volume-snapshots"),
+    ("POST", "/os-aggregates"),
+    ("PUT", "/os-aggregates/{aid}"),
+    ("POST", "/os-aggregates/{aid}/action"),
+    ("POST", "/os-aggregates/{aid}/images"),
+    ("PUT", "/os-hosts/{host}"),
+    ("POST", "/servers/{sid}/remote-consoles"),
+    ("PUT", "/servers/{sid}/tags"),
+    ("PUT", "/os-security-groups/{sgid}"),
+    ("PUT", "/servers/{sid}/os-volume_attachments/{dead}"),
 ]
 
 FIELD_CASES = [

@@ -22,6 +22,32 @@ pub fn wrapped(body: &Object, key: &str) -> Result<Object> {
     }
 }
 
+/// The object under `key` of a body that may hold nothing else (Keystone's
+/// request schemas with `additionalProperties: false` at the top).
+pub fn wrapped_only(body: &Object, key: &str) -> Result<Object> {
+    if let Some(k) = body.keys().find(|k| *k != key) {
+        return Err(Error::bad_request(format!(
+            "Invalid input: additional properties are not allowed ('{k}' was unexpected)"
+        )));
+    }
+    wrapped(body, key)
+}
+
+/// [`wrapped_only`] when `strict`, else [`wrapped`].
+pub fn wrapped_only_if(body: &Object, key: &str, strict: bool) -> Result<Object> {
+    if strict {
+        wrapped_only(body, key)
+    } else {
+        wrapped(body, key)
+    }
+}
+
+/// [`wrapped_update`] of a body that may hold nothing else.
+pub fn wrapped_update_only(body: &Object, key: &str) -> Result<Object> {
+    wrapped_only(body, key)?;
+    wrapped_update(body, key)
+}
+
 /// The object under `key` of an update body: as Keystone's update schemas
 /// (`minProperties: 1`), it must change something.
 pub fn wrapped_update(body: &Object, key: &str) -> Result<Object> {

@@ -126,7 +126,7 @@ pub async fn create(
             ));
         }
     }
-    let req = v::wrapped(&body.object()?, "application_credential")?;
+    let req = v::wrapped_only(&body.object()?, "application_credential")?;
     // Every field is checked before anything is looked up or stored.
     if let Some(k) = req.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
         return Err(Error::bad_request(format!(

@@ -33,6 +33,9 @@ struct Kind {
     filters: &'static [&'static str],
     /// Whether create returns a generated `secret` (OAuth1 consumers).
     secret: bool,
+    /// Whether the body may hold nothing but the member (Keystone's newer
+    /// schemas; policies and consumers are still checked inside only).
+    strict_top: bool,
 }
 
 const KINDS: &[Kind] = &[
@@ -43,6 +46,7 @@ const KINDS: &[Kind] = &[
         check: check_policy,
         filters: &["type"],
         secret: false,
+        strict_top: false,
     },
     Kind {
         member: "consumer",
@@ -51,6 +55,7 @@ const KINDS: &[Kind] = &[
         check: check_consumer,
         filters: &[],
         secret: true,
+        strict_top: false,
     },
     Kind {
         member: "endpoint_group",
@@ -59,6 +64,7 @@ const KINDS: &[Kind] = &[
         check: check_endpoint_group,
         filters: &["name"],
         secret: false,
+        strict_top: true,
     },
 ];
 
@@ -216,7 +222,7 @@ async fn create(
     let mut doc = if k.secret && !body.contains_key(k.member) {
         Object::new()
     } else {
-        v::wrapped(&body, k.member)?
+        v::wrapped_only_if(&body, k.member, k.strict_top)?
     };
     (k.check)(&doc, true)?;
     doc.remove("id");
@@ -244,7 +250,9 @@ async fn update(
     k: Kind,
 ) -> Result<Response> {
     policy::admin(&ctx, &format!("identity:update_{}", k.member))?;
-    let patch = v::wrapped_update(&body.object()?, k.member)?;
+    let body = body.object()?;
+    let patch = v::wrapped_update(&body, k.member)?;
+    v::wrapped_only_if(&body, k.member, k.strict_top)?;
     (k.check)(&patch, false)?;
     if patch
         .get("id")

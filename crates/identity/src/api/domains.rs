@@ -81,7 +81,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_domain")?;
-    let req = v::wrapped(&body.object()?, "domain")?;
+    let req = v::wrapped_only(&body.object()?, "domain")?;
     let d = Domain {
         id: v::opt_nonempty_str(&req, "id", 64)?.unwrap_or_else(new_id),
         name: v::req_str(&req, "name", 64)?,
@@ -116,7 +116,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_domain")?;
-    let req = v::wrapped_update(&body.object()?, "domain")?;
+    let req = v::wrapped_update_only(&body.object()?, "domain")?;
     let mut d = load(&id, &domain_id).await?;
     let was_enabled = d.enabled;
     apply_update(&mut d, &req)?;

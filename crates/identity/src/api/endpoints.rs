@@ -145,7 +145,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_endpoint")?;
-    let req = v::wrapped(&body.object()?, "endpoint")?;
+    let req = v::wrapped_only(&body.object()?, "endpoint")?;
     let service_id = v::req_str(&req, "service_id", 64)?;
     let e = Endpoint {
         id: new_id(),
@@ -173,7 +173,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_endpoint")?;
-    let req = v::wrapped_update(&body.object()?, "endpoint")?;
+    let req = v::wrapped_update_only(&body.object()?, "endpoint")?;
     let mut e = load(&id, &eid).await?;
     if req
         .get("id")

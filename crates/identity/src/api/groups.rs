@@ -72,7 +72,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_group")?;
-    let req = v::wrapped(&body.object()?, "group")?;
+    let req = v::wrapped_only(&body.object()?, "group")?;
     let g = Group {
         id: new_id(),
         name: v::req_str(&req, "name", 64)?,
@@ -103,7 +103,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_group")?;
-    let req = v::wrapped_update(&body.object()?, "group")?;
+    let req = v::wrapped_update_only(&body.object()?, "group")?;
     let mut g = load(&id, &gid).await?;
     for (field, current) in [("id", &g.id), ("domain_id", &g.domain_id)] {
         if let Some(val) = req.get(field) {

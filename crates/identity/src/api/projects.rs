@@ -163,7 +163,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_project")?;
-    let req = v::wrapped(&body.object()?, "project")?;
+    let req = v::wrapped_only(&body.object()?, "project")?;
     let name = v::req_str(&req, "name", 64)?;
     let description = v::opt_str(&req, "description", 65535)?.unwrap_or_default();
     let enabled = v::opt_bool(&req, "enabled")?.unwrap_or(true);
@@ -266,7 +266,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_project")?;
-    let req = v::wrapped_update(&body.object()?, "project")?;
+    let req = v::wrapped_update_only(&body.object()?, "project")?;
     if let Some(mut d) = domain_project(&id, &pid).await? {
         if let Some(e) = v::opt_bool(&req, "enabled")? {
             d.enabled = e;
@@ -376,6 +376,11 @@ pub async fn replace_tags(
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_project_tags")?;
     let req = body.object()?;
+    if let Some(k) = req.keys().find(|k| *k != "tags") {
+        return Err(Error::bad_request(format!(
+            "Invalid input: additional properties are not allowed ('{k}' was unexpected)"
+        )));
+    }
     let mut p = load(&id, &pid).await?;
     p.tags = tag_list(&req, "tags")?.ok_or_else(|| {
         Error::bad_request("Invalid input for field 'tags': is a required property")

@@ -123,7 +123,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_region")?;
-    let req = v::wrapped_update(&body.object()?, "region")?;
+    let req = v::wrapped_update_only(&body.object()?, "region")?;
     let mut r = load(&id, &rid).await?;
     v::immutable(&req, &["id"]).or_else(|e| {
         if req.get("id").and_then(Value::as_str) == Some(&rid) {

@@ -88,7 +88,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_role")?;
-    let req = v::wrapped(&body.object()?, "role")?;
+    let req = v::wrapped_only(&body.object()?, "role")?;
     let r = Role {
         id: new_id(),
         name: v::req_str(&req, "name", 255)?,
@@ -122,7 +122,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_role")?;
-    let req = v::wrapped_update(&body.object()?, "role")?;
+    let req = v::wrapped_update_only(&body.object()?, "role")?;
     let mut r = load(&id, &rid).await?;
     if let Some(d) = req.get("domain_id") {
         if d.as_str() != r.domain_id.as_deref() {

@@ -145,7 +145,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:create_user")?;
-    let req = v::wrapped(&body.object()?, "user")?;
+    let req = v::wrapped_only(&body.object()?, "user")?;
     let name = v::req_str(&req, "name", 255)?;
     v::opt_str(&req, "description", 65535)?;
     let domain_id =
@@ -206,7 +206,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response> {
     policy::admin(&ctx, "identity:update_user")?;
-    let req = v::wrapped_update(&body.object()?, "user")?;
+    let req = v::wrapped_update_only(&body.object()?, "user")?;
     let mut u = load(&id, &uid).await?;
     for (field, current) in [("id", &u.id), ("domain_id", &u.domain_id)] {
         if let Some(val) = req.get(field) {
@@ -301,6 +301,15 @@ pub async fn change_password(
     body: Body,
 ) -> Result<Response> {
     let req = v::wrapped(&body.object()?, "user")?;
+    if let Some(k) = req
+        .keys()
+        .find(|k| *k != "original_password" && *k != "password")
+    {
+        return Err(Error::bad_request(format!(
+            "Invalid input for field 'user': additional properties are not allowed ('{k}' was \
+             unexpected)"
+        )));
+    }
     let original = v::req_str(&req, "original_password", 4096)?;
     let password = v::req_str(&req, "password", 4096)?;
     let mut u = load(&id, &uid).await?;
